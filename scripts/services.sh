@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Starts what the test suite talks to, if it is not running yet: PostgreSQL 15
+# (with a role `cairn` that may create test databases) and libvirtd with
+# virtlogd (there is no systemd on these machines). Idempotent. Prints the
+# environment the tests need, for `eval`.
+set -euo pipefail
+
+PG_PASSWORD=cairn-test
+if ! command -v pg_ctlcluster >/dev/null; then
+  echo "services: installing PostgreSQL" >&2
+  apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2
+fi
+if command -v pg_ctlcluster >/dev/null; then
+  if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
+    pg_createcluster 15 main >/dev/null
+  fi
+  pg_lsclusters -h | awk '$4 != "online" {print $1, $2}' | while read -r ver name; do
+    pg_ctlcluster "$ver" "$name" start
+  done
+  su postgres -c "psql -qtA -c \"SELECT 1 FROM pg_roles WHERE rolname='cairn'\"" | grep -q 1 ||
+    su postgres -c "psql -q -c \"CREATE ROLE cairn LOGIN CREATEDB PASSWORD '$PG_PASSWORD'\""
+  port=$(pg_lsclusters -h | awk 'NR==1 {print $3}')
+  echo "export CAIRN_TEST_PG_URL=postgresql://cairn:$PG_PASSWORD@127.0.0.1:$port/postgres"
+fi
+
+if command -v libvirtd >/dev/null; then
+  [ -e /dev/kvm ] && chmod 0666 /dev/kvm
+  pgrep -x virtlogd >/dev/null || virtlogd -d
+  pgrep -x libvirtd >/dev/null || libvirtd -d
+  for _ in $(seq 100); do
+    virsh -c qemu:///system version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+fi

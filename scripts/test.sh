@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets up everything and runs the whole test suite (lint, types, tests) on
+# SQLite and PostgreSQL. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ "$(id -u)" -eq 0 ]; then
+  eval "$(bash scripts/services.sh)"
+else
+  echo "test: not root, so PostgreSQL and libvirtd are not started; those tests skip" >&2
+fi
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/mypy
+exec .venv/bin/pytest "$@"

@@ -1,0 +1,104 @@
+"""Reading and writing attribute rows of one scope; values go in escaped.
+
+`put` is an upsert done by the database itself, so concurrent `set` commands
+on the same attribute never fail on the unique constraint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from cairn.attrs import wellknown
+from cairn.attrs.escape import escape
+from cairn.attrs.scopes import Scope
+from cairn.db.models import ApplianceAttr, GlobalAttr, HostAttr, OSAttr
+from cairn.errors import Conflict, NotFound
+
+MODELS: dict[Scope, Any] = {
+    Scope.GLOBAL: GlobalAttr,
+    Scope.OS: OSAttr,
+    Scope.APPLIANCE: ApplianceAttr,
+    Scope.HOST: HostAttr,
+}
+OWNER_COLUMN = {Scope.OS: "os_id", Scope.APPLIANCE: "appliance_id", Scope.HOST: "host_id"}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who holds an attribute: the scope and, but for global, a row id and name."""
+
+    scope: Scope
+    id: int | None = None
+    name: str = ""
+
+    def describe(self) -> str:
+        return "global" if self.scope is Scope.GLOBAL else f"{self.scope.value} {self.name}"
+
+
+def _where(owner: Owner) -> list[Any]:
+    model = MODELS[owner.scope]
+    if owner.scope is Scope.GLOBAL:
+        return []
+    return [getattr(model, OWNER_COLUMN[owner.scope]) == owner.id]
+
+
+def get(session: Session, owner: Owner, name: str) -> str | None:
+    model = MODELS[owner.scope]
+    stmt = select(model.value).where(model.name == name, *_where(owner))
+    value: str | None = session.execute(stmt).scalar_one_or_none()
+    return value
+
+
+def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool) -> None:
+    """Store `value` (given unescaped). `replace=False` refuses an existing one."""
+    wellknown.check(name, value, owner.describe())
+    if not replace and get(session, owner, name) is not None:
+        raise Conflict(
+            f"attribute {name} exists already for {owner.describe()};"
+            " use 'set' to change it"
+        )
+    model = MODELS[owner.scope]
+    row: dict[str, Any] = {"name": name, "value": escape(value)}
+    keys = ["name"]
+    if owner.scope is not Scope.GLOBAL:
+        row[OWNER_COLUMN[owner.scope]] = owner.id
+        keys.insert(0, OWNER_COLUMN[owner.scope])
+    session.execute(_upsert(session, model, row, keys))
+
+
+def _upsert(session: Session, model: Any, row: dict[str, Any], keys: list[str]) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as my_insert
+
+        return my_insert(model).values(row).on_duplicate_key_update(value=row["value"])
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    stmt = insert(model).values(row)
+    return stmt.on_conflict_do_update(index_elements=keys, set_={"value": stmt.excluded.value})
+
+
+def remove(session: Session, owner: Owner, name: str) -> None:
+    model = MODELS[owner.scope]
+    done = session.execute(delete(model).where(model.name == name, *_where(owner)))
+    if not done.rowcount:  # type: ignore[attr-defined]
+        raise NotFound(f"{owner.describe()} has no attribute {name} (see: cairn list ... attr)")
+
+
+def rows(session: Session, scope: Scope, owner_ids: list[int] | None) -> list[tuple[int, str, str]]:
+    """(owner id, name, stored value) of a scope, for the given owners or all."""
+    model = MODELS[scope]
+    if scope is Scope.GLOBAL:
+        stmt = select(model.name, model.value).order_by(model.name)
+        return [(0, name, value) for name, value in session.execute(stmt).all()]
+    column = getattr(model, OWNER_COLUMN[scope])
+    stmt = select(column, model.name, model.value).order_by(model.name)
+    if owner_ids is not None:
+        stmt = stmt.where(column.in_(owner_ids))
+    return list(session.execute(stmt).all())

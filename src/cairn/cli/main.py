@@ -1,0 +1,80 @@
+"""Entry point: find the command, parse its words, run it, print, exit."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from cairn.cli import help as helptext
+from cairn.cli import tree
+from cairn.cli.parse import parse
+from cairn.cli.render import render
+from cairn.errors import CairnError, UsageError
+
+_HELP_WORDS = frozenset({"help", "--help", "-h"})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(words)
+    except CairnError as exc:
+        message = " ".join(str(exc).split("\n")).strip() or type(exc).__name__
+        print(f"error - {message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error - interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def run(words: list[str]) -> int:
+    if not words or words[0] in _HELP_WORDS:
+        return _help(words[1:])
+    n = tree.longest_command(words)
+    if n == 0:
+        raise _unknown(words)
+    title = " ".join(words[:n])
+    command = tree.load(words[:n])
+    rest = words[n:]
+    if rest and rest[-1] in _HELP_WORDS and len(rest) == 1:
+        sys.stdout.write(helptext.command_help(command, title))
+        return 0
+    a = parse(command, title, rest)
+    from cairn.context import Context
+
+    with Context(writes=command.writes, uses_db=command.uses_db) as ctx:
+        result = command().run(ctx, a)
+    for note in ctx.notes:
+        print(f"warning - {note}", file=sys.stderr)
+    render(result, sys.stdout, header=a["output_header"], fmt=a["output_format"])
+    return 0
+
+
+def _help(words: list[str]) -> int:
+    if not words:
+        sys.stdout.write(helptext.OVERVIEW_HEAD + "\n")
+        render(helptext.overview(), sys.stdout)
+        return 0
+    n = tree.longest_command(words)
+    if n == len(words):
+        sys.stdout.write(helptext.command_help(tree.load(words), " ".join(words)))
+        return 0
+    below = tree.starting_with(words)
+    if not below:
+        raise _unknown(words)
+    sys.stdout.write("\n".join(f"cairn {c}" for c in below) + "\n")
+    return 0
+
+
+def _unknown(words: list[str]) -> UsageError:
+    typed = " ".join(w for w in words if "=" not in w)
+    below = tree.starting_with([w for w in words if "=" not in w])
+    if below:
+        return UsageError(
+            f"'{typed}' is not a complete command; try one of: " + ", ".join(below[:8])
+        )
+    near = tree.nearest(words)
+    hint = f"; did you mean: {', '.join(near)}?" if near else "; see 'cairn help'"
+    return UsageError(f"unknown command '{typed}'{hint}")

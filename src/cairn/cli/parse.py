@@ -1,0 +1,96 @@
+"""Turns the words after the command name into typed arguments.
+
+A word is a parameter when it starts with `name=`; it splits at the first `=`
+only, so XML values keep their own `=` signs. Positional arguments may also be
+given as parameters of the same name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from cairn import values
+from cairn.cli.spec import Arg, Command, Param
+from cairn.errors import UsageError
+
+PARAM_WORD = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)=(.*)\Z", re.S)
+
+# Understood by every command; they shape how a table result is printed.
+OUTPUT_PARAMS: tuple[Param, ...] = (
+    Param("output-header", "print the header line of tables", True, values.boolean),
+    Param(
+        "output-format", "text (aligned columns) or json", "text", values.choice("text", "json")
+    ),
+)
+
+
+def key(name: str) -> str:
+    return name.replace("-", "_").replace(".", "_")
+
+
+def _convert(spec: Arg | Param, word: str, name: str) -> Any:
+    try:
+        return spec.convert(word)
+    except ValueError as exc:
+        raise UsageError(f"bad value for {name}: {exc}") from None
+
+
+def parse(command: type[Command], title: str, words: Sequence[str]) -> dict[str, Any]:
+    """Map words to {key: value} for every declared argument and parameter."""
+    params = {p.name: p for p in (*command.params, *OUTPUT_PARAMS)}
+    args = {a.name: a for a in command.args}
+    given: dict[str, Any] = {}
+    positional: list[str] = []
+    for word in words:
+        m = PARAM_WORD.match(word)
+        if not m:
+            positional.append(word)
+            continue
+        name, raw = m.group(1), m.group(2)
+        spec: Arg | Param | None = params.get(name) or args.get(name)
+        if spec is None:
+            known = ", ".join(sorted({*params, *args} - {p.name for p in OUTPUT_PARAMS}))
+            raise UsageError(
+                f"'{title}' has no parameter '{name}'"
+                + (f"; it takes: {known}" if known else "")
+                + f" (see: cairn {title} help)"
+            )
+        value = _convert(spec, raw, f"{name}=")
+        if spec.many:
+            given.setdefault(key(name), []).append(value)
+        elif key(name) in given:
+            raise UsageError(f"{name}= is given twice to '{title}'")
+        else:
+            given[key(name)] = value
+    _place_positional(command, title, positional, given)
+    for spec in (*command.args, *params.values()):
+        k = key(spec.name)
+        if k in given:
+            continue
+        if spec.required:
+            shown = spec.shown if isinstance(spec, Param) else spec.name.upper()
+            raise UsageError(f"'{title}' needs {shown} (see: cairn {title} help)")
+        default = spec.default if isinstance(spec, Param) else None
+        given[k] = [] if spec.many and default is None else default
+    return given
+
+
+def _place_positional(
+    command: type[Command], title: str, words: list[str], given: dict[str, Any]
+) -> None:
+    free = [a for a in command.args if key(a.name) not in given]
+    for arg in free:
+        if not words:
+            return
+        if arg.many:
+            given[key(arg.name)] = [_convert(arg, w, arg.name.upper()) for w in words]
+            words.clear()
+            return
+        given[key(arg.name)] = _convert(arg, words.pop(0), arg.name.upper())
+    if words:
+        raise UsageError(
+            f"'{title}' does not take {words[0]!r} here; a parameter is written name=value"
+            f" (see: cairn {title} help)"
+        )

@@ -1,0 +1,92 @@
+"""What a command declares: its arguments, parameters, examples and results.
+
+Command modules import only this (and `values`) at import time, so loading a
+command to print its help stays cheap. Heavy imports go inside `run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from cairn import values
+from cairn.values import Converter
+
+if TYPE_CHECKING:
+    from cairn.context import Context
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A positional argument; it may also be given as `name=value`."""
+
+    name: str
+    help: str
+    required: bool = True
+    many: bool = False  # takes every remaining positional word
+    convert: Converter = values.text
+    metavar: str | None = None
+
+    @property
+    def shown(self) -> str:
+        word = self.metavar or self.name.upper()
+        word = f"{word}..." if self.many else word
+        return word if self.required else f"[{word}]"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A `name=value` parameter."""
+
+    name: str
+    help: str
+    default: Any = None
+    convert: Converter = values.text
+    required: bool = False
+    many: bool = False  # may be repeated; the value is a list
+    metavar: str = "VALUE"
+
+    @property
+    def shown(self) -> str:
+        word = f"{self.name}={self.metavar}"
+        return word if self.required else f"[{word}]"
+
+
+@dataclass(frozen=True)
+class Example:
+    command: str  # the whole command line, starting with `cairn`
+    says: str
+
+
+@dataclass
+class Table:
+    """Rows under upper-case column names; the renderer prints it."""
+
+    columns: Sequence[str]
+    rows: list[Sequence[Any]] = field(default_factory=list)
+
+
+@dataclass
+class Text:
+    """Text printed exactly as it is (reports, dumps)."""
+
+    body: str
+
+
+Result = Table | Text | None
+
+
+class Command:
+    """Base of every command. The docstring's first line is the summary."""
+
+    args: ClassVar[Sequence[Arg]] = ()
+    params: ClassVar[Sequence[Param]] = ()
+    examples: ClassVar[Sequence[Example]] = ()
+    related: ClassVar[Sequence[str]] = ()
+    writes: ClassVar[bool] = False  # takes the database write lock up front
+    uses_db: ClassVar[bool] = True
+    lists: ClassVar[bool] = False  # returns a Table: output-header/output-format apply
+
+    def run(self, ctx: Context, a: dict[str, Any]) -> Result:
+        raise NotImplementedError

@@ -1,0 +1,36 @@
+"""`cairn add network`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cairn import values
+from cairn.cli.spec import Arg, Command as Base, Example, Param
+from cairn.inventory.networks import bridge
+
+if TYPE_CHECKING:
+    from cairn.context import Context
+
+
+class Command(Base):
+    """Adds a network. VM interfaces on it attach to its bridge on the container.
+
+    A network without a bridge gives VMs user-mode networking (no bridge needed).
+    """
+
+    args = (Arg("network", "the network name", convert=values.label),)
+    params = (
+        Param("subnet", "network address, or address/prefix", metavar="ADDRESS"),
+        Param("netmask", "netmask (if subnet has no /prefix)", metavar="MASK"),
+        Param("bridge", "the bridge VMs attach to on containers", convert=bridge, metavar="BRIDGE"),
+    )
+    writes = True
+    examples = (
+        Example("cairn add network storage subnet=10.2.0.0 netmask=255.255.0.0 bridge=br-storage", "Adds a storage network."),
+    )
+    related = ("list network", "remove network", "add host interface")
+
+    def run(self, ctx: Context, a: dict[str, Any]) -> None:
+        from cairn.inventory import networks
+
+        networks.add_network(ctx.session, a["network"], a["subnet"], a["netmask"], a["bridge"])

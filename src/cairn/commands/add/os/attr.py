@@ -1,0 +1,6 @@
+"""`cairn add os attr`: see cairn.commands._attrs."""
+
+from cairn.attrs.scopes import Scope
+from cairn.commands._attrs import make_put
+
+Command = make_put(Scope.OS, replace=False)

@@ -1,0 +1,6 @@
+"""`cairn dump os attr`: see cairn.commands._attrs."""
+
+from cairn.attrs.scopes import Scope
+from cairn.commands._attrs import make_dump
+
+Command = make_dump(Scope.OS)

@@ -1,0 +1,1 @@
+"""`cairn list ...`: list things."""

@@ -1,0 +1,43 @@
+"""`cairn list host attr`: every resolved attribute of hosts, with its source."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cairn.cli.spec import Command as Base, Example, Param, Table
+from cairn.commands._words import HOSTS
+
+if TYPE_CHECKING:
+    from cairn.context import Context
+
+
+class Command(Base):
+    """Lists the resolved attributes of hosts and where each comes from.
+
+    The most specific scope wins: host (H) > appliance (A) > os (O) > global (G);
+    intrinsic facts (I) such as rack and cpus are shown too. Values are shown
+    XML-escaped as stored; 'report host attr' prints one exactly.
+    """
+
+    args = (HOSTS,)
+    params = (Param("attr", "show only this attribute", metavar="NAME"),)
+    lists = True
+    examples = (
+        Example("cairn list host attr compute-0-0", "All attributes of one host."),
+        Example("cairn list host attr attr=kvm", "Which hosts may run VMs, and why."),
+    )
+    related = ("set host attr", "report host attr", "list attr")
+
+    def run(self, ctx: Context, a: dict[str, Any]) -> Table:
+        from cairn.attrs.resolve import resolve
+        from cairn.inventory import lookup
+
+        hosts = lookup.hosts(ctx.session, a["host"])
+        resolved = resolve(ctx.session, hosts, all_hosts=not a["host"])
+        only = a["attr"]
+        rows = []
+        for host in hosts:
+            for name, r in resolved[host.id].items():
+                if only is None or only == name:
+                    rows.append((host.name, name, r.value, r.source))
+        return Table(("HOST", "ATTR", "VALUE", "SOURCE"), rows)

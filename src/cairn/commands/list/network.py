@@ -1,0 +1,26 @@
+"""`cairn list network`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cairn.cli.spec import Command as Base, Example, Table
+
+if TYPE_CHECKING:
+    from cairn.context import Context
+
+
+class Command(Base):
+    """Lists networks: subnet, netmask and bridge."""
+
+    lists = True
+    examples = (Example("cairn list network", "Every network."),)
+    related = ("add network", "list host interface")
+
+    def run(self, ctx: Context, a: dict[str, Any]) -> Table:
+        from sqlalchemy import select
+
+        from cairn.db.models import Network
+
+        nets = ctx.session.execute(select(Network).order_by(Network.name)).scalars()
+        return Table(("NETWORK", "SUBNET", "NETMASK", "BRIDGE"), [(n.name, n.subnet, n.netmask, n.bridge) for n in nets])

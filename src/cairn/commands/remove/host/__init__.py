@@ -1,0 +1,25 @@
+"""`cairn remove host`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cairn.cli.spec import Arg, Command as Base, Example
+
+if TYPE_CHECKING:
+    from cairn.context import Context
+
+
+class Command(Base):
+    """Removes hosts with their interfaces and attributes."""
+
+    args = (Arg("host", "host names, appliance names, globs or localhost", many=True),)
+    writes = True
+    examples = (Example("cairn remove host compute-0-1", "Removes one host."),)
+    related = ("add host", "list host")
+
+    def run(self, ctx: Context, a: dict[str, Any]) -> None:
+        from cairn.inventory import lookup
+
+        for host in lookup.hosts(ctx.session, a["host"], all_if_empty=False):
+            ctx.session.delete(host)

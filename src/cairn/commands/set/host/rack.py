@@ -1,0 +1,5 @@
+"""`cairn set host rack`."""
+
+from cairn.commands._hostfield import make
+
+Command = make("rack")

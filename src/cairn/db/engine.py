@@ -1,0 +1,81 @@
+"""Engines for SQLite (embedded default), PostgreSQL and MariaDB/MySQL.
+
+SQLite runs in WAL mode with a busy timeout, and a command that writes takes
+the write lock when its transaction begins (BEGIN IMMEDIATE), so concurrent
+writers queue instead of failing half way.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from cairn.db.url import redacted
+from cairn.errors import CairnError
+
+BUSY_TIMEOUT_S = 60
+_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
+
+
+def normalise(url: str) -> str:
+    """Pick the drivers cairn ships with when the URL names none."""
+    scheme, sep, rest = url.partition("://")
+    return f"{_DRIVERS.get(scheme, scheme)}{sep}{rest}"
+
+
+def make_engine(url: str, *, writes: bool) -> Engine:
+    try:
+        parsed = make_url(normalise(url))
+    except ArgumentError:
+        raise CairnError(
+            f"the database URL {redacted(url)!r} is not valid: use e.g."
+            " sqlite:////var/lib/cairn/cairn.db or postgresql://user:pw@host/db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite(parsed.database, parsed, writes)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=False, isolation_level="READ COMMITTED")
+    if os.environ.get("CAIRN_SQL_COUNT"):
+        _count_statements(engine)
+    return engine
+
+
+def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
+    if path and path != ":memory:":
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CairnError(f"cannot create the database directory for {path}: {exc}") from None
+    engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})  # type: ignore[call-overload]
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    return engine
+
+
+def _count_statements(engine: Engine) -> None:
+    count = [0]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(*_args):  # type: ignore[no-untyped-def]
+        count[0] += 1
+
+    atexit.register(lambda: print(f"sql-statements: {count[0]}", file=sys.stderr))

@@ -1,0 +1,115 @@
+"""The tables of the cluster database, as typed SQLAlchemy 2 models.
+
+Only the shape of the data and its constraints live here; rules about what a
+value may be live in the services that write it. Every change to this file
+comes with an Alembic migration in `migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+NAME = String(63)  # a DNS label
+ATTR_NAME = String(128)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class OS(Base):
+    __tablename__ = "oses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+
+
+class Appliance(Base):
+    __tablename__ = "appliances"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+
+
+class Host(Base):
+    __tablename__ = "hosts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    appliance_id: Mapped[int] = mapped_column(ForeignKey("appliances.id", ondelete="RESTRICT"))
+    os_id: Mapped[int] = mapped_column(ForeignKey("oses.id", ondelete="RESTRICT"))
+    rack: Mapped[int] = mapped_column(Integer, default=0)
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+    cpus: Mapped[int] = mapped_column(Integer, default=1)
+
+    appliance: Mapped[Appliance] = relationship(lazy="joined", innerjoin=True)
+    os: Mapped[OS] = relationship(lazy="joined", innerjoin=True)
+    interfaces: Mapped[list[Interface]] = relationship(
+        back_populates="host", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Network(Base):
+    __tablename__ = "networks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    subnet: Mapped[str | None] = mapped_column(String(64))
+    netmask: Mapped[str | None] = mapped_column(String(64))
+    bridge: Mapped[str | None] = mapped_column(String(15))
+
+
+class Interface(Base):
+    __tablename__ = "interfaces"
+    __table_args__ = (UniqueConstraint("host_id", "name", name="uq_interfaces_host_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(15))
+    mac: Mapped[str | None] = mapped_column(String(17), unique=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id", ondelete="RESTRICT"))
+    vlan: Mapped[int | None] = mapped_column(Integer)
+
+    host: Mapped[Host] = relationship(back_populates="interfaces")
+    network: Mapped[Network | None] = relationship(lazy="joined")
+
+
+class GlobalAttr(Base):
+    __tablename__ = "global_attrs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(ATTR_NAME, unique=True)
+    value: Mapped[str] = mapped_column(Text)  # stored XML-escaped (seed)
+
+
+class OSAttr(Base):
+    __tablename__ = "os_attrs"
+    __table_args__ = (UniqueConstraint("os_id", "name", name="uq_os_attrs_owner_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    os_id: Mapped[int] = mapped_column(ForeignKey("oses.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(ATTR_NAME)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ApplianceAttr(Base):
+    __tablename__ = "appliance_attrs"
+    __table_args__ = (
+        UniqueConstraint("appliance_id", "name", name="uq_appliance_attrs_owner_name"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appliance_id: Mapped[int] = mapped_column(ForeignKey("appliances.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(ATTR_NAME)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class HostAttr(Base):
+    __tablename__ = "host_attrs"
+    __table_args__ = (UniqueConstraint("host_id", "name", name="uq_host_attrs_owner_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(ATTR_NAME)
+    value: Mapped[str] = mapped_column(Text)

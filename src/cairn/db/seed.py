@@ -1,0 +1,51 @@
+"""What a new database holds (COMMANDS.md → Database and defaults).
+
+Run once, when the database is created; later upgrades never re-add what an
+administrator removed on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from cairn.attrs.escape import escape
+from cairn.db.models import Appliance, ApplianceAttr, GlobalAttr, Host, OS
+
+APPLIANCES = ("frontend", "compute", "vm-container", "hosted-vm")
+APPLIANCE_ATTRS = {"vm-container": {"kvm": "true"}}
+GLOBAL_ATTRS = {"cpu_mode": "host-passthrough"}
+DEFAULT_OS = "linux"
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def local_hostname() -> str:
+    return socket.gethostname().split(".")[0].lower()
+
+
+def defaults(conn: Connection) -> None:
+    conn.execute(insert(OS), [{"name": DEFAULT_OS}])
+    conn.execute(insert(Appliance), [{"name": n} for n in APPLIANCES])
+    ids = dict(conn.execute(select(Appliance.name, Appliance.id)).all())
+    conn.execute(
+        insert(ApplianceAttr),
+        [
+            {"appliance_id": ids[app], "name": k, "value": escape(v)}
+            for app, attrs in APPLIANCE_ATTRS.items()
+            for k, v in attrs.items()
+        ],
+    )
+    conn.execute(
+        insert(GlobalAttr), [{"name": k, "value": escape(v)} for k, v in GLOBAL_ATTRS.items()]
+    )
+    name = local_hostname()
+    if _LABEL.match(name):
+        os_id = conn.execute(select(OS.id).where(OS.name == DEFAULT_OS)).scalar_one()
+        conn.execute(
+            insert(Host),
+            [{"name": name, "appliance_id": ids["frontend"], "os_id": os_id, "rack": 0, "rank": 0,
+              "cpus": 1}],
+        )

@@ -1,0 +1,38 @@
+"""Opening the one session a command uses, and ending it cleanly."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from cairn.db.engine import make_engine
+from cairn.db.schema import ensure_current
+from cairn.errors import CairnError, Conflict
+
+
+def open_session(url: str, *, writes: bool) -> Session:
+    engine = make_engine(url, writes=writes)
+    ensure_current(engine)
+    return Session(engine, autoflush=True, expire_on_commit=False)
+
+
+def finish(session: Session, *, ok: bool) -> None:
+    try:
+        if ok:
+            session.commit()
+        else:
+            session.rollback()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"the change conflicts with what is stored: {_first_line(exc)}") from None
+    except DBAPIError as exc:
+        session.rollback()
+        raise CairnError(f"the database refused the change: {_first_line(exc)}") from None
+    finally:
+        bind = session.get_bind()
+        session.close()
+        bind.dispose()
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

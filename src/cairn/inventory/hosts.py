@@ -1,0 +1,77 @@
+"""Adding, changing and removing hosts and appliances."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cairn.attrs import store
+from cairn.attrs.scopes import Scope
+from cairn.db.models import OS, Appliance, Host
+from cairn.errors import Conflict
+from cairn.inventory.lookup import one
+
+
+def _refuse_existing(session: Session, model: type, name: str, kind: str) -> None:
+    if session.execute(select(model.id).where(model.name == name)).first():  # type: ignore[attr-defined]
+        raise Conflict(f"{kind} {name} exists already (see: cairn list {kind})")
+
+
+def add_appliance(session: Session, name: str, kvm: bool | None) -> Appliance:
+    _refuse_existing(session, Appliance, name, "appliance")
+    appliance = Appliance(name=name)
+    session.add(appliance)
+    session.flush()
+    if kvm is not None:
+        owner = store.Owner(Scope.APPLIANCE, appliance.id, name)
+        store.put(session, owner, "kvm", "true" if kvm else "false", replace=True)
+    return appliance
+
+
+def remove_appliance(session: Session, name: str) -> None:
+    appliance = one(session, Appliance, name)
+    users = session.execute(
+        select(Host.name).where(Host.appliance_id == appliance.id).order_by(Host.name).limit(4)
+    ).scalars().all()
+    if users:
+        raise Conflict(
+            f"appliance {name} is used by {', '.join(users)}"
+            f"{' and others' if len(users) > 3 else ''}: remove or change those hosts first"
+        )
+    session.delete(appliance)
+
+
+def add_os(session: Session, name: str) -> OS:
+    _refuse_existing(session, OS, name, "os")
+    os_row = OS(name=name)
+    session.add(os_row)
+    return os_row
+
+
+def add_host(
+    session: Session, name: str, appliance: str, *, rack: int, rank: int, cpus: int, os: str
+) -> Host:
+    _refuse_existing(session, Host, name, "host")
+    host = Host(
+        name=name,
+        appliance=one(session, Appliance, appliance),
+        os=one(session, OS, os),
+        rack=rack,
+        rank=rank,
+        cpus=cpus,
+    )
+    session.add(host)
+    session.flush()
+    return host
+
+
+def set_field(session: Session, hosts: list[Host], field: str, value: object) -> None:
+    for host in hosts:
+        if field == "appliance":
+            host.appliance = one(session, Appliance, str(value))
+        else:
+            setattr(host, field, value)
+
+
+def count(session: Session) -> int:
+    return session.execute(select(func.count(Host.id))).scalar_one()

@@ -1,0 +1,106 @@
+"""Networks and host interfaces (MAC, IP, subnet, VLAN), with their checks."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cairn.db.models import Host, Interface, Network
+from cairn.errors import Conflict, NotFound
+from cairn.inventory.lookup import one
+
+_MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+_IFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$")
+
+
+def mac(word: str) -> str:
+    value = word.strip().lower().replace("-", ":")
+    if not _MAC.match(value):
+        raise ValueError(f"{word!r} is not a MAC address (six hex pairs: 52:54:00:12:34:56)")
+    return value
+
+
+def ip(word: str) -> str:
+    try:
+        return str(ipaddress.ip_address(word.strip()))
+    except ValueError:
+        raise ValueError(f"{word!r} is not an IP address") from None
+
+
+def iface_name(word: str) -> str:
+    if not _IFACE.match(word):
+        raise ValueError(f"{word!r} is not an interface name (up to 15 letters, digits, _ . : -)")
+    return word
+
+
+def bridge(word: str) -> str:
+    return iface_name(word)
+
+
+def subnet_and_mask(subnet: str | None, netmask: str | None) -> tuple[str | None, str | None]:
+    if subnet is None:
+        return None, netmask
+    try:
+        net = ipaddress.ip_network(subnet if netmask is None else f"{subnet}/{netmask}", strict=True)
+    except ValueError as exc:
+        raise ValueError(f"subnet {subnet} / netmask {netmask}: {exc}") from None
+    return str(net.network_address), str(net.netmask)
+
+
+def add_network(
+    session: Session, name: str, subnet: str | None, netmask: str | None, bridge_name: str | None
+) -> Network:
+    if session.execute(select(Network.id).where(Network.name == name)).first():
+        raise Conflict(f"network {name} exists already (see: cairn list network)")
+    try:
+        subnet, netmask = subnet_and_mask(subnet, netmask)
+    except ValueError as exc:
+        raise Conflict(str(exc)) from None
+    network = Network(name=name, subnet=subnet, netmask=netmask, bridge=bridge_name)
+    session.add(network)
+    return network
+
+
+def remove_network(session: Session, name: str) -> None:
+    network = one(session, Network, name)
+    used = session.execute(
+        select(Host.name, Interface.name)
+        .join(Interface.host)
+        .where(Interface.network_id == network.id)
+        .limit(3)
+    ).all()
+    if used:
+        where = ", ".join(f"{h}:{i}" for h, i in used)
+        raise Conflict(f"network {name} is used by interfaces {where}: remove or change them first")
+    session.delete(network)
+
+
+def find_interface(host: Host, name: str) -> Interface:
+    for iface in host.interfaces:
+        if iface.name == name:
+            return iface
+    raise NotFound(f"host {host.name} has no interface {name} (see: cairn list host interface)")
+
+
+def check_mac_free(session: Session, value: str, keep: Interface | None = None) -> None:
+    other = session.execute(select(Interface).where(Interface.mac == value)).scalar_one_or_none()
+    if other is not None and other is not keep:
+        raise Conflict(f"MAC {value} is already used by {other.host.name} {other.name}")
+
+
+def update_interface(
+    session: Session, iface: Interface, *, mac_: str | None, ip_: str | None,
+    subnet: str | None, vlan: int | None,
+) -> None:
+    if mac_ is not None:
+        check_mac_free(session, mac_, keep=iface)
+        iface.mac = mac_
+    if ip_ is not None:
+        iface.ip = ip_
+    if subnet is not None:
+        iface.network = one(session, Network, subnet)
+    if vlan is not None:
+        iface.vlan = vlan

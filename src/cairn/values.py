@@ -1,0 +1,80 @@
+"""Converters for argument and parameter values typed by users.
+
+Each converter takes the raw word and returns the typed value or raises
+ValueError with a short reason; the parser turns that into a usage error that
+names the argument. Nothing here knows about the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+Converter = Callable[[str], object]
+
+_TRUE = frozenset({"yes", "true", "on", "1", "y"})
+_FALSE = frozenset({"no", "false", "off", "0", "n"})
+
+# RFC 1123 host label: what a host, appliance, network or OS name may be.
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_ATTR = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$")
+
+
+def text(word: str) -> str:
+    return word
+
+
+def boolean(word: str) -> bool:
+    low = word.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"{word!r} is not a boolean (use yes/no, true/false, on/off, 1/0, y/n)")
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Converter:
+    def convert(word: str) -> int:
+        try:
+            value = int(word.strip())
+        except ValueError:
+            raise ValueError(f"{word!r} is not a whole number") from None
+        if minimum is not None and value < minimum:
+            raise ValueError(f"{value} is below the minimum {minimum}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"{value} is above the maximum {maximum}")
+        return value
+
+    convert.__name__ = "integer"
+    return convert
+
+
+def choice(*options: str) -> Converter:
+    def convert(word: str) -> str:
+        low = word.strip().lower()
+        if low not in options:
+            raise ValueError(f"{word!r} is not one of {', '.join(options)}")
+        return low
+
+    convert.__name__ = "choice"
+    return convert
+
+
+def label(word: str) -> str:
+    """A DNS label (RFC 1123): lower-case letters, digits and '-', 1 to 63 long."""
+    name = word.strip().lower()
+    if not _LABEL.match(name):
+        raise ValueError(
+            f"{word!r} is not a valid name: use 1-63 lower-case letters, digits and '-',"
+            " not starting or ending with '-'"
+        )
+    return name
+
+
+def attr_name(word: str) -> str:
+    if not _ATTR.match(word):
+        raise ValueError(
+            f"{word!r} is not a valid attribute name: start with a letter, then letters,"
+            " digits, '_', '-' or '.' (at most 128)"
+        )
+    return word
