@@ -1,0 +1,143 @@
+"""Connections to VM containers: at most one open libvirt connection per URI.
+
+A command opens what it needs through one `Connections`, shares it between
+the threads that drive containers in parallel, and closes everything on exit:
+
+    with Connections() as conns:
+        conn = conns.get(uri_for(template, "compute-0-1"))
+
+Also `uri_for`, which turns the `kvm_connection` attribute template into a URI.
+Nothing here looks at domains or storage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import string
+import threading
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import libvirt
+
+from cairn.errors import UsageError
+from cairn.hypervisor.errors import ContainerUnreachable, classify
+
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def uri_for(template: str, host: str) -> str:
+    """`template` with `{host}` replaced by `host`, e.g. qemu+ssh://{host}/system.
+
+    `host` must be a DNS name or IPv4 address (labels of letters, digits and
+    '-', joined by '.'), so it cannot add a path, query, user or port to the
+    URI. The only field allowed is a bare `{host}`; `{{`/`}}` are literal braces.
+    A template without `{host}` (e.g. test:///default) is the same for every host.
+    """
+    if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in host.split(".")):
+        raise UsageError(f"invalid container host name {host!r}: use letters, digits, '-', '.'")
+    parts: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise UsageError(f"invalid kvm_connection template {template!r}: {exc}") from None
+    for literal, field, spec, conversion in parsed:
+        parts.append(literal)
+        if field is None:
+            continue
+        if field != "host" or spec or conversion:
+            raise UsageError(
+                f"invalid kvm_connection template {template!r}: only {{host}} may be substituted"
+            )
+        parts.append(host)
+    return "".join(parts)
+
+
+def describe(uri: str) -> str:
+    """How error messages name a container: "container compute-0-1 (qemu+ssh://...)"."""
+    host = urlsplit(uri).hostname
+    return f"container {host} ({uri})" if host else uri
+
+
+def where(conn: libvirt.virConnect) -> str:
+    """`describe` for an open connection, for error messages."""
+    try:
+        return describe(conn.getURI())
+    except libvirt.libvirtError:
+        return "a closed connection"
+
+
+class Connections:
+    """Open libvirt connections keyed by URI; thread-safe; closes them all on exit.
+
+    A connection that fails to open is not remembered, so a later `get` retries.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, libvirt.virConnect] = {}
+        # One lock per URI: opening a slow ssh connection to one container
+        # must not hold up threads that want another container.
+        self._uri_locks: dict[str, threading.Lock] = {}
+        self._closed = False
+
+    def __enter__(self) -> Connections:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def get(self, uri: str) -> libvirt.virConnect:
+        """The open connection to `uri`, opening it on first use.
+
+        Raises ContainerUnreachable (whatever libvirt's error code) if it cannot
+        be opened; the message names the container and URI.
+        """
+        with self._lock:
+            self._check_open()
+            conn = self._open.get(uri)
+            if conn is not None:
+                return conn
+            uri_lock = self._uri_locks.setdefault(uri, threading.Lock())
+        with uri_lock:
+            with self._lock:
+                self._check_open()
+                conn = self._open.get(uri)
+            if conn is not None:
+                return conn
+            try:
+                conn = libvirt.open(uri)
+            except libvirt.libvirtError as exc:
+                raise classify(exc, f"cannot reach {describe(uri)}", ContainerUnreachable) from None
+            with self._lock:
+                if self._closed:  # closed while we were connecting
+                    _close_quietly(conn)
+                    self._check_open()
+                self._open[uri] = conn
+            return conn
+
+    def close(self) -> None:
+        """Close every connection; later `get` calls raise RuntimeError."""
+        with self._lock:
+            self._closed = True
+            conns = list(self._open.values())
+            self._open.clear()
+        for conn in conns:
+            _close_quietly(conn)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Connections used after close()")
+
+
+def _close_quietly(conn: libvirt.virConnect) -> None:
+    # A connection whose transport already died fails to close; there is
+    # nothing left to release, and the command's own error matters more.
+    with contextlib.suppress(libvirt.libvirtError):
+        conn.close()
