@@ -1,0 +1,49 @@
+"""The <domain> document: assembling the element families, and serializing.
+
+Children come in the order `virsh dumpxml` shows them (name, uuid, memory, vcpu,
+tuning, os, features, cpu, devices), so a built document diffs well against one
+libvirt wrote back.  The schema check lives in `schema`, kept apart so building
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from lxml import etree
+
+from cairn.domainxml._tree import adopt, sub
+from cairn.domainxml.cpu import build_cpu
+from cairn.domainxml.devices import build_devices
+from cairn.domainxml.features import build_features
+from cairn.domainxml.guestos import build_os
+from cairn.domainxml.spec import DomainSpec
+
+
+def build_domain(spec: DomainSpec) -> etree._Element:
+    """The <domain> element for `spec`; the spec's elements are copied, never moved."""
+    domain = etree.Element("domain", type=spec.domain_type)
+    sub(domain, "name", spec.name)
+    sub(domain, "uuid", spec.uuid)
+    sub(domain, "memory", str(spec.memory_mib), unit="MiB")
+    sub(domain, "vcpu", str(spec.vcpus))
+    adopt(domain, spec.domain_extra)
+    domain.append(build_os(spec))
+    features = build_features(spec.features)
+    if features is not None:
+        domain.append(features)
+    if spec.cpu is not None:
+        domain.append(build_cpu(spec.cpu))
+    domain.append(build_devices(spec))
+    return domain
+
+
+def to_xml(element: etree._Element) -> str:
+    """`element` as XML text indented by two spaces, without an XML declaration.
+
+    Whitespace-only text between elements is replaced by the indentation (libvirt
+    ignores it), on a copy: the caller's element is left as it was.
+    """
+    clone = copy.deepcopy(element)
+    etree.indent(clone, space="  ")
+    return str(etree.tostring(clone, encoding="unicode")) + "\n"
