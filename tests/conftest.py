@@ -68,7 +68,9 @@ def _pg_admin(sql: str) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if PG_ADMIN_URL is None and os.environ.get("CI") == "true":
-        raise pytest.UsageError("CI=true but CAIRN_TEST_PG_URL is not set: PostgreSQL tests must run")
+        raise pytest.UsageError(
+            "CI=true but CAIRN_TEST_PG_URL is not set: PostgreSQL tests must run"
+        )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -95,7 +97,9 @@ def sqlite_url(tmp_path: Path) -> str:
 class Cli:
     """Runs `cairn WORDS...` in this process against one database."""
 
-    def __init__(self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    def __init__(
+        self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ):
         self.url = url
         self._capsys = capsys
         monkeypatch.setenv("CAIRN_DB_URL", url)
@@ -136,7 +140,9 @@ def cli(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mon
 
 
 @pytest.fixture
-def sqlite_cli(sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+def sqlite_cli(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Cli:
     return Cli(sqlite_url, capsys, monkeypatch)
 
 

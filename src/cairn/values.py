@@ -7,6 +7,7 @@ names the argument. Nothing here knows about the database.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 
@@ -77,4 +78,28 @@ def attr_name(word: str) -> str:
             f"{word!r} is not a valid attribute name: start with a letter, then letters,"
             " digits, '_', '-' or '.' (at most 128)"
         )
+    return word
+
+
+_MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+_IFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$")
+
+
+def mac(word: str) -> str:
+    value = word.strip().lower().replace("-", ":")
+    if not _MAC.match(value):
+        raise ValueError(f"{word!r} is not a MAC address (six hex pairs: 52:54:00:12:34:56)")
+    return value
+
+
+def ip(word: str) -> str:
+    try:
+        return str(ipaddress.ip_address(word.strip()))
+    except ValueError:
+        raise ValueError(f"{word!r} is not an IP address") from None
+
+
+def iface_name(word: str) -> str:
+    if not _IFACE.match(word):
+        raise ValueError(f"{word!r} is not an interface name (up to 15 letters, digits, _ . : -)")
     return word

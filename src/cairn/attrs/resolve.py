@@ -1,12 +1,14 @@
 """Resolving the attributes of hosts: host > appliance > os > global, plus intrinsic.
 
-A fixed number of queries whatever the number of hosts: one per scope.
-Values stay as stored (escaped); callers unescape what they consume.
+A fixed number of queries whatever the number of hosts: one per scope. The
+global+os+appliance layers are merged once per (os, appliance) pair, so the
+per-host work is one dict copy. Values stay as stored (escaped); callers
+unescape what they consume.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -15,8 +17,7 @@ from cairn.attrs.scopes import INTRINSIC_TAG, Scope
 from cairn.db.models import Host
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     value: str  # escaped, as stored
     source: str  # G, O, A, H or I
 
@@ -32,35 +33,34 @@ def intrinsic(host: Host) -> dict[str, str]:
     }
 
 
-def resolve(session: Session, hosts: list[Host], *, all_hosts: bool = False) -> dict[int, dict[str, Resolved]]:
+def _layer(session: Session, scope: Scope, ids: list[int] | None) -> dict[int, dict[str, Resolved]]:
+    table: dict[int, dict[str, Resolved]] = {}
+    tag = scope.tag
+    for owner, name, value in store.rows(session, scope, ids):
+        table.setdefault(owner, {})[name] = Resolved(value, tag)
+    return table
+
+
+def resolve(
+    session: Session, hosts: list[Host], *, all_hosts: bool = False
+) -> dict[int, dict[str, Resolved]]:
     """{host id: {name: Resolved}} sorted by name. `all_hosts` avoids a huge IN list."""
+
     def ids(values: set[int]) -> list[int] | None:
         return None if all_hosts else sorted(values)
 
-    by_scope: dict[Scope, dict[int, dict[str, str]]] = {}
-    owner_ids = {
-        Scope.GLOBAL: None,
-        Scope.OS: ids({h.os_id for h in hosts}),
-        Scope.APPLIANCE: ids({h.appliance_id for h in hosts}),
-        Scope.HOST: ids({h.id for h in hosts}),
-    }
-    for scope, wanted in owner_ids.items():
-        table: dict[int, dict[str, str]] = {}
-        for owner, name, value in store.rows(session, scope, wanted):
-            table.setdefault(owner, {})[name] = value
-        by_scope[scope] = table
+    glob = _layer(session, Scope.GLOBAL, None).get(0, {})
+    oses = _layer(session, Scope.OS, ids({h.os_id for h in hosts}))
+    apps = _layer(session, Scope.APPLIANCE, ids({h.appliance_id for h in hosts}))
+    own = _layer(session, Scope.HOST, ids({h.id for h in hosts}))
+    bases: dict[tuple[int, int], dict[str, Resolved]] = {}
     out: dict[int, dict[str, Resolved]] = {}
     for host in hosts:
-        merged: dict[str, Resolved] = {}
-        for scope, owner in (
-            (Scope.GLOBAL, 0),
-            (Scope.OS, host.os_id),
-            (Scope.APPLIANCE, host.appliance_id),
-            (Scope.HOST, host.id),
-        ):
-            tag = scope.tag
-            for name, value in by_scope[scope].get(owner, {}).items():
-                merged[name] = Resolved(value, tag)
+        key = (host.os_id, host.appliance_id)
+        base = bases.get(key)
+        if base is None:
+            base = bases[key] = {**glob, **oses.get(key[0], {}), **apps.get(key[1], {})}
+        merged = {**base, **own.get(host.id, {})}
         for name, value in intrinsic(host).items():
             merged[name] = Resolved(value, INTRINSIC_TAG)
         out[host.id] = dict(sorted(merged.items()))

@@ -58,8 +58,7 @@ def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool)
     wellknown.check(name, value, owner.describe())
     if not replace and get(session, owner, name) is not None:
         raise Conflict(
-            f"attribute {name} exists already for {owner.describe()};"
-            " use 'set' to change it"
+            f"attribute {name} exists already for {owner.describe()}; use 'set' to change it"
         )
     model = MODELS[owner.scope]
     row: dict[str, Any] = {"name": name, "value": escape(value)}

@@ -7,8 +7,8 @@ XML-valued attributes are checked again when the domain XML is built.
 from __future__ import annotations
 
 from cairn.attrs.scopes import INTRINSIC
-from cairn.values import boolean
 from cairn.errors import CairnError
+from cairn.values import boolean
 
 BOOLEANS = frozenset({"kvm", "kvm_autostart"})
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from typing import Any
 
 from cairn.cli import tree
 from cairn.cli.parse import OUTPUT_PARAMS
@@ -71,7 +73,7 @@ def _returns_table(command: type[Command]) -> bool:
 
 
 def overview() -> Table:
-    rows = []
+    rows: list[Sequence[Any]] = []
     for words in tree.all_commands():
         rows.append((" ".join(words), summary(tree.load(words))))
     return Table(("COMMAND", "SUMMARY"), rows)

@@ -20,9 +20,7 @@ PARAM_WORD = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)=(.*)\Z", re.S)
 # Understood by every command; they shape how a table result is printed.
 OUTPUT_PARAMS: tuple[Param, ...] = (
     Param("output-header", "print the header line of tables", True, values.boolean),
-    Param(
-        "output-format", "text (aligned columns) or json", "text", values.choice("text", "json")
-    ),
+    Param("output-format", "text (aligned columns) or json", "text", values.choice("text", "json")),
 )
 
 
@@ -65,15 +63,16 @@ def parse(command: type[Command], title: str, words: Sequence[str]) -> dict[str,
         else:
             given[key(name)] = value
     _place_positional(command, title, positional, given)
-    for spec in (*command.args, *params.values()):
-        k = key(spec.name)
+    declared: list[Arg | Param] = [*command.args, *params.values()]
+    for decl in declared:
+        k = key(decl.name)
         if k in given:
             continue
-        if spec.required:
-            shown = spec.shown if isinstance(spec, Param) else spec.name.upper()
+        if decl.required:
+            shown = decl.shown if isinstance(decl, Param) else decl.name.upper()
             raise UsageError(f"'{title}' needs {shown} (see: cairn {title} help)")
-        default = spec.default if isinstance(spec, Param) else None
-        given[k] = [] if spec.many and default is None else default
+        default = decl.default if isinstance(decl, Param) else None
+        given[k] = [] if decl.many and default is None else default
     return given
 
 

@@ -31,22 +31,17 @@ def render(result: Result, out: TextIO, *, header: bool = True, fmt: str = "text
 
 
 def _render_table(table: Table, out: TextIO, header: bool) -> None:
-    rows = [[_cell(v) for v in row] for row in table.rows]
-    heads = [c.upper() for c in table.columns]
-    widths = [len(h) if header else 0 for h in heads]
-    for row in rows:
-        for i, cell in enumerate(row):
-            if len(cell) > widths[i]:
-                widths[i] = len(cell)
-    last = len(heads) - 1
-    lines = []
+    # Column-wise, so that the common all-text column costs no Python call per cell.
+    columns = [list(c) for c in zip(*table.rows, strict=True)] or [[] for _ in table.columns]
+    for i, column in enumerate(columns):
+        if set(map(type, column)) - {str}:
+            columns[i] = [_cell(v) for v in column]
     if header:
-        lines.append(_line(heads, widths, last))
-    lines.extend(_line(row, widths, last) for row in rows)
-    if lines:
-        out.write("\n".join(lines))
-        out.write("\n")
-
-
-def _line(cells: list[str], widths: list[int], last: int) -> str:
-    return "  ".join(c if i == last else c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()
+        for column, name in zip(columns, table.columns, strict=True):
+            column.insert(0, name.upper())
+    if not columns[0]:
+        return
+    widths = [max(map(len, column)) for column in columns]
+    fmt = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
+    out.write("\n".join([fmt.format(*row).rstrip() for row in zip(*columns, strict=True)]))
+    out.write("\n")

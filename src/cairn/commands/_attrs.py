@@ -32,7 +32,12 @@ OWNERS_ARG = {
         "host", "host names, appliance names, globs or localhost", required=False, many=True
     ),
 }
-SAMPLE_OWNER = {Scope.GLOBAL: "", Scope.OS: "linux", Scope.APPLIANCE: "compute", Scope.HOST: "compute-0-0"}
+SAMPLE_OWNER = {
+    Scope.GLOBAL: "",
+    Scope.OS: "linux",
+    Scope.APPLIANCE: "compute",
+    Scope.HOST: "compute-0-0",
+}
 ATTR = Arg("attr", "the attribute name", convert=values.attr_name)
 VALUE = Arg("value", "the value (quote it for the shell; XML is fine)")
 
@@ -185,10 +190,15 @@ def dump_lines(session: Session, scope: Scope, words: list[str]) -> list[str]:
     from cairn.attrs import store
     from cairn.attrs.escape import unescape
 
+    found = owners(session, scope, words, all_if_empty=True)
+    ids = None if scope is Scope.GLOBAL or not words else [o.id for o in found if o.id is not None]
+    by_owner: dict[int, list[tuple[str, str]]] = {}
+    for owner_id, name, value in store.rows(session, scope, ids):
+        by_owner.setdefault(owner_id, []).append((name, value))
+    words_ = _title("set", scope).split()
     out = []
-    for owner in owners(session, scope, words, all_if_empty=True):
-        ids = None if owner.id is None else [owner.id]
-        for _, name, value in store.rows(session, scope, ids):
-            who = () if scope is Scope.GLOBAL else (owner.name,)
-            out.append(command_line(*_title("set", scope).split(), *who, name, value=unescape(value)))
+    for owner in found:
+        who = () if scope is Scope.GLOBAL else (owner.name,)
+        for name, value in by_owner.get(owner.id or 0, []):
+            out.append(command_line(*words_, *who, name, value=unescape(value)))
     return out

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cairn import values
-from cairn.cli.spec import Command as Base, Example, Param, Text
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example, Param, Text
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -21,11 +22,17 @@ class Command(Base):
     frontend host, unless defaults=no (for replaying a 'cairn dump').
     """
 
-    params = (Param("defaults", "seed a new database with the defaults", True, values.boolean, metavar="BOOL"),)
-    uses_db = False
-    examples = (
-        Example("cairn init", "Creates or upgrades the database CAIRN_DB_URL names."),
+    params = (
+        Param(
+            "defaults",
+            "seed a new database with the defaults",
+            True,
+            values.boolean,
+            metavar="BOOL",
+        ),
     )
+    uses_db = False
+    examples = (Example("cairn init", "Creates or upgrades the database CAIRN_DB_URL names."),)
     related = ("dump",)
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:

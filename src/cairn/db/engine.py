@@ -20,7 +20,11 @@ from cairn.db.url import redacted
 from cairn.errors import CairnError
 
 BUSY_TIMEOUT_S = 60
-_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
 
 
 def normalise(url: str) -> str:

@@ -54,9 +54,7 @@ def upgrade(engine: Engine, *, seed_defaults: bool = True) -> bool:
         conn.rollback()
         if revision == HEAD:
             return False
-        if revision is not None and not any(
-            (MIGRATIONS / "versions").glob(f"{revision}_*.py")
-        ):
+        if revision is not None and not any((MIGRATIONS / "versions").glob(f"{revision}_*.py")):
             raise CairnError(f"the database is at schema {revision}, newer than this cairn")
         _alembic_upgrade(conn)
         created = revision is None

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from cairn.attrs.escape import escape
-from cairn.db.models import Appliance, ApplianceAttr, GlobalAttr, Host, OS
+from cairn.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host
 
 APPLIANCES = ("frontend", "compute", "vm-container", "hosted-vm")
 APPLIANCE_ATTRS = {"vm-container": {"kvm": "true"}}
@@ -46,6 +46,14 @@ def defaults(conn: Connection) -> None:
         os_id = conn.execute(select(OS.id).where(OS.name == DEFAULT_OS)).scalar_one()
         conn.execute(
             insert(Host),
-            [{"name": name, "appliance_id": ids["frontend"], "os_id": os_id, "rack": 0, "rank": 0,
-              "cpus": 1}],
+            [
+                {
+                    "name": name,
+                    "appliance_id": ids["frontend"],
+                    "os_id": os_id,
+                    "rack": 0,
+                    "rank": 0,
+                    "cpus": 1,
+                }
+            ],
         )

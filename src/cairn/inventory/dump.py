@@ -26,15 +26,33 @@ def _inventory(session: Session) -> Iterator[str]:
     for name in session.execute(select(Appliance.name).order_by(Appliance.name)).scalars():
         yield command_line("add", "appliance", name)
     for n in session.execute(select(Network).order_by(Network.name)).scalars():
-        yield command_line("add", "network", n.name, subnet=n.subnet, netmask=n.netmask, bridge=n.bridge)
+        yield command_line(
+            "add", "network", n.name, subnet=n.subnet, netmask=n.netmask, bridge=n.bridge
+        )
     hosts = lookup.hosts(session, [])
     for h in hosts:
         yield command_line(
-            "add", "host", h.name, appliance=h.appliance.name, rack=h.rack, rank=h.rank, cpus=h.cpus, os=h.os.name
+            "add",
+            "host",
+            h.name,
+            appliance=h.appliance.name,
+            rack=h.rack,
+            rank=h.rank,
+            cpus=h.cpus,
+            os=h.os.name,
         )
     names = {h.id: h.name for h in hosts}
-    for i in session.execute(select(Interface).order_by(Interface.host_id, Interface.name)).scalars():
+    for i in session.execute(
+        select(Interface).order_by(Interface.host_id, Interface.name)
+    ).scalars():
         yield command_line(
-            "add", "host", "interface", names[i.host_id], i.name, mac=i.mac, ip=i.ip,
-            subnet=i.network.name if i.network else None, vlan=i.vlan,
+            "add",
+            "host",
+            "interface",
+            names[i.host_id],
+            i.name,
+            mac=i.mac,
+            ip=i.ip,
+            subnet=i.network.name if i.network else None,
+            vlan=i.vlan,
         )

@@ -30,9 +30,13 @@ def add_appliance(session: Session, name: str, kvm: bool | None) -> Appliance:
 
 def remove_appliance(session: Session, name: str) -> None:
     appliance = one(session, Appliance, name)
-    users = session.execute(
-        select(Host.name).where(Host.appliance_id == appliance.id).order_by(Host.name).limit(4)
-    ).scalars().all()
+    users = (
+        session.execute(
+            select(Host.name).where(Host.appliance_id == appliance.id).order_by(Host.name).limit(4)
+        )
+        .scalars()
+        .all()
+    )
     if users:
         raise Conflict(
             f"appliance {name} is used by {', '.join(users)}"

@@ -60,9 +60,7 @@ def hosts(session: Session, words: list[str], *, all_if_empty: bool = True) -> l
             else:
                 matched = [h for h in everyone if h.appliance.name == word]
         if not matched:
-            raise NotFound(
-                f"no host or appliance matches {word!r} (see: cairn list host)"
-            )
+            raise NotFound(f"no host or appliance matches {word!r} (see: cairn list host)")
         for h in matched:
             out.setdefault(h.id, h)
     return list(out.values())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,39 +11,14 @@ from cairn.db.models import Host, Interface, Network
 from cairn.errors import Conflict, NotFound
 from cairn.inventory.lookup import one
 
-_MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
-_IFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$")
-
-
-def mac(word: str) -> str:
-    value = word.strip().lower().replace("-", ":")
-    if not _MAC.match(value):
-        raise ValueError(f"{word!r} is not a MAC address (six hex pairs: 52:54:00:12:34:56)")
-    return value
-
-
-def ip(word: str) -> str:
-    try:
-        return str(ipaddress.ip_address(word.strip()))
-    except ValueError:
-        raise ValueError(f"{word!r} is not an IP address") from None
-
-
-def iface_name(word: str) -> str:
-    if not _IFACE.match(word):
-        raise ValueError(f"{word!r} is not an interface name (up to 15 letters, digits, _ . : -)")
-    return word
-
-
-def bridge(word: str) -> str:
-    return iface_name(word)
-
 
 def subnet_and_mask(subnet: str | None, netmask: str | None) -> tuple[str | None, str | None]:
     if subnet is None:
         return None, netmask
     try:
-        net = ipaddress.ip_network(subnet if netmask is None else f"{subnet}/{netmask}", strict=True)
+        net = ipaddress.ip_network(
+            subnet if netmask is None else f"{subnet}/{netmask}", strict=True
+        )
     except ValueError as exc:
         raise ValueError(f"subnet {subnet} / netmask {netmask}: {exc}") from None
     return str(net.network_address), str(net.netmask)
@@ -92,8 +66,13 @@ def check_mac_free(session: Session, value: str, keep: Interface | None = None) 
 
 
 def update_interface(
-    session: Session, iface: Interface, *, mac_: str | None, ip_: str | None,
-    subnet: str | None, vlan: int | None,
+    session: Session,
+    iface: Interface,
+    *,
+    mac_: str | None,
+    ip_: str | None,
+    subnet: str | None,
+    vlan: int | None,
 ) -> None:
     if mac_ is not None:
         check_mac_free(session, mac_, keep=iface)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cairn import values
-from cairn.cli.spec import Arg, Command as Base, Example, Param
-from cairn.inventory.networks import bridge
+from cairn.cli.spec import Arg, Example, Param
+from cairn.cli.spec import Command as Base
+from cairn.values import iface_name
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -22,11 +23,16 @@ class Command(Base):
     params = (
         Param("subnet", "network address, or address/prefix", metavar="ADDRESS"),
         Param("netmask", "netmask (if subnet has no /prefix)", metavar="MASK"),
-        Param("bridge", "the bridge VMs attach to on containers", convert=bridge, metavar="BRIDGE"),
+        Param(
+            "bridge", "the bridge VMs attach to on containers", convert=iface_name, metavar="BRIDGE"
+        ),
     )
     writes = True
     examples = (
-        Example("cairn add network storage subnet=10.2.0.0 netmask=255.255.0.0 bridge=br-storage", "Adds a storage network."),
+        Example(
+            "cairn add network storage subnet=10.2.0.0 netmask=255.255.0.0 bridge=br-storage",
+            "Adds a storage network.",
+        ),
     )
     related = ("list network", "remove network", "add host interface")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Command as Base, Example, Text
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example, Text
 from cairn.commands._words import lines
 
 if TYPE_CHECKING:
@@ -17,7 +18,8 @@ class Command(Base):
     OSes, appliances, networks, hosts, interfaces and attributes of every
     scope, quoted for sh. Replay into a database made with
     `cairn init defaults=no`:
-    `cairn dump > cluster.sh; CAIRN_DB_URL=... cairn init defaults=no; CAIRN_DB_URL=... sh cluster.sh`
+    `cairn dump > cluster.sh`, then with CAIRN_DB_URL set to the new database:
+    `cairn init defaults=no && sh cluster.sh`
     """
 
     examples = (Example("cairn dump", "Prints the whole database as commands."),)

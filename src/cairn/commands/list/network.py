@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Command as Base, Example, Table
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example, Table
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -23,4 +24,7 @@ class Command(Base):
         from cairn.db.models import Network
 
         nets = ctx.session.execute(select(Network).order_by(Network.name)).scalars()
-        return Table(("NETWORK", "SUBNET", "NETMASK", "BRIDGE"), [(n.name, n.subnet, n.netmask, n.bridge) for n in nets])
+        return Table(
+            ("NETWORK", "SUBNET", "NETMASK", "BRIDGE"),
+            [(n.name, n.subnet, n.netmask, n.bridge) for n in nets],
+        )

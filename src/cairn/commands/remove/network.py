@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Arg, Command as Base, Example
+from cairn.cli.spec import Arg, Example
+from cairn.cli.spec import Command as Base
 
 if TYPE_CHECKING:
     from cairn.context import Context

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cairn import values
-from cairn.cli.spec import Arg, Command as Base, Example, Param
+from cairn.cli.spec import Arg, Example, Param
+from cairn.cli.spec import Command as Base
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -18,7 +19,9 @@ class Command(Base):
     """
 
     args = (Arg("appliance", "the new appliance name", convert=values.label),)
-    params = (Param("kvm", "hosts of this appliance may run VMs", None, values.boolean, metavar="BOOL"),)
+    params = (
+        Param("kvm", "hosts of this appliance may run VMs", None, values.boolean, metavar="BOOL"),
+    )
     writes = True
     examples = (
         Example("cairn add appliance gpu-node kvm=yes", "Adds an appliance whose hosts run VMs."),

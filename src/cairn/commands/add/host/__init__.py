@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cairn import values
-from cairn.cli.spec import Arg, Command as Base, Example, Param
+from cairn.cli.spec import Arg, Example, Param
+from cairn.cli.spec import Command as Base
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -20,7 +21,13 @@ class Command(Base):
 
     args = (Arg("host", "the new host name", convert=values.label),)
     params = (
-        Param("appliance", "its appliance (see: cairn list appliance)", required=True, convert=values.label, metavar="APP"),
+        Param(
+            "appliance",
+            "its appliance (see: cairn list appliance)",
+            required=True,
+            convert=values.label,
+            metavar="APP",
+        ),
         Param("rack", "rack number", 0, values.integer(0), metavar="N"),
         Param("rank", "rank in the rack", 0, values.integer(0), metavar="N"),
         Param("cpus", "number of CPUs", 1, values.integer(1, 4096), metavar="N"),
@@ -28,8 +35,14 @@ class Command(Base):
     )
     writes = True
     examples = (
-        Example("cairn add host compute-0-5 appliance=compute rack=0 rank=5 cpus=16", "Adds a compute node."),
-        Example("cairn add host vm-container-1-0 appliance=vm-container rack=1 rank=0", "Adds a VM container."),
+        Example(
+            "cairn add host compute-0-5 appliance=compute rack=0 rank=5 cpus=16",
+            "Adds a compute node.",
+        ),
+        Example(
+            "cairn add host vm-container-1-0 appliance=vm-container rack=1 rank=0",
+            "Adds a VM container.",
+        ),
     )
     related = ("list host", "remove host", "add host interface", "set host attr")
 
@@ -37,5 +50,11 @@ class Command(Base):
         from cairn.inventory import hosts
 
         hosts.add_host(
-            ctx.session, a["host"], a["appliance"], rack=a["rack"], rank=a["rank"], cpus=a["cpus"], os=a["os"]
+            ctx.session,
+            a["host"],
+            a["appliance"],
+            rack=a["rack"],
+            rank=a["rank"],
+            cpus=a["cpus"],
+            os=a["os"],
         )

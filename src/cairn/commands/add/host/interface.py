@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Command as Base, Example
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example
 from cairn.commands._iface import IFACE, IFACE_PARAMS
 from cairn.commands._words import HOST
 from cairn.errors import Conflict
@@ -20,7 +21,11 @@ class Command(Base):
     params = IFACE_PARAMS
     writes = True
     examples = (
-        Example("cairn add host interface compute-0-0 eth1 mac=52:54:00:00:00:10 ip=10.1.255.250 subnet=private", "Adds eth1 on the private network."),
+        Example(
+            "cairn add host interface compute-0-0 eth1 mac=52:54:00:00:00:10"
+            " ip=10.1.255.250 subnet=private",
+            "Adds eth1 on the private network.",
+        ),
     )
     related = ("list host interface", "set host interface", "remove host interface")
 
@@ -30,7 +35,12 @@ class Command(Base):
 
         for host in lookup.hosts(ctx.session, [a["host"]], all_if_empty=False):
             if any(i.name == a["iface"] for i in host.interfaces):
-                raise Conflict(f"host {host.name} has an interface {a['iface']} already; use 'set host interface'")
+                raise Conflict(
+                    f"host {host.name} has an interface {a['iface']} already;"
+                    " use 'set host interface'"
+                )
             iface = Interface(name=a["iface"])
             host.interfaces.append(iface)
-            networks.update_interface(ctx.session, iface, mac_=a["mac"], ip_=a["ip"], subnet=a["subnet"], vlan=a["vlan"])
+            networks.update_interface(
+                ctx.session, iface, mac_=a["mac"], ip_=a["ip"], subnet=a["subnet"], vlan=a["vlan"]
+            )

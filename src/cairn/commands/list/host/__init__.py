@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Command as Base, Example, Table
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example, Table
 from cairn.commands._words import HOSTS
 
 if TYPE_CHECKING:
@@ -18,7 +19,9 @@ class Command(Base):
     lists = True
     examples = (
         Example("cairn list host", "Every host."),
-        Example("cairn list host compute 'vm-container-*'", "All compute hosts and the containers."),
+        Example(
+            "cairn list host compute 'vm-container-*'", "All compute hosts and the containers."
+        ),
     )
     related = ("add host", "list host attr", "list host interface")
 

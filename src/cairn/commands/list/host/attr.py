@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Command as Base, Example, Param, Table
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example, Param, Table
 from cairn.commands._words import HOSTS
 
 if TYPE_CHECKING:
@@ -37,7 +38,10 @@ class Command(Base):
         only = a["attr"]
         rows = []
         for host in hosts:
-            for name, r in resolved[host.id].items():
-                if only is None or only == name:
-                    rows.append((host.name, name, r.value, r.source))
+            hostname = host.name
+            items = resolved[host.id]
+            if only is None:
+                rows.extend([(hostname, name, r.value, r.source) for name, r in items.items()])
+            elif only in items:
+                rows.append((hostname, only, items[only].value, items[only].source))
         return Table(("HOST", "ATTR", "VALUE", "SOURCE"), rows)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Command as Base, Example, Table
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example, Table
 from cairn.commands._words import HOSTS
 
 if TYPE_CHECKING:

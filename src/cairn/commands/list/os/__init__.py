@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Command as Base, Example, Table
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example, Table
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -22,4 +23,7 @@ class Command(Base):
 
         from cairn.db.models import OS
 
-        return Table(("OS",), [(n,) for n in ctx.session.execute(select(OS.name).order_by(OS.name)).scalars()])
+        return Table(
+            ("OS",),
+            [(n,) for n in ctx.session.execute(select(OS.name).order_by(OS.name)).scalars()],
+        )

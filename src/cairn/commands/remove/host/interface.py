@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Command as Base, Example
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example
 from cairn.commands._iface import IFACE
 from cairn.commands._words import HOST
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cairn import values
-from cairn.cli.spec import Arg, Command as Base, Example, Param, Text
+from cairn.cli.spec import Arg, Example, Param, Text
+from cairn.cli.spec import Command as Base
 from cairn.errors import NotFound
 
 if TYPE_CHECKING:
@@ -21,7 +22,11 @@ class Command(Base):
     """
 
     args = (Arg("host", "one host name or localhost"),)
-    params = (Param("attr", "print only this attribute's value", convert=values.attr_name, metavar="NAME"),)
+    params = (
+        Param(
+            "attr", "print only this attribute's value", convert=values.attr_name, metavar="NAME"
+        ),
+    )
     examples = (
         Example("cairn report host attr compute-0-0 attr=cpu_mode", "Prints host-passthrough."),
     )
@@ -38,7 +43,10 @@ class Command(Base):
             attrs = resolve(ctx.session, [host])[host.id]
             if a["attr"] is not None:
                 if a["attr"] not in attrs:
-                    raise NotFound(f"host {host.name} has no attribute {a['attr']} (see: cairn list host attr {host.name})")
+                    raise NotFound(
+                        f"host {host.name} has no attribute {a['attr']}"
+                        f" (see: cairn list host attr {host.name})"
+                    )
                 out.append(unescape(attrs[a["attr"]].value) + "\n")
             else:
                 out.extend(f"{n}: {unescape(r.value)}\n" for n, r in attrs.items())

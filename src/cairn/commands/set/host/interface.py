@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Command as Base, Example
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example
 from cairn.commands._iface import IFACE, IFACE_PARAMS
 from cairn.commands._words import HOST
 
@@ -19,7 +20,9 @@ class Command(Base):
     params = IFACE_PARAMS
     writes = True
     examples = (
-        Example("cairn set host interface compute-0-0 eth0 ip=10.1.255.200", "Gives eth0 a new IP."),
+        Example(
+            "cairn set host interface compute-0-0 eth0 ip=10.1.255.200", "Gives eth0 a new IP."
+        ),
     )
     related = ("list host interface", "add host interface")
 
@@ -28,4 +31,6 @@ class Command(Base):
 
         for host in lookup.hosts(ctx.session, [a["host"]], all_if_empty=False):
             iface = networks.find_interface(host, a["iface"])
-            networks.update_interface(ctx.session, iface, mac_=a["mac"], ip_=a["ip"], subnet=a["subnet"], vlan=a["vlan"])
+            networks.update_interface(
+                ctx.session, iface, mac_=a["mac"], ip_=a["ip"], subnet=a["subnet"], vlan=a["vlan"]
+            )

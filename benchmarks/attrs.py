@@ -1,0 +1,140 @@
+"""Benchmark: cairn commands as whole processes on a 10,000-host database.
+
+Builds a database of HOSTS hosts with 50 global, 10 appliance (per appliance)
+and 5 host attributes each, then prints, per backend, the median wall time of
+whole `cairn` processes and the number of SQL statements each one issues.
+SQLite always; PostgreSQL too when CAIRN_TEST_PG_URL names a role that may
+create databases (scripts/services.sh prints it).
+
+    .venv/bin/python benchmarks/attrs.py [--hosts 10000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, select, text
+
+from cairn.attrs.escape import escape
+from cairn.db.engine import make_engine, normalise
+from cairn.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host, HostAttr
+from cairn.db.schema import ensure_current
+
+CAIRN = str(Path(sys.executable).parent / "cairn")
+APPLIANCES = ("compute", "vm-container", "login", "storage")
+
+
+def build(url: str, hosts: int) -> None:
+    engine = make_engine(url, writes=True)
+    ensure_current(engine)
+    with engine.begin() as conn:
+        app_ids = dict(conn.execute(select(Appliance.name, Appliance.id)).all())
+        for name in APPLIANCES:
+            if name not in app_ids:
+                app_ids[name] = conn.execute(
+                    insert(Appliance).values(name=name).returning(Appliance.id)
+                ).scalar_one()
+        os_id = conn.execute(select(OS.id)).scalar_one()
+        conn.execute(
+            insert(GlobalAttr),
+            [{"name": f"global_{i}", "value": escape(f"<g{i}> & value")} for i in range(50)],
+        )
+        conn.execute(
+            insert(ApplianceAttr),
+            [
+                {"appliance_id": app_ids[a], "name": f"app_{i}", "value": f"a{i}"}
+                for a in APPLIANCES
+                for i in range(10)
+            ],
+        )
+        rows = [
+            {
+                "name": f"compute-{i // 100}-{i % 100}",
+                "appliance_id": app_ids[APPLIANCES[i % 4]],
+                "os_id": os_id,
+                "rack": i // 100,
+                "rank": i % 100,
+                "cpus": 8,
+            }
+            for i in range(hosts)
+        ]
+        conn.execute(insert(Host), rows)
+        ids = conn.execute(select(Host.id).where(Host.name.like("compute-%"))).scalars().all()
+        conn.execute(
+            insert(HostAttr),
+            [{"host_id": h, "name": f"host_{i}", "value": f"h{i}"} for h in ids for i in range(5)],
+        )
+    engine.dispose()
+
+
+def measure(url: str, words: list[str], runs: int) -> tuple[float, int, int]:
+    env = {**os.environ, "CAIRN_DB_URL": url}
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run([CAIRN, *words], env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode:
+            raise SystemExit(f"cairn {' '.join(words)} failed: {done.stderr}")
+    counted = subprocess.run(
+        [CAIRN, *words], env={**env, "CAIRN_SQL_COUNT": "1"}, capture_output=True, text=True
+    )
+    statements = (
+        int(counted.stderr.strip().rsplit(" ", 1)[-1]) if "sql-statements" in counted.stderr else 0
+    )
+    return statistics.median(times), statements, counted.stdout.count("\n")
+
+
+def report(backend: str, url: str, runs: int) -> None:
+    cases = [
+        ("list host attr ONE-HOST", ["list", "host", "attr", "compute-42-7"]),
+        ("list host attr (all hosts)", ["list", "host", "attr"]),
+        ("dump attr", ["dump", "attr"]),
+        ("dump host attr (all hosts)", ["dump", "host", "attr"]),
+        ("help", ["help"]),
+    ]
+    for label, words in cases:
+        seconds, statements, lines = measure(url, words, runs)
+        print(
+            f"{backend:10s} {label:28s} {seconds * 1000:8.0f} ms"
+            f"  {statements:3d} SQL  {lines:7d} lines"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hosts", type=int, default=10_000)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    print(f"{args.hosts} hosts, median of {args.runs} runs per figure")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        build(url, args.hosts)
+        report("sqlite", url, args.runs)
+    admin = os.environ.get("CAIRN_TEST_PG_URL")
+    if admin:
+        name = "cairn_bench"
+        admin_engine = create_engine(normalise(admin), isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = admin.rsplit("/", 1)[0] + "/" + name
+        try:
+            build(url, args.hosts)
+            report("postgresql", url, args.runs)
+        finally:
+            with admin_engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        print("postgresql: skipped (set CAIRN_TEST_PG_URL, see scripts/services.sh)")
+
+
+if __name__ == "__main__":
+    main()
