@@ -64,7 +64,7 @@ def choice(*options: str) -> Converter:
 def label(word: str) -> str:
     """A DNS label (RFC 1123): lower-case letters, digits and '-', 1 to 63 long."""
     name = word.strip().lower()
-    if not _LABEL.match(name):
+    if not _LABEL.fullmatch(name):
         raise ValueError(
             f"{word!r} is not a valid name: use 1-63 lower-case letters, digits and '-',"
             " not starting or ending with '-'"
@@ -73,7 +73,7 @@ def label(word: str) -> str:
 
 
 def attr_name(word: str) -> str:
-    if not _ATTR.match(word):
+    if not _ATTR.fullmatch(word):
         raise ValueError(
             f"{word!r} is not a valid attribute name: start with a letter, then letters,"
             " digits, '_', '-' or '.' (at most 128)"
@@ -87,7 +87,7 @@ _IFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$")
 
 def mac(word: str) -> str:
     value = word.strip().lower().replace("-", ":")
-    if not _MAC.match(value):
+    if not _MAC.fullmatch(value):
         raise ValueError(f"{word!r} is not a MAC address (six hex pairs: 52:54:00:12:34:56)")
     return value
 
@@ -100,6 +100,6 @@ def ip(word: str) -> str:
 
 
 def iface_name(word: str) -> str:
-    if not _IFACE.match(word):
+    if not _IFACE.fullmatch(word):
         raise ValueError(f"{word!r} is not an interface name (up to 15 letters, digits, _ . : -)")
     return word

@@ -36,7 +36,9 @@ class Owner:
     name: str = ""
 
     def describe(self) -> str:
-        return "global" if self.scope is Scope.GLOBAL else f"{self.scope.value} {self.name}"
+        if self.scope is Scope.GLOBAL:
+            return "global scope"
+        return f"{self.scope.value} {self.name} ({self.scope.value} scope)"
 
 
 def _where(owner: Owner) -> list[Any]:

@@ -1,19 +1,87 @@
 """Checks for attribute names that cairn itself reads, run when a value is set.
 
 A value that cannot work is refused when it is set, not when a VM starts.
-XML-valued attributes are checked again when the domain XML is built.
+XML-valued attributes (cpu_mode, kvm_cpu_pinning, kvm_device_N, HVM_Features)
+are parsed the way the designer will parse them; they are checked again when
+the domain XML is built.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from cairn.attrs.scopes import INTRINSIC
 from cairn.errors import CairnError
-from cairn.values import boolean
+from cairn.values import boolean, mac
 
-BOOLEANS = frozenset({"kvm", "kvm_autostart"})
+BOOLEANS = frozenset({"kvm", "kvm_autostart", "kvm_bios_useserial"})
+_DEVICE = re.compile(r"^kvm_device_\d+$")
+_WORD = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _xml(roots: str) -> Callable[[str, str], None]:
+    def check(value: str, what: str) -> None:
+        from cairn.domainxml import fragments
+
+        fragments.parse_fragment(value, allowed_roots=getattr(fragments, roots), what=what)
+
+    return check
+
+
+def _cpu_mode(value: str, what: str) -> None:
+    from cairn.domainxml.cpumode import parse_cpu_mode
+
+    parse_cpu_mode(value, what)
+
+
+def _pinning(value: str, what: str) -> None:
+    if value.strip() != "pin_all":
+        _xml("DOMAIN_CHILD_ROOTS")(value, what)
+
+
+def _connection(value: str, what: str) -> None:
+    from cairn.hypervisor.uri import uri_for
+
+    try:
+        uri_for(value, "host")
+    except CairnError as exc:
+        raise CairnError(f"{what}: {exc}") from None
+
+
+def _mac(value: str, what: str) -> None:
+    try:
+        mac(value)
+    except ValueError as exc:
+        raise CairnError(f"{what}: {exc}") from None
+
+
+def _path(value: str, what: str) -> None:
+    from cairn.vms.disks import check_path
+
+    check_path(value, what)
+
+
+def _word(value: str, what: str) -> None:
+    if not _WORD.fullmatch(value):
+        raise CairnError(f"{what}: {value!r} is not a machine type like pc or q35")
+
+
+CHECKS: dict[str, Callable[[str, str], None]] = {
+    "cpu_mode": _cpu_mode,
+    "kvm_cpu_pinning": _pinning,
+    "HVM_Features": _xml("FEATURE_ROOTS"),
+    "kvm_connection": _connection,
+    "vm_mac_base_addr": _mac,
+    "vm_mac_base_addr_mask": _mac,
+    "kvm_disk_dir": _path,
+    "kvm_machine_type": _word,
+}
 
 
 def check(name: str, value: str, where: str) -> None:
+    """Raise CairnError if `value` cannot work for `name`; `where` names the owner."""
+    what = f"attribute {name} for {where}"
     if name in INTRINSIC:
         raise CairnError(
             f"{name} is a fact of the host, not an attribute: use 'cairn set host {name}'"
@@ -24,4 +92,8 @@ def check(name: str, value: str, where: str) -> None:
         try:
             boolean(value)
         except ValueError as exc:
-            raise CairnError(f"attribute {name} for {where}: {exc}") from None
+            raise CairnError(f"{what}: {exc}") from None
+    elif _DEVICE.fullmatch(name):
+        _xml("DEVICE_ROOTS")(value, what)
+    elif name in CHECKS:
+        CHECKS[name](value, what)

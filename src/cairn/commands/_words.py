@@ -15,16 +15,18 @@ HOSTS = Arg(
     many=True,
 )
 HOST = Arg("host", "a host name, appliance name, glob or localhost")
+VMS = Arg("host", "VM names, appliance names or globs (compute-vm-*)", many=True)
 
 
 def command_line(*words: str, **params: object) -> str:
     """A `cairn` command line, every word quoted so that `sh` gives it back exactly."""
     parts = ["cairn", *(shlex.quote(w) for w in words)]
-    for name, value in params.items():
-        if value is None:
-            continue
-        shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)
-        parts.append(f"{name.replace('_', '-')}={shlex.quote(shown)}")
+    for name, given in params.items():
+        for value in given if isinstance(given, list | tuple) else [given]:
+            if value is None:
+                continue
+            shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+            parts.append(f"{name.replace('_', '-')}={shlex.quote(shown)}")
     return " ".join(parts)
 
 
@@ -33,4 +35,4 @@ def lines(commands: Iterable[str]) -> str:
     return body + "\n" if body else ""
 
 
-__all__ = ["HOST", "HOSTS", "command_line", "lines", "values"]
+__all__ = ["HOST", "HOSTS", "VMS", "command_line", "lines", "values"]

@@ -62,6 +62,8 @@ class Network(Base):
     subnet: Mapped[str | None] = mapped_column(String(64))
     netmask: Mapped[str | None] = mapped_column(String(64))
     bridge: Mapped[str | None] = mapped_column(String(15))
+    # A libvirt network on the containers that VM interfaces on this network join.
+    libvirt_network: Mapped[str | None] = mapped_column(String(63))
 
 
 class Interface(Base):
@@ -113,3 +115,46 @@ class HostAttr(Base):
     host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(ATTR_NAME)
     value: Mapped[str] = mapped_column(Text)
+
+
+class VM(Base):
+    """A virtual machine: a host (its name, appliance, cpus, interfaces, attributes)
+    that runs on a container host, in one of the container's slices."""
+
+    __tablename__ = "vms"
+    __table_args__ = (UniqueConstraint("container_id", "slice", name="uq_vms_container_slice"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), unique=True)
+    container_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="RESTRICT"))
+    slice: Mapped[int] = mapped_column(Integer)
+    memory_mb: Mapped[int] = mapped_column(Integer)
+    virt_type: Mapped[str] = mapped_column(String(8), default="hvm")
+    cdrom: Mapped[str | None] = mapped_column(String(4096))
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+
+    host: Mapped[Host] = relationship(foreign_keys=[host_id], lazy="joined", innerjoin=True)
+    container: Mapped[Host] = relationship(
+        foreign_keys=[container_id], lazy="joined", innerjoin=True
+    )
+    disks: Mapped[list[VMDisk]] = relationship(
+        back_populates="vm",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="VMDisk.position",
+        lazy="selectin",
+    )
+
+
+class VMDisk(Base):
+    __tablename__ = "vm_disks"
+    __table_args__ = (UniqueConstraint("vm_id", "device", name="uq_vm_disks_vm_device"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vm_id: Mapped[int] = mapped_column(ForeignKey("vms.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # file (raw) | qcow2 | phy
+    path: Mapped[str] = mapped_column(String(4096))
+    device: Mapped[str] = mapped_column(String(16))
+    bus: Mapped[str] = mapped_column(String(8))
+    size_gb: Mapped[int] = mapped_column(Integer)
+
+    vm: Mapped[VM] = relationship(back_populates="disks")

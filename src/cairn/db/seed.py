@@ -42,7 +42,7 @@ def defaults(conn: Connection) -> None:
         insert(GlobalAttr), [{"name": k, "value": escape(v)} for k, v in GLOBAL_ATTRS.items()]
     )
     name = local_hostname()
-    if _LABEL.match(name):
+    if _LABEL.fullmatch(name):
         os_id = conn.execute(select(OS.id).where(OS.name == DEFAULT_OS)).scalar_one()
         conn.execute(
             insert(Host),

@@ -31,6 +31,12 @@ def parse_cpu_mode(value: str, what: str) -> Cpu:
         children = parse_fragment(
             inner, allowed_roots=CPU_CHILD_ROOTS, what=f"{what} (the XML after ':')"
         )
+    for child in children:
+        if child.tag == "topology":
+            # Rocks' own example omits threads; libvirt 9 requires all three counts.
+            for count in ("sockets", "cores", "threads"):
+                if child.get(count) is None:
+                    child.set(count, "1")
     if mode in CPU_MATCHES:
         return Cpu("custom", match=mode, children=children)
     return Cpu(mode, children=children)

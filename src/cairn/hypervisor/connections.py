@@ -13,45 +13,13 @@ Nothing here looks at domains or storage.
 from __future__ import annotations
 
 import contextlib
-import re
-import string
 import threading
 from types import TracebackType
 from urllib.parse import urlsplit
 
 import libvirt
 
-from cairn.errors import UsageError
 from cairn.hypervisor.errors import ContainerUnreachable, classify
-
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-
-
-def uri_for(template: str, host: str) -> str:
-    """`template` with `{host}` replaced by `host`, e.g. qemu+ssh://{host}/system.
-
-    `host` must be a DNS name or IPv4 address (labels of letters, digits and
-    '-', joined by '.'), so it cannot add a path, query, user or port to the
-    URI. The only field allowed is a bare `{host}`; `{{`/`}}` are literal braces.
-    A template without `{host}` (e.g. test:///default) is the same for every host.
-    """
-    if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in host.split(".")):
-        raise UsageError(f"invalid container host name {host!r}: use letters, digits, '-', '.'")
-    parts: list[str] = []
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise UsageError(f"invalid kvm_connection template {template!r}: {exc}") from None
-    for literal, field, spec, conversion in parsed:
-        parts.append(literal)
-        if field is None:
-            continue
-        if field != "host" or spec or conversion:
-            raise UsageError(
-                f"invalid kvm_connection template {template!r}: only {{host}} may be substituted"
-            )
-        parts.append(host)
-    return "".join(parts)
 
 
 def describe(uri: str) -> str:

@@ -27,7 +27,13 @@ def _inventory(session: Session) -> Iterator[str]:
         yield command_line("add", "appliance", name)
     for n in session.execute(select(Network).order_by(Network.name)).scalars():
         yield command_line(
-            "add", "network", n.name, subnet=n.subnet, netmask=n.netmask, bridge=n.bridge
+            "add",
+            "network",
+            n.name,
+            subnet=n.subnet,
+            netmask=n.netmask,
+            bridge=n.bridge,
+            libvirt_network=n.libvirt_network,
         )
     hosts = lookup.hosts(session, [])
     for h in hosts:

@@ -77,5 +77,24 @@ def set_field(session: Session, hosts: list[Host], field: str, value: object) ->
             setattr(host, field, value)
 
 
+def remove_host(session: Session, host: Host) -> None:
+    from cairn.db.models import VM
+
+    guests = (
+        session.execute(
+            select(Host.name).join(VM, VM.host_id == Host.id).where(VM.container_id == host.id)
+        )
+        .scalars()
+        .all()
+    )
+    if guests:
+        more = " and more" if len(guests) > 3 else ""
+        raise Conflict(
+            f"{host.name} holds the VMs {', '.join(guests[:3])}{more}:"
+            " remove them or move them (set host vm ... physnode=) first"
+        )
+    session.delete(host)
+
+
 def count(session: Session) -> int:
     return session.execute(select(func.count(Host.id))).scalar_one()

@@ -25,7 +25,12 @@ def subnet_and_mask(subnet: str | None, netmask: str | None) -> tuple[str | None
 
 
 def add_network(
-    session: Session, name: str, subnet: str | None, netmask: str | None, bridge_name: str | None
+    session: Session,
+    name: str,
+    subnet: str | None,
+    netmask: str | None,
+    bridge_name: str | None,
+    libvirt_network: str | None = None,
 ) -> Network:
     if session.execute(select(Network.id).where(Network.name == name)).first():
         raise Conflict(f"network {name} exists already (see: cairn list network)")
@@ -33,7 +38,13 @@ def add_network(
         subnet, netmask = subnet_and_mask(subnet, netmask)
     except ValueError as exc:
         raise Conflict(str(exc)) from None
-    network = Network(name=name, subnet=subnet, netmask=netmask, bridge=bridge_name)
+    network = Network(
+        name=name,
+        subnet=subnet,
+        netmask=netmask,
+        bridge=bridge_name,
+        libvirt_network=libvirt_network,
+    )
     session.add(network)
     return network
 

@@ -4,9 +4,10 @@ import time
 import libvirt
 import pytest
 
-from cairn.errors import UsageError
-from cairn.hypervisor.connections import Connections, uri_for
+from cairn.errors import CairnError
+from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.errors import ContainerUnreachable
+from cairn.hypervisor.uri import uri_for
 
 TEST_URI = "test:///default"
 # A test-driver URI naming a missing host description file: fails in-process,
@@ -80,7 +81,7 @@ def test_uri_for_substitutes_host():
     "host", ["a/b", "a?x", "a#b", "user@a", "a:22", "", "-a", "a..b", "a b", "a.", "é"]
 )
 def test_uri_for_rejects_hosts_that_change_the_uri(host):
-    with pytest.raises(UsageError):
+    with pytest.raises(CairnError):
         uri_for("qemu+ssh://{host}/system", host)
 
 
@@ -88,5 +89,5 @@ def test_uri_for_rejects_hosts_that_change_the_uri(host):
     "template", ["qemu+ssh://{other}/system", "{host!r}", "{host:>9}", "{}", "{0}", "{host"]
 )
 def test_uri_for_rejects_other_fields(template):
-    with pytest.raises(UsageError):
+    with pytest.raises(CairnError):
         uri_for(template, "compute-0-1")

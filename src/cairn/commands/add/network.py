@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Adds a network. VM interfaces on it attach to its bridge on the container.
+    """Adds a network. VM interfaces on it attach to it on their container.
 
-    A network without a bridge gives VMs user-mode networking (no bridge needed).
+    They join its libvirt network if it names one, else its bridge; a network
+    with neither gives VMs user-mode networking (no bridge needed).
     """
 
     args = (Arg("network", "the network name", convert=values.label),)
@@ -25,6 +26,12 @@ class Command(Base):
         Param("netmask", "netmask (if subnet has no /prefix)", metavar="MASK"),
         Param(
             "bridge", "the bridge VMs attach to on containers", convert=iface_name, metavar="BRIDGE"
+        ),
+        Param(
+            "libvirt-network",
+            "a libvirt network on the containers that VMs join instead of a bridge",
+            convert=values.label,
+            metavar="NAME",
         ),
     )
     writes = True
@@ -39,4 +46,6 @@ class Command(Base):
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         from cairn.inventory import networks
 
-        networks.add_network(ctx.session, a["network"], a["subnet"], a["netmask"], a["bridge"])
+        networks.add_network(
+            ctx.session, a["network"], a["subnet"], a["netmask"], a["bridge"], a["libvirt_network"]
+        )

@@ -25,6 +25,6 @@ class Command(Base):
 
         nets = ctx.session.execute(select(Network).order_by(Network.name)).scalars()
         return Table(
-            ("NETWORK", "SUBNET", "NETMASK", "BRIDGE"),
-            [(n.name, n.subnet, n.netmask, n.bridge) for n in nets],
+            ("NETWORK", "SUBNET", "NETMASK", "BRIDGE", "LIBVIRT-NETWORK"),
+            [(n.name, n.subnet, n.netmask, n.bridge, n.libvirt_network) for n in nets],
         )

@@ -12,7 +12,11 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Removes hosts with their interfaces and attributes."""
+    """Removes hosts with their interfaces, attributes and VM definitions.
+
+    A container that still holds VM definitions is refused: remove or move
+    those VMs first.
+    """
 
     args = (Arg("host", "host names, appliance names, globs or localhost", many=True),)
     writes = True
@@ -20,7 +24,7 @@ class Command(Base):
     related = ("add host", "list host")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
-        from cairn.inventory import lookup
+        from cairn.inventory import hosts, lookup
 
         for host in lookup.hosts(ctx.session, a["host"], all_if_empty=False):
-            ctx.session.delete(host)
+            hosts.remove_host(ctx.session, host)

@@ -1,0 +1,99 @@
+"""`cairn add host vm`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cairn import values
+from cairn.cli.spec import Arg, Example, Param, Text
+from cairn.cli.spec import Command as Base
+
+if TYPE_CHECKING:
+    from cairn.context import Context
+
+
+class Command(Base):
+    """Defines a virtual machine on a VM container.
+
+    The container's appliance must be vm-container, or its resolved attribute
+    kvm must be true. The VM is a host of its own (appliance hosted-vm unless
+    given), named <appliance>-<container rack>-<container rank>-<slice> with
+    the next free slice unless name= is given. Defaults as in Rocks: 2048 MB,
+    1 CPU, 1 MAC, one 36 GB virtio disk under the container's kvm_disk_dir
+    (default /var/lib/libvirt/images). Disk SPEC: TYPE:PATH,DEVICE,BUS with
+    TYPE file (raw) | qcow2 | phy and BUS virtio | ide | scsi | sata.
+    MACs come from vm_mac_base_addr/vm_mac_base_addr_mask (default 52:54:00:*).
+    """
+
+    args = (
+        Arg("container", "the VM container that runs it"),
+        Arg(
+            "appliance",
+            "the VM's appliance (default hosted-vm)",
+            required=False,
+            convert=values.label,
+        ),
+    )
+    params = (
+        Param("name", "the VM's host name", convert=values.label, metavar="NAME"),
+        Param("mem", "memory in MB", 2048, values.integer(16, 16 * 1024 * 1024), metavar="MB"),
+        Param("cpus", "virtual CPUs", 1, values.integer(1, 4096), metavar="N"),
+        Param(
+            "slice",
+            "slot on the container (default: next free)",
+            convert=values.integer(0),
+            metavar="N",
+        ),
+        Param(
+            "mac", "a MAC address (repeat for more)", convert=values.mac, many=True, metavar="MAC"
+        ),
+        Param("num-macs", "number of network interfaces", 1, values.integer(0, 32), metavar="N"),
+        Param("disk", "a disk TYPE:PATH,DEVICE,BUS (repeat for more)", many=True, metavar="SPEC"),
+        Param(
+            "disksize",
+            "disk size in GB, one per disk",
+            convert=values.integer(1),
+            many=True,
+            metavar="GB",
+        ),
+        Param("vlan", "VLAN of the first interface", convert=values.integer(1, 4094), metavar="ID"),
+        Param("ip", "IP of the first interface", convert=values.ip, metavar="IP"),
+        Param("subnet", "network of the first interface", convert=values.label, metavar="NETWORK"),
+        Param("virt-type", "virtualization type", "hvm", values.choice("hvm"), metavar="hvm"),
+        Param("uuid", "the domain UUID (default: a new one; dump gives it)", metavar="UUID"),
+    )
+    writes = True
+    examples = (
+        Example("cairn add host vm vm-container-0-0", "Defines hosted-vm-0-0-0 with the defaults."),
+        Example(
+            "cairn add host vm vm-container-0-1 mem=4096 cpus=2 num-macs=2 disksize=100"
+            " subnet=private",
+            "A bigger VM with two NICs, the first on the private network.",
+        ),
+    )
+    related = ("list host vm", "set host vm", "start host vm", "report host vm config")
+
+    def run(self, ctx: Context, a: dict[str, Any]) -> Text:
+        from cairn.vms.define import NewVM, add
+
+        vm = add(
+            ctx.session,
+            NewVM(
+                container=a["container"],
+                appliance=a["appliance"] or "hosted-vm",
+                name=a["name"],
+                memory_mb=a["mem"],
+                cpus=a["cpus"],
+                slice=a["slice"],
+                macs=a["mac"],
+                num_macs=a["num_macs"],
+                disks=a["disk"],
+                disksizes=a["disksize"],
+                vlan=a["vlan"],
+                ip=a["ip"],
+                subnet=a["subnet"],
+                virt_type=a["virt_type"],
+                uuid=a["uuid"],
+            ),
+        )
+        return Text(f"added {vm.host.name} on {vm.container.name} slice {vm.slice}\n")

@@ -1,0 +1,1 @@
+"""`cairn report host vm ...`."""

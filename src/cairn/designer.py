@@ -1,0 +1,165 @@
+"""Policy: a VM definition + its resolved attributes -> a domain spec. No I/O.
+
+Here live the choices Rocks made and cairn keeps: boot order (cdrom, network,
+hd with a CDROM; network, hd without), what each seed attribute means
+(cpu_mode, kvm_cpu_pinning, kvm_device_N, HVM_Features), where a NIC attaches
+(its network's libvirt network, else its bridge, else user-mode networking).
+XML-valued attributes are parsed here, again, whatever was checked when they
+were set; errors name the attribute, the host and the scope it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from cairn.attrs.escape import unescape
+from cairn.attrs.resolve import Resolved
+from cairn.domainxml.cpu import pin_all
+from cairn.domainxml.cpumode import parse_cpu_mode
+from cairn.domainxml.fragments import (
+    DEVICE_ROOTS,
+    DOMAIN_CHILD_ROOTS,
+    FEATURE_ROOTS,
+    parse_fragment,
+)
+from cairn.domainxml.spec import Cdrom, Disk, DomainSpec, Nic
+from cairn.values import boolean
+
+SCOPES = {"G": "global", "O": "os", "A": "appliance", "H": "host", "I": "intrinsic"}
+DEVICE_ATTR = re.compile(r"^kvm_device_(\d+)$")
+DEFAULT_MACHINE = "pc"  # an alias QEMU keeps pointing at its newest i440fx machine
+
+
+@dataclass(frozen=True)
+class VMDisk:
+    kind: str  # file | qcow2 | phy
+    path: str
+    device: str
+    bus: str
+
+
+@dataclass(frozen=True)
+class VMNic:
+    mac: str
+    bridge: str | None = None
+    libvirt_network: str | None = None
+
+
+@dataclass(frozen=True)
+class VMFacts:
+    """What the database says about one VM, without the ORM."""
+
+    name: str
+    uuid: str
+    memory_mb: int
+    cpus: int
+    cdrom: str | None
+    disks: tuple[VMDisk, ...]
+    nics: tuple[VMNic, ...]
+
+
+@dataclass
+class Design:
+    spec: DomainSpec
+    notes: list[str] = field(default_factory=list)
+
+
+class _Attrs:
+    def __init__(self, vm: str, attrs: Mapping[str, Resolved]):
+        self.vm = vm
+        self.attrs = attrs
+
+    def get(self, name: str) -> str | None:
+        found = self.attrs.get(name)
+        return unescape(found.value) if found else None
+
+    def what(self, name: str) -> str:
+        scope = SCOPES.get(self.attrs[name].source, "?")
+        return f"attribute {name} of host {self.vm} ({scope} scope)"
+
+
+def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = "kvm") -> Design:
+    a = _Attrs(facts.name, attrs)
+    notes: list[str] = []
+    spec = DomainSpec(
+        name=facts.name,
+        uuid=facts.uuid,
+        memory_mib=facts.memory_mb,
+        vcpus=facts.cpus,
+        domain_type=domain_type,
+        machine=a.get("kvm_machine_type") or DEFAULT_MACHINE,
+        features=_features(a),
+        disks=tuple(_disk(d) for d in facts.disks),
+        cdrom=Cdrom(facts.cdrom) if facts.cdrom else None,
+        nics=tuple(_nic(n) for n in facts.nics),
+        boot=("cdrom", "network", "hd") if facts.cdrom else ("network", "hd"),
+        cpu=parse_cpu_mode(v, a.what("cpu_mode")) if (v := a.get("cpu_mode")) else None,
+        domain_extra=_pinning(a, facts.cpus),
+        devices_extra=_devices(a, notes),
+        bios_useserial=_flag(a, "kvm_bios_useserial"),
+    )
+    return Design(spec, notes)
+
+
+def _flag(a: _Attrs, name: str) -> bool:
+    value = a.get(name)
+    if value is None:
+        return False
+    try:
+        return boolean(value)
+    except ValueError as exc:
+        from cairn.errors import CairnError
+
+        raise CairnError(f"{a.what(name)}: {exc}") from None
+
+
+def _features(a: _Attrs) -> tuple[etree._Element, ...] | None:
+    value = a.get("HVM_Features")
+    if value is None:
+        return None
+    return parse_fragment(value, allowed_roots=FEATURE_ROOTS, what=a.what("HVM_Features"))
+
+
+def _pinning(a: _Attrs, vcpus: int) -> tuple[etree._Element, ...]:
+    value = a.get("kvm_cpu_pinning")
+    if value is None or not value.strip():
+        return ()
+    if value.strip() == "pin_all":
+        return (pin_all(vcpus),)
+    return parse_fragment(value, allowed_roots=DOMAIN_CHILD_ROOTS, what=a.what("kvm_cpu_pinning"))
+
+
+def _devices(a: _Attrs, notes: list[str]) -> tuple[etree._Element, ...]:
+    numbered = sorted(
+        (int(m.group(1)), name) for name in a.attrs if (m := DEVICE_ATTR.fullmatch(name))
+    )
+    out: list[etree._Element] = []
+    previous = -1
+    for number, name in numbered:
+        if number != previous + 1:
+            notes.append(
+                f"host {a.vm}: {name} follows a gap in the kvm_device_N numbers; it is used"
+                " anyway, in number order"
+            )
+        previous = number
+        value = a.get(name) or ""
+        out.extend(parse_fragment(value, allowed_roots=DEVICE_ROOTS, what=a.what(name)))
+    return tuple(out)
+
+
+def _disk(d: VMDisk) -> Disk:
+    if d.kind == "phy":
+        return Disk(d.path, d.device, d.bus, "raw", "block")
+    return Disk(d.path, d.device, d.bus, "qcow2" if d.kind == "qcow2" else "raw", "file")
+
+
+def _nic(n: VMNic) -> Nic:
+    if n.libvirt_network:
+        return Nic(n.mac, "network", n.libvirt_network)
+    if n.bridge:
+        return Nic(n.mac, "bridge", n.bridge)
+    return Nic(n.mac, "user", None)

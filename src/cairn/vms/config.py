@@ -1,0 +1,144 @@
+"""The domain XML of VMs: database -> designer -> builders -> section plugins -> schema.
+
+Built in batches with a fixed number of queries whatever the number of VMs or
+of kvm_device_N attributes. No libvirt connection is needed: the domain type is
+given by the caller (the lifecycle asks the container; reports assume kvm).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import MappingProxyType
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cairn.attrs.escape import unescape
+from cairn.attrs.resolve import resolve
+from cairn.db.models import VM, Interface
+from cairn.designer import VMDisk, VMFacts, VMNic, design
+from cairn.domainxml import schema
+from cairn.domainxml.domain import build_domain, to_xml
+from cairn.errors import CairnError
+from cairn.plugins import loader
+from cairn.plugins.hooks import SECTIONS, VMView
+
+HOOK_WORDS = ("report", "host", "vm", "config")
+
+
+def facts(vm: VM, interfaces: Sequence[Interface]) -> VMFacts:
+    return VMFacts(
+        name=vm.host.name,
+        uuid=vm.uuid,
+        memory_mb=vm.memory_mb,
+        cpus=vm.host.cpus,
+        cdrom=vm.cdrom,
+        disks=tuple(VMDisk(d.kind, d.path, d.device, d.bus) for d in vm.disks),
+        nics=tuple(
+            VMNic(
+                i.mac or "",
+                i.network.bridge if i.network else None,
+                i.network.libvirt_network if i.network else None,
+            )
+            for i in sorted(interfaces, key=lambda i: _natural(i.name))
+            if i.mac
+        ),
+    )
+
+
+def _natural(name: str) -> tuple[str, int]:
+    head = name.rstrip("0123456789")
+    tail = name[len(head) :]
+    return head, int(tail) if tail else -1
+
+
+def build(
+    session: Session, vms: Sequence[VM], *, domain_type: str = "kvm", notes: list[str] | None = None
+) -> dict[int, str]:
+    """{vm id: domain XML text} for every VM, validated against libvirt's schema."""
+    hosts = [vm.host for vm in vms]
+    resolved = resolve(session, hosts)
+    by_host: dict[int, list[Interface]] = {}
+    stmt = select(Interface).where(Interface.host_id.in_([h.id for h in hosts]))
+    for iface in session.execute(stmt).scalars():
+        by_host.setdefault(iface.host_id, []).append(iface)
+    plugins = {s: loader.find(HOOK_WORDS, s) for s in SECTIONS}
+    out = {}
+    for vm in vms:
+        attrs = resolved[vm.host_id]
+        made = design(facts(vm, by_host.get(vm.host_id, [])), attrs, domain_type=domain_type)
+        if notes is not None:
+            notes.extend(made.notes)
+        root = build_domain(made.spec)
+        if any(plugins.values()):
+            root = _apply_plugins(root, plugins, _view(vm, attrs))
+        schema.validate(root, what=f"domain XML of {vm.host.name}")
+        out[vm.id] = to_xml(root)
+    return out
+
+
+def _view(vm: VM, attrs: dict) -> VMView:  # type: ignore[type-arg]
+    return VMView(
+        name=vm.host.name,
+        uuid=vm.uuid,
+        container=vm.container.name,
+        slice=vm.slice,
+        memory_mb=vm.memory_mb,
+        cpus=vm.host.cpus,
+        cdrom=vm.cdrom,
+        attrs=MappingProxyType({k: unescape(r.value) for k, r in attrs.items()}),
+    )
+
+
+_CPUMEM = ("memory", "currentMemory", "vcpu", "cpu", "cputune", "numatune", "memtune")
+
+
+def _section(root: etree._Element, section: str) -> list[etree._Element]:
+    devices = root.find("devices")
+    children = list(devices) if devices is not None else []
+    if section == "bootloader":
+        return [e for e in root if e.tag == "os"]
+    if section == "cpumem":
+        return [e for e in root if e.tag in _CPUMEM]
+    if section == "disk":
+        return [e for e in children if e.tag == "disk"]
+    if section == "interface":
+        return [e for e in children if e.tag == "interface"]
+    if section == "device":
+        return [e for e in children if e.tag not in ("disk", "interface")]
+    return [root]
+
+
+def _apply_plugins(root: etree._Element, plugins: dict, view: VMView) -> etree._Element:  # type: ignore[type-arg]
+    for section in SECTIONS:
+        for plugin in plugins[section]:
+            old = _section(root, section)
+            new = plugin(elements=old, vm=view)
+            if new is None:
+                continue
+            new = list(new)
+            if not all(isinstance(e, etree._Element) for e in new):
+                raise CairnError(f"plugin {plugin.path} must return lxml elements or None")
+            if section == "global":
+                if len(new) != 1 or new[0].tag != "domain":
+                    raise CairnError(f"plugin {plugin.path} must return one <domain> element")
+                root = new[0]
+            else:
+                _replace(root, section, old, new)
+            name = root.findtext("name")
+            if name != view.name:
+                raise CairnError(f"plugin {plugin.path} changed the domain name to {name!r}")
+    return root
+
+
+def _replace(
+    root: etree._Element, section: str, old: list[etree._Element], new: list[etree._Element]
+) -> None:
+    parent = root if section in ("bootloader", "cpumem") else root.find("devices")
+    assert parent is not None
+    index = parent.index(old[0]) if old else len(parent)
+    for element in old:
+        parent.remove(element)
+    for offset, element in enumerate(new):
+        parent.insert(index + offset, element)

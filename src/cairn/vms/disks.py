@@ -1,0 +1,93 @@
+"""Disk SPECs (`TYPE:PATH,DEVICE,BUS`) and the default disk of a VM."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from cairn.errors import CairnError
+
+KINDS = ("file", "qcow2", "phy")
+BUSES = ("virtio", "ide", "scsi", "sata")
+PREFIX = {"virtio": "vd", "ide": "hd", "scsi": "sd", "sata": "sd"}
+DEFAULT_SIZE_GB = 36
+DEFAULT_DIR = "/var/lib/libvirt/images"
+_DEVICE = re.compile(r"^(vd|hd|sd|xvd)[a-z]{1,2}$")
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._+@%=:/-]*$")
+
+
+class DiskSpecError(CairnError):
+    pass
+
+
+@dataclass(frozen=True)
+class DiskSpec:
+    kind: str
+    path: str
+    device: str
+    bus: str
+
+    def text(self) -> str:
+        return f"{self.kind}:{self.path},{self.device},{self.bus}"
+
+
+def check_path(path: str, what: str) -> str:
+    """An absolute, normalised path of plain characters (it ends up in XML and libvirt)."""
+    if not path.startswith("/") or posixpath.normpath(path) != path or "/../" in f"{path}/":
+        raise DiskSpecError(f"{what} {path!r} must be an absolute, normalised path")
+    if not _SAFE_PATH.fullmatch(path):
+        raise DiskSpecError(
+            f"{what} {path!r} has characters cairn does not accept in paths"
+            " (use letters, digits and . _ + @ % = : / -)"
+        )
+    return path
+
+
+def parse(spec: str) -> DiskSpec:
+    """Parse `TYPE:PATH,DEVICE,BUS` (DEVICE and BUS may be left out)."""
+    kind, sep, rest = spec.partition(":")
+    if not sep or kind not in KINDS:
+        raise DiskSpecError(
+            f"disk {spec!r}: write TYPE:PATH,DEVICE,BUS with TYPE one of {', '.join(KINDS)}"
+            " (e.g. file:/var/lib/libvirt/images/vm.img,vda,virtio)"
+        )
+    parts = rest.split(",")
+    if len(parts) > 3:
+        raise DiskSpecError(f"disk {spec!r}: too many commas; write TYPE:PATH,DEVICE,BUS")
+    path = check_path(parts[0], f"disk {spec!r}: path")
+    bus = parts[2] if len(parts) > 2 and parts[2] else "virtio"
+    if bus not in BUSES:
+        raise DiskSpecError(f"disk {spec!r}: bus {bus!r} is not one of {', '.join(BUSES)}")
+    device = parts[1] if len(parts) > 1 and parts[1] else ""
+    if device and not _DEVICE.fullmatch(device):
+        raise DiskSpecError(f"disk {spec!r}: device {device!r} is not a name like vda, hda or sda")
+    if kind == "phy" and not path.startswith("/dev/"):
+        raise DiskSpecError(f"disk {spec!r}: a phy disk is a block device under /dev")
+    return DiskSpec(kind, path, device, bus)
+
+
+def assign_devices(specs: list[DiskSpec]) -> list[DiskSpec]:
+    """Fill in missing device names (vda, vdb, ... by bus) and refuse duplicates."""
+    used = {s.device for s in specs if s.device}
+    out = []
+    for s in specs:
+        device = s.device
+        if not device:
+            prefix = PREFIX[s.bus]
+            device = next(
+                f"{prefix}{c}" for c in "abcdefghijklmnopqrstuvwxyz" if f"{prefix}{c}" not in used
+            )
+            used.add(device)
+        out.append(DiskSpec(s.kind, s.path, device, s.bus))
+    seen: set[str] = set()
+    for s in out:
+        if s.device in seen:
+            raise DiskSpecError(f"two disks use the device name {s.device}; give each its own")
+        seen.add(s.device)
+    return out
+
+
+def default(directory: str, vm_name: str) -> DiskSpec:
+    directory = check_path(directory.rstrip("/") or "/", "disk directory (attribute kvm_disk_dir)")
+    return DiskSpec("file", f"{directory}/{vm_name}.vda", "vda", "virtio")

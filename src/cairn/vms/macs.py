@@ -1,0 +1,61 @@
+"""MAC addresses for VMs: unique across the cluster, from a locally administered range.
+
+The range is the resolved attribute `vm_mac_base_addr` (default 52:54:00:00:00:00,
+QEMU's locally administered prefix) under `vm_mac_base_addr_mask`
+(default ff:ff:ff:00:00:00).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cairn.db.models import Interface
+from cairn.errors import CairnError
+
+DEFAULT_BASE = "52:54:00:00:00:00"
+DEFAULT_MASK = "ff:ff:ff:00:00:00"
+
+
+def _int(mac: str) -> int:
+    return int(mac.replace(":", ""), 16)
+
+
+def _mac(value: int) -> str:
+    raw = f"{value:012x}"
+    return ":".join(raw[i : i + 2] for i in range(0, 12, 2))
+
+
+def allocate(
+    session: Session, count: int, base: str = DEFAULT_BASE, mask: str = DEFAULT_MASK
+) -> list[str]:
+    """`count` MACs in the range that no interface uses yet, lowest first."""
+    try:
+        lo, m = _int(base), _int(mask)
+    except ValueError:
+        raise CairnError(
+            f"vm_mac_base_addr {base!r} / mask {mask!r} are not MAC addresses"
+        ) from None
+    if lo >> 40 & 0x01:
+        raise CairnError(f"vm_mac_base_addr {base} is a multicast address; use e.g. {DEFAULT_BASE}")
+    lo &= m
+    hi = lo | (~m & 0xFFFFFFFFFFFF)
+    used = {
+        _int(v)
+        for v in session.execute(select(Interface.mac).where(Interface.mac.is_not(None))).scalars()
+    }
+    in_range = [u for u in used if lo < u <= hi]
+    if hi - lo - len(in_range) < count:
+        raise CairnError(f"no {count} free MAC addresses left under {base}/{mask}")
+    out: list[str] = []
+    candidate = max(in_range, default=lo) + 1
+    while len(out) < count:
+        if candidate > hi:
+            candidate = lo + 1  # wrap around and fill the holes
+        if candidate in used:
+            candidate += 1
+            continue
+        out.append(_mac(candidate))
+        used.add(candidate)
+        candidate += 1
+    return out
