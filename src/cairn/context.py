@@ -7,6 +7,7 @@ the database exactly as it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
+def _quiet(_done: int, _total: int, _label: str) -> None:
+    pass
+
+
 class Context:
     def __init__(self, *, writes: bool = False, uses_db: bool = True, url: str | None = None):
         self.writes = writes
@@ -23,6 +28,7 @@ class Context:
         self._url = url
         self._session: Session | None = None
         self.notes: list[str] = []  # warnings printed after the command
+        self.progress: Callable[[int, int, str], None] = _quiet  # set by the CLI on a terminal
 
     def note(self, message: str) -> None:
         self.notes.append(message)

@@ -85,6 +85,7 @@ class _Attrs:
 def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = "kvm") -> Design:
     a = _Attrs(facts.name, attrs)
     notes: list[str] = []
+    devices = _devices(a, notes)
     spec = DomainSpec(
         name=facts.name,
         uuid=facts.uuid,
@@ -99,7 +100,10 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         boot=("cdrom", "network", "hd") if facts.cdrom else ("network", "hd"),
         cpu=parse_cpu_mode(v, a.what("cpu_mode")) if (v := a.get("cpu_mode")) else None,
         domain_extra=_pinning(a, facts.cpus),
-        devices_extra=_devices(a, notes),
+        devices_extra=devices,
+        # A serial device of the administrator's takes the first port (where the
+        # BIOS writes with kvm_bios_useserial) instead of cairn's pty console.
+        serial_console=not any(e.tag == "serial" for e in devices),
         bios_useserial=_flag(a, "kvm_bios_useserial"),
     )
     return Design(spec, notes)

@@ -45,11 +45,23 @@ def run(words: list[str]) -> int:
     from cairn.context import Context
 
     with Context(writes=command.writes, uses_db=command.uses_db) as ctx:
+        if sys.stderr.isatty():
+            ctx.progress = _progress
         result = command().run(ctx, a)
     for note in ctx.notes:
         print(f"warning - {note}", file=sys.stderr)
     render(result, sys.stdout, header=a["output_header"], fmt=a["output_format"])
-    return 0
+    return result.status if result is not None else 0
+
+
+def _progress(done: int, total: int, label: str) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:40s}{end}"
+    )
+    sys.stderr.flush()
 
 
 def _help(words: list[str]) -> int:

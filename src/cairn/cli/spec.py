@@ -65,6 +65,7 @@ class Table:
 
     columns: Sequence[str]
     rows: list[Sequence[Any]] = field(default_factory=list)
+    status: int = 0  # the exit status: non-zero when some rows report a failure
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Text:
     """Text printed exactly as it is (reports, dumps)."""
 
     body: str
+    status: int = 0
 
 
 Result = Table | Text | None

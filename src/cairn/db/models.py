@@ -7,7 +7,7 @@ comes with an Alembic migration in `migrations/versions/`.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -131,6 +131,9 @@ class VM(Base):
     virt_type: Mapped[str] = mapped_column(String(8), default="hvm")
     cdrom: Mapped[str | None] = mapped_column(String(4096))
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    # True from a successful plugin_allocate until plugin_disallocate has run, so
+    # that what was allocated is released exactly once.
+    allocated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     host: Mapped[Host] = relationship(foreign_keys=[host_id], lazy="joined", innerjoin=True)
     container: Mapped[Host] = relationship(

@@ -20,7 +20,7 @@ from cairn.db.url import redacted
 from cairn.errors import CairnError
 
 # The newest migration in migrations/versions (a test keeps the two in step).
-HEAD = "0002"
+HEAD = "0003"
 _LOCK_KEY = 0x43A1B2  # PostgreSQL advisory lock / MySQL GET_LOCK name for migrations
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

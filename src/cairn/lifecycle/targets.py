@@ -34,3 +34,29 @@ def container_uris(session: Session, containers: Sequence[Host]) -> dict[int, st
         template = unescape(found.value) if found else (LOCAL if host.name == me else REMOTE)
         out[host.id] = uri_for(template, host.name)
     return out
+
+
+def resolved_flag(session: Session, host: Host, name: str) -> bool:
+    from cairn.values import boolean
+
+    found = resolve(session, [host])[host.id].get(name)
+    if found is None:
+        return False
+    try:
+        return boolean(unescape(found.value))
+    except ValueError:
+        return False
+
+
+def guest_state(conns: object, uri: str, name: str) -> object:
+    """The live state of a domain by name (State.UNDEFINED if not defined there)."""
+    from cairn.hypervisor.connections import Connections
+    from cairn.hypervisor.errors import DomainNotFound
+    from cairn.hypervisor.guest import Guest
+    from cairn.hypervisor.states import State
+
+    assert isinstance(conns, Connections)
+    try:
+        return Guest.lookup(conns.get(uri), name).state()
+    except DomainNotFound:
+        return State.UNDEFINED

@@ -1,0 +1,20 @@
+"""What the VM lifecycle commands share: the parallel= parameter and the result table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cairn import values
+from cairn.cli.spec import Param, Table
+
+if TYPE_CHECKING:
+    from cairn.lifecycle.runner import Outcome
+
+PARALLEL = Param("parallel", "containers worked on at once", 8, values.integer(1, 256), metavar="N")
+COLUMNS = ("HOST", "CONTAINER", "RESULT", "DETAIL")
+
+
+def table(outcomes: Sequence[Outcome]) -> Table:
+    failed = any(o.failed for o in outcomes)
+    return Table(COLUMNS, [o.row() for o in outcomes], status=1 if failed else 0)

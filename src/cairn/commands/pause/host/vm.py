@@ -1,0 +1,5 @@
+"""`cairn pause host vm`."""
+
+from cairn.commands._verb import make
+
+Command = make("pause")

@@ -1,0 +1,5 @@
+"""`cairn restore host vm`."""
+
+from cairn.commands._verb import make
+
+Command = make("restore")

@@ -1,0 +1,5 @@
+"""`cairn resume host vm`."""
+
+from cairn.commands._verb import make
+
+Command = make("resume")

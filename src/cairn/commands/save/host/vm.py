@@ -1,0 +1,5 @@
+"""`cairn save host vm`."""
+
+from cairn.commands._verb import make
+
+Command = make("save")

@@ -1,0 +1,77 @@
+"""`cairn stop host vm`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cairn import values
+from cairn.cli.spec import Command as Base
+from cairn.cli.spec import Example, Param, Table
+from cairn.commands._lifecycle import PARALLEL, table
+from cairn.commands._words import VMS
+
+if TYPE_CHECKING:
+    from cairn.context import Context
+
+
+class Command(Base):
+    """Stops VMs: poweroff (default), ACPI shutdown, reset or reboot.
+
+    poweroff and shutdown turn the VM off, clear its libvirt autostart flag
+    (a VM you stopped stays off when its container restarts), then run
+    plugin_disallocate exactly once. shutdown waits timeout= seconds for the
+    guest, then reports that it did not stop. terminate=yes only runs the
+    disallocate step, for a VM known to be off. reset and reboot keep it
+    running and release nothing.
+    """
+
+    args = (VMS,)
+    params = (
+        Param(
+            "action",
+            "poweroff, shutdown, reset or reboot",
+            "poweroff",
+            values.choice("poweroff", "shutdown", "reset", "reboot"),
+            metavar="ACTION",
+        ),
+        Param("terminate", "only run the disallocate step", False, values.boolean, metavar="BOOL"),
+        Param(
+            "timeout",
+            "seconds to wait for an ACPI shutdown",
+            120,
+            values.integer(1, 86400),
+            metavar="S",
+        ),
+        PARALLEL,
+    )
+    writes = True
+    lists = True
+    examples = (
+        Example("cairn stop host vm hosted-vm-0-0-0", "Powers the VM off and releases it."),
+        Example(
+            "cairn stop host vm hosted-vm-0-0-0 action=shutdown timeout=60",
+            "Asks the guest to shut down.",
+        ),
+    )
+    related = ("start host vm", "list host vm")
+
+    def run(self, ctx: Context, a: dict[str, Any]) -> Table:
+        from cairn.hypervisor.connections import Connections
+        from cairn.lifecycle.hooks import Hooks
+        from cairn.lifecycle.stop import stop
+        from cairn.vms.define import vms_for
+
+        vms = vms_for(ctx.session, a["host"])
+        with Connections() as conns:
+            outcomes = stop(
+                ctx.session,
+                vms,
+                conns,
+                Hooks.load(),
+                action=a["action"],
+                terminate=a["terminate"],
+                timeout=a["timeout"],
+                parallel=a["parallel"],
+                progress=ctx.progress,
+            )
+        return table(outcomes)

@@ -1,0 +1,25 @@
+"""VM allocation state, so that disallocate runs exactly once
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("vms", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("allocated", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("vms", schema=None) as batch_op:
+        batch_op.drop_column("allocated")

@@ -1,0 +1,108 @@
+"""The start and stop plugins of the seed, loaded once per command.
+
+start/host/vm/plugin_allocate.py
+    run(*, session, vm) -> None
+    Before the VM starts, with the database writable (the command's
+    transaction). It may move the VM to another container (set vm.container,
+    or call cairn.vms.define.change(session, vm, physnode=...)), change its
+    network configuration, or record what it took. Raising stops the start.
+start/host/vm/plugin_preboot.py
+    run(*, session, vm, xml: str) -> str | None
+    Just before the VM starts. The database is read-only, enforced: a write
+    fails the start and nothing is stored. A returned string is the domain XML
+    to use (it must be a <domain> with this VM's name).
+stop/host/vm/plugin_disallocate.py
+    run(*, session, vm, reason: str) -> None
+    After the VM is off (reason: "stopped", "start-failed", "terminated", or
+    "stopped-by-itself" from the watcher); releases what allocate took. It runs
+    exactly once per allocation, never on save or migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+from sqlalchemy.orm import Session
+
+from cairn.db.models import VM
+from cairn.db.readonly import ReadOnlyViolation, read_only
+from cairn.errors import CairnError
+from cairn.plugins.loader import Plugin, PluginError, find
+
+START = ("start", "host", "vm")
+STOP = ("stop", "host", "vm")
+
+
+@dataclass(frozen=True)
+class Hooks:
+    allocate: tuple[Plugin, ...]
+    preboot: tuple[Plugin, ...]
+    disallocate: tuple[Plugin, ...]
+
+    @classmethod
+    def load(cls) -> Hooks:
+        return cls(
+            tuple(find(START, "allocate")),
+            tuple(find(START, "preboot")),
+            tuple(find(STOP, "disallocate")),
+        )
+
+    def run_allocate(self, session: Session, vm: VM) -> None:
+        for plugin in self.allocate:
+            plugin(session=session, vm=vm)
+        vm.allocated = True
+        session.flush()
+
+    def run_preboot(self, session: Session, vm: VM, xml: str) -> str:
+        for plugin in self.preboot:
+            try:
+                with read_only(session):
+                    given = plugin(session=session, vm=vm, xml=xml)
+            except PluginError as exc:
+                if isinstance(exc.__cause__, ReadOnlyViolation):
+                    raise PluginError(
+                        f"plugin {plugin.path} tried to change the database, which is read-only"
+                        " during preboot; make changes in plugin_allocate"
+                    ) from None
+                raise
+            except ReadOnlyViolation:
+                raise PluginError(
+                    f"plugin {plugin.path} tried to change the database, which is read-only"
+                    " during preboot; make changes in plugin_allocate"
+                ) from None
+            if given is not None:
+                xml = checked_xml(given, vm.host.name, plugin)
+        return xml
+
+    def run_disallocate(self, session: Session, vm: VM, reason: str) -> bool:
+        """Release the VM's allocation if it holds one; True if plugins ran."""
+        if not vm.allocated:
+            return False
+        for plugin in self.disallocate:
+            plugin(session=session, vm=vm, reason=reason)
+        vm.allocated = False
+        session.flush()
+        return True
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def checked_xml(given: object, name: str, plugin: Plugin) -> str:
+    if not isinstance(given, str):
+        raise PluginError(f"plugin {plugin.path} returned {type(given).__name__}, not XML text")
+    try:
+        root = etree.fromstring(given.encode(), _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise PluginError(
+            f"plugin {plugin.path} returned XML that is not well-formed: {exc}"
+        ) from None
+    if root.tag != "domain" or root.findtext("name") != name:
+        raise PluginError(
+            f"plugin {plugin.path} must return a <domain> named {name},"
+            f" not <{root.tag}> named {root.findtext('name')!r}"
+        )
+    if any(isinstance(n, etree._Entity) for n in root.iter()) or root.getroottree().docinfo.doctype:
+        raise CairnError(f"plugin {plugin.path} returned XML with a DOCTYPE or entities")
+    return given

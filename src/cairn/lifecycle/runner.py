@@ -1,0 +1,88 @@
+"""Running per-VM work in parallel across containers, one container's VMs in turn.
+
+Workers get plain data (never the database session, which is not
+thread-safe) and return a result or the error of the step that failed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from cairn.errors import CairnError
+
+J = TypeVar("J")
+Progress = Callable[[int, int, str], None]
+
+
+def no_progress(_done: int, _total: int, _label: str) -> None:
+    pass
+
+
+@dataclass
+class Outcome:
+    """One row of a lifecycle command's result table."""
+
+    vm: str
+    container: str
+    result: str  # what happened: started, stopped, failed, ...
+    detail: str = ""
+    failed: bool = False
+
+    def row(self) -> tuple[str, str, str, str]:
+        return (self.vm, self.container, self.result, self.detail)
+
+
+class StepError(CairnError):
+    """A failure at a named step of a VM's lifecycle work."""
+
+    def __init__(self, step: str, cause: BaseException):
+        self.step = step
+        self.cause = cause
+        super().__init__(f"{step}: {cause}")
+
+
+@dataclass
+class Done(Generic[J]):
+    job: J
+    result: str | None = None
+    error: CairnError | None = None
+
+
+def run_grouped(
+    jobs: Sequence[J],
+    group: Callable[[J], str],
+    work: Callable[[J], str],
+    *,
+    parallel: int,
+    progress: Progress = no_progress,
+    label: Callable[[J], str] = str,
+) -> list[Done[J]]:
+    """Run `work` on every job; jobs of one group run in turn, groups in parallel."""
+    groups: dict[str, list[J]] = {}
+    for job in jobs:
+        groups.setdefault(group(job), []).append(job)
+    results: dict[int, Done[J]] = {}
+    lock = threading.Lock()
+    total = len(jobs)
+
+    def one_group(members: list[J]) -> None:
+        for job in members:
+            try:
+                done = Done(job, result=work(job))
+            except CairnError as exc:
+                done = Done(job, error=exc)
+            except Exception as exc:  # a bug or an unexpected libvirt state: report, go on
+                done = Done(job, error=CairnError(f"{type(exc).__name__}: {exc}"))
+            with lock:
+                results[id(job)] = done
+                progress(len(results), total, label(job))
+
+    if groups:
+        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(groups)))) as pool:
+            for future in [pool.submit(one_group, m) for m in groups.values()]:
+                future.result()
+    return [results[id(job)] for job in jobs]

@@ -1,0 +1,137 @@
+"""`stop host vm`: poweroff / shutdown / reset / reboot, then disallocate once.
+
+A VM turned off here has its libvirt autostart flag cleared, so it does not
+come back when its container restarts. After a VM is off, plugin_disallocate
+runs exactly once (the VM's allocated flag says whether it still holds
+anything). terminate=true only runs the disallocate step, for a VM known to
+be off. reset and reboot keep the VM running and allocate nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from cairn.db.models import VM
+from cairn.errors import CairnError
+from cairn.hypervisor.connections import Connections
+from cairn.hypervisor.errors import DomainNotFound
+from cairn.hypervisor.guest import Guest
+from cairn.hypervisor.states import ACTIVE
+from cairn.lifecycle.hooks import Hooks
+from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
+from cairn.lifecycle.targets import container_uris, guest_state
+
+ACTIONS = ("poweroff", "shutdown", "reset", "reboot")
+TURNS_OFF = frozenset({"poweroff", "shutdown"})
+
+
+@dataclass(frozen=True)
+class Stop:
+    vm_id: int
+    name: str
+    container: str
+    uri: str
+    action: str
+    timeout: float
+
+
+def stop(
+    session: Session,
+    vms: Sequence[VM],
+    conns: Connections,
+    hooks: Hooks,
+    *,
+    action: str = "poweroff",
+    terminate: bool = False,
+    timeout: float = 120.0,
+    parallel: int = 8,
+    progress: Progress = no_progress,
+) -> list[Outcome]:
+    uris = container_uris(session, [vm.container for vm in vms])
+    if terminate:
+        return [_terminate(session, vm, conns, uris[vm.container_id], hooks) for vm in vms]
+    jobs = [
+        Stop(vm.id, vm.host.name, vm.container.name, uris[vm.container_id], action, timeout)
+        for vm in vms
+    ]
+    done = run_grouped(
+        jobs,
+        lambda j: j.uri,
+        lambda j: _act(j, conns),
+        parallel=parallel,
+        progress=progress,
+        label=lambda j: j.name,
+    )
+    by_id = {vm.id: vm for vm in vms}
+    out = []
+    for d in done:
+        job = d.job
+        if d.error is not None:
+            out.append(Outcome(job.name, job.container, "failed", str(d.error), True))
+            continue
+        detail, failed = "", False
+        if action in TURNS_OFF:
+            detail, failed = _disallocate(session, hooks, by_id[job.vm_id], "stopped")
+        out.append(Outcome(job.name, job.container, d.result or action, detail, failed))
+    return out
+
+
+def _act(job: Stop, conns: Connections) -> str:
+    try:
+        guest = Guest.lookup(conns.get(job.uri), job.name)
+    except DomainNotFound:
+        if job.action in TURNS_OFF:
+            return "not running"
+        raise
+    try:
+        if job.action == "poweroff":
+            changed = guest.poweroff()
+        elif job.action == "shutdown":
+            changed = guest.shutdown(job.timeout)
+        elif job.action == "reset":
+            guest.reset()
+            return "reset"
+        else:
+            guest.reboot()
+            return "rebooted"
+        guest.set_autostart(False)
+    except CairnError as exc:
+        raise StepError(job.action, exc) from exc
+    return "stopped" if changed else "not running"
+
+
+def _terminate(session: Session, vm: VM, conns: Connections, uri: str, hooks: Hooks) -> Outcome:
+    try:
+        state = guest_state(conns, uri, vm.host.name)
+    except CairnError:
+        state = None  # unreachable: the administrator says it is off
+    if state in ACTIVE:
+        return Outcome(
+            vm.host.name,
+            vm.container.name,
+            "failed",
+            f"it is {state}: stop it first (action=poweroff or shutdown)",
+            True,
+        )
+    detail, failed = _disallocate(session, hooks, vm, "terminated")
+    return Outcome(
+        vm.host.name, vm.container.name, "failed" if failed else "terminated", detail, failed
+    )
+
+
+def _disallocate(session: Session, hooks: Hooks, vm: VM, reason: str) -> tuple[str, bool]:
+    """Run disallocate in a savepoint: (what to report, whether it failed)."""
+    savepoint = session.begin_nested()
+    try:
+        ran = hooks.run_disallocate(session, vm, reason)
+    except CairnError as exc:
+        savepoint.rollback()
+        return (
+            f"disallocate failed: {exc} (retry: cairn stop host vm {vm.host.name} terminate=yes)",
+            True,
+        )
+    savepoint.commit()
+    return ("released" if ran else "nothing allocated"), False
