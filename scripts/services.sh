@@ -2,10 +2,13 @@
 # Starts what the test suite talks to, if it is not running yet: PostgreSQL 15
 # (with a role `cairn` that may create test databases) and libvirtd with
 # virtlogd (there is no systemd on these machines). Idempotent. Prints the
-# environment the tests need, for `eval`.
+# environment the tests need, for `eval`. Arguments pick services
+# (postgres, libvirt); the default is both.
 set -euo pipefail
+want=" ${*:-postgres libvirt} "
 
 PG_PASSWORD=cairn-test
+if [[ $want == *" postgres "* ]]; then
 if ! command -v pg_ctlcluster >/dev/null; then
   echo "services: installing PostgreSQL" >&2
   apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2
@@ -22,8 +25,9 @@ if command -v pg_ctlcluster >/dev/null; then
   port=$(pg_lsclusters -h | awk 'NR==1 {print $3}')
   echo "export CAIRN_TEST_PG_URL=postgresql://cairn:$PG_PASSWORD@127.0.0.1:$port/postgres"
 fi
+fi
 
-if command -v libvirtd >/dev/null; then
+if [[ $want == *" libvirt "* ]] && command -v libvirtd >/dev/null; then
   [ -e /dev/kvm ] && chmod 0666 /dev/kvm
   pgrep -x virtlogd >/dev/null || virtlogd -d
   pgrep -x libvirtd >/dev/null || libvirtd -d

@@ -26,7 +26,7 @@ from cairn.domainxml.fragments import (
     FEATURE_ROOTS,
     parse_fragment,
 )
-from cairn.domainxml.spec import Cdrom, Disk, DomainSpec, Nic
+from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, Nic
 from cairn.values import boolean
 
 SCOPES = {"G": "global", "O": "os", "A": "appliance", "H": "host", "I": "intrinsic"}
@@ -98,7 +98,7 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         cdrom=Cdrom(facts.cdrom) if facts.cdrom else None,
         nics=tuple(_nic(n) for n in facts.nics),
         boot=("cdrom", "network", "hd") if facts.cdrom else ("network", "hd"),
-        cpu=parse_cpu_mode(v, a.what("cpu_mode")) if (v := a.get("cpu_mode")) else None,
+        cpu=_cpu(a),
         domain_extra=_pinning(a, facts.cpus),
         devices_extra=devices,
         # A serial device of the administrator's takes the first port (where the
@@ -107,6 +107,16 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         bios_useserial=_flag(a, "kvm_bios_useserial"),
     )
     return Design(spec, notes)
+
+
+NO_CPU = frozenset({"", "none"})  # no <cpu> element: QEMU's default CPU model
+
+
+def _cpu(a: _Attrs) -> Cpu | None:
+    value = a.get("cpu_mode")
+    if value is None or value.strip().lower() in NO_CPU:
+        return None
+    return parse_cpu_mode(value, a.what("cpu_mode"))
 
 
 def _flag(a: _Attrs, name: str) -> bool:

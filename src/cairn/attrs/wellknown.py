@@ -30,9 +30,11 @@ def _xml(roots: str) -> Callable[[str, str], None]:
 
 
 def _cpu_mode(value: str, what: str) -> None:
+    from cairn.designer import NO_CPU
     from cairn.domainxml.cpumode import parse_cpu_mode
 
-    parse_cpu_mode(value, what)
+    if value.strip().lower() not in NO_CPU:
+        parse_cpu_mode(value, what)
 
 
 def _pinning(value: str, what: str) -> None:

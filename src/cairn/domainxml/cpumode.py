@@ -9,6 +9,8 @@ Which mode a host gets when the attribute is unset is the designer's choice.
 
 from __future__ import annotations
 
+from lxml import etree
+
 from cairn.domainxml.fragments import CPU_CHILD_ROOTS, FragmentError, parse_fragment
 from cairn.domainxml.spec import CPU_MATCHES, CPU_MODES, Cpu
 
@@ -26,7 +28,7 @@ def parse_cpu_mode(value: str, what: str) -> Cpu:
             f" {', '.join(sorted(VALID_MODES))}, optionally followed by"
             " ':' and XML for inside <cpu>, e.g. 'host-model' or 'exact: <model>core2duo</model>'"
         )
-    children = ()
+    children: tuple[etree._Element, ...] = ()
     if colon and inner.strip():
         children = parse_fragment(
             inner, allowed_roots=CPU_CHILD_ROOTS, what=f"{what} (the XML after ':')"

@@ -15,7 +15,9 @@ class Command(Base):
     """Removes hosts with their interfaces, attributes and VM definitions.
 
     A container that still holds VM definitions is refused: remove or move
-    those VMs first.
+    those VMs first. A VM that is running is refused (stop it first); its
+    domain definition and saved image on the container are removed (its disks
+    are kept). A container that cannot be reached is noted, not fatal.
     """
 
     args = (Arg("host", "host names, appliance names, globs or localhost", many=True),)
@@ -25,6 +27,9 @@ class Command(Base):
 
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         from cairn.inventory import hosts, lookup
+        from cairn.vms.forget import forget_domains
 
-        for host in lookup.hosts(ctx.session, a["host"], all_if_empty=False):
+        found = lookup.hosts(ctx.session, a["host"], all_if_empty=False)
+        forget_domains(ctx.session, found, ctx.notes)
+        for host in found:
             hosts.remove_host(ctx.session, host)
