@@ -5,11 +5,16 @@ Per-domain verbs belong in `guest`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libvirt
 
 from cairn.hypervisor.connections import where
 from cairn.hypervisor.errors import classify
 from cairn.hypervisor.states import State, from_libvirt
+
+if TYPE_CHECKING:
+    from cairn.hypervisor.guest import Guest
 
 
 def list_states(conn: libvirt.virConnect) -> dict[str, State]:
@@ -30,3 +35,20 @@ def list_states(conn: libvirt.virConnect) -> dict[str, State]:
     except libvirt.libvirtError as exc:
         raise classify(exc, f"cannot list guests on {where(conn)}") from None
     return {name: from_libvirt(code, name in saved) for name, code in codes.items()}
+
+
+def guests(
+    conn: libvirt.virConnect, *, active: bool = False, autostart: bool = False
+) -> list[Guest]:
+    """The guests of a container, optionally only the active / autostart ones."""
+    from cairn.hypervisor.guest import Guest
+
+    flags = 0
+    if active:
+        flags |= libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE
+    if autostart:
+        flags |= libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART
+    try:
+        return [Guest(d) for d in conn.listAllDomains(flags)]
+    except libvirt.libvirtError as exc:
+        raise classify(exc, f"cannot list guests on {where(conn)}") from None

@@ -1,0 +1,1 @@
+"""`cairn container ...`: what runs on a VM container (no database)."""
