@@ -10,6 +10,20 @@ from cairn.db.schema import ensure_current
 from cairn.errors import CairnError, Conflict
 
 
+class Database:
+    """One engine for a long-running process (the watcher), and a session per unit of work."""
+
+    def __init__(self, url: str, *, writes: bool = True) -> None:
+        self.engine = make_engine(url, writes=writes)
+        ensure_current(self.engine)
+
+    def session(self) -> Session:
+        return Session(self.engine, autoflush=True, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
 def open_session(url: str, *, writes: bool) -> Session:
     engine = make_engine(url, writes=writes)
     ensure_current(engine)

@@ -77,6 +77,9 @@ class Hooks:
 
     def run_disallocate(self, session: Session, vm: VM, reason: str) -> bool:
         """Release the VM's allocation if it holds one; True if plugins ran."""
+        # Lock the row (PostgreSQL, MariaDB; SQLite writers hold the database
+        # lock already), so that `stop host vm` and the watcher never both release.
+        session.refresh(vm, with_for_update=True)
         if not vm.allocated:
             return False
         for plugin in self.disallocate:

@@ -87,6 +87,9 @@ def _act(job: Stop, conns: Connections) -> str:
             return "not running"
         raise
     try:
+        if job.action in TURNS_OFF and guest.remove_managed_save():
+            guest.set_autostart(False)
+            return "saved image discarded"
         if job.action == "poweroff":
             changed = guest.poweroff()
         elif job.action == "shutdown":

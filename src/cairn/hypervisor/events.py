@@ -1,0 +1,122 @@
+"""libvirt's event loop and the domain events cairn listens to.
+
+`start_loop()` runs libvirt's default event implementation in a daemon thread
+(it must run before connections that want events are opened). A
+`Subscription` holds one connection to a container with keepalives, and turns
+its lifecycle and close callbacks into small event objects handed to `sink`
+(callbacks run on the event thread: the sink must only queue them).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libvirt
+
+from cairn.hypervisor.connections import describe
+from cairn.hypervisor.errors import ContainerUnreachable, classify
+from cairn.hypervisor.listing import list_states
+from cairn.hypervisor.states import State
+
+_loop_lock = threading.Lock()
+_loop_started = False
+
+# virDomainEventStoppedDetailType -> why the domain stopped.
+STOP_REASONS = {
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN: "shutdown",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED: "destroyed",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_CRASHED: "crashed",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_MIGRATED: "migrated",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_SAVED: "saved",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_FAILED: "failed",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT: "from-snapshot",
+}
+# Stops after which the VM still exists elsewhere (an image, another container).
+NOT_GONE = frozenset({"saved", "migrated", "from-snapshot"})
+
+
+@dataclass(frozen=True)
+class Stopped:
+    uri: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Lost:
+    uri: str
+    reason: str
+
+
+Event = Stopped | Lost
+
+
+def start_loop() -> None:
+    global _loop_started
+    with _loop_lock:
+        if _loop_started:
+            return
+        libvirt.virEventRegisterDefaultImpl()
+
+        def run() -> None:
+            while True:
+                libvirt.virEventRunDefaultImpl()
+
+        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+        _loop_started = True
+
+
+_CLOSE_REASONS = {0: "error", 1: "end of file", 2: "keepalive timeout", 3: "client closed"}
+
+
+class Subscription:
+    """Lifecycle events of every domain on one container."""
+
+    def __init__(self, uri: str, sink: Callable[[Event], None]) -> None:
+        self.uri = uri
+        self._sink = sink
+        self._conn: libvirt.virConnect | None = None
+        self._callback: int | None = None
+
+    def open(self) -> dict[str, State]:
+        """Connect, subscribe, and return the domain states as of now."""
+        start_loop()
+        try:
+            conn = libvirt.open(self.uri)
+        except libvirt.libvirtError as exc:
+            raise ContainerUnreachable(f"cannot reach {describe(self.uri)}: {exc}") from None
+        try:
+            if not self.uri.startswith("test:"):
+                conn.setKeepAlive(5, 3)
+            conn.registerCloseCallback(self._closed, None)
+            self._callback = conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None
+            )
+        except libvirt.libvirtError as exc:
+            conn.close()
+            raise classify(exc, f"cannot watch {describe(self.uri)}") from None
+        self._conn = conn
+        return list_states(conn)
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if self._callback is not None:
+                conn.domainEventDeregisterAny(self._callback)
+            conn.unregisterCloseCallback()
+            conn.close()
+        except libvirt.libvirtError:
+            pass  # the connection is already gone; nothing left to release
+
+    def _lifecycle(
+        self, _conn: object, dom: libvirt.virDomain, event: int, detail: int, _o: object
+    ) -> None:
+        if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
+            self._sink(Stopped(self.uri, dom.name(), STOP_REASONS.get(detail, f"detail {detail}")))
+
+    def _closed(self, _conn: object, reason: int, _o: object) -> None:
+        self._sink(Lost(self.uri, _CLOSE_REASONS.get(reason, str(reason))))

@@ -1,0 +1,159 @@
+"""The watcher: disallocate VMs that stop on their own (seed: plugin_disallocate).
+
+Runs on the frontend and watches every container that holds VMs through
+libvirt lifecycle events. A VM that stops by itself (guest power-off, crash,
+destroyed outside cairn) gets plugin_disallocate exactly once; a VM that was
+saved or migrated does not (libvirt says why it stopped). A container that
+goes away is reconnected with exponential backoff, and after every (re)connect
+the watcher reconciles: a VM recorded as allocated there that is neither
+running nor saved is disallocated. The allocation flag in the database, taken
+under a row lock, makes sure that together with `stop host vm` a VM is never
+released twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cairn.db.models import VM, Host
+from cairn.db.session import Database
+from cairn.errors import CairnError
+from cairn.hypervisor.events import NOT_GONE, Event, Lost, Stopped, Subscription
+from cairn.hypervisor.states import ACTIVE, State
+from cairn.lifecycle.hooks import Hooks
+from cairn.lifecycle.targets import container_uris
+
+log = logging.getLogger("cairn.watch")
+BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
+
+
+class Watcher:
+    def __init__(self, url: str, *, refresh: float = 60.0, hooks: Hooks | None = None) -> None:
+        self.db = Database(url, writes=True)
+        self.refresh = refresh
+        self.hooks = hooks or Hooks.load()
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.subs: dict[str, Subscription] = {}
+        self.retry: dict[str, tuple[float, float]] = {}  # uri -> (when, next delay)
+        self.stopping = threading.Event()
+
+    def run(self, until: Callable[[], bool] | None = None) -> None:
+        next_refresh = 0.0
+        try:
+            while not self.stopping.is_set() and not (until and until()):
+                now = time.monotonic()
+                if now >= next_refresh:
+                    self._refresh_containers()
+                    next_refresh = now + self.refresh
+                for uri, (when, _delay) in list(self.retry.items()):
+                    if now >= when:
+                        self._connect(uri)
+                try:
+                    event = self.events.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                self.handle(event)
+        finally:
+            for sub in self.subs.values():
+                sub.close()
+            self.db.close()
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, Lost):
+            log.warning("lost %s (%s); reconnecting", event.uri, event.reason)
+            sub = self.subs.pop(event.uri, None)
+            if sub is not None:
+                sub.close()
+            self.retry.setdefault(event.uri, (time.monotonic(), BACKOFF_START))
+        elif event.reason in NOT_GONE:
+            log.info("%s stopped (%s): kept allocated", event.name, event.reason)
+        else:
+            self._disallocate_by_name(event, f"stopped-by-itself ({event.reason})")
+
+    def _refresh_containers(self) -> None:
+        with self._work() as session:
+            containers = (
+                session.execute(select(Host).where(Host.id.in_(select(VM.container_id))))
+                .scalars()
+                .all()
+            )
+            uris = set(container_uris(session, containers).values())
+        for uri in uris - set(self.subs) - set(self.retry):
+            self._connect(uri)
+
+    def _connect(self, uri: str) -> None:
+        sub = Subscription(uri, self.events.put)
+        try:
+            states = sub.open()
+        except CairnError as exc:
+            _when, delay = self.retry.get(uri, (0.0, BACKOFF_START))
+            self.retry[uri] = (time.monotonic() + delay, min(delay * 2, BACKOFF_MAX))
+            log.warning("%s; retrying in %g s", exc, delay)
+            return
+        self.retry.pop(uri, None)
+        self.subs[uri] = sub
+        log.info("watching %s", uri)
+        self._reconcile(uri, states)
+
+    def _reconcile(self, uri: str, states: dict[str, State]) -> None:
+        with self._work() as session:
+            vms = session.execute(select(VM).where(VM.allocated.is_(True))).scalars().all()
+            uris = container_uris(session, [vm.container for vm in vms]) if vms else {}
+            for vm in vms:
+                if uris[vm.container_id] != uri:
+                    continue
+                state = states.get(vm.host.name, State.UNDEFINED)
+                if state not in ACTIVE and state is not State.SAVED:
+                    self._release(session, vm, f"found {state} when watching began")
+
+    def _disallocate_by_name(self, event: Stopped, reason: str) -> None:
+        with self._work() as session:
+            vm = session.execute(
+                select(VM).join(VM.host).where(Host.name == event.name)
+            ).scalar_one_or_none()
+            if vm is None:
+                return  # not a cairn VM
+            if container_uris(session, [vm.container])[vm.container_id] != event.uri:
+                return  # it has moved; this is an old copy stopping
+            self._release(session, vm, reason)
+
+    def _release(self, session: Session, vm: VM, reason: str) -> None:
+        savepoint = session.begin_nested()
+        try:
+            ran = self.hooks.run_disallocate(session, vm, reason)
+        except CairnError as exc:
+            savepoint.rollback()
+            log.error("%s: disallocate failed: %s", vm.host.name, exc)
+            return
+        savepoint.commit()
+        if ran:
+            log.info("%s: disallocated (%s)", vm.host.name, reason)
+
+    def _work(self) -> _Unit:
+        return _Unit(self.db)
+
+
+class _Unit:
+    """One transaction: committed if the block succeeds, rolled back otherwise."""
+
+    def __init__(self, db: Database) -> None:
+        self.session = db.session()
+
+    def __enter__(self) -> Session:
+        return self.session
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
