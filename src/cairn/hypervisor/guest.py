@@ -208,6 +208,20 @@ class Guest:
         self._do("set autostart of", self._dom.setAutostart, int(enabled))
         return True
 
+    def migrate(self, dest: libvirt.virConnect, *, live: bool, copy_storage: bool = False) -> None:
+        """Move the running guest to the `dest` container: defined there, undefined here.
+
+        Without `live` the guest is paused while its memory is copied. Its disks
+        must be reachable there (shared storage) unless `copy_storage`.
+        """
+        flags = (
+            libvirt.VIR_MIGRATE_PERSIST_DEST
+            | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+            | (libvirt.VIR_MIGRATE_LIVE if live else 0)
+            | (libvirt.VIR_MIGRATE_NON_SHARED_DISK if copy_storage else 0)
+        )
+        self._do("migrate", self._dom.migrate, dest, flags, None, None, 0)
+
     def vcpu_pins(self) -> list[str]:
         """Per vCPU, the host CPUs it may run on ("0", "1-2"); live if running."""
         maps = self._do("read vcpu pinning of", self._dom.vcpuPinInfo, 0)

@@ -187,11 +187,11 @@ def change(
     if physnode is not None:
         container = inventory_host(session, physnode)
         check_container(session, container)
-        vm.container = container
         if slice_ is None:
             slice_ = (
                 _free_slice(session, container) if container.id != vm.container_id else vm.slice
             )
+        vm.container = container
     if (slice_ is not None and slice_ != vm.slice) or physnode is not None:
         taken = session.execute(
             select(VM.id).where(

@@ -1,0 +1,55 @@
+"""`move host vm`: run a VM on another container.
+
+A VM that is off only changes container in the database (its old definition
+is removed from the old container). A running VM is migrated with libvirt
+(live or paused while copying), then recorded on the new container. Moving
+never disallocates: the VM keeps what it holds (the watcher sees libvirt's
+"migrated" and leaves it alone).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from cairn.db.models import VM
+from cairn.errors import CairnError
+from cairn.hypervisor.connections import Connections
+from cairn.hypervisor.errors import DomainNotFound
+from cairn.hypervisor.guest import Guest
+from cairn.hypervisor.states import ACTIVE, State
+from cairn.lifecycle.targets import container_uris, resolved_flag
+from cairn.vms.define import change, inventory_host
+
+
+def move(
+    session: Session, vm: VM, target: str, conns: Connections, *, live: bool, copy_storage: bool
+) -> str:
+    old = vm.container
+    new = inventory_host(session, target)
+    if new.id == old.id:
+        return f"already on {old.name}"
+    old_uri = container_uris(session, [old])[old.id]
+    try:
+        guest: Guest | None = Guest.lookup(conns.get(old_uri), vm.host.name)
+    except DomainNotFound:
+        guest = None
+    state = guest.state() if guest else State.UNDEFINED
+    if state is State.SAVED:
+        raise CairnError(
+            f"{vm.host.name} has a saved image on {old.name}: restore it first, or stop it"
+        )
+    change(session, vm, physnode=new.name)  # checks that the new host can run VMs
+    session.flush()
+    new_uri = container_uris(session, [new])[new.id]
+    if guest is None:
+        return f"moved to {new.name} (it was not defined on {old.name})"
+    if state not in ACTIVE:
+        guest.undefine()
+        return f"moved to {new.name}; starts there next time"
+    if old_uri == new_uri:
+        raise CairnError(f"{old.name} and {new.name} are the same libvirt host ({new_uri})")
+    dest = conns.get(new_uri)
+    guest.migrate(dest, live=live, copy_storage=copy_storage)
+    moved = Guest.lookup(dest, vm.host.name)
+    moved.set_autostart(resolved_flag(session, vm.host, "kvm_autostart"))
+    return f"{'live-' if live else ''}migrated to {new.name}"
