@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Starts what the test suite talks to, if it is not running yet: PostgreSQL 15
-# (with a role `cairn` that may create test databases) and libvirtd with
-# virtlogd (there is no systemd on these machines). Idempotent. Prints the
-# environment the tests need, for `eval`. Arguments pick services
-# (postgres, libvirt); the default is both.
+# (with a role `cairn` that may create test databases), MariaDB (a user
+# `cairn` that may create databases named cairn_*) and libvirtd with virtlogd
+# (there is no systemd on these machines). Installs what is missing.
+# Idempotent. Prints the environment the tests need, for `eval`. Arguments
+# pick services (postgres, mariadb, libvirt); the default is all.
 set -euo pipefail
-want=" ${*:-postgres libvirt} "
+want=" ${*:-postgres mariadb libvirt} "
+apt_install() {
+  apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
+}
 
 PG_PASSWORD=cairn-test
 if [[ $want == *" postgres "* ]]; then
 if ! command -v pg_ctlcluster >/dev/null; then
   echo "services: installing PostgreSQL" >&2
-  apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2
+  apt_install postgresql
 fi
 if command -v pg_ctlcluster >/dev/null; then
   if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
@@ -25,6 +29,16 @@ if command -v pg_ctlcluster >/dev/null; then
   port=$(pg_lsclusters -h | awk 'NR==1 {print $3}')
   echo "export CAIRN_TEST_PG_URL=postgresql://cairn:$PG_PASSWORD@127.0.0.1:$port/postgres"
 fi
+fi
+
+if [[ $want == *" mariadb "* ]]; then
+  command -v mariadbd >/dev/null || { echo "services: installing MariaDB" >&2; apt_install mariadb-server; }
+  if ! mysqladmin ping --silent >/dev/null 2>&1; then
+    service mariadb start >&2
+  fi
+  mysql -uroot -e "CREATE USER IF NOT EXISTS 'cairn'@'127.0.0.1' IDENTIFIED BY '$PG_PASSWORD';
+    GRANT ALL PRIVILEGES ON \`cairn\\_%\`.* TO 'cairn'@'127.0.0.1'; FLUSH PRIVILEGES;"
+  echo "export CAIRN_TEST_MYSQL_URL=mysql://cairn:$PG_PASSWORD@127.0.0.1:3306/"
 fi
 
 if [[ $want == *" libvirt "* ]] && command -v libvirtd >/dev/null; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up everything and runs the whole test suite (lint, types, tests) on
-# SQLite and PostgreSQL. Extra arguments go to pytest.
+# Sets up everything and runs the whole test suite: lint, types, tests on
+# SQLite, PostgreSQL and MariaDB, and system tests on a real libvirtd with
+# QEMU/KVM. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -1,0 +1,89 @@
+"""MariaDB/MySQL through PyMySQL, selected by URL: the inventory, attributes, VM
+definitions and concurrent writers work there as on SQLite and PostgreSQL.
+
+Runs when CAIRN_TEST_MYSQL_URL names a user that may create cairn_* databases
+(scripts/services.sh starts MariaDB and prints it); in CI a missing server fails.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from conftest import CAIRN, Cli, build_cluster
+
+ADMIN = os.environ.get("CAIRN_TEST_MYSQL_URL")
+pytestmark = pytest.mark.mariadb
+
+
+def _admin(sql: str) -> None:
+    assert ADMIN is not None
+    engine = create_engine(ADMIN.replace("mysql://", "mysql+pymysql://", 1))
+    with engine.begin() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+@pytest.fixture
+def maria_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    if ADMIN is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but CAIRN_TEST_MYSQL_URL is not set: MariaDB tests must run")
+        pytest.skip("MariaDB not configured (CAIRN_TEST_MYSQL_URL); scripts/test.sh sets it")
+    name = f"cairn_t{uuid.uuid4().hex[:10]}"
+    _admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+    try:
+        yield Cli(ADMIN.rstrip("/") + "/" + name + "?charset=utf8mb4", capsys, monkeypatch)
+    finally:
+        _admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def test_inventory_attributes_and_vms(maria_cli: Cli) -> None:
+    build_cluster(maria_cli)
+    value = "<cputune>\n <vcpupin vcpu='0' cpuset='1'/></cputune> Grüße ☃ & 'q' \"d\" $HOME"
+    maria_cli.ok("set", "host", "attr", "compute-0-0", "note", f"value={value}")
+    assert maria_cli.ok("report", "host", "attr", "compute-0-0", "attr=note") == value + "\n"
+    listed = maria_cli.ok("list", "host", "attr", "compute-0-0", "attr=note")
+    assert "&lt;cputune&gt;" in listed and listed.split()[-1] == "H"
+    maria_cli.ok("add", "host", "vm", "vm-container-0-0", "mem=512", "num-macs=2")
+    maria_cli.ok("add", "host", "vm", "vm-container-0-0")
+    vms = maria_cli.ok("list", "host", "vm", "output-header=no").splitlines()
+    assert [line.split()[0] for line in vms] == ["hosted-vm-0-0-0", "hosted-vm-0-0-1"]
+    macs = {line.split()[4] for line in vms}
+    assert len(macs) == 2
+    xml = maria_cli.ok("report", "host", "vm", "config", "hosted-vm-0-0-0")
+    assert "<name>hosted-vm-0-0-0</name>" in xml and xml.count("<interface") == 2
+
+
+def test_failed_command_leaves_database_unchanged(maria_cli: Cli) -> None:
+    build_cluster(maria_cli)
+    before = maria_cli.dump()
+    bad = maria_cli("set", "host", "attr", "compute-*", "kvm", "maybe")
+    assert bad.code == 1 and bad.err.startswith("error - ") and bad.err.count("\n") == 1
+    assert maria_cli("add", "host", "compute-0-0", "appliance=compute").code == 1
+    assert maria_cli.dump() == before
+
+
+def test_sixteen_concurrent_writers(maria_cli: Cli) -> None:
+    build_cluster(maria_cli)
+    env = {**os.environ, "CAIRN_DB_URL": maria_cli.url}
+    procs = [
+        subprocess.Popen(
+            [CAIRN, "set", "host", "attr", "compute-0-1", f"attr{i}", f"value-{i}"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(16)
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert all(code == 0 for code, _ in results), results
+    listed = maria_cli.ok("list", "host", "attr", "compute-0-1", "output-header=no")
+    for i in range(16):
+        assert f"attr{i} " in listed and f"value-{i}" in listed
