@@ -31,11 +31,14 @@ def test_seed_exact_becomes_custom_with_match_exact() -> None:
     assert cpu.children[0].text == "core2duo"
 
 
-def test_seed_exact_as_written_is_refused_by_libvirts_schema(minimal: DomainSpec) -> None:
-    # libvirt 9 requires threads= on <topology>; the 2013 example predates that.
+def test_seed_exact_as_written_gets_threads_and_validates(minimal: DomainSpec) -> None:
+    # libvirt 9 requires threads= on <topology>; the 2013 example predates that,
+    # so a missing count is completed with 1 and the seed's value works as printed.
     spec = replace(minimal, cpu=parse_cpu_mode(SEED_CPU_MODE, WHAT))
-    with pytest.raises(schema.SchemaError, match="topology"):
-        schema.validate(build_domain(spec))
+    schema.validate(build_domain(spec))
+    topology = spec.cpu.children[2] if spec.cpu else None
+    assert topology is not None
+    assert topology.attrib == {"sockets": "1", "cores": "2", "threads": "1"}
 
 
 def test_seed_exact_with_threads_builds(

@@ -1,0 +1,185 @@
+"""The generated shell itself: no value can run as code, and its helpers are
+idempotent. Values are fed to the renderer directly (bypassing the checks that
+`gather` makes) to show that quoting alone keeps them inert."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cairn.container import profile as prof
+from cairn.container.ca import Issued
+from cairn.container.sshkey import PublicKey
+from cairn.errors import CairnError
+
+CERT = Issued("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "KEY")
+KEY = PublicKey("ssh-ed25519 AAAA c", "ssh-ed25519 AAAA", Path("/x.pub"), generated=False)
+
+HOSTILE = [
+    "$(touch {canary})",
+    "`touch {canary}`",
+    "'; touch {canary}; '",
+    '"; touch {canary}; "',
+    "\\'; touch {canary} #",
+    "x\ntouch {canary}\n",
+    "EOF\ntouch {canary}\nEOF",
+    "${{IFS}}$(touch${{IFS}}{canary})",
+]
+
+
+def profile(**values: object) -> prof.Profile:
+    base: dict[str, object] = dict(
+        host="node", container=True, uri="qemu+tls://node/system", access="tls",
+        ca_pem=CERT.cert_pem, server=CERT, client=CERT, ssh_key=KEY,
+    )  # fmt: skip
+    base.update(values)
+    return prof.Profile(**base)  # type: ignore[arg-type]
+
+
+def values_and_body(script: str) -> tuple[str, str]:
+    _head, rest = script.split("# Values from the cairn database", 1)
+    block, body = rest.split("# End of values.", 1)
+    return block, body
+
+
+def evaluate(block: str, names: list[str]) -> dict[str, str]:
+    dump = "".join(f'printf "%s\\0" "${n}"\n' for n in names)
+    out = subprocess.run(
+        ["bash", "-c", f"set -eu\n# {block}\n{dump}"], capture_output=True, check=True
+    ).stdout
+    return dict(zip(names, out.decode().split("\0")[:-1], strict=True))
+
+
+@pytest.mark.parametrize("attack", HOSTILE)
+@pytest.mark.parametrize("shell", ["bash", "dash"])
+def test_hostile_values_are_data_not_code(tmp_path: Path, attack: str, shell: str) -> None:
+    canary = tmp_path / "pwned"
+    bad = attack.format(canary=canary)
+    key = PublicKey(f"ssh-ed25519 AAAA {bad}", "ssh-ed25519 AAAA", Path("/k"), generated=False)
+    p = profile(host=bad, save_dir=bad, disk_dir=bad, cairn=bad, ssh_key=key)
+    for text in (prof.render_sh(p), prof._script(p, "kickstart")):
+        block, _ = values_and_body(text)
+        names = re.findall(r"^(cairn_\w+)=", block, re.M)
+        dump = "".join(f'printf "%s\\0" "${n}"\n' for n in names)
+        out = subprocess.run(
+            [shell, "-c", f"set -eu\n# {block}\n{dump}"], capture_output=True, check=True
+        ).stdout.decode()
+        got = dict(zip(names, out.split("\0")[:-1], strict=True))
+        assert got["cairn_host"] == bad
+        assert got["cairn_save_dir"] == bad
+        assert got["cairn_ssh_key"] == key.line
+        assert f"ExecStart={bad} container boot" in got["cairn_unit"]
+        assert not canary.exists()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\0"), max_size=40))
+def test_any_value_round_trips_and_the_body_never_changes(value: str) -> None:
+    """Whatever a value holds, bash reads it back exactly, and the code after the
+    values is the same text as for a plain value."""
+    plain = prof.render_sh(profile())
+    odd = prof.render_sh(profile(host=value, save_dir=value, cairn=value))
+    assert values_and_body(odd)[1] == values_and_body(plain)[1]
+    got = evaluate(values_and_body(odd)[0], ["cairn_host", "cairn_save_dir"])
+    assert got == {"cairn_host": value, "cairn_save_dir": value}
+
+
+def test_a_value_that_would_end_a_kickstart_section_is_refused() -> None:
+    with pytest.raises(CairnError, match="starting with %"):
+        prof.render_kickstart(profile(save_dir="/x\n%end\nrootpw evil"))
+    with pytest.raises(CairnError, match="starting with %"):
+        prof.render_kickstart(profile(host="n\n  %packages"))
+
+
+def test_comments_cannot_be_ended_by_a_value() -> None:
+    p = profile(container=False, reason="a\nrm -rf /\r\x1b", client=None)
+    text = prof.render_sh(p)
+    assert "\nrm -rf" not in text
+    assert all(line.startswith("#") or line in ("set -eu", "umask 022") or
+               line.startswith("echo ") for line in text.splitlines())  # fmt: skip
+
+
+# --- the helpers, run for real in a scratch directory --------------------------
+
+
+def run(snippet: str, tmp: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    script = "set -eu\ncairn_live=no\n" + prof._PRELUDE + snippet
+    return subprocess.run(
+        ["sh", "-c", script], capture_output=True, text=True, env={**os.environ, **env}, cwd=tmp
+    )
+
+
+def test_cairn_put_writes_once_then_changes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "etc" / "pki" / "file.pem"
+    text = "line 1\n$(touch pwned) 'quoted'\n\nlast line"
+    put = f'cairn_put {shlex.quote(str(target))} 600 {shlex.quote(text)}\necho "[$cairn_changes]"'
+    first = run(put, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"wrote {target}" in first.stdout
+    assert target.read_text() == text + "\n"
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    second = run(put, tmp_path)
+    assert second.stdout.strip() == "[]"
+    target.chmod(0o644)
+    assert "mode 600" in run(put, tmp_path).stdout
+    assert not (tmp_path / "pwned").exists()
+    assert [p.name for p in target.parent.iterdir()] == ["file.pem"]  # no temp files left
+
+
+def test_the_ssh_part_adds_the_key_once_after_a_last_line_without_newline(tmp_path: Path) -> None:
+    ssh = tmp_path / "root-ssh"
+    snippet = prof._SSH.replace("/root/.ssh", str(ssh))
+    keys = ssh / "authorized_keys"
+    ssh.mkdir()
+    keys.write_text("ssh-rsa BBBB other")  # no newline at the end
+    line = "ssh-ed25519 AAAA root@fe $(touch pwned)"
+    env = {"cairn_ssh_key": line, "cairn_ssh_key_id": "ssh-ed25519 AAAA"}
+    setup = "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
+    first = run(setup + snippet, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert keys.read_text() == f"ssh-rsa BBBB other\n{line}\n"
+    second = run(setup + snippet + 'echo "[$cairn_changes]"\n', tmp_path)
+    assert second.stdout.strip() == "[]"
+    # The same key with another comment or options counts as there already.
+    keys.write_text('from="10.0.0.0/8" ssh-ed25519 AAAA someone-else\n')
+    run(setup + snippet, tmp_path)
+    assert keys.read_text().count("AAAA") == 1
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_the_unit_runs_cairn_container_boot_and_shutdown() -> None:
+    unit = prof.unit_text("/opt/cairn/bin/cairn")
+    lines = set(unit.splitlines())
+    for want in (
+        "Type=oneshot", "RemainAfterExit=yes", "Requires=libvirtd.service",
+        "ExecStart=/opt/cairn/bin/cairn container boot",
+        "ExecStop=/opt/cairn/bin/cairn container shutdown",
+        f"TimeoutStopSec={prof.UNIT_TIMEOUT}", "WantedBy=multi-user.target",
+    ):  # fmt: skip
+        assert want in lines, want
+    after = next(x for x in lines if x.startswith("After="))
+    assert "libvirtd.service" in after.split("=", 1)[1].split()
+
+
+@pytest.mark.parametrize(
+    ("uri", "access"),
+    [
+        ("qemu+tls://n/system", "tls"),
+        ("qemu://n/system", "tls"),
+        ("qemu+ssh://n/system", "ssh"),
+        ("qemu+libssh2://root@n/system", "ssh"),
+        ("qemu:///system", "local"),
+        ("qemu+unix:///system", "local"),
+        ("qemu+tcp://n/system", "other"),
+        ("test:///default", "other"),
+    ],
+)
+def test_access_of_uri(uri: str, access: str) -> None:
+    assert prof.access_of(uri) == access
