@@ -12,6 +12,7 @@ import itertools
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -98,12 +99,20 @@ class Cli:
     """Runs `cairn WORDS...` in this process against one database."""
 
     def __init__(
-        self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+        self,
+        url: str,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        scratch: Path | None = None,
     ):
         self.url = url
         self._capsys = capsys
         monkeypatch.setenv("CAIRN_DB_URL", url)
         monkeypatch.setenv("CAIRN_PLUGIN_PATH", "")
+        # Keys and certificates that commands make go to the test's own directories.
+        scratch = scratch or Path(tempfile.mkdtemp(prefix="cairn-test-"))
+        monkeypatch.setenv("HOME", str(scratch / "home"))
+        monkeypatch.setenv("CAIRN_CA_DIR", str(scratch / "ca"))
 
     def __call__(self, *words: str) -> Outcome:
         self._capsys.readouterr()
@@ -135,15 +144,23 @@ class Cli:
 
 
 @pytest.fixture
-def cli(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return Cli(db_url, capsys, monkeypatch)
+def cli(
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Cli:
+    return Cli(db_url, capsys, monkeypatch, tmp_path / "scratch")
 
 
 @pytest.fixture
 def sqlite_cli(
-    sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Cli:
-    return Cli(sqlite_url, capsys, monkeypatch)
+    return Cli(sqlite_url, capsys, monkeypatch, tmp_path / "scratch")
 
 
 def build_cluster(cli: Cli) -> None:

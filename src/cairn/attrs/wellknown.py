@@ -64,6 +64,12 @@ def _path(value: str, what: str) -> None:
     check_path(value, what)
 
 
+def _command(value: str, what: str) -> None:
+    from cairn.container.profile import check_command
+
+    check_command(value, what)
+
+
 def _word(value: str, what: str) -> None:
     if not _WORD.fullmatch(value):
         raise CairnError(f"{what}: {value!r} is not a machine type like pc or q35")
@@ -77,6 +83,8 @@ CHECKS: dict[str, Callable[[str, str], None]] = {
     "vm_mac_base_addr": _mac,
     "vm_mac_base_addr_mask": _mac,
     "kvm_disk_dir": _path,
+    "kvm_save_dir": _path,
+    "cairn_command": _command,
     "kvm_machine_type": _word,
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import textwrap
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,8 +28,8 @@ def _block(rows: list[tuple[str, str]]) -> list[str]:
 
 
 def command_help(command: type[Command], title: str) -> str:
-    doc = textwrap.dedent((command.__doc__ or "").strip("\n"))
-    lines = [usage(command, title), "", textwrap.dedent(doc).strip(), ""]
+    doc = inspect.cleandoc(command.__doc__ or "")
+    lines = [usage(command, title), "", doc, ""]
     if command.args:
         lines.append("Arguments:")
         lines += _block(
