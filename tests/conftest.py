@@ -38,6 +38,7 @@ EXAMPLE_CLUSTER = [
     "add network storage subnet=10.2.0.0/16",
     "add host interface compute-0-0 eth0 mac=52:54:00:00:00:01 ip=10.1.255.254 subnet=private",
     "set attr kvm_connection value=qemu+ssh://{host}/system",
+    "set os attr linux ssh_port 22",
     "set appliance attr compute kvm_autostart false",
     "set host attr compute-0-0 kvm_autostart true",
 ]
@@ -109,10 +110,12 @@ class Cli:
         self._capsys = capsys
         monkeypatch.setenv("CAIRN_DB_URL", url)
         monkeypatch.setenv("CAIRN_PLUGIN_PATH", "")
-        # Keys and certificates that commands make go to the test's own directories.
-        scratch = scratch or Path(tempfile.mkdtemp(prefix="cairn-test-"))
-        monkeypatch.setenv("HOME", str(scratch / "home"))
-        monkeypatch.setenv("CAIRN_CA_DIR", str(scratch / "ca"))
+        # Keys and certificates that commands make go to the test's own directories
+        # (unless the test has chosen its own already).
+        if "CAIRN_CA_DIR" not in os.environ:
+            scratch = scratch or Path(tempfile.mkdtemp(prefix="cairn-test-"))
+            monkeypatch.setenv("HOME", str(scratch / "home"))
+            monkeypatch.setenv("CAIRN_CA_DIR", str(scratch / "ca"))
 
     def __call__(self, *words: str) -> Outcome:
         self._capsys.readouterr()

@@ -62,7 +62,11 @@ class Context:
     ) -> None:
         if self._session is None:
             return
-        from cairn.db.session import finish
+        from sqlalchemy.exc import DBAPIError
 
-        finish(self._session, ok=exc_type is None)
-        self._session = None
+        from cairn.db.session import finish, first_line
+
+        session, self._session = self._session, None
+        finish(session, ok=exc_type is None)
+        if isinstance(exc, DBAPIError):
+            raise CairnError(f"the database refused the change: {first_line(exc)}") from exc

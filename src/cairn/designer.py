@@ -165,6 +165,29 @@ def _devices(a: _Attrs, notes: list[str]) -> tuple[etree._Element, ...]:
     return tuple(out)
 
 
+def blame(facts: VMFacts, attrs: Mapping[str, Resolved]) -> None:
+    """Raise the schema error of the first raw-XML attribute that fails on its own.
+
+    Called when a whole document fails libvirt's schema, so that the error names
+    the attribute, the host and the scope to fix.
+    """
+    from cairn.domainxml import probe
+
+    a = _Attrs(facts.name, attrs)
+    for name in sorted(attrs):
+        if name == "cpu_mode" and (cpu := _cpu(a)) is not None:
+            probe.check(a.what(name), cpu=cpu)
+        elif name == "kvm_cpu_pinning":
+            probe.check(a.what(name), domain=_pinning(a, facts.cpus))
+        elif name == "HVM_Features":
+            probe.check(a.what(name), features=_features(a))
+        elif DEVICE_ATTR.fullmatch(name):
+            elements = parse_fragment(
+                a.get(name) or "", allowed_roots=DEVICE_ROOTS, what=a.what(name)
+            )
+            probe.check(a.what(name), devices=elements)
+
+
 def _disk(d: VMDisk) -> Disk:
     if d.kind == "phy":
         return Disk(d.path, d.device, d.bus, "raw", "block")

@@ -20,21 +20,34 @@ _DEVICE = re.compile(r"^kvm_device_\d+$")
 _WORD = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
+# Where a raw-XML value goes in the domain: the fragment roots it may have, and
+# the keyword of cairn.domainxml.probe.check that places it there.
+_PLACES = {
+    "DEVICE_ROOTS": "devices",
+    "DOMAIN_CHILD_ROOTS": "domain",
+    "FEATURE_ROOTS": "features",
+}
+
+
 def _xml(roots: str) -> Callable[[str, str], None]:
     def check(value: str, what: str) -> None:
-        from cairn.domainxml import fragments
+        from cairn.domainxml import fragments, probe
 
-        fragments.parse_fragment(value, allowed_roots=getattr(fragments, roots), what=what)
+        elements = fragments.parse_fragment(
+            value, allowed_roots=getattr(fragments, roots), what=what
+        )
+        probe.check(what, **{_PLACES[roots]: elements})  # type: ignore[arg-type]
 
     return check
 
 
 def _cpu_mode(value: str, what: str) -> None:
     from cairn.designer import NO_CPU
+    from cairn.domainxml import probe
     from cairn.domainxml.cpumode import parse_cpu_mode
 
     if value.strip().lower() not in NO_CPU:
-        parse_cpu_mode(value, what)
+        probe.check(what, cpu=parse_cpu_mode(value, what))
 
 
 def _pinning(value: str, what: str) -> None:
@@ -61,7 +74,7 @@ def _mac(value: str, what: str) -> None:
 def _path(value: str, what: str) -> None:
     from cairn.vms.disks import check_path
 
-    check_path(value, what)
+    check_path(value.rstrip("/") or "/", what)  # a directory may be written with a final /
 
 
 def _command(value: str, what: str) -> None:

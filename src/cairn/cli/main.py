@@ -19,7 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(words)
     except CairnError as exc:
-        message = " ".join(str(exc).split("\n")).strip() or type(exc).__name__
+        message = one_line(str(exc)) or type(exc).__name__
         print(f"error - {message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -27,6 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def one_line(text: str) -> str:
+    """The message on one line, other control characters shown escaped."""
+    text = " ".join(text.split("\n")).strip()
+    return "".join(c if c >= " " or c == "\t" else repr(c)[1:-1] for c in text)
 
 
 def run(words: list[str]) -> int:

@@ -11,6 +11,8 @@ from cairn.cli.spec import Result, Table, Text
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
+    if value == "":
+        return '""'  # an empty cell would shift the columns after it for awk
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
@@ -34,7 +36,7 @@ def _render_table(table: Table, out: TextIO, header: bool) -> None:
     # Column-wise, so that the common all-text column costs no Python call per cell.
     columns = [list(c) for c in zip(*table.rows, strict=True)] or [[] for _ in table.columns]
     for i, column in enumerate(columns):
-        if set(map(type, column)) - {str}:
+        if set(map(type, column)) - {str} or "" in column:
             columns[i] = [_cell(v) for v in column]
     if header:
         for column, name in zip(columns, table.columns, strict=True):

@@ -33,8 +33,8 @@ def _names_command(words: Sequence[str]) -> bool:
     if not words or any(not w.isidentifier() or w.startswith("_") for w in words):
         return False
     base = _ROOT.joinpath(*words)
-    if base.is_dir():
-        return _is_command_package(base)
+    if base.is_dir() and _is_command_package(base):
+        return True
     return base.with_suffix(".py").is_file()
 
 

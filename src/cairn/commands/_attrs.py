@@ -12,12 +12,8 @@ from typing import TYPE_CHECKING, Any
 from cairn import values
 from cairn.attrs.scopes import Scope
 from cairn.cli.spec import Arg, Command, Example, Param, Table, Text
-from cairn.commands._words import command_line, lines
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from cairn.attrs.store import Owner
     from cairn.context import Context
 
 OWNER_ARG = {
@@ -38,6 +34,13 @@ SAMPLE_OWNER = {
     Scope.APPLIANCE: "compute",
     Scope.HOST: "compute-0-0",
 }
+# Attributes the example cluster of the tests holds, for the `remove` examples.
+REMOVABLE = {
+    Scope.GLOBAL: "kvm_connection",
+    Scope.OS: "ssh_port",
+    Scope.APPLIANCE: "kvm_autostart",
+    Scope.HOST: "kvm_autostart",
+}
 ATTR = Arg("attr", "the attribute name", convert=values.attr_name)
 VALUE = Arg("value", "the value (quote it for the shell; XML is fine)")
 
@@ -55,26 +58,6 @@ def _example(verb: str, scope: Scope, *rest: str) -> str:
     return " ".join(w for w in ("cairn", _title(verb, scope), owner, *rest) if w)
 
 
-def owners(session: Session, scope: Scope, words: list[str], *, all_if_empty: bool) -> list[Owner]:
-    from cairn.attrs.store import Owner
-    from cairn.db.models import OS, Appliance
-    from cairn.inventory import lookup
-
-    if scope is Scope.GLOBAL:
-        return [Owner(scope)]
-    if scope is Scope.HOST:
-        found = lookup.hosts(session, words, all_if_empty=all_if_empty)
-        return [Owner(scope, h.id, h.name) for h in found]
-    model: Any = OS if scope is Scope.OS else Appliance
-    if not words:
-        from sqlalchemy import select
-
-        rows = session.execute(select(model).order_by(model.name)).scalars().all()
-    else:
-        rows = [lookup.one(session, model, w) for w in words]
-    return [Owner(scope, r.id, r.name) for r in rows]
-
-
 def make_put(scope: Scope, *, replace: bool) -> type[Command]:
     verb = "set" if replace else "add"
     owner_args = () if scope is Scope.GLOBAL else (OWNER_ARG[scope],)
@@ -82,12 +65,20 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
     class Put(Command):
         args = (*owner_args, ATTR, VALUE)
         writes = True
-        examples = (
+        first = (
             Example(
                 _example(verb, scope, "kvm_autostart", "true"),
                 "Makes VMs come back when their container restarts"
-                + ("" if scope is Scope.GLOBAL else f" ({scope.value} scope)."),
-            ),
+                + ("." if scope is Scope.GLOBAL else f" ({scope.value} scope)."),
+            )
+            if replace
+            else Example(
+                _example(verb, scope, "kvm_machine_type", "q35"),
+                "Gives VMs the q35 machine type, if no value is there yet.",
+            )
+        )
+        examples = (
+            first,
             Example(
                 _example(verb, scope, "kvm_device_0", "value=\"<serial type='pty'/>\""),
                 "Adds a serial device to the VMs' <devices> (XML is checked now).",
@@ -97,6 +88,7 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
 
         def run(self, ctx: Context, a: dict[str, Any]) -> None:
             from cairn.attrs import store
+            from cairn.attrs.owners import owners
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
                 store.put(ctx.session, owner, a["attr"], a["value"], replace=replace)
@@ -127,11 +119,12 @@ def make_remove(scope: Scope) -> type[Command]:
     class Remove(Command):
         args = (*owner_args, ATTR)
         writes = True
-        examples = (Example(_example("remove", scope, "kvm_autostart"), "Removes the attribute."),)
+        examples = (Example(_example("remove", scope, REMOVABLE[scope]), "Removes the attribute."),)
         related = (_title("list", scope), _title("set", scope))
 
         def run(self, ctx: Context, a: dict[str, Any]) -> None:
             from cairn.attrs import store
+            from cairn.attrs.owners import owners
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
                 store.remove(ctx.session, owner, a["attr"])
@@ -153,6 +146,7 @@ def make_list(scope: Scope) -> type[Command]:
 
         def run(self, ctx: Context, a: dict[str, Any]) -> Table:
             from cairn.attrs import store
+            from cairn.attrs.owners import owners
 
             rows: list[tuple[Any, ...]] = []
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=True):
@@ -177,28 +171,12 @@ def make_dump(scope: Scope) -> type[Command]:
         related = (_title("list", scope),)
 
         def run(self, ctx: Context, a: dict[str, Any]) -> Text:
-            return Text(lines(dump_lines(ctx.session, scope, _given(scope, a))))
+            from cairn.inventory.dump import attr_lines, lines
+
+            return Text(lines(attr_lines(ctx.session, scope, _given(scope, a))))
 
     Dump.__doc__ = (
         f"Prints the commands that recreate the {scope.value}-scope attributes exactly.\n\n"
         "Every word is quoted for sh, so any value (quotes, $, newlines, XML) round-trips."
     )
     return Dump
-
-
-def dump_lines(session: Session, scope: Scope, words: list[str]) -> list[str]:
-    from cairn.attrs import store
-    from cairn.attrs.escape import unescape
-
-    found = owners(session, scope, words, all_if_empty=True)
-    ids = None if scope is Scope.GLOBAL or not words else [o.id for o in found if o.id is not None]
-    by_owner: dict[int, list[tuple[str, str]]] = {}
-    for owner_id, name, value in store.rows(session, scope, ids):
-        by_owner.setdefault(owner_id, []).append((name, value))
-    words_ = _title("set", scope).split()
-    out = []
-    for owner in found:
-        who = () if scope is Scope.GLOBAL else (owner.name,)
-        for name, value in by_owner.get(owner.id or 0, []):
-            out.append(command_line(*words_, *who, name, value=unescape(value)))
-    return out

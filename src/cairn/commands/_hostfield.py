@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 FIELDS: dict[str, tuple[Converter, str, str]] = {
     "cpus": (values.integer(1, 4096), "the number of CPUs", "16"),
-    "rack": (values.integer(0), "the rack number", "1"),
-    "rank": (values.integer(0), "the rank in the rack", "3"),
+    "rack": (values.integer(0, 99999), "the rack number", "1"),
+    "rank": (values.integer(0, 99999), "the rank in the rack", "3"),
     "appliance": (values.label, "the appliance name", "vm-container"),
 }
 

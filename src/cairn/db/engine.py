@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from cairn.db.url import redacted
 from cairn.errors import CairnError
@@ -36,7 +36,8 @@ def normalise(url: str) -> str:
 def make_engine(url: str, *, writes: bool) -> Engine:
     try:
         parsed = make_url(normalise(url))
-    except ArgumentError:
+        parsed.get_dialect()  # an unknown scheme fails here, not half way through
+    except (ArgumentError, NoSuchModuleError, ValueError):
         raise CairnError(
             f"the database URL {redacted(url)!r} is not valid: use e.g."
             " sqlite:////var/lib/cairn/cairn.db or postgresql://user:pw@host/db"

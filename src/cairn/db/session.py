@@ -38,15 +38,15 @@ def finish(session: Session, *, ok: bool) -> None:
             session.rollback()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict(f"the change conflicts with what is stored: {_first_line(exc)}") from None
+        raise Conflict(f"the change conflicts with what is stored: {first_line(exc)}") from None
     except DBAPIError as exc:
         session.rollback()
-        raise CairnError(f"the database refused the change: {_first_line(exc)}") from None
+        raise CairnError(f"the database refused the change: {first_line(exc)}") from None
     finally:
         bind = session.get_bind()
         session.close()
         bind.dispose()
 
 
-def _first_line(exc: DBAPIError) -> str:
+def first_line(exc: DBAPIError) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

@@ -1,46 +1,127 @@
-"""The whole inventory as `cairn` command lines (see `cairn dump`)."""
+"""The database as `cairn` command lines: `cairn dump`, `dump ... attr`, `dump host vm`.
+
+Every word is quoted with shlex so that `sh` gives it back exactly, whatever
+the value holds (quotes, $, backticks, newlines, XML). Names go in as
+parameters (host=vm), never as positional words, so a host named like a
+command word (vm, attr, interface) cannot change the command.
+Order matters for replay: OSes, appliances, networks, hosts, interfaces, VMs,
+then attributes (VMs' own attributes need the VMs).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shlex
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cairn.attrs import store
+from cairn.attrs.escape import unescape
+from cairn.attrs.owners import owners
 from cairn.attrs.scopes import Scope
-from cairn.commands._attrs import dump_lines
-from cairn.commands._words import command_line
-from cairn.db.models import OS, Appliance, Interface, Network
+from cairn.db.models import OS, VM, Appliance, Interface, Network
 from cairn.inventory import lookup
 
 
+def command_line(*words: str, **params: object) -> str:
+    parts = ["cairn", *(shlex.quote(w) for w in words)]
+    for name, given in params.items():
+        for value in given if isinstance(given, list | tuple) else [given]:
+            if value is None:
+                continue
+            shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+            parts.append(f"{name.replace('_', '-')}={shlex.quote(shown)}")
+    return " ".join(parts)
+
+
+def lines(commands: Iterable[str]) -> str:
+    body = "\n".join(commands)
+    return body + "\n" if body else ""
+
+
+def attr_lines(session: Session, scope: Scope, words: list[str]) -> list[str]:
+    found = owners(session, scope, words, all_if_empty=True)
+    ids = None if scope is Scope.GLOBAL or not words else [o.id for o in found if o.id is not None]
+    by_owner: dict[int, list[tuple[str, str]]] = {}
+    for owner_id, name, value in store.rows(session, scope, ids):
+        by_owner.setdefault(owner_id, []).append((name, value))
+    verb = ["set", "attr"] if scope is Scope.GLOBAL else ["set", scope.value, "attr"]
+    out = []
+    for owner in found:
+        who = {} if scope is Scope.GLOBAL else {scope.value: owner.name}
+        for name, value in by_owner.get(owner.id or 0, []):
+            out.append(command_line(*verb, **who, attr=name, value=unescape(value)))
+    return out
+
+
+def vm_lines(session: Session, vms: Sequence[VM]) -> list[str]:
+    from cairn.vms.listing import interfaces
+
+    nics = interfaces(session, vms)
+    out = []
+    for vm in vms:
+        mine = nics.get(vm.host_id, [])
+        first = mine[0] if mine else None
+        out.append(
+            command_line(
+                "add",
+                "host",
+                "vm",
+                container=vm.container.name,
+                appliance=vm.host.appliance.name,
+                name=vm.host.name,
+                mem=vm.memory_mb,
+                cpus=vm.host.cpus,
+                slice=vm.slice,
+                num_macs=len(mine),
+                mac=[i.mac for i in mine],
+                uuid=vm.uuid,
+                disk=[f"{d.kind}:{d.path},{d.device},{d.bus}" for d in vm.disks],
+                disksize=[d.size_gb for d in vm.disks],
+                ip=first.ip if first else None,
+                vlan=first.vlan if first else None,
+                subnet=first.network.name if first and first.network else None,
+            )
+        )
+        if vm.cdrom:
+            out.append(
+                command_line("set", "host", "vm", "cdrom", host=vm.host.name, cdrom=vm.cdrom)
+            )
+    return out
+
+
 def everything(session: Session) -> list[str]:
-    return list(_inventory(session)) + [
-        line for scope in Scope for line in dump_lines(session, scope, [])
-    ]
+    vms = session.execute(select(VM)).scalars().all()
+    vm_hosts = {vm.host_id for vm in vms}
+    out = list(_inventory(session, vm_hosts))
+    out += vm_lines(session, sorted(vms, key=lambda vm: vm.host.name))
+    for scope in Scope:
+        out += attr_lines(session, scope, [])
+    return out
 
 
-def _inventory(session: Session) -> Iterator[str]:
+def _inventory(session: Session, skip: set[int]) -> Iterator[str]:
     for name in session.execute(select(OS.name).order_by(OS.name)).scalars():
-        yield command_line("add", "os", name)
+        yield command_line("add", "os", os=name)
     for name in session.execute(select(Appliance.name).order_by(Appliance.name)).scalars():
-        yield command_line("add", "appliance", name)
+        yield command_line("add", "appliance", appliance=name)
     for n in session.execute(select(Network).order_by(Network.name)).scalars():
         yield command_line(
             "add",
             "network",
-            n.name,
+            network=n.name,
             subnet=n.subnet,
             netmask=n.netmask,
             bridge=n.bridge,
             libvirt_network=n.libvirt_network,
         )
-    hosts = lookup.hosts(session, [])
+    hosts = [h for h in lookup.hosts(session, []) if h.id not in skip]
     for h in hosts:
         yield command_line(
             "add",
             "host",
-            h.name,
+            host=h.name,
             appliance=h.appliance.name,
             rack=h.rack,
             rank=h.rank,
@@ -48,17 +129,17 @@ def _inventory(session: Session) -> Iterator[str]:
             os=h.os.name,
         )
     names = {h.id: h.name for h in hosts}
-    for i in session.execute(
-        select(Interface).order_by(Interface.host_id, Interface.name)
-    ).scalars():
-        yield command_line(
-            "add",
-            "host",
-            "interface",
-            names[i.host_id],
-            i.name,
-            mac=i.mac,
-            ip=i.ip,
-            subnet=i.network.name if i.network else None,
-            vlan=i.vlan,
-        )
+    stmt = select(Interface).order_by(Interface.host_id, Interface.name)
+    for i in session.execute(stmt).scalars():
+        if i.host_id in names:
+            yield command_line(
+                "add",
+                "host",
+                "interface",
+                host=names[i.host_id],
+                iface=i.name,
+                mac=i.mac,
+                ip=i.ip,
+                subnet=i.network.name if i.network else None,
+                vlan=i.vlan,
+            )

@@ -55,6 +55,8 @@ def add_os(session: Session, name: str) -> OS:
 def add_host(
     session: Session, name: str, appliance: str, *, rack: int, rank: int, cpus: int, os: str
 ) -> Host:
+    if name == "localhost":
+        raise Conflict("localhost names this machine's own host entry; give the host its real name")
     _refuse_existing(session, Host, name, "host")
     host = Host(
         name=name,

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import resolve
 from cairn.db.models import VM, Interface
-from cairn.designer import VMDisk, VMFacts, VMNic, design
+from cairn.designer import VMDisk, VMFacts, VMNic, blame, design
 from cairn.domainxml import schema
 from cairn.domainxml.domain import build_domain, to_xml
 from cairn.errors import CairnError
 from cairn.plugins import loader
 from cairn.plugins.hooks import SECTIONS, VMView
+from cairn.vms.listing import natural
 
 HOOK_WORDS = ("report", "host", "vm", "config")
 
@@ -41,16 +42,10 @@ def facts(vm: VM, interfaces: Sequence[Interface]) -> VMFacts:
                 i.network.bridge if i.network else None,
                 i.network.libvirt_network if i.network else None,
             )
-            for i in sorted(interfaces, key=lambda i: _natural(i.name))
+            for i in sorted(interfaces, key=lambda i: natural(i.name))
             if i.mac
         ),
     )
-
-
-def _natural(name: str) -> tuple[str, int]:
-    head = name.rstrip("0123456789")
-    tail = name[len(head) :]
-    return head, int(tail) if tail else -1
 
 
 def build(
@@ -67,13 +62,18 @@ def build(
     out = {}
     for vm in vms:
         attrs = resolved[vm.host_id]
-        made = design(facts(vm, by_host.get(vm.host_id, [])), attrs, domain_type=domain_type)
+        made_facts = facts(vm, by_host.get(vm.host_id, []))
+        made = design(made_facts, attrs, domain_type=domain_type)
         if notes is not None:
             notes.extend(made.notes)
         root = build_domain(made.spec)
         if any(plugins.values()):
             root = _apply_plugins(root, plugins, _view(vm, attrs))
-        schema.validate(root, what=f"domain XML of {vm.host.name}")
+        try:
+            schema.validate(root, what=f"domain XML of {vm.host.name}")
+        except schema.SchemaError:
+            blame(made_facts, attrs)  # names the attribute and its scope, if one is to blame
+            raise
         out[vm.id] = to_xml(root)
     return out
 
@@ -115,26 +115,35 @@ def _apply_plugins(root: etree._Element, plugins: dict, view: VMView) -> etree._
         for plugin in plugins[section]:
             old = _section(root, section)
             new = plugin(elements=old, vm=view)
-            if new is None:
-                continue
-            new = list(new)
-            if not all(isinstance(e, etree._Element) for e in new):
-                raise CairnError(f"plugin {plugin.path} must return lxml elements or None")
-            if section == "global":
-                if len(new) != 1 or new[0].tag != "domain":
-                    raise CairnError(f"plugin {plugin.path} must return one <domain> element")
-                root = new[0]
-            else:
-                _replace(root, section, old, new)
+            if new is not None:
+                if not isinstance(new, list | tuple) or not all(
+                    isinstance(e, etree._Element) for e in new
+                ):
+                    raise CairnError(
+                        f"plugin {plugin.path} must return lxml elements or None (in a list),"
+                        f" not {_describe(new)}"
+                    )
+                if section == "global":
+                    if len(new) != 1 or new[0].tag != "domain":
+                        raise CairnError(f"plugin {plugin.path} must return one <domain> element")
+                    root = new[0]
+                else:
+                    _replace(root, section, list(new))
             name = root.findtext("name")
             if name != view.name:
                 raise CairnError(f"plugin {plugin.path} changed the domain name to {name!r}")
     return root
 
 
-def _replace(
-    root: etree._Element, section: str, old: list[etree._Element], new: list[etree._Element]
-) -> None:
+def _describe(value: object) -> str:
+    if isinstance(value, list | tuple):
+        kinds = sorted({type(v).__name__ for v in value if not isinstance(v, etree._Element)})
+        return f"a {type(value).__name__} holding {', '.join(kinds)}"
+    return type(value).__name__
+
+
+def _replace(root: etree._Element, section: str, new: list[etree._Element]) -> None:
+    old = _section(root, section)  # as it is now: the plugin may have changed it in place
     parent = root if section in ("bootloader", "cpumem") else root.find("devices")
     assert parent is not None
     index = parent.index(old[0]) if old else len(parent)

@@ -128,7 +128,7 @@ def add(session: Session, new: NewVM) -> VM:
         slice=slice_,
         memory_mb=new.memory_mb,
         virt_type=new.virt_type,
-        uuid=_uuid(new.uuid),
+        uuid=_uuid(session, new.uuid),
         disks=_disks(session, container, name, new.disks, new.disksizes),
     )
     session.add(vm)
@@ -136,24 +136,30 @@ def add(session: Session, new: NewVM) -> VM:
     return vm
 
 
-def _uuid(given: str | None) -> str:
+def _uuid(session: Session, given: str | None) -> str:
     if given is None:
         return str(uuidlib.uuid4())
     try:
-        return str(uuidlib.UUID(given))
+        value = str(uuidlib.UUID(given))
     except ValueError:
         raise CairnError(f"uuid {given!r} is not a UUID") from None
+    other = session.execute(select(VM).where(VM.uuid == value)).scalar_one_or_none()
+    if other is not None:
+        raise Conflict(f"uuid {value} is used by {other.host.name}; leave uuid= out for a new one")
+    return value
 
 
 def _add_interfaces(session: Session, container: Host, host: Host, new: NewVM) -> None:
     count = max(new.num_macs, len(new.macs))
+    twice = sorted({m for m in new.macs if new.macs.count(m) > 1})
+    if twice:
+        raise Conflict(f"mac={twice[0]} is given twice; give each interface its own MAC")
     for m in new.macs:
         networks.check_mac_free(session, m)
     base = attr(session, container, "vm_mac_base_addr", macs.DEFAULT_BASE) or macs.DEFAULT_BASE
     mask = attr(session, container, "vm_mac_base_addr_mask", macs.DEFAULT_MASK) or macs.DEFAULT_MASK
-    extra = (
-        macs.allocate(session, count - len(new.macs), base, mask) if count > len(new.macs) else []
-    )
+    wanted = count - len(new.macs)
+    extra = macs.allocate(session, wanted, base, mask, taken=set(new.macs)) if wanted > 0 else []
     for i, m in enumerate([*new.macs, *extra]):
         iface = Interface(name=f"eth{i}", mac=m)
         host.interfaces.append(iface)
@@ -184,6 +190,7 @@ def change(
     disksizes: list[int] | None = None,
     slice_: int | None = None,
 ) -> None:
+    container = vm.container
     if physnode is not None:
         container = inventory_host(session, physnode)
         check_container(session, container)
@@ -191,15 +198,13 @@ def change(
             slice_ = (
                 _free_slice(session, container) if container.id != vm.container_id else vm.slice
             )
-        vm.container = container
-    if (slice_ is not None and slice_ != vm.slice) or physnode is not None:
+    if container.id != vm.container_id or (slice_ is not None and slice_ != vm.slice):
         taken = session.execute(
-            select(VM.id).where(
-                VM.container_id == vm.container.id, VM.slice == slice_, VM.id != vm.id
-            )
+            select(VM.id).where(VM.container_id == container.id, VM.slice == slice_, VM.id != vm.id)
         ).first()
         if taken:
-            raise Conflict(f"slice {slice_} of {vm.container.name} is taken")
+            raise Conflict(f"slice {slice_} of {container.name} is taken; choose another slice=")
+        vm.container = container
         vm.slice = slice_  # type: ignore[assignment]
     if memory_mb is not None:
         vm.memory_mb = memory_mb

@@ -90,4 +90,4 @@ def assign_devices(specs: list[DiskSpec]) -> list[DiskSpec]:
 
 def default(directory: str, vm_name: str) -> DiskSpec:
     directory = check_path(directory.rstrip("/") or "/", "disk directory (attribute kvm_disk_dir)")
-    return DiskSpec("file", f"{directory}/{vm_name}.vda", "vda", "virtio")
+    return DiskSpec("file", posixpath.join(directory, f"{vm_name}.vda"), "vda", "virtio")

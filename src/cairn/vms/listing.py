@@ -12,11 +12,21 @@ from cairn.db.models import VM, Interface
 
 
 def interfaces(session: Session, vms: Sequence[VM]) -> dict[int, list[Interface]]:
+    """{host id: interfaces in natural order (eth2 before eth10)}."""
     out: dict[int, list[Interface]] = {}
     stmt = select(Interface).where(Interface.host_id.in_([vm.host_id for vm in vms]))
-    for iface in session.execute(stmt.order_by(Interface.name)).scalars():
+    for iface in session.execute(stmt).scalars():
         out.setdefault(iface.host_id, []).append(iface)
+    for found in out.values():
+        found.sort(key=lambda i: natural(i.name))
     return out
+
+
+def natural(name: str) -> tuple[str, int]:
+    """eth2 < eth10: the trailing number compares as a number."""
+    head = name.rstrip("0123456789")
+    tail = name[len(head) :]
+    return head, int(tail) if tail else -1
 
 
 def rows(

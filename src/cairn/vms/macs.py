@@ -27,9 +27,13 @@ def _mac(value: int) -> str:
 
 
 def allocate(
-    session: Session, count: int, base: str = DEFAULT_BASE, mask: str = DEFAULT_MASK
+    session: Session,
+    count: int,
+    base: str = DEFAULT_BASE,
+    mask: str = DEFAULT_MASK,
+    taken: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
-    """`count` MACs in the range that no interface uses yet, lowest first."""
+    """`count` MACs in the range that no interface (nor `taken`) uses yet, lowest first."""
     try:
         lo, m = _int(base), _int(mask)
     except ValueError:
@@ -40,10 +44,8 @@ def allocate(
         raise CairnError(f"vm_mac_base_addr {base} is a multicast address; use e.g. {DEFAULT_BASE}")
     lo &= m
     hi = lo | (~m & 0xFFFFFFFFFFFF)
-    used = {
-        _int(v)
-        for v in session.execute(select(Interface.mac).where(Interface.mac.is_not(None))).scalars()
-    }
+    stored = session.execute(select(Interface.mac).where(Interface.mac.is_not(None))).scalars()
+    used = {_int(v) for v in stored} | {_int(v) for v in taken} | {_int(v) for v in taken}
     in_range = [u for u in used if lo < u <= hi]
     if hi - lo - len(in_range) < count:
         raise CairnError(f"no {count} free MAC addresses left under {base}/{mask}")

@@ -225,15 +225,38 @@ def test_the_ssh_key_is_made_when_root_has_none(
 )
 def test_unsafe_paths_are_refused(sqlite_example_cluster: Any, attr: str, value: str) -> None:
     cli = sqlite_example_cluster
-    cli.ok("set", "host", "attr", "vm-container-0-0", attr, value)
+    before = cli.dump()
+    refused = cli("set", "host", "attr", "vm-container-0-0", attr, value)
+    assert refused.code == 1 and refused.err.count("\n") == 1 and attr in refused.err
+    assert cli.dump() == before
+    # A value that got in some other way (an older cairn, SQL) is refused by the profile.
+    _store_raw(cli.url, "vm-container-0-0", attr, value)
     failed = cli("report", "host", "profile", "vm-container-0-0")
     assert failed.code == 1 and failed.out == ""
     assert attr in failed.err
 
 
+def _store_raw(url: str, host: str, name: str, value: str) -> None:
+    """Insert a host attribute with SQL, past cairn's checks (values are stored escaped)."""
+    from sqlalchemy import create_engine, text
+
+    from cairn.attrs.escape import escape
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO host_attrs (host_id, name, value)"
+                " SELECT id, :name, :value FROM hosts WHERE name = :host"
+            ),
+            {"name": name, "value": escape(value), "host": host},
+        )
+    engine.dispose()
+
+
 def test_escaped_attribute_values_are_used_unescaped(sqlite_example_cluster: Any) -> None:
     cli = sqlite_example_cluster
-    cli.ok("set", "host", "attr", "vm-container-0-0", "kvm_save_dir", "/srv/a&b")
+    _store_raw(cli.url, "vm-container-0-0", "kvm_save_dir", "/srv/a&b")
     assert "&amp;" in cli.ok("list", "host", "attr", "vm-container-0-0")  # stored escaped
     sh = cli("report", "host", "profile", "vm-container-0-0")
     # & is not a plain path character: refused, and named as given, not as stored.

@@ -37,8 +37,8 @@ class Command(Base):
     writes = True
     examples = (
         Example(
-            "cairn add network storage subnet=10.2.0.0 netmask=255.255.0.0 bridge=br-storage",
-            "Adds a storage network.",
+            "cairn add network ib subnet=10.3.0.0 netmask=255.255.0.0 bridge=br-ib",
+            "Adds an InfiniBand network whose VM interfaces join bridge br-ib.",
         ),
     )
     related = ("list network", "remove network", "add host interface")

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Text
-from cairn.commands._words import lines
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -26,6 +25,6 @@ class Command(Base):
     related = ("init", "dump attr", "dump host attr")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
-        from cairn.inventory.dump import everything
+        from cairn.inventory.dump import everything, lines
 
         return Text(lines(everything(ctx.session)))

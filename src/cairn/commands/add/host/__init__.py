@@ -28,8 +28,8 @@ class Command(Base):
             convert=values.label,
             metavar="APP",
         ),
-        Param("rack", "rack number", 0, values.integer(0), metavar="N"),
-        Param("rank", "rank in the rack", 0, values.integer(0), metavar="N"),
+        Param("rack", "rack number", 0, values.integer(0, 99999), metavar="N"),
+        Param("rank", "rank in the rack", 0, values.integer(0, 99999), metavar="N"),
         Param("cpus", "number of CPUs", 1, values.integer(1, 4096), metavar="N"),
         Param("os", "operating system", "linux", values.label, metavar="OS"),
     )

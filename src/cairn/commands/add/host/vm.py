@@ -41,7 +41,7 @@ class Command(Base):
         Param(
             "slice",
             "slot on the container (default: next free)",
-            convert=values.integer(0),
+            convert=values.integer(0, 9999),
             metavar="N",
         ),
         Param(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Text
-from cairn.commands._words import HOSTS, command_line, lines
+from cairn.commands._words import HOSTS
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -24,36 +24,8 @@ class Command(Base):
     related = ("dump host attr", "add host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
+        from cairn.inventory.dump import lines, vm_lines
         from cairn.vms.define import vms_for
-        from cairn.vms.listing import interfaces
 
         vms = vms_for(ctx.session, a["host"], all_if_empty=True)
-        nics = interfaces(ctx.session, vms)
-        out = []
-        for vm in vms:
-            mine = nics.get(vm.host_id, [])
-            first = mine[0] if mine else None
-            out.append(
-                command_line(
-                    "add",
-                    "host",
-                    "vm",
-                    vm.container.name,
-                    vm.host.appliance.name,
-                    name=vm.host.name,
-                    mem=vm.memory_mb,
-                    cpus=vm.host.cpus,
-                    slice=vm.slice,
-                    num_macs=len(mine),
-                    mac=[i.mac for i in mine],
-                    uuid=vm.uuid,
-                    disk=[f"{d.kind}:{d.path},{d.device},{d.bus}" for d in vm.disks],
-                    disksize=[d.size_gb for d in vm.disks],
-                    ip=first.ip if first else None,
-                    vlan=first.vlan if first else None,
-                    subnet=first.network.name if first and first.network else None,
-                )
-            )
-            if vm.cdrom:
-                out.append(command_line("set", "host", "vm", "cdrom", vm.host.name, cdrom=vm.cdrom))
-        return Text(lines(out))
+        return Text(lines(vm_lines(ctx.session, vms)))

@@ -34,7 +34,7 @@ class Command(Base):
             many=True,
             metavar="GB",
         ),
-        Param("slice", "slot on the container", convert=values.integer(0), metavar="N"),
+        Param("slice", "slot on the container", convert=values.integer(0, 9999), metavar="N"),
     )
     writes = True
     examples = (

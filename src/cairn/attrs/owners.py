@@ -1,0 +1,28 @@
+"""Who holds attributes of a scope, from the words a user gave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cairn.attrs.scopes import Scope
+from cairn.attrs.store import Owner
+
+
+def owners(session: Session, scope: Scope, words: list[str], *, all_if_empty: bool) -> list[Owner]:
+    from cairn.db.models import OS, Appliance
+    from cairn.inventory import lookup
+
+    if scope is Scope.GLOBAL:
+        return [Owner(scope)]
+    if scope is Scope.HOST:
+        found = lookup.hosts(session, words, all_if_empty=all_if_empty)
+        return [Owner(scope, h.id, h.name) for h in found]
+    model: Any = OS if scope is Scope.OS else Appliance
+    if not words:
+        rows = session.execute(select(model).order_by(model.name)).scalars().all()
+    else:
+        rows = [lookup.one(session, model, w) for w in words]
+    return [Owner(scope, r.id, r.name) for r in rows]

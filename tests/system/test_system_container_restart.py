@@ -1,0 +1,267 @@
+"""Host Autorestart (seed): VMs with kvm_autostart=true come back when their container restarts.
+
+A clean shutdown saves them and the restart restores them; a power cut (QEMU
+and libvirtd killed) brings them back through a normal boot. VMs without
+kvm_autostart stay off. The container here is this machine: its real libvirtd
+is stopped and started again, so these tests own the whole daemon for a while
+(`cairn container shutdown` also acts on every running domain of the host).
+
+A real reboot empties /run; libvirt 9 keeps in /run/libvirt/qemu/autostarted
+the fact that it has autostarted domains since boot, and skips autostart when a
+restarted daemon finds that file. Removing it is what makes a daemon restart
+look like a container boot. Each test leaves libvirtd running, whatever happens.
+
+The conftest's connection (`_virt`) outlives a daemon restart only by being
+reopened once a call on it has failed; `Daemon.start` makes that call, so that
+`lab` and the tests after these find a working connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.system
+
+URI = "qemu:///system"
+MARKER = Path("/run/libvirt/qemu/autostarted")
+QEMU_RUN = Path("/run/libvirt/qemu")
+PIDFILE = Path("/run/libvirtd.pid")
+DEADLINE = 60.0
+SHUTDOWN_TIMEOUT = "timeout=5"  # a VM without an OS ignores ACPI: this is its whole wait
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
+    return value
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie nobody has reaped yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def _libvirtd_pid() -> int | None:
+    try:
+        pid = int(PIDFILE.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+    except FileNotFoundError:
+        return None
+    return pid if comm == "libvirtd" and not _gone(pid) else None
+
+
+def _answers() -> bool:
+    done = subprocess.run(
+        ["virsh", "-c", URI, "version"], capture_output=True, timeout=30, check=False
+    )
+    return done.returncode == 0
+
+
+def qemu_pid(vm: str) -> int:
+    return int((QEMU_RUN / f"{vm}.pid").read_text().strip())
+
+
+def kill_hard(pid: int, what: str) -> None:
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: _gone(pid), f"{what} (pid {pid}) to die")
+
+
+class Daemon:
+    """The machine's libvirtd, stopped and started by pid (there is no systemd)."""
+
+    def __init__(self, holder: Any) -> None:
+        self.holder = holder  # the conftest's Virt: reopens its connection once it is dead
+        self.marker_removed = False
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        pid = _libvirtd_pid()
+        assert pid is not None, "libvirtd is not running"
+        os.kill(pid, sig)
+        wait_for(lambda: _gone(pid), f"libvirtd (pid {pid}) to exit")
+
+    def forget_autostart(self) -> None:
+        """What a reboot does to /run: libvirtd will autostart domains when it starts."""
+        assert MARKER.exists(), f"{MARKER} is not there: is this libvirt 9's autostart marker?"
+        MARKER.unlink()
+        self.marker_removed = True
+
+    def start(self) -> None:
+        assert _libvirtd_pid() is None, "libvirtd is already running"
+        subprocess.run(
+            ["libvirtd", "-d"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            check=True,
+            timeout=60,
+        )
+        wait_for(_answers, "libvirtd to answer (virsh version)")
+        self._settle_connection()
+
+    def _settle_connection(self) -> None:
+        """Make the shared connection notice the restart (isAlive() trusts a dead
+        socket until a call fails on it) so that its next use reopens it."""
+        import libvirt
+
+        for _ in range(2):
+            try:
+                self.holder.conn.getLibVersion()
+                return
+            except libvirt.libvirtError:
+                continue  # the old daemon's connection: now known dead
+        pytest.fail("cannot use qemu:///system after restarting libvirtd")
+
+    def ensure_running(self) -> None:
+        if _libvirtd_pid() is None:
+            if self.marker_removed and not MARKER.exists():
+                # Failed half way: do not let the daemon autostart the host's domains.
+                MARKER.touch(mode=0o600)
+            self.start()
+        wait_for(_answers, "libvirtd to answer again")
+        self._settle_connection()
+
+
+@pytest.fixture
+def daemon(lab: Any, _virt: Any) -> Iterator[Daemon]:
+    """Control of libvirtd; after the test (and before `lab` cleans up) it is running."""
+    assert _libvirtd_pid() is not None, f"libvirtd is not running (no live pid in {PIDFILE})"
+    lab.cli.ok("set", "attr", "cpu_mode", "none")  # nested KVM: no <cpu> element
+    made = Daemon(_virt)
+    try:
+        yield made
+    finally:
+        made.ensure_running()
+
+
+def container(lab: Any, verb: str, *params: str) -> tuple[int, dict[str, tuple[str, str]]]:
+    """`cairn container VERB`: (exit status, {vm: (action, result)}) for this test's VMs."""
+    done = lab.cli("container", verb, *params, "output-format=json")
+    rows = json.loads(done.out) if done.out.strip() else []
+    assert done.out.strip() or done.code == 0, f"container {verb}: {done.err}"
+    mine = {r["vm"]: (r["action"], r["result"]) for r in rows if r["vm"] in lab.names}
+    others = [r for r in rows if r["vm"] not in lab.names]
+    assert not any("failed" in r["result"] for r in others), f"another domain failed: {others}"
+    return done.code, mine
+
+
+def start_vms(lab: Any, *vms: str) -> None:
+    done = lab.cli("start", "host", "vm", *vms, "output-format=json")
+    assert done.code == 0, f"start host vm: {done.out}{done.err}"
+    for vm in vms:
+        lab.wait_for(lambda vm=vm: lab.dom(vm).isActive(), f"{vm} to run")
+
+
+def two_vms(lab: Any) -> tuple[str, str]:
+    """A VM with kvm_autostart=true and one without, both started through cairn."""
+    auto, plain = lab.add_vm("auto"), lab.add_vm("plain")
+    lab.attr(auto, "kvm_autostart", "true")
+    start_vms(lab, auto, plain)
+    assert (lab.dom(auto).autostart(), lab.dom(plain).autostart()) == (1, 0)
+    return auto, plain
+
+
+def state(lab: Any, vm: str) -> tuple[int, int]:
+    code, reason = lab.dom(vm).state(0)
+    return int(code), int(reason)
+
+
+def test_clean_restart_restores_the_autostart_vm_and_leaves_the_other_off(lab, daemon):
+    import libvirt
+
+    auto, plain = two_vms(lab)
+
+    code, rows = container(lab, "shutdown", SHUTDOWN_TIMEOUT)
+
+    assert code == 0
+    assert rows[auto] == ("save", "saved")
+    assert rows[plain][0] == "shutdown"
+    assert rows[plain][1].startswith(("shut down", "powered off")), rows[plain]
+    assert state(lab, auto) == (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SAVED)
+    assert lab.dom(auto).hasManagedSaveImage(0) == 1
+    assert state(lab, plain)[0] == libvirt.VIR_DOMAIN_SHUTOFF
+    assert lab.dom(plain).hasManagedSaveImage(0) == 0
+
+    daemon.stop()
+    daemon.forget_autostart()
+    daemon.start()
+    assert MARKER.exists(), "libvirtd did not write its autostart marker again"
+
+    code, rows = container(lab, "boot")
+
+    assert code == 0
+    # libvirtd's own autostart may have restored it already; either way it is restored.
+    assert rows[auto] in {("boot", "restored"), ("boot", "already running")}, rows
+    assert plain not in rows
+    assert state(lab, auto) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_RESTORED)
+    assert lab.dom(auto).hasManagedSaveImage(0) == 0
+    assert state(lab, plain)[0] == libvirt.VIR_DOMAIN_SHUTOFF
+
+
+def test_boot_restores_what_a_restarted_libvirtd_did_not_autostart(lab, daemon):
+    """A daemon restart that is not a boot: libvirtd skips autostart, cairn restores."""
+    import libvirt
+
+    auto = lab.add_vm("auto")
+    lab.attr(auto, "kvm_autostart", "true")
+    start_vms(lab, auto)
+    code, rows = container(lab, "shutdown", SHUTDOWN_TIMEOUT)
+    assert (code, rows) == (0, {auto: ("save", "saved")})
+
+    daemon.stop()
+    daemon.start()  # the marker stays: libvirtd knows it has autostarted this boot
+    # Still off and saved (a new daemon no longer knows why it is off: reason "unknown").
+    assert state(lab, auto)[0] == libvirt.VIR_DOMAIN_SHUTOFF
+    assert lab.dom(auto).hasManagedSaveImage(0) == 1
+
+    code, rows = container(lab, "boot")
+
+    assert (code, rows) == (0, {auto: ("boot", "restored")})
+    assert state(lab, auto) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_RESTORED)
+    assert lab.dom(auto).hasManagedSaveImage(0) == 0
+
+
+def test_crash_boots_the_autostart_vm_afresh_and_leaves_the_other_off(lab, daemon):
+    """Unlike a real power cut, the dead guests' status files stay in /run/libvirt/qemu:
+    the new libvirtd first tries to reconnect to their QEMU (in threads) and may
+    skip autostarting a guest it still counts as active; then `container boot`
+    is what boots it. Either way it must end up freshly booted."""
+    import libvirt
+
+    auto, plain = two_vms(lab)
+    pids = {vm: qemu_pid(vm) for vm in (auto, plain)}
+
+    daemon.stop(signal.SIGKILL)  # the power goes: nothing gets to save anything
+    for vm, pid in pids.items():
+        kill_hard(pid, f"QEMU of {vm}")
+    daemon.forget_autostart()
+    daemon.start()
+
+    code, rows = container(lab, "boot")
+
+    assert code == 0
+    assert rows[auto] in {("boot", "booted"), ("boot", "already running")}, rows
+    assert plain not in rows
+    assert state(lab, auto) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED)
+    assert lab.dom(auto).hasManagedSaveImage(0) == 0
+    assert qemu_pid(auto) != pids[auto]  # a new QEMU
+    assert state(lab, plain)[0] == libvirt.VIR_DOMAIN_SHUTOFF

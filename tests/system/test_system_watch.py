@@ -1,0 +1,304 @@
+"""`cairn watch` as a real process against the real libvirtd: exactly one plugin_disallocate.
+
+The watcher runs as the service would (`cairn watch refresh=5`, its log on
+stderr, in a file here) while guests are destroyed or saved with virsh, QEMU
+is killed, or libvirtd itself is restarted. The plugins (from the conftest's
+`lab.plugins()`) append one line per call, so "exactly once" is a line count.
+The watcher handles events in the order libvirt sends them, so once its log
+shows a later event (a save: "kept allocated"), every earlier one is done.
+
+Restarting libvirtd: see tests/system/test_system_container_restart.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.system
+
+URI = "qemu:///system"
+CAIRN = str(Path(sys.executable).parent / "cairn")
+QEMU_RUN = Path("/run/libvirt/qemu")
+PIDFILE = Path("/run/libvirtd.pid")
+DEADLINE = 60.0
+DESTROYED = "stopped-by-itself (destroyed)"
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
+    return value
+
+
+def virsh(*words: str) -> None:
+    done = subprocess.run(
+        ["virsh", "-c", URI, *words], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, f"virsh {' '.join(words)}: {done.stderr}"
+
+
+def disallocations(lab: Any) -> list[str]:
+    return [line for line in lab.plugin_calls() if line.startswith("disallocate ")]
+
+
+def start_vms(lab: Any, *vms: str) -> None:
+    done = lab.cli("start", "host", "vm", *vms, "output-format=json")
+    assert done.code == 0, f"start host vm: {done.out}{done.err}"
+    for vm in vms:
+        lab.wait_for(lambda vm=vm: lab.dom(vm).isActive(), f"{vm} to run")
+
+
+# --- the watcher process -------------------------------------------------------
+
+
+class Watch:
+    """`cairn watch` running against the lab's database, its stderr in a file."""
+
+    def __init__(self, lab: Any, log: Path, *params: str) -> None:
+        self.log = log
+        env = {**os.environ, "CAIRN_DB_URL": lab.cli.url}  # with lab's CAIRN_PLUGIN_PATH
+        with log.open("wb") as err:
+            self.proc = subprocess.Popen(
+                [CAIRN, "watch", *params],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+            )
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def lines(self) -> list[str]:
+        return self.text().splitlines()
+
+    def count(self, fragment: str) -> int:
+        return sum(fragment in line for line in self.lines())
+
+    def wait_line(self, fragment: str, times: int = 1) -> None:
+        def seen() -> bool:
+            if self.proc.poll() is not None:
+                pytest.fail(f"cairn watch exited ({self.proc.returncode}):\n{self.text()}")
+            return self.count(fragment) >= times
+
+        wait_for(seen, f"{fragment!r} x{times} in the watcher's log:\n{self.text()}")
+
+    def stop(self) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+        return self.proc.returncode
+
+
+@pytest.fixture
+def watch(lab: Any, tmp_path: Path) -> Iterator[Callable[..., Watch]]:
+    """Starts `cairn watch PARAMS...`; every one started is stopped after the test."""
+    started: list[Watch] = []
+
+    def start(*params: str) -> Watch:
+        w = Watch(lab, tmp_path / f"watch{len(started)}.log", *params)
+        started.append(w)
+        return w
+
+    try:
+        yield start
+    finally:
+        for w in started:
+            w.stop()
+
+
+# --- libvirtd -------------------------------------------------------------------
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie nobody has reaped yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def _libvirtd_pid() -> int | None:
+    try:
+        pid = int(PIDFILE.read_text().strip())
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if comm == "libvirtd" and not _gone(pid) else None
+
+
+def _answers() -> bool:
+    done = subprocess.run(
+        ["virsh", "-c", URI, "version"], capture_output=True, timeout=30, check=False
+    )
+    return done.returncode == 0
+
+
+class Daemon:
+    """The machine's libvirtd, stopped and started by pid (there is no systemd)."""
+
+    def __init__(self, holder: Any) -> None:
+        self.holder = holder  # the conftest's Virt: reopens its connection once it is dead
+
+    def stop(self) -> None:
+        pid = _libvirtd_pid()
+        assert pid is not None, "libvirtd is not running"
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: _gone(pid), f"libvirtd (pid {pid}) to exit")
+
+    def start(self) -> None:
+        assert _libvirtd_pid() is None, "libvirtd is already running"
+        subprocess.run(
+            ["libvirtd", "-d"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            check=True,
+            timeout=60,
+        )
+        wait_for(_answers, "libvirtd to answer (virsh version)")
+        self._settle_connection()
+
+    def _settle_connection(self) -> None:
+        """Make the shared connection notice the restart (isAlive() trusts a dead
+        socket until a call fails on it) so that its next use reopens it."""
+        import libvirt
+
+        for _ in range(2):
+            try:
+                self.holder.conn.getLibVersion()
+                return
+            except libvirt.libvirtError:
+                continue  # the old daemon's connection: now known dead
+        pytest.fail("cannot use qemu:///system after restarting libvirtd")
+
+    def ensure_running(self) -> None:
+        if _libvirtd_pid() is None:
+            self.start()
+        wait_for(_answers, "libvirtd to answer again")
+        self._settle_connection()
+
+
+@pytest.fixture
+def daemon(lab: Any, _virt: Any) -> Iterator[Daemon]:
+    """Control of libvirtd; after the test (and before `lab` cleans up) it is running."""
+    assert _libvirtd_pid() is not None, f"libvirtd is not running (no live pid in {PIDFILE})"
+    made = Daemon(_virt)
+    try:
+        yield made
+    finally:
+        made.ensure_running()
+
+
+@pytest.fixture(autouse=True)
+def _no_cpu(lab: Any) -> None:
+    lab.cli.ok("set", "attr", "cpu_mode", "none")  # nested KVM: no <cpu> element
+
+
+# --- tests ----------------------------------------------------------------------
+
+
+def test_a_destroyed_guest_is_disallocated_once_and_a_saved_one_is_not(lab, watch):
+    lab.plugins()
+    gone, kept = lab.add_vm("gone"), lab.add_vm("kept")
+    start_vms(lab, gone, kept)
+    w = watch("refresh=5")
+    w.wait_line(f"INFO watching {URI}")
+
+    virsh("destroy", gone)
+    virsh("managedsave", kept)
+    w.wait_line(f"INFO {kept} stopped (saved): kept allocated")
+
+    assert disallocations(lab) == [f"disallocate {gone} {DESTROYED}"]
+    assert w.count(f"INFO {gone}: disallocated ({DESTROYED})") == 1
+    assert lab.dom(kept).hasManagedSaveImage(0) == 1
+    assert w.stop() == 0  # SIGTERM: a clean exit
+    assert "Traceback" not in w.text()
+
+
+def test_two_guests_destroyed_at_the_same_moment_are_each_disallocated_once(lab, watch):
+    lab.plugins()
+    left, right, last = lab.add_vm("left"), lab.add_vm("right"), lab.add_vm("last")
+    start_vms(lab, left, right, last)
+    w = watch("refresh=5")
+    w.wait_line(f"INFO watching {URI}")
+
+    both = [
+        subprocess.Popen(
+            ["virsh", "-c", URI, "destroy", vm],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for vm in (left, right)
+    ]
+    for proc in both:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    virsh("managedsave", last)
+    w.wait_line(f"INFO {last} stopped (saved): kept allocated")
+
+    assert sorted(disallocations(lab)) == sorted(
+        f"disallocate {vm} {DESTROYED}" for vm in (left, right)
+    )
+    assert w.count(f"{left}: disallocated") == 1
+    assert w.count(f"{right}: disallocated") == 1
+
+
+def test_libvirtd_restart_reconnects_and_releases_a_guest_that_died_meanwhile(lab, daemon, watch):
+    lab.plugins()
+    died, survivor = lab.add_vm("died"), lab.add_vm("survivor")
+    start_vms(lab, died, survivor)
+    w = watch("refresh=5")
+    w.wait_line(f"INFO watching {URI}")
+    qemu = int((QEMU_RUN / f"{died}.pid").read_text().strip())
+
+    daemon.stop()
+    w.wait_line(f"WARNING lost {URI} (")
+    w.wait_line("; retrying in 1 s")  # the first retry, right away, found no daemon
+    os.kill(qemu, signal.SIGKILL)  # the guest dies while nobody can tell
+    wait_for(lambda: _gone(qemu), f"QEMU of {died} (pid {qemu}) to die")
+    assert disallocations(lab) == []
+    daemon.start()
+
+    w.wait_line(f"INFO watching {URI}", times=2)
+    wait_for(lambda: disallocations(lab), f"{died} to be disallocated")
+    assert lab.dom(survivor).isActive()  # its QEMU outlived the daemon
+    virsh("managedsave", survivor)
+    w.wait_line(f"INFO {survivor} stopped (saved): kept allocated")
+
+    (call,) = disallocations(lab)
+    # Found off by the reconcile after reconnecting, or (if libvirtd had not yet
+    # noticed the dead QEMU by then) told by the event it sends when it does.
+    assert re.fullmatch(
+        rf"disallocate {died} (found shutoff when watching began|stopped-by-itself \(\w+\))",
+        call,
+    ), call
+    retries = [int(n) for n in re.findall(r"retrying in (\d+) s", w.text())]
+    assert retries == [1, 2, 4, 8, 16, 32][: len(retries)], w.text()
+    assert w.stop() == 0
+
+
+def test_watch_seconds_stops_by_itself(lab, watch):
+    lab.add_vm("idle")  # a container with a VM, so that there is something to watch
+    w = watch("seconds=1")
+    assert w.proc.wait(timeout=DEADLINE) == 0
+    assert w.count(f"INFO watching {URI}") == 1, w.text()

@@ -1,0 +1,142 @@
+"""render.py: aligned columns under an upper-case header, no header, JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from cairn.cli.render import render
+from cairn.cli.spec import Table, Text
+
+HOST_COLUMNS = ["host", "appliance", "os", "rack", "rank", "cpus"]
+
+
+def rendered(result, **kw) -> str:
+    out = io.StringIO()
+    render(result, out, **kw)
+    return out.getvalue()
+
+
+def column_starts(header: str) -> list[int]:
+    starts, i = [], 0
+    for word in header.split():
+        i = header.index(word, i)
+        starts.append(i)
+        i += len(word)
+    return starts
+
+
+def assert_aligned(text: str) -> None:
+    lines = text.splitlines()
+    starts = column_starts(lines[0])
+    for line in lines[1:]:
+        fields = line.split()
+        assert len(fields) == len(starts), line
+        for start, field in zip(starts, fields, strict=True):
+            assert line[start:].startswith(field), f"{field!r} is not under its header in {line!r}"
+            assert start == 0 or line[start - 1] == " "
+
+
+def test_table_header_is_upper_case_and_columns_aligned():
+    table = Table(("host", "Value", "SOURCE"), [("a", "x", "H"), ("long-host-name", "", "G")])
+    text = rendered(table)
+    lines = text.splitlines()
+    assert lines[0].split() == ["HOST", "VALUE", "SOURCE"]
+    assert text.endswith("\n")
+    assert lines[1].index("x") == lines[0].index("VALUE")
+    assert lines[2].index("G") == lines[0].index("SOURCE")
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_cells_none_and_booleans():
+    text = rendered(Table(("A", "B", "C"), [(None, True, False)]), header=False)
+    assert text.split() == ["-", "yes", "no"]
+
+
+def test_no_header_and_no_rows_prints_nothing():
+    assert rendered(Table(("A",), []), header=False) == ""
+    assert rendered(Table(("A", "B"), [])).split() == ["A", "B"]
+
+
+def test_json_keys_are_lower_case_and_values_typed():
+    table = Table(("HOST", "Rack", "KVM"), [("a", 0, None), ("b", 3, True)])
+    data = json.loads(rendered(table, fmt="json"))
+    assert data == [
+        {"host": "a", "rack": 0, "kvm": None},
+        {"host": "b", "rack": 3, "kvm": True},
+    ]
+    assert json.loads(rendered(Table(("A",), []), fmt="json")) == []
+
+
+def test_text_is_printed_exactly_whatever_the_format():
+    body = "cairn set attr x value='a\n  b'\n"
+    assert rendered(Text(body)) == body
+    assert rendered(Text(body), fmt="json", header=False) == body
+    assert rendered(None) == ""
+
+
+def test_list_host_is_aligned_under_its_header(example_cluster):
+    out = example_cluster.ok("list", "host")
+    assert out.splitlines()[0].split() == [c.upper() for c in HOST_COLUMNS]
+    assert_aligned(out)
+    assert len(out.splitlines()) == 1 + 5  # the four example hosts and this machine
+
+
+def test_list_host_attr_is_aligned(example_cluster):
+    assert_aligned(example_cluster.ok("list", "host", "attr", "compute-0-0"))
+
+
+def test_output_header_no_drops_only_the_header(example_cluster):
+    with_header = example_cluster.ok("list", "host").splitlines()
+    without = example_cluster.ok("list", "host", "output-header=no").splitlines()
+    assert [line.split() for line in without] == [line.split() for line in with_header[1:]]
+
+
+def test_columns_stable_for_awk(example_cluster):
+    # `cairn list host output-header=no | awk '{print $1, $2}'`
+    out = example_cluster.ok("list", "host", "compute", "vm-container", "output-header=no")
+    pairs = [tuple(line.split()[:2]) for line in out.splitlines()]
+    assert pairs == [  # in the order the words were given
+        ("compute-0-0", "compute"),
+        ("compute-0-1", "compute"),
+        ("vm-container-0-0", "vm-container"),
+        ("vm-container-0-1", "vm-container"),
+    ]
+    out = example_cluster.ok("list", "host", "interface", "output-header=no")
+    fields = [line.split() for line in out.splitlines()]
+    # Missing values are "-", so the VLAN column is still the 6th word.
+    assert fields == [["compute-0-0", "eth0", "52:54:00:00:00:01", "10.1.255.254", "private", "-"]]
+
+
+def test_json_output_matches_the_table(example_cluster):
+    text = example_cluster.ok("list", "host", "output-header=no")
+    data = json.loads(example_cluster.ok("list", "host", "output-format=json"))
+    assert [list(row) for row in data] == [HOST_COLUMNS] * len(data)
+    assert [[str(v) for v in row.values()] for row in data] == [
+        line.split() for line in text.splitlines()
+    ]
+    by_name = {row["host"]: row for row in data}
+    assert by_name["vm-container-0-1"] == {
+        "host": "vm-container-0-1",
+        "appliance": "vm-container",
+        "os": "linux",
+        "rack": 0,
+        "rank": 1,
+        "cpus": 16,
+    }
+
+
+def test_json_format_word_any_case_and_bad_format(example_cluster):
+    assert (
+        json.loads(example_cluster.ok("list", "network", "output-format=JSON"))[0]["network"]
+        == "private"
+    )
+    r = example_cluster("list", "network", "output-format=xml")
+    assert r.code == 2 and "output-format=" in r.err
+
+
+def test_empty_value_keeps_the_columns_for_awk(example_cluster):
+    example_cluster.ok("set", "host", "attr", "compute-0-0", "note", "value=")
+    out = example_cluster.ok("list", "host", "attr", "compute-0-0", "attr=note", "output-header=no")
+    assert len(out.split()) == 4
+    assert out.split()[3] == "H"

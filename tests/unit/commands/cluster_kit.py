@@ -1,0 +1,197 @@
+"""Fixtures shared by the command, attribute and inventory tests (not a test module).
+
+`example_cluster` is the example cluster of tests/conftest.py, built once per
+session and backend and then restored for each test, so that many small tests
+can each start from a freshly built cluster without paying for building it:
+on SQLite the built file is copied; on PostgreSQL (where CREATE DATABASE costs
+~0.3 s) one database is built per session and every table's rows and id
+sequence are put back as they were before each test.
+The conftest.py of each test directory re-exports these fixtures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import shlex
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from cairn.cli.main import main
+
+TESTS = Path(__file__).resolve().parents[2]
+
+
+def _root_conftest() -> ModuleType:
+    # `import conftest` is ambiguous with one conftest.py per directory; load
+    # the top one by path under a name of its own.
+    name = "_cairn_tests_root_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, TESTS / "conftest.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+root = _root_conftest()
+Cli = root.Cli
+Outcome = root.Outcome
+EXAMPLE_CLUSTER: list[str] = root.EXAMPLE_CLUSTER
+PG_ADMIN_URL: str | None = root.PG_ADMIN_URL
+
+
+def pg_admin(sql: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    assert PG_ADMIN_URL is not None
+    engine = create_engine(
+        PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+def pg_url(name: str) -> str:
+    assert PG_ADMIN_URL is not None
+    return f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
+
+
+def run_at(url: str, *words: str) -> tuple[int, str, str]:
+    """Runs cairn in-process against `url` outside any fixture (for session set-up)."""
+    old = os.environ.get("CAIRN_DB_URL")
+    os.environ["CAIRN_DB_URL"] = url
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(words))
+    finally:
+        if old is None:
+            del os.environ["CAIRN_DB_URL"]
+        else:
+            os.environ["CAIRN_DB_URL"] = old
+    return code, out.getvalue(), err.getvalue()
+
+
+def _build(url: str) -> None:
+    for line in EXAMPLE_CLUSTER:
+        code, _, err = run_at(url, *shlex.split(line))
+        assert code == 0, f"building the example cluster: {line}: {err}"
+
+
+class PgSnapshot:
+    """A PostgreSQL database holding the example cluster, and its rows to restore."""
+
+    def __init__(self) -> None:
+        from sqlalchemy import MetaData, create_engine
+
+        self.name = f"cairn_tmpl_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        pg_admin(f'CREATE DATABASE "{self.name}"')
+        self.url = pg_url(self.name)
+        _build(self.url)
+        self.engine = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://", 1))
+        self.meta = MetaData()
+        self.meta.reflect(self.engine)
+        self.tables = [t for t in self.meta.sorted_tables if t.name != "alembic_version"]
+        with self.engine.connect() as conn:
+            self.rows = {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in self.tables
+            }
+
+    def restore(self) -> None:
+        from sqlalchemy import func, select, text
+
+        with self.engine.begin() as conn:
+            for table in reversed(self.tables):
+                conn.execute(table.delete())
+            for table in self.tables:
+                if self.rows[table.name]:
+                    conn.execute(table.insert(), self.rows[table.name])
+            for table in self.tables:
+                if "id" not in table.c:
+                    continue
+                top = conn.execute(select(func.max(table.c.id))).scalar()
+                conn.execute(
+                    text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v, :called)"),
+                    {"t": table.name, "v": top or 1, "called": top is not None},
+                )
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def cluster_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """backend -> the built example cluster (a SQLite file / a PgSnapshot), built on first use."""
+
+    class Lazy(dict):  # type: ignore[type-arg]
+        def __missing__(self, backend: str) -> Any:
+            if backend == "sqlite":
+                path = tmp_path_factory.mktemp("template") / "cairn.db"
+                _build(f"sqlite:///{path}")
+                self[backend] = str(path)
+            else:
+                self[backend] = PgSnapshot()
+            return self[backend]
+
+    templates = Lazy()
+    yield templates
+    if "postgresql" in templates:
+        templates["postgresql"].drop()
+
+
+def _copy(backend: str, templates: dict[str, Any], tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        source = Path(templates["sqlite"])
+        target = tmp_path / "cairn.db"
+        for suffix in ("", "-wal"):
+            if Path(f"{source}{suffix}").exists():
+                shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+        yield f"sqlite:///{target}"
+        return
+    if PG_ADMIN_URL is None:
+        pytest.skip("PostgreSQL not configured (CAIRN_TEST_PG_URL); scripts/test.sh sets it")
+    snapshot = templates["postgresql"]
+    snapshot.restore()
+    yield snapshot.url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def example_cluster(
+    request: pytest.FixtureRequest,
+    cluster_templates: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Any]:
+    """A `cli` (see tests/conftest.py) on a fresh copy of the example cluster."""
+    for url in _copy(request.param, cluster_templates, tmp_path):
+        yield Cli(url, capsys, monkeypatch)
+
+
+@pytest.fixture
+def sqlite_example_cluster(
+    cluster_templates: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Any]:
+    for url in _copy("sqlite", cluster_templates, tmp_path):
+        yield Cli(url, capsys, monkeypatch)
+
+
+def load_kit() -> ModuleType:
+    return sys.modules[__name__]

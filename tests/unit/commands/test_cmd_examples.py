@@ -1,0 +1,77 @@
+"""Every command's help examples run against a fresh example cluster and succeed.
+
+Help that nothing tests rots (STYLE.md); an example that cannot work against
+the example cluster of tests/conftest.py is a bug in the example or the command.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+import libvirt
+import pytest
+
+from cairn.cli import help as helptext
+from cairn.cli import tree
+
+COMMANDS = [tuple(words) for words in tree.all_commands()]
+
+# The VM the examples name, on a container reached through libvirt's in-process
+# test driver, and what must be true before an example of a lifecycle command
+# can do its work (a VM must run before it can be paused, ...).
+VM_SETUP = [
+    "cairn set host attr vm-container-0-0 kvm_connection test:///default",
+    "cairn set host attr vm-container-0-1 kvm_connection test:///default",
+    "cairn add host vm vm-container-0-0",
+]
+START = "cairn start host vm hosted-vm-0-0-0"
+GIVEN = {
+    "stop host vm": [START],
+    "pause host vm": [START],
+    "resume host vm": [START, "cairn pause host vm hosted-vm-0-0-0"],
+    "save host vm": [START],
+    "restore host vm": [START, "cairn save host vm hosted-vm-0-0-0"],
+}
+
+
+def _examples() -> list:
+    params = []
+    for words in COMMANDS:
+        title = " ".join(words)
+        for i, example in enumerate(tree.load(words).examples):
+            params.append(pytest.param(title, example.command, id=f"{title}-{i}"))
+    return params
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=[" ".join(w) for w in COMMANDS])
+def test_command_declares_summary_and_examples(words):
+    command = tree.load(words)
+    title = " ".join(words)
+    assert helptext.summary(command), f"{title}: no summary (first docstring line)"
+    assert command.examples, f"{title}: no examples in its help"
+    for example in command.examples:
+        assert example.says.strip(), example
+        argv = shlex.split(example.command)
+        assert argv[0] == "cairn", example.command
+        # The example runs this very command, not a longer or shorter one.
+        assert tree.longest_command(argv[1:]) == len(words), example.command
+        assert argv[1 : 1 + len(words)] == list(words)
+
+
+@pytest.mark.parametrize(("title", "command"), _examples())
+def test_example_runs(example_cluster, title, command):
+    keep = libvirt.open("test:///default")  # the test driver's host lives while one is open
+    try:
+        for line in [*VM_SETUP, *GIVEN.get(title, [])]:
+            given = example_cluster.line(line)
+            assert given.code == 0, f"{line}: {given.err}"
+        result = example_cluster.line(command)
+    finally:
+        for dom in keep.listAllDomains():
+            if dom.name() != "test":
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+        keep.close()
+    assert result.code == 0, f"{command}: {result.err}"
+    assert "error" not in result.err

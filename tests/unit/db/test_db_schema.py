@@ -1,0 +1,186 @@
+"""db: the schema revision, what a new database holds, `cairn init`, SQLite's WAL
+mode, and one-line errors for databases that cannot be used."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from cairn.db import schema
+
+MIGRATIONS = Path(schema.__file__).resolve().parent / "migrations"
+SEEDED_APPLIANCES = {"frontend", "compute", "vm-container", "hosted-vm"}
+
+
+def this_host() -> str:
+    return socket.gethostname().split(".")[0].lower()
+
+
+def one_error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
+    assert lines[0].startswith("error - ")
+    return lines[0]
+
+
+def table(cli, *words: str) -> list[dict]:
+    return json.loads(cli.ok(*words, "output-format=json"))
+
+
+def test_head_is_alembics_head():
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(cfg)
+    heads = script.get_heads()
+    assert len(heads) == 1, f"migrations must form one line, heads: {heads}"
+    assert heads[0] == schema.HEAD
+
+
+def test_new_database_is_seeded(cli):
+    apps = {r["appliance"]: r for r in table(cli, "list", "appliance")}
+    assert set(apps) == SEEDED_APPLIANCES
+    assert [
+        (r["appliance"], r["attr"], r["value"]) for r in table(cli, "list", "appliance", "attr")
+    ] == [("vm-container", "kvm", "true")]
+    assert [(r["attr"], r["value"]) for r in table(cli, "list", "attr")] == [
+        ("cpu_mode", "host-passthrough")
+    ]
+    assert [r["os"] for r in table(cli, "list", "os")] == ["linux"]
+    hosts = table(cli, "list", "host")
+    assert [(h["host"], h["appliance"], h["os"]) for h in hosts] == [
+        (this_host(), "frontend", "linux")
+    ]
+    assert apps["frontend"]["hosts"] == 1
+    assert apps["vm-container"]["kvm"] == "true"
+
+
+def test_localhost_is_the_seeded_frontend(cli):
+    rows = table(cli, "list", "host", "localhost")
+    assert [r["host"] for r in rows] == [this_host()]
+
+
+def test_init_creates_then_is_ready_and_changes_nothing(cli):
+    out = cli.ok("init")
+    assert "created" in out and schema.HEAD in out
+    cli.ok("add", "host", "compute-0-0", "appliance=compute")
+    cli.ok("remove", "host", "localhost")  # removed on purpose: never seeded again
+    cli.ok("remove", "appliance", "hosted-vm")
+    before = cli.dump()
+    for words in (["init"], ["init", "defaults=yes"], ["init", "defaults=no"]):
+        out = cli.ok(*words)
+        assert "ready" in out and "created" not in out
+        assert cli.dump() == before
+
+
+def test_init_on_a_database_made_by_a_command(cli):
+    cli.ok("list", "host")
+    assert "ready" in cli.ok("init")
+
+
+def test_init_defaults_no_seeds_nothing(cli):
+    assert "created" in cli.ok("init", "defaults=no")
+    assert cli.dump() == ""
+    assert table(cli, "list", "appliance") == []
+    assert table(cli, "list", "host") == []
+    assert table(cli, "list", "attr") == []
+    assert table(cli, "list", "os") == []
+
+
+def test_init_does_not_print_the_password(cli):
+    from sqlalchemy.engine import make_url
+
+    out = cli.ok("init")
+    password = make_url(cli.url).password
+    if password:
+        assert password not in out
+        assert "***" in out
+
+
+def test_sqlite_file_is_in_wal_mode(sqlite_cli, tmp_path):
+    sqlite_cli.ok("list", "host")
+    path = tmp_path / "cairn.db"
+    assert path.is_file()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (schema.HEAD,)
+        ]
+
+
+def test_sqlite_directory_is_created(tmp_path, monkeypatch, capsys):
+    from cairn.cli.main import main
+
+    path = tmp_path / "a" / "b" / "cairn.db"
+    monkeypatch.setenv("CAIRN_DB_URL", f"sqlite:///{path}")
+    assert main(["list", "os", "output-header=no"]) == 0
+    assert capsys.readouterr().out == "linux\n"
+    assert path.is_file()
+
+
+def test_database_newer_than_cairn_is_refused(sqlite_cli, tmp_path):
+    sqlite_cli.ok("list", "host")
+    with sqlite3.connect(tmp_path / "cairn.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    r = sqlite_cli("list", "host")
+    assert r.code == 1 and r.out == ""
+    assert "9999" in one_error_line(r.err)
+    r = sqlite_cli("init")
+    assert r.code == 1
+    one_error_line(r.err)
+    with sqlite3.connect(tmp_path / "cairn.db") as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
+
+
+@pytest.mark.parametrize("words", [["list", "host"], ["set", "attr", "x", "y"], ["init"]])
+def test_unreachable_postgresql(monkeypatch, capsys, words):
+    from cairn.cli.main import main
+
+    monkeypatch.setenv("CAIRN_DB_URL", "postgresql://nobody:s3cret-pw@127.0.0.1:1/none")
+    assert main(words) == 1
+    out, err = capsys.readouterr()
+    line = one_error_line(err)
+    assert out == ""
+    assert "database" in line and "127.0.0.1" in line
+    assert "s3cret-pw" not in line
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////proc/forbidden/x.db",
+        "sqlite:////proc/x.db",
+        "nonsense",
+        "foo://x/y",
+        "postgresql://u@h:notaport/x",
+    ],
+)
+def test_unusable_database_url(monkeypatch, capsys, url):
+    from cairn.cli.main import main
+
+    monkeypatch.setenv("CAIRN_DB_URL", url)
+    assert main(["list", "host"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    one_error_line(err)
+
+
+def test_config_file_names_the_database(tmp_path, monkeypatch, capsys):
+    from cairn.cli.main import main
+
+    db = tmp_path / "from-config.db"
+    config = tmp_path / "cairn.toml"
+    config.write_text(f'db_url = "sqlite:///{db}"\n')
+    monkeypatch.delenv("CAIRN_DB_URL", raising=False)
+    monkeypatch.setenv("CAIRN_CONFIG", str(config))
+    assert main(["list", "os", "output-header=no"]) == 0
+    assert capsys.readouterr().out == "linux\n"
+    assert db.is_file()
+    config.write_text("db_url = [unclosed\n")
+    assert main(["list", "os"]) == 1
+    assert str(config) in one_error_line(capsys.readouterr().err)

@@ -1,0 +1,129 @@
+"""Inventory: networks and host interfaces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def table(cli, *words: str) -> list[dict]:
+    return json.loads(cli.ok(*words, "output-format=json"))
+
+
+def nets(cli) -> dict[str, tuple]:
+    return {
+        r["network"]: (r["subnet"], r["netmask"], r["bridge"])
+        for r in table(cli, "list", "network")
+    }
+
+
+def ifaces(cli, *hosts: str) -> list[tuple]:
+    return [
+        (r["host"], r["iface"], r["mac"], r["ip"], r["subnet"], r["vlan"])
+        for r in table(cli, "list", "host", "interface", *hosts)
+    ]
+
+
+def test_example_networks(example_cluster):
+    got = nets(example_cluster)
+    assert got == {
+        "private": ("10.1.0.0", "255.255.0.0", "br0"),
+        "storage": ("10.2.0.0", "255.255.0.0", None),
+    }
+    out = example_cluster.ok("list", "network", "output-header=no")
+    first = out.splitlines()[0].split()
+    assert first[:4] == ["private", "10.1.0.0", "255.255.0.0", "br0"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        ["subnet=10.3.0.0/24"],
+        ["subnet=10.3.0.0", "netmask=255.255.255.0"],
+        ["subnet=10.3.0.0/255.255.255.0"],
+    ],
+)
+def test_add_network_prefix_or_netmask(example_cluster, params):
+    example_cluster.ok("add", "network", "lab", *params, "bridge=br-lab")
+    assert nets(example_cluster)["lab"] == ("10.3.0.0", "255.255.255.0", "br-lab")
+
+
+def test_add_network_without_subnet(example_cluster):
+    example_cluster.ok("add", "network", "user")
+    assert nets(example_cluster)["user"] == (None, None, None)
+
+
+def test_remove_network(example_cluster):
+    example_cluster.ok("remove", "network", "storage")
+    assert set(nets(example_cluster)) == {"private"}
+    example_cluster.ok("remove", "host", "interface", "compute-0-0", "eth0")
+    example_cluster.ok("remove", "network", "private")  # no longer in use
+    assert nets(example_cluster) == {}
+
+
+def test_example_interface(example_cluster):
+    assert ifaces(example_cluster) == [
+        ("compute-0-0", "eth0", "52:54:00:00:00:01", "10.1.255.254", "private", None)
+    ]
+
+
+def test_add_list_set_remove_interface(example_cluster):
+    c = example_cluster
+    c.ok(
+        "add",
+        "host",
+        "interface",
+        "compute-0-1",
+        "eth0",
+        "mac=52:54:00:AB:CD:EF",
+        "ip=10.1.255.253",
+        "subnet=private",
+        "vlan=12",
+    )
+    c.ok("add", "host", "interface", "compute-0-1", "ib0")
+    assert ifaces(c, "compute-0-1") == [
+        ("compute-0-1", "eth0", "52:54:00:ab:cd:ef", "10.1.255.253", "private", 12),
+        ("compute-0-1", "ib0", None, None, None, None),
+    ]
+    # set changes what it names and keeps the rest.
+    c.ok("set", "host", "interface", "compute-0-1", "eth0", "ip=10.2.0.9", "subnet=storage")
+    assert ifaces(c, "compute-0-1")[0] == (
+        "compute-0-1",
+        "eth0",
+        "52:54:00:ab:cd:ef",
+        "10.2.0.9",
+        "storage",
+        12,
+    )
+    c.ok("set", "host", "interface", "compute-0-1", "eth0", "mac=52-54-00-00-00-02")
+    assert ifaces(c, "compute-0-1")[0][2] == "52:54:00:00:00:02"
+    # Setting a MAC to the one the interface has is fine.
+    c.ok("set", "host", "interface", "compute-0-1", "eth0", "mac=52:54:00:00:00:02")
+    c.ok("remove", "host", "interface", "compute-0-1", "ib0")
+    assert [i[1] for i in ifaces(c, "compute-0-1")] == ["eth0"]
+    # All hosts, in host order.
+    assert [(i[0], i[1]) for i in ifaces(c)] == [("compute-0-0", "eth0"), ("compute-0-1", "eth0")]
+
+
+def test_interface_on_several_hosts(example_cluster):
+    c = example_cluster
+    c.ok("add", "host", "interface", "vm-container", "ib0", "subnet=storage")
+    assert [(i[0], i[1], i[4]) for i in ifaces(c, "vm-container")] == [
+        ("vm-container-0-0", "ib0", "storage"),
+        ("vm-container-0-1", "ib0", "storage"),
+    ]
+
+
+def test_ipv6_address(example_cluster):
+    example_cluster.ok("add", "host", "interface", "compute-0-1", "eth0", "ip=FD00::0001")
+    assert ifaces(example_cluster, "compute-0-1")[0][3] == "fd00::1"
+
+
+def test_mac_moves_between_hosts_only_when_freed(example_cluster):
+    c = example_cluster
+    r = c("add", "host", "interface", "compute-0-1", "eth0", "mac=52:54:00:00:00:01")
+    assert r.code == 1
+    c.ok("set", "host", "interface", "compute-0-0", "eth0", "mac=52:54:00:00:00:99")
+    c.ok("add", "host", "interface", "compute-0-1", "eth0", "mac=52:54:00:00:00:01")
+    assert {i[2] for i in ifaces(c)} == {"52:54:00:00:00:99", "52:54:00:00:00:01"}

@@ -1,0 +1,299 @@
+"""The watcher turns libvirt's stop events into exactly one plugin_disallocate.
+
+Against libvirt's test driver, in-process: `lab` (tests/unit/lifecycle/conftest.py)
+holds the test:///default host open, cairn commands start the VMs, and this
+test's own connection (`lab.conn`) destroys or saves them the way something
+outside cairn would. The watcher is driven step by step (`_connect`, then each
+queued event through `handle`) or runs its loop in a thread.
+
+"Exactly once" needs a point after which no more events can come: a fence
+domain, unknown to cairn, is destroyed last; events arrive in order on one
+queue, so when its event has been handled, every earlier one has been too.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import libvirt
+import pytest
+from lxml import etree
+from sqlalchemy import select
+
+from cairn.db.models import VM, Host
+from cairn.db.session import Database
+from cairn.hypervisor.events import Event, Stopped
+from cairn.lifecycle.watch import Watcher
+
+TEST_URI = "test:///default"
+DEADLINE = 10.0
+
+
+@pytest.fixture
+def tag() -> str:
+    return uuid.uuid4().hex[:6]
+
+
+@pytest.fixture
+def vm(lab: Any, plugins: Any, tag: str) -> Callable[[str], str]:
+    """Adds and starts (allocates) a VM called `<label>-<tag>` through cairn."""
+    plugins.logger("disallocate")
+
+    def started(label: str) -> str:
+        name = lab.add_vm("vm-container-0-0", f"name={label}-{tag}")
+        done = lab.start(name)
+        assert done.code == 0, done.err
+        assert lab.state(name) == "running"
+        return name
+
+    return started
+
+
+@pytest.fixture
+def watcher(lab: Any, vm: Any, caplog: pytest.LogCaptureFixture) -> Iterator[Watcher]:
+    """A watcher on this test's database, with the plugins `vm` wrote (loaded now)."""
+    caplog.set_level(logging.INFO, logger="cairn.watch")
+    w = Watcher(lab.cli.url, refresh=3600)
+    try:
+        yield w
+    finally:
+        for sub in w.subs.values():
+            sub.close()  # the test host must not outlive the test
+        w.db.close()
+
+
+@pytest.fixture
+def fence(lab: Any, tag: str) -> Callable[[], str]:
+    """Destroys a running domain that cairn does not know; returns its name."""
+    dom = lab.conn.createXML(_domain_xml(f"fence-{tag}"), 0)  # transient: gone once off
+
+    def destroy() -> str:
+        dom.destroy()
+        return str(dom.name())
+
+    return destroy
+
+
+def _domain_xml(name: str) -> str:
+    dom = etree.Element("domain", type="test")
+    etree.SubElement(dom, "name").text = name
+    etree.SubElement(dom, "memory", unit="MiB").text = "64"
+    os_el = etree.SubElement(dom, "os")
+    etree.SubElement(os_el, "type", arch="x86_64").text = "hvm"
+    return etree.tostring(dom, encoding="unicode")
+
+
+def pump(w: Watcher, last: str) -> list[Event]:
+    """Handle queued events in order until the Stopped event of `last`; all of them."""
+    seen: list[Event] = []
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        try:
+            event = w.events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            pytest.fail(f"no stop event for {last} within {DEADLINE:g} s; saw {seen}")
+        w.handle(event)
+        seen.append(event)
+        if isinstance(event, Stopped) and event.name == last:
+            return seen
+
+
+def allocated(url: str, name: str) -> bool:
+    db = Database(url, writes=False)
+    try:
+        with db.session() as session:
+            return bool(
+                session.execute(
+                    select(VM.allocated).join(VM.host).where(Host.name == name)
+                ).scalar_one()
+            )
+    finally:
+        db.close()
+
+
+def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in list(caplog.records) if r.name == "cairn.watch"]
+
+
+def wait_for(condition: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + DEADLINE
+    while not (value := condition()):
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {DEADLINE:g} s waiting for {what}")
+        time.sleep(0.02)
+    return value
+
+
+@contextmanager
+def running(w: Watcher) -> Iterator[None]:
+    """The watcher's own loop in a thread, for the duration of the block."""
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            w.run(until=stop.is_set)
+        except BaseException as exc:  # re-raised in the test's thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=loop, name="watcher", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(DEADLINE)
+    assert not thread.is_alive(), "the watcher did not stop when asked"
+    if failures:
+        raise failures[0]
+
+
+# --- step by step ----------------------------------------------------------
+
+
+def test_a_destroyed_vm_is_disallocated_exactly_once(lab, plugins, vm, watcher, fence, caplog):
+    name = vm("gone")
+    watcher._connect(TEST_URI)
+    assert plugins.calls() == []  # running: nothing to reconcile
+
+    lab.conn.lookupByName(name).destroy()
+    seen = pump(watcher, fence())
+
+    assert Stopped(TEST_URI, name, "destroyed") in seen
+    assert plugins.calls() == [f"disallocate {name} stopped-by-itself (destroyed)"]
+    assert f"{name}: disallocated (stopped-by-itself (destroyed))" in messages(caplog)
+    assert not allocated(lab.cli.url, name)
+
+    watcher.handle(Stopped(TEST_URI, name, "destroyed"))  # the same news twice
+    assert len(plugins.calls()) == 1
+
+
+def test_a_managed_save_keeps_the_allocation(lab, plugins, vm, watcher, fence, caplog):
+    name = vm("saved")
+    watcher._connect(TEST_URI)
+
+    lab.conn.lookupByName(name).managedSave(0)
+    seen = pump(watcher, fence())
+
+    assert Stopped(TEST_URI, name, "saved") in seen
+    assert plugins.calls() == []
+    assert f"{name} stopped (saved): kept allocated" in messages(caplog)
+    assert allocated(lab.cli.url, name)
+    # It still holds its allocation, so the eventual stop releases it.
+    assert lab.stop(name).by_host()[name]["detail"] == "released"
+    assert plugins.calls() == [f"disallocate {name} stopped"]
+
+
+def test_a_vm_of_someone_else_is_ignored(lab, plugins, vm, watcher, fence, caplog):
+    name = vm("ours")
+    watcher._connect(TEST_URI)
+
+    pump(watcher, fence())  # the fence itself is a domain cairn does not know
+
+    assert plugins.calls() == []
+    assert allocated(lab.cli.url, name)
+    assert not [m for m in messages(caplog) if "fence" in m]
+
+
+def test_stop_host_vm_then_the_destroy_event_disallocates_once(lab, plugins, vm, watcher, fence):
+    name = vm("stopped")
+    watcher._connect(TEST_URI)
+
+    done = lab.stop(name)  # its poweroff is a "destroyed" event the watcher then sees
+    assert done.by_host()[name]["detail"] == "released"
+    seen = pump(watcher, fence())
+
+    assert Stopped(TEST_URI, name, "destroyed") in seen
+    assert plugins.calls() == [f"disallocate {name} stopped"]
+    assert not allocated(lab.cli.url, name)
+
+
+def test_the_destroy_event_then_stop_host_vm_disallocates_once(lab, plugins, vm, watcher, fence):
+    name = vm("destroyed")
+    watcher._connect(TEST_URI)
+    lab.conn.lookupByName(name).destroy()
+    pump(watcher, fence())
+
+    done = lab.stop(name)
+
+    assert done.code == 0, done.err
+    assert done.by_host()[name]["detail"] == "nothing allocated"
+    assert plugins.calls() == [f"disallocate {name} stopped-by-itself (destroyed)"]
+
+
+def test_two_vms_destroyed_at_the_same_moment_are_each_disallocated_once(
+    lab, plugins, vm, watcher, fence
+):
+    names = [vm("left"), vm("right")]
+    watcher._connect(TEST_URI)
+    doms = [lab.conn.lookupByName(n) for n in names]
+    together = threading.Barrier(len(doms))
+
+    def destroy(dom: libvirt.virDomain) -> None:
+        together.wait()
+        dom.destroy()
+
+    threads = [threading.Thread(target=destroy, args=(d,)) for d in doms]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE)
+    pump(watcher, fence())
+
+    assert sorted(plugins.calls()) == sorted(
+        f"disallocate {n} stopped-by-itself (destroyed)" for n in names
+    )
+
+
+# --- the loop in a thread ----------------------------------------------------
+
+
+def test_the_loop_disallocates_a_destroyed_vm_and_keeps_a_saved_one(
+    lab, plugins, vm, watcher, caplog
+):
+    gone, kept = vm("w1"), vm("w2")
+
+    with running(watcher):
+        wait_for(lambda: f"watching {TEST_URI}" in messages(caplog), "the watcher to connect")
+        lab.conn.lookupByName(gone).destroy()
+        lab.conn.lookupByName(kept).managedSave(0)
+        # Handled in order: once w2's line is there, w1's event is done too.
+        wait_for(
+            lambda: f"{kept} stopped (saved): kept allocated" in messages(caplog),
+            "the save to be seen",
+        )
+
+    assert plugins.calls() == [f"disallocate {gone} stopped-by-itself (destroyed)"]
+    assert messages(caplog).count(f"{gone}: disallocated (stopped-by-itself (destroyed))") == 1
+    assert allocated(lab.cli.url, kept)
+
+
+def test_stop_host_vm_while_the_loop_runs_disallocates_once(lab, plugins, vm, watcher, caplog):
+    """The command and the watcher race for the same VM; the row lock decides."""
+    name, marker = vm("raced"), vm("marker")
+
+    with running(watcher):
+        wait_for(lambda: f"watching {TEST_URI}" in messages(caplog), "the watcher to connect")
+        done = lab.stop(name)
+        lab.conn.lookupByName(marker).managedSave(0)
+        wait_for(
+            lambda: f"{marker} stopped (saved): kept allocated" in messages(caplog),
+            "the watcher to handle the events",
+        )
+
+    assert done.code == 0, done.err
+    calls = plugins.calls()
+    assert len(calls) == 1, calls
+    # Whoever won, the command's report agrees with what ran.
+    if calls == [f"disallocate {name} stopped"]:
+        assert done.by_host()[name]["detail"] == "released"
+    else:
+        assert calls == [f"disallocate {name} stopped-by-itself (destroyed)"]
+        assert done.by_host()[name]["detail"] == "nothing allocated"

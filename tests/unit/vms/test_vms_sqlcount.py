@@ -1,0 +1,62 @@
+"""`report host vm config` issues a fixed number of SQL statements (cairn.vms.config:
+"a fixed number of queries whatever the number of VMs or of kvm_device_N attributes").
+
+Counted in real processes with CAIRN_SQL_COUNT=1, which prints `sql-statements: N` on
+stderr at exit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+CAIRN = str(Path(sys.executable).parent / "cairn")
+RNG = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
+
+
+def statements(cli: Any, *words: str) -> tuple[int, str]:
+    env = {**os.environ, "CAIRN_DB_URL": cli.url, "CAIRN_SQL_COUNT": "1"}
+    done = subprocess.run([CAIRN, *words], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    found = re.findall(r"^sql-statements: (\d+)$", done.stderr, re.MULTILINE)
+    assert len(found) == 1, done.stderr
+    return int(found[0]), done.stdout
+
+
+def test_the_count_does_not_grow_with_device_attributes(example_cluster: Any) -> None:
+    cli = example_cluster
+    cli.ok("add", "host", "vm", "vm-container-0-0")
+    cli.ok("set", "host", "attr", "hosted-vm-0-0-0", "kvm_device_0", RNG)
+    one, out = statements(cli, "report", "host", "vm", "config", "hosted-vm-0-0-0")
+    assert out.count("<rng ") == 1
+    assert one > 0
+    for number in range(1, 20):
+        cli.ok("set", "host", "attr", "hosted-vm-0-0-0", f"kvm_device_{number}", RNG)
+    twenty, out = statements(cli, "report", "host", "vm", "config", "hosted-vm-0-0-0")
+    assert out.count("<rng ") == 20
+    assert twenty == one
+    # Spread over the other scopes, still the same.
+    for number in range(20, 30):
+        cli.ok("set", "appliance", "attr", "hosted-vm", f"kvm_device_{number}", RNG)
+        cli.ok("set", "attr", f"kvm_device_{number + 10}", RNG)
+    forty, out = statements(cli, "report", "host", "vm", "config", "hosted-vm-0-0-0")
+    assert out.count("<rng ") == 40
+    assert forty == one
+
+
+def test_the_count_does_not_grow_with_vms(example_cluster: Any) -> None:
+    cli = example_cluster
+    cli.ok("add", "host", "vm", "vm-container-0-0", "num-macs=2", "subnet=private")
+    one, out = statements(cli, "report", "host", "vm", "config", "hosted-vm")
+    assert out.count("<domain ") == 1
+    for i in range(9):
+        cli.ok("add", "host", "vm", f"vm-container-0-{i % 2}", "num-macs=2", "subnet=private")
+    cli.ok("set", "host", "attr", "hosted-vm-0-*", "kvm_device_0", RNG)
+    cli.ok("set", "host", "vm", "cdrom", "hosted-vm-0-0-0", "cdrom=/isos/a.iso")
+    ten, out = statements(cli, "report", "host", "vm", "config", "hosted-vm")
+    assert out.count("<domain ") == 10 and out.count("<rng ") == 10
+    assert ten == one
