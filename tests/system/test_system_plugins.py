@@ -107,14 +107,6 @@ def test_disk_that_cannot_be_created_fails_at_disks_and_disallocates_once(lab: A
     assert disallocations(lab, vm) == [f"disallocate {vm} start-failed"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: a start that fails at the disks step leaves behind the libvirt storage"
-    " pool it defined for the unusable directory (inactive, autostart=yes, so libvirtd"
-    " fails to start it at every restart); hypervisor/storage.py _pool_for defines and"
-    " marks autostart before build()/create() succeed",
-)
 def test_failed_disks_step_leaves_no_storage_pool_behind(lab: Any) -> None:
     directory = _unwritable_disk_dir(lab)
     vm = lab.name("nopool")

@@ -78,13 +78,6 @@ def test_autostart_flag_follows_kvm_autostart_and_stop_clears_it(lab: Any) -> No
     assert dom.autostart() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: start of a saved VM resumes it without setting the libvirt autostart"
-    " flag to kvm_autostart (lifecycle/start.py _launch returns before set_autostart"
-    " when xml is None), although `start host vm` help says the flag is set to match",
-)
 def test_start_from_a_saved_image_also_applies_kvm_autostart(lab: Any) -> None:
     vm = lab.add_vm("autosave")
     lab.attr(vm, "kvm_autostart", "true")

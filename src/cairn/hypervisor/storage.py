@@ -75,22 +75,29 @@ def _pool_for(conn: libvirt.virConnect, directory: str) -> libvirt.virStoragePoo
     """The active pool for `directory`, defining and starting one if needed."""
     with _pool_lock:
         pool = _find_pool(conn, directory)
+        made = False
         if pool is None:
             try:
                 pool = conn.storagePoolDefineXML(_pool_xml(pool_name(directory), directory), 0)
+                made = True
             except libvirt.libvirtError:
                 # Another Cairn process may have defined it meanwhile.
                 pool = _find_pool(conn, directory)
                 if pool is None:
                     raise
-            else:
-                pool.setAutostart(1)  # survive a container reboot
         if not pool.isActive():
-            # Building a dir pool is `mkdir -p`; for other types (logical,
-            # disk) it formats devices, so a reused pool of those is only started.
-            if parse(pool.XMLDesc(0)).get("type") == "dir":
-                pool.build(0)
-            pool.create(0)
+            try:
+                # Building a dir pool is `mkdir -p`; for other types (logical,
+                # disk) it formats devices, so a reused pool of those is only started.
+                if parse(pool.XMLDesc(0)).get("type") == "dir":
+                    pool.build(0)
+                pool.create(0)
+            except libvirt.libvirtError:
+                if made:  # leave nothing behind for a directory that cannot be used
+                    pool.undefine()
+                raise
+        if made:
+            pool.setAutostart(1)  # survive a container reboot
         return pool
 
 

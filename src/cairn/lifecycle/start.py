@@ -89,7 +89,8 @@ def _prepare(
             f" (cairn stop host vm {vm.host.name}), or use action=reboot"
         )
     if state is State.SAVED:
-        return Launch(vm.id, vm.host.name, vm.container.name, uri, None)
+        autostart = resolved_flag(session, vm.host, "kvm_autostart")
+        return Launch(vm.id, vm.host.name, vm.container.name, uri, None, autostart=autostart)
     savepoint = session.begin_nested()
     try:
         hooks.run_allocate(session, vm)
@@ -121,6 +122,7 @@ def _launch(job: Launch, conns: Connections) -> str:
         guest.launch()
         if guest.state() is State.PAUSED:  # it was paused when saved
             guest.resume()
+        guest.set_autostart(job.autostart)
         return "resumed from its saved image"
     step = "disks"
     try:
