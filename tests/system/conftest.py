@@ -52,7 +52,9 @@ class Virt:
     @property
     def conn(self) -> Any:
         try:
-            alive = self._conn.isAlive()
+            # isAlive() stays true after libvirtd restarts until a call fails: ask for real.
+            self._conn.getLibVersion()
+            alive = True
         except Exception:
             alive = False
         if not alive:

@@ -44,7 +44,7 @@ def _shut_down(guest: Guest, timeout: float, why: str = "") -> Row:
     try:
         try:
             guest.shutdown(timeout)
-            return Row(guest.name, "shutdown", f"{why}shut down")
+            return Row(guest.name, "shutdown", f"{why}shut down", bool(why))
         except CairnError as exc:  # ignored ACPI, or paused: pull the plug
             guest.poweroff()
             return Row(guest.name, "shutdown", f"{why}powered off ({exc})", bool(why))

@@ -30,6 +30,10 @@ def _refuse_flush(session: Session, _context: object, _instances: object) -> Non
         raise ReadOnlyViolation("the database is read-only here: nothing may be changed")
 
 
+def _refuse_commit(_session: Session) -> None:
+    raise ReadOnlyViolation("the database is read-only here: nothing may be committed")
+
+
 @contextlib.contextmanager
 def read_only(session: Session) -> Iterator[None]:
     session.flush()
@@ -41,6 +45,7 @@ def read_only(session: Session) -> Iterator[None]:
     elif dialect == "postgresql":
         conn.execute(text("SET TRANSACTION READ ONLY"))
     event.listen(session, "before_flush", _refuse_flush)
+    event.listen(session, "before_commit", _refuse_commit)
     try:
         yield
     except DBAPIError as exc:
@@ -51,6 +56,7 @@ def read_only(session: Session) -> Iterator[None]:
         raise
     finally:
         event.remove(session, "before_flush", _refuse_flush)
+        event.remove(session, "before_commit", _refuse_commit)
         savepoint.rollback()
         if dialect == "sqlite":
             session.connection().exec_driver_sql("PRAGMA query_only = 0")

@@ -26,7 +26,7 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from cairn.db.models import VM
-from cairn.db.readonly import ReadOnlyViolation, read_only
+from cairn.db.readonly import ReadOnlyViolation, is_read_only_error, read_only
 from cairn.errors import CairnError
 from cairn.plugins.loader import Plugin, PluginError, find
 
@@ -60,7 +60,10 @@ class Hooks:
                 with read_only(session):
                     given = plugin(session=session, vm=vm, xml=xml)
             except PluginError as exc:
-                if isinstance(exc.__cause__, ReadOnlyViolation):
+                cause = exc.__cause__
+                if isinstance(cause, ReadOnlyViolation) or (
+                    cause is not None and is_read_only_error(cause)
+                ):
                     raise PluginError(
                         f"plugin {plugin.path} tried to change the database, which is read-only"
                         " during preboot; make changes in plugin_allocate"

@@ -1,7 +1,9 @@
 """`start host vm`: allocate -> preboot -> disks -> define -> launch -> autostart.
 
-Phase 1 (this thread, database): refuse VMs that run, run plugin_allocate in a
-savepoint, build and check the XML, run plugin_preboot read-only.
+Phase 1 (this thread, database, batched: a fixed number of queries for all the
+VMs): one domain listing per container refuses VMs that run; plugin_allocate
+runs per VM in a savepoint; the XML of all VMs is built and checked at once;
+plugin_preboot runs per VM with the database read-only.
 Phase 2 (threads, one per container): disks, define, launch, autostart flag.
 Phase 3 (this thread): a VM that failed after allocate gets plugin_disallocate,
 so nothing allocated leaks; the error names the VM, the step and the cause.
@@ -9,21 +11,26 @@ so nothing allocated leaks; the error names the VM, the step and the cause.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from cairn.attrs.escape import unescape
+from cairn.attrs.resolve import resolve
 from cairn.db.models import VM
 from cairn.errors import CairnError
 from cairn.hypervisor.capabilities import domain_type
 from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.guest import Guest
+from cairn.hypervisor.listing import list_states
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.hypervisor.storage import ensure_volume
 from cairn.lifecycle.hooks import Hooks
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
-from cairn.lifecycle.targets import container_uris, guest_state, resolved_flag
+from cairn.lifecycle.targets import container_uris
+from cairn.values import boolean
 from cairn.vms import config
 from cairn.vms.define import check_container
 
@@ -51,13 +58,11 @@ def start(
     progress: Progress = no_progress,
     notes: list[str] | None = None,
 ) -> list[Outcome]:
-    outcomes: dict[int, Outcome] = {}
-    launches: list[Launch] = []
-    for vm in vms:
-        try:
-            launches.append(_prepare(session, vm, conns, hooks, notes))
-        except CairnError as exc:
-            outcomes[vm.id] = Outcome(vm.host.name, vm.container.name, "failed", str(exc), True)
+    failed: dict[int, str] = {}
+    resumes, allocated = _allocate(session, vms, conns, hooks, failed)
+    launches = resumes + _prepare(session, allocated, conns, hooks, failed, notes)
+    autostart = _autostart(session, [vm for vm in vms if vm.id not in failed])
+    launches = [_with_autostart(job, autostart.get(job.vm_id, False)) for job in launches]
     done = run_grouped(
         launches,
         lambda j: j.uri,
@@ -66,53 +71,149 @@ def start(
         progress=progress,
         label=lambda j: j.name,
     )
+    results = {d.job.vm_id: d for d in done}
     by_id = {vm.id: vm for vm in vms}
-    for d in done:
-        job = d.job
-        if d.error is None:
-            outcomes[job.vm_id] = Outcome(job.name, job.container, d.result or "started")
+    out = []
+    for vm in vms:
+        if vm.id in failed:
+            out.append(Outcome(vm.host.name, vm.container.name, "failed", failed[vm.id], True))
             continue
-        detail = str(d.error)
-        detail += _release(session, hooks, by_id[job.vm_id])
-        outcomes[job.vm_id] = Outcome(job.name, job.container, "failed", detail, True)
-    return [outcomes[vm.id] for vm in vms]
+        d = results[vm.id]
+        if d.error is None:
+            out.append(Outcome(d.job.name, d.job.container, d.result or "started"))
+        else:
+            detail = str(d.error) + _release(session, hooks, by_id[vm.id])
+            out.append(Outcome(d.job.name, d.job.container, "failed", detail, True))
+    return out
 
 
-def _prepare(
-    session: Session, vm: VM, conns: Connections, hooks: Hooks, notes: list[str] | None
-) -> Launch:
-    uri = container_uris(session, [vm.container])[vm.container_id]
-    state = guest_state(conns, uri, vm.host.name)
-    if state in ACTIVE:
-        raise CairnError(
-            f"{vm.host.name} is {state} on {vm.container.name}: stop it first"
-            f" (cairn stop host vm {vm.host.name}), or use action=reboot"
-        )
-    if state is State.SAVED:
-        autostart = resolved_flag(session, vm.host, "kvm_autostart")
-        return Launch(vm.id, vm.host.name, vm.container.name, uri, None, autostart=autostart)
+def _allocate(
+    session: Session, vms: Sequence[VM], conns: Connections, hooks: Hooks, failed: dict[int, str]
+) -> tuple[list[Launch], list[VM]]:
+    """Refuse running VMs, resume saved ones, run plugin_allocate on the rest."""
+    uris = container_uris(session, [vm.container for vm in vms])
+    listings: dict[str, dict[str, State] | CairnError] = {}
+    for uri in sorted(set(uris.values())):
+        try:
+            listings[uri] = list_states(conns.get(uri))
+        except CairnError as exc:
+            listings[uri] = exc
+    resumes, allocated = [], []
+    before = {vm.id: uris[vm.container_id] for vm in vms}
+    for vm in vms:
+        uri = uris[vm.container_id]
+        listing = listings[uri]
+        if isinstance(listing, CairnError):
+            failed[vm.id] = str(listing)
+            continue
+        state = listing.get(vm.host.name, State.UNDEFINED)
+        if state in ACTIVE:
+            failed[vm.id] = (
+                f"{vm.host.name} is {state} on {vm.container.name}: stop it first"
+                f" (cairn stop host vm {vm.host.name}), or use action=reboot"
+            )
+        elif state is State.SAVED:
+            resumes.append(Launch(vm.id, vm.host.name, vm.container.name, uri, None))
+        elif _allocated(session, vm, hooks, failed):
+            allocated.append(vm)
+    session.flush()
+    now = container_uris(session, [vm.container for vm in allocated])
+    for vm in allocated:
+        if now[vm.container_id] != before[vm.id] and vm.host.name in listing_of(
+            listings, before[vm.id]
+        ):
+            _forget(conns, before[vm.id], vm.host.name)  # allocate moved it: no stale copy
+    return resumes, allocated
+
+
+def listing_of(listings: dict[str, dict[str, State] | CairnError], uri: str) -> dict[str, State]:
+    found = listings.get(uri)
+    return found if isinstance(found, dict) else {}
+
+
+def _forget(conns: Connections, uri: str, name: str) -> None:
+    # Best effort: at worst the old container keeps a stopped definition.
+    with contextlib.suppress(CairnError):
+        Guest.lookup(conns.get(uri), name).undefine()
+
+
+def _allocated(session: Session, vm: VM, hooks: Hooks, failed: dict[int, str]) -> bool:
+    if vm.allocated:
+        # It went off without cairn (and the watcher has not released it yet):
+        # release the old allocation before taking a new one, so nothing leaks.
+        released = _release(session, hooks, vm, "stopped-by-itself")
+        if "failed" in released:
+            failed[vm.id] = f"disallocate of its earlier allocation{released}"
+            return False
+    if not hooks.allocate:
+        vm.allocated = True  # nothing to roll back: no plugin ran
+        return True
     savepoint = session.begin_nested()
     try:
         hooks.run_allocate(session, vm)
     except CairnError as exc:
         savepoint.rollback()
-        raise StepError("allocate", exc) from exc
+        failed[vm.id] = str(StepError("allocate", exc))
+        return False
     savepoint.commit()
-    try:
-        check_container(session, vm.container)
-        uri = container_uris(session, [vm.container])[vm.container_id]
-        kind = domain_type(conns.get(uri))
-        xml = config.build(session, [vm], domain_type=kind, notes=notes)[vm.id]
-        xml = hooks.run_preboot(session, vm, xml)
-    except CairnError as exc:
-        raise CairnError(f"preboot: {exc}{_release(session, hooks, vm)}") from exc
-    disks = tuple(
-        (d.path, d.size_gb, "qcow2" if d.kind == "qcow2" else "raw")
-        for d in vm.disks
-        if d.kind != "phy"
-    )
-    autostart = resolved_flag(session, vm.host, "kvm_autostart")
-    return Launch(vm.id, vm.host.name, vm.container.name, uri, xml, disks, autostart)
+    return True
+
+
+def _prepare(
+    session: Session,
+    vms: list[VM],
+    conns: Connections,
+    hooks: Hooks,
+    failed: dict[int, str],
+    notes: list[str] | None,
+) -> list[Launch]:
+    """The XML of every allocated VM (on the container allocate chose), then preboot."""
+    session.flush()
+    uris = container_uris(session, [vm.container for vm in vms])
+    kinds: dict[int, str] = {}
+    for vm in list(vms):
+        try:
+            check_container(session, vm.container)  # allocate may have moved it
+            kinds[vm.id] = domain_type(conns.get(uris[vm.container_id]))
+        except CairnError as exc:
+            failed[vm.id] = f"preboot: {exc}{_release(session, hooks, vm)}"
+    ready = [vm for vm in vms if vm.id in kinds]
+    errors: dict[int, CairnError] = {}
+    xml = config.build(session, ready, domain_type=kinds, notes=notes, errors=errors)
+    launches = []
+    for vm in ready:
+        try:
+            if vm.id in errors:
+                raise errors[vm.id]
+            text = hooks.run_preboot(session, vm, xml[vm.id]) if hooks.preboot else xml[vm.id]
+        except CairnError as exc:
+            failed[vm.id] = f"preboot: {exc}{_release(session, hooks, vm)}"
+            continue
+        disks = tuple(
+            (d.path, d.size_gb, "qcow2" if d.kind == "qcow2" else "raw")
+            for d in vm.disks
+            if d.kind != "phy"
+        )
+        launches.append(
+            Launch(vm.id, vm.host.name, vm.container.name, uris[vm.container_id], text, disks)
+        )
+    return launches
+
+
+def _autostart(session: Session, vms: Sequence[VM]) -> dict[int, bool]:
+    resolved = resolve(session, [vm.host for vm in vms])
+    out = {}
+    for vm in vms:
+        found = resolved[vm.host_id].get("kvm_autostart")
+        try:
+            out[vm.id] = boolean(unescape(found.value)) if found else False
+        except ValueError:
+            out[vm.id] = False
+    return out
+
+
+def _with_autostart(job: Launch, autostart: bool) -> Launch:
+    return Launch(job.vm_id, job.name, job.container, job.uri, job.xml, job.disks, autostart)
 
 
 def _launch(job: Launch, conns: Connections) -> str:
@@ -139,11 +240,11 @@ def _launch(job: Launch, conns: Connections) -> str:
     return "started"
 
 
-def _release(session: Session, hooks: Hooks, vm: VM) -> str:
+def _release(session: Session, hooks: Hooks, vm: VM, reason: str = "start-failed") -> str:
     """Disallocate after a failed start; the text to add to the error."""
     savepoint = session.begin_nested()
     try:
-        ran = hooks.run_disallocate(session, vm, "start-failed")
+        ran = hooks.run_disallocate(session, vm, reason)
     except CairnError as exc:
         savepoint.rollback()
         return f"; disallocate also failed: {exc}"

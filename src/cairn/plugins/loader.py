@@ -55,15 +55,24 @@ def find(words: tuple[str, ...], hook: str) -> list[Plugin]:
 
 
 def check_trust(path: Path) -> None:
+    """The file, and every directory up to /, as sshd's StrictModes wants them.
+
+    Checked on the real path (a symlink is followed), so a link cannot point into
+    a directory others may write. Above the plugin's own directory, a
+    world-writable directory with the sticky bit (/tmp) is allowed: others cannot
+    replace what is not theirs in it.
+    """
     me = os.geteuid()
-    for target in (path, path.parent):
+    real = path.resolve()
+    for target in (real, *real.parents):
         st = target.stat()
+        sticky = target not in (real, real.parent) and st.st_mode & stat.S_ISVTX
         if st.st_uid not in (0, me):
             raise PluginError(
                 f"plugin {path} is refused: {target} is owned by uid {st.st_uid}, not by root"
                 " or you; chown it"
             )
-        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky:
             raise PluginError(
                 f"plugin {path} is refused: {target} is writable by group or others;"
                 f" chmod go-w {target}"

@@ -7,7 +7,7 @@ given by the caller (the lifecycle asks the container; reports assume kvm).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from lxml import etree
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.attrs.escape import unescape
-from cairn.attrs.resolve import resolve
+from cairn.attrs.resolve import Resolved, resolve
 from cairn.db.models import VM, Interface
 from cairn.designer import VMDisk, VMFacts, VMNic, blame, design
 from cairn.domainxml import schema
@@ -49,33 +49,67 @@ def facts(vm: VM, interfaces: Sequence[Interface]) -> VMFacts:
 
 
 def build(
-    session: Session, vms: Sequence[VM], *, domain_type: str = "kvm", notes: list[str] | None = None
+    session: Session,
+    vms: Sequence[VM],
+    *,
+    domain_type: str | Mapping[int, str] = "kvm",
+    notes: list[str] | None = None,
+    errors: dict[int, CairnError] | None = None,
 ) -> dict[int, str]:
-    """{vm id: domain XML text} for every VM, validated against libvirt's schema."""
+    """{vm id: domain XML text} for every VM, validated against libvirt's schema.
+
+    `domain_type` is one for all, or one per VM id. With `errors`, a VM whose
+    document cannot be made is recorded there and the others go on; without,
+    the first such error is raised.
+    """
     hosts = [vm.host for vm in vms]
     resolved = resolve(session, hosts)
     by_host: dict[int, list[Interface]] = {}
     stmt = select(Interface).where(Interface.host_id.in_([h.id for h in hosts]))
     for iface in session.execute(stmt).scalars():
         by_host.setdefault(iface.host_id, []).append(iface)
-    plugins = {s: loader.find(HOOK_WORDS, s) for s in SECTIONS}
+    try:
+        plugins = {s: loader.find(HOOK_WORDS, s) for s in SECTIONS}
+    except CairnError as exc:  # a plugin that cannot be loaded fails every document
+        if errors is None:
+            raise
+        errors.update({vm.id: exc for vm in vms})
+        return {}
     out = {}
     for vm in vms:
-        attrs = resolved[vm.host_id]
-        made_facts = facts(vm, by_host.get(vm.host_id, []))
-        made = design(made_facts, attrs, domain_type=domain_type)
-        if notes is not None:
-            notes.extend(made.notes)
-        root = build_domain(made.spec)
-        if any(plugins.values()):
-            root = _apply_plugins(root, plugins, _view(vm, attrs))
+        kind = domain_type if isinstance(domain_type, str) else domain_type[vm.id]
         try:
-            schema.validate(root, what=f"domain XML of {vm.host.name}")
-        except schema.SchemaError:
-            blame(made_facts, attrs)  # names the attribute and its scope, if one is to blame
-            raise
-        out[vm.id] = to_xml(root)
+            out[vm.id] = _one(
+                vm, resolved[vm.host_id], by_host.get(vm.host_id, []), kind, plugins, notes
+            )
+        except CairnError as exc:
+            if errors is None:
+                raise
+            errors[vm.id] = exc
     return out
+
+
+def _one(
+    vm: VM,
+    attrs: dict[str, Resolved],
+    interfaces: list[Interface],
+    domain_type: str,
+    plugins: dict[str, list[loader.Plugin]],
+    notes: list[str] | None,
+) -> str:
+    made_facts = facts(vm, interfaces)
+    made = design(made_facts, attrs, domain_type=domain_type)
+    if notes is not None:
+        notes.extend(made.notes)
+    root = build_domain(made.spec)
+    if any(plugins.values()):
+        root = _apply_plugins(root, plugins, _view(vm, attrs))
+    try:
+        schema.validate(root, what=f"domain XML of {vm.host.name}")
+    except schema.SchemaError:
+        blame(made_facts, attrs)  # names the attribute and its scope, if one is to blame
+        raise
+    return to_xml(root)
 
 
 def _view(vm: VM, attrs: dict) -> VMView:  # type: ignore[type-arg]

@@ -190,13 +190,6 @@ def test_shutdown_exits_1_when_an_autostart_domain_can_be_neither_saved_nor_shut
     assert state(hv, f"auto-{tag}") == "saved"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an autostart VM that cannot be saved but then shuts down cleanly is"
-    " reported with failed=False (power._shut_down only fails the row when it had to"
-    " power off), so `container shutdown` exits 0 although the VM was not saved as"
-    " its help promises ('Exit status 1 if any VM was not saved ... as intended')",
-)
 def test_shutdown_exits_1_when_an_autostart_domain_cannot_be_saved(sqlite_cli, hv, tag):
     transient_autostart(hv, f"unsaved-{tag}")
 

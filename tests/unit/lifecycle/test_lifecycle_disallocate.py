@@ -265,11 +265,6 @@ def test_stop_of_a_saved_vm_discards_its_image_and_releases_once(lab, plugins, v
     assert held(plugins, vm) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: start of a VM that went off by itself and still holds its allocation"
-    " runs plugin_allocate again without disallocate: the first allocation leaks",
-)
 def test_start_after_the_vm_went_off_by_itself_does_not_allocate_twice(lab, plugins, vm):
     lab.start(vm)
     lab.conn.lookupByName(vm).destroy()

@@ -106,12 +106,6 @@ def test_an_orm_write_gets_a_clear_error(lab, plugins):
     assert "make changes in plugin_allocate" in detail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a raw SQL write in plugin_preboot is reported as the driver's multi-line"
-    " OperationalError/InternalError, not as the read-only-during-preboot error"
-    " (Plugin wraps the DBAPIError before run_preboot can recognise it)",
-)
 @pytest.mark.parametrize("source", [RAW_SQL, ATTR_PUT], ids=["raw-sql", "attr-store"])
 def test_a_sql_write_gets_the_same_clear_error(lab, plugins, source):
     vm = lab.add_vm("vm-container-0-0")
@@ -190,12 +184,6 @@ def test_a_refused_write_of_one_vm_does_not_fail_the_others(lab, plugins):
     assert racks(lab, a, b) == [0, 0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: session.commit() inside plugin_preboot ends the read-only transaction:"
-    " on PostgreSQL the plugin's later writes are stored; on both backends the command"
-    " then dies with a ResourceClosedError traceback instead of a failed row",
-)
 def test_commit_inside_preboot_does_not_escape_read_only(lab, plugins):
     vm = lab.add_vm("vm-container-0-0")
     plugins.write("preboot", COMMIT_THEN_WRITE)

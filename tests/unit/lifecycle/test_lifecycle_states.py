@@ -241,11 +241,6 @@ class TestAutostart:
         assert lab.state(vm) == "running"
         assert lab.autostart(vm) is False
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: start of a saved VM resumes it without applying kvm_autostart"
-        " (lifecycle/start.py returns before the autostart step for a saved image)",
-    )
     def test_follows_kvm_autostart_when_resuming_a_saved_vm(self, lab):
         vm = lab.add_vm("vm-container-0-0")
         lab.start(vm)
