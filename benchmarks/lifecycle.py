@@ -198,14 +198,14 @@ def profile_top(profile: cProfile.Profile, order: str, n: int = 10, only: str = 
 # Where start() goes, step by step: (label, module, attribute) wrapped with a timer.
 # Phase 1 runs in the calling thread, phase 2 (from "_launch") in the worker.
 STEPS = (
-    ("phase 1: _prepare (per VM, database)", "cairn.lifecycle.start", "_prepare"),
-    ("  guest_state (lookup + state)", "cairn.lifecycle.start", "guest_state"),
+    ("phase 1a: _allocate (listing, allocation)", "cairn.lifecycle.start", "_allocate"),
+    ("  list_states (one per container)", "cairn.lifecycle.start", "list_states"),
     ("  container_uris (attribute resolve)", "cairn.lifecycle.start", "container_uris"),
-    ("  hooks.run_allocate (savepoint, flush)", "cairn.lifecycle.hooks", "Hooks.run_allocate"),
+    ("phase 1b: _prepare (XML, preboot)", "cairn.lifecycle.start", "_prepare"),
     ("  check_container (attribute resolve)", "cairn.lifecycle.start", "check_container"),
     ("  config.build (resolve, XML, RelaxNG)", "cairn.vms.config", "build"),
     ("    schema.validate (RelaxNG)", "cairn.vms.config", "schema.validate"),
-    ("  resolved_flag kvm_autostart (resolve)", "cairn.lifecycle.start", "resolved_flag"),
+    ("  _autostart kvm_autostart (resolve)", "cairn.lifecycle.start", "_autostart"),
     ("phase 2: _launch (per VM, libvirt)", "cairn.lifecycle.start", "_launch"),
     ("  ensure_volume (pool scan, refresh, vol)", "cairn.lifecycle.start", "ensure_volume"),
     ("  Guest.define", "cairn.hypervisor.guest", "Guest.define"),
