@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, func, select
 
 from cairn.db.engine import normalise
 from cairn.db.models import VM, HostAttr, Interface, VMDisk
+from testkit import PG_ADMIN_URL, build_at, pg_admin, pg_url, run_at
 
-kit = sys.modules["_cairn_cluster_kit"]  # loaded by this directory's conftest.py
 CAIRN_BIN = Path(sys.executable).parent
 HEADER = ["VM-HOST", "SLICE", "MEM", "CPUS", "MAC", "CONTAINER", "CDROM"]
 
@@ -162,17 +162,17 @@ def second_url(example_cluster: Any, tmp_path: Path) -> Iterator[str]:
     """A second database holding the example cluster (same containers and networks)."""
     if example_cluster.url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'second.db'}"
-        kit._build(url)
+        build_at(url)
         yield url
         return
     name = f"cairn_vm2_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    kit.pg_admin(f'CREATE DATABASE "{name}"')
+    pg_admin(f'CREATE DATABASE "{name}"')
     try:
-        url = kit.pg_url(name)
-        kit._build(url)
+        url = pg_url(PG_ADMIN_URL, name)
+        build_at(url)
         yield url
     finally:
-        kit.pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_sh(script: str, url: str) -> None:
@@ -188,9 +188,9 @@ def run_sh(script: str, url: str) -> None:
 
 
 def views(url: str) -> tuple[str, str]:
-    code, listed, err = kit.run_at(url, "list", "host", "vm", "showdisks=yes", "output-format=json")
+    code, listed, err = run_at(url, "list", "host", "vm", "showdisks=yes", "output-format=json")
     assert code == 0, err
-    code, xml, err = kit.run_at(url, "report", "host", "vm", "config", "*")
+    code, xml, err = run_at(url, "report", "host", "vm", "config", "*")
     assert code == 0, err
     return listed, xml
 
@@ -222,7 +222,7 @@ def test_dump_sh_recreates_identical_definitions(two_vms: Any, second_url: str) 
     assert json.loads(listed) and xml.count("<domain ") == 4
     assert views(second_url) == (listed, xml)
     # And dumping the copy gives the same commands.
-    code, again, err = kit.run_at(second_url, "dump", "host", "vm")
+    code, again, err = run_at(second_url, "dump", "host", "vm")
     assert (code, again) == (0, dumped), err
 
 
@@ -246,6 +246,6 @@ def test_dump_sh_keeps_the_mac_of_each_interface(example_cluster: Any, second_ur
     cli.ok("add", "host", "vm", "vm-container-0-0", "num-macs=12")
     run_sh(cli.ok("dump", "host", "vm"), second_url)
     words = ("list", "host", "interface", "hosted-vm-0-0-0", "output-format=json")
-    code, copied, err = kit.run_at(second_url, *words)
+    code, copied, err = run_at(second_url, *words)
     assert code == 0, err
     assert json.loads(copied) == json.loads(cli.ok(*words))

@@ -3,11 +3,9 @@ which hosts get a KVM part, in which format, with which remote access."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +14,6 @@ from cryptography import x509
 
 from cairn.container.ca import subject_alt_names
 from cairn.db.seed import local_hostname
-
-
-def _kit():  # type: ignore[no-untyped-def]
-    name = "_cairn_cluster_kit"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "commands" / "cluster_kit.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-kit = _kit()
-cluster_templates = kit.cluster_templates
-example_cluster = kit.example_cluster
-sqlite_example_cluster = kit.sqlite_example_cluster
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBhbGciOiJIUzI1NiJ9eyJzdWIiOiIxMjM0NTY3ODkwIn0 root@fe"
 ME = local_hostname()

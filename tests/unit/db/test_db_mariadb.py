@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import CAIRN, Cli, build_cluster
+from testkit import CAIRN, Cli, build_cluster
 
 ADMIN = os.environ.get("CAIRN_TEST_MYSQL_URL")
 pytestmark = pytest.mark.mariadb

@@ -1,94 +1,22 @@
-"""Fixtures shared by the command, attribute and inventory tests (not a test module).
-
-`example_cluster` is the example cluster of tests/conftest.py, built once per
-session and backend and then restored for each test, so that many small tests
-can each start from a freshly built cluster without paying for building it:
-on SQLite the built file is copied; on PostgreSQL (where CREATE DATABASE costs
-~0.3 s) one database is built per session and every table's rows and id
-sequence are put back as they were before each test.
-The conftest.py of each test directory re-exports these fixtures.
+"""The example cluster, built once per session and backend, and a fresh copy of
+it per test (`example_cluster`, `sqlite_example_cluster`): on SQLite the built
+file is copied; on PostgreSQL (where CREATE DATABASE costs ~0.3 s) one
+database is built per session and every table's rows and id sequence are put
+back as they were before each test. conftest.py makes these fixtures visible.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import io
 import os
-import shlex
 import shutil
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from cairn.cli.main import main
-
-TESTS = Path(__file__).resolve().parents[2]
-
-
-def _root_conftest() -> ModuleType:
-    # `import conftest` is ambiguous with one conftest.py per directory; load
-    # the top one by path under a name of its own.
-    name = "_cairn_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TESTS / "conftest.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-root = _root_conftest()
-Cli = root.Cli
-Outcome = root.Outcome
-EXAMPLE_CLUSTER: list[str] = root.EXAMPLE_CLUSTER
-PG_ADMIN_URL: str | None = root.PG_ADMIN_URL
-
-
-def pg_admin(sql: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    assert PG_ADMIN_URL is not None
-    engine = create_engine(
-        PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
-
-
-def pg_url(name: str) -> str:
-    assert PG_ADMIN_URL is not None
-    return f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
-
-
-def run_at(url: str, *words: str) -> tuple[int, str, str]:
-    """Runs cairn in-process against `url` outside any fixture (for session set-up)."""
-    old = os.environ.get("CAIRN_DB_URL")
-    os.environ["CAIRN_DB_URL"] = url
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(words))
-    finally:
-        if old is None:
-            del os.environ["CAIRN_DB_URL"]
-        else:
-            os.environ["CAIRN_DB_URL"] = old
-    return code, out.getvalue(), err.getvalue()
-
-
-def _build(url: str) -> None:
-    for line in EXAMPLE_CLUSTER:
-        code, _, err = run_at(url, *shlex.split(line))
-        assert code == 0, f"building the example cluster: {line}: {err}"
+from testkit import PG_ADMIN_URL, Cli, build_at, pg_admin, pg_url
 
 
 class PgSnapshot:
@@ -99,8 +27,8 @@ class PgSnapshot:
 
         self.name = f"cairn_tmpl_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         pg_admin(f'CREATE DATABASE "{self.name}"')
-        self.url = pg_url(self.name)
-        _build(self.url)
+        self.url = pg_url(PG_ADMIN_URL, self.name)
+        build_at(self.url)
         self.engine = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://", 1))
         self.meta = MetaData()
         self.meta.reflect(self.engine)
@@ -141,7 +69,7 @@ def cluster_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         def __missing__(self, backend: str) -> Any:
             if backend == "sqlite":
                 path = tmp_path_factory.mktemp("template") / "cairn.db"
-                _build(f"sqlite:///{path}")
+                build_at(f"sqlite:///{path}")
                 self[backend] = str(path)
             else:
                 self[backend] = PgSnapshot()
@@ -191,7 +119,3 @@ def sqlite_example_cluster(
 ) -> Iterator[Any]:
     for url in _copy("sqlite", cluster_templates, tmp_path):
         yield Cli(url, capsys, monkeypatch)
-
-
-def load_kit() -> ModuleType:
-    return sys.modules[__name__]

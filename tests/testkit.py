@@ -1,0 +1,143 @@
+"""Helpers the tests share (no fixtures: those are in conftest.py).
+
+`Cli` runs cairn in-process against one database; `EXAMPLE_CLUSTER` is the
+cluster the help examples and most command tests run against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cairn.cli.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
+CAIRN = str(Path(sys.executable).parent / "cairn")
+PG_ADMIN_URL = os.environ.get("CAIRN_TEST_PG_URL")
+counter = itertools.count()
+
+# The cluster the help examples and most command tests run against.
+EXAMPLE_CLUSTER = [
+    "add host compute-0-0 appliance=compute rack=0 rank=0 cpus=8",
+    "add host compute-0-1 appliance=compute rack=0 rank=1 cpus=8",
+    "add host vm-container-0-0 appliance=vm-container rack=0 rank=0 cpus=16",
+    "add host vm-container-0-1 appliance=vm-container rack=0 rank=1 cpus=16",
+    "add appliance login",
+    "add network private subnet=10.1.0.0/16 bridge=br0",
+    "add network storage subnet=10.2.0.0/16",
+    "add host interface compute-0-0 eth0 mac=52:54:00:00:00:01 ip=10.1.255.254 subnet=private",
+    "set attr kvm_connection value=qemu+ssh://{host}/system",
+    "set os attr linux ssh_port 22",
+    "set appliance attr compute kvm_autostart false",
+    "set host attr compute-0-0 kvm_autostart true",
+]
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+def pg_url(admin: str, name: str) -> str:
+    base, _, _ = admin.rpartition("/")
+    return f"{base}/{name}"
+
+
+def pg_admin(sql: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(
+        PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1),  # type: ignore[union-attr]
+        isolation_level="AUTOCOMMIT",
+    )
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+class Cli:
+    """Runs `cairn WORDS...` in this process against one database."""
+
+    def __init__(
+        self,
+        url: str,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        scratch: Path | None = None,
+    ):
+        self.url = url
+        self._capsys = capsys
+        monkeypatch.setenv("CAIRN_DB_URL", url)
+        monkeypatch.setenv("CAIRN_PLUGIN_PATH", "")
+        # Keys and certificates that commands make go to the test's own directories
+        # (unless the test has chosen its own already).
+        if "CAIRN_CA_DIR" not in os.environ:
+            scratch = scratch or Path(tempfile.mkdtemp(prefix="cairn-test-"))
+            monkeypatch.setenv("HOME", str(scratch / "home"))
+            monkeypatch.setenv("CAIRN_CA_DIR", str(scratch / "ca"))
+
+    def __call__(self, *words: str) -> Outcome:
+        self._capsys.readouterr()
+        code = main(list(words))
+        captured = self._capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    def ok(self, *words: str) -> str:
+        result = self(*words)
+        assert result.code == 0, f"cairn {' '.join(words)} failed: {result.err}"
+        return result.out
+
+    def line(self, command_line: str) -> Outcome:
+        words = shlex.split(command_line)
+        return self(*(words[1:] if words[:1] == ["cairn"] else words))
+
+    def process(self, *words: str, input: str | None = None) -> Outcome:
+        """Runs cairn as a real process (for start-up, shell and concurrency tests)."""
+        env = {**os.environ, "CAIRN_DB_URL": self.url}
+        done = subprocess.run(
+            [CAIRN, *words], capture_output=True, text=True, env=env, input=input, timeout=120
+        )
+        return Outcome(done.returncode, done.stdout, done.stderr)
+
+    def dump(self) -> str:
+        return self.ok("dump")
+
+
+def build_cluster(cli: Cli) -> None:
+    for line in EXAMPLE_CLUSTER:
+        result = cli.line("cairn " + line)
+        assert result.code == 0, f"{line}: {result.err}"
+
+
+def run_at(url: str, *words: str) -> tuple[int, str, str]:
+    """Runs cairn in-process against `url` outside any fixture (for session set-up)."""
+    old = os.environ.get("CAIRN_DB_URL")
+    os.environ["CAIRN_DB_URL"] = url
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(words))
+    finally:
+        if old is None:
+            del os.environ["CAIRN_DB_URL"]
+        else:
+            os.environ["CAIRN_DB_URL"] = old
+    return code, out.getvalue(), err.getvalue()
+
+
+def build_at(url: str) -> None:
+    for line in EXAMPLE_CLUSTER:
+        code, _, err = run_at(url, *shlex.split(line))
+        assert code == 0, f"building the example cluster: {line}: {err}"
