@@ -319,3 +319,16 @@ def lab(
         yield made
     finally:
         made.cleanup()
+
+
+@pytest.fixture
+def daemon(lab: Any, _virt: Any) -> Iterator[Any]:
+    """Control of libvirtd; after the test (and before `lab` cleans up) it is running."""
+    from sysdaemon import PIDFILE, Daemon, libvirtd_pid
+
+    assert libvirtd_pid() is not None, f"libvirtd is not running (no live pid in {PIDFILE})"
+    made = Daemon(_virt)
+    try:
+        yield made
+    finally:
+        made.ensure_running()

@@ -17,30 +17,19 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sysdaemon import URI, gone, wait_for
 
 pytestmark = pytest.mark.system
 
-URI = "qemu:///system"
 CAIRN = str(Path(sys.executable).parent / "cairn")
 QEMU_RUN = Path("/run/libvirt/qemu")
-PIDFILE = Path("/run/libvirtd.pid")
 DEADLINE = 60.0
 DESTROYED = "stopped-by-itself (destroyed)"
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 def virsh(*words: str) -> None:
@@ -124,91 +113,6 @@ def watch(lab: Any, tmp_path: Path) -> Iterator[Callable[..., Watch]]:
             w.stop()
 
 
-# --- libvirtd -------------------------------------------------------------------
-
-
-def _gone(pid: int) -> bool:
-    """No such process, or a zombie nobody has reaped yet."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
-
-
-def _libvirtd_pid() -> int | None:
-    try:
-        pid = int(PIDFILE.read_text().strip())
-        comm = Path(f"/proc/{pid}/comm").read_text().strip()
-    except (FileNotFoundError, ValueError):
-        return None
-    return pid if comm == "libvirtd" and not _gone(pid) else None
-
-
-def _answers() -> bool:
-    done = subprocess.run(
-        ["virsh", "-c", URI, "version"], capture_output=True, timeout=30, check=False
-    )
-    return done.returncode == 0
-
-
-class Daemon:
-    """The machine's libvirtd, stopped and started by pid (there is no systemd)."""
-
-    def __init__(self, holder: Any) -> None:
-        self.holder = holder  # the conftest's Virt: reopens its connection once it is dead
-
-    def stop(self) -> None:
-        pid = _libvirtd_pid()
-        assert pid is not None, "libvirtd is not running"
-        os.kill(pid, signal.SIGTERM)
-        wait_for(lambda: _gone(pid), f"libvirtd (pid {pid}) to exit")
-
-    def start(self) -> None:
-        assert _libvirtd_pid() is None, "libvirtd is already running"
-        subprocess.run(
-            ["libvirtd", "-d"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            check=True,
-            timeout=60,
-        )
-        wait_for(_answers, "libvirtd to answer (virsh version)")
-        self._settle_connection()
-
-    def _settle_connection(self) -> None:
-        """Make the shared connection notice the restart (isAlive() trusts a dead
-        socket until a call fails on it) so that its next use reopens it."""
-        import libvirt
-
-        for _ in range(2):
-            try:
-                self.holder.conn.getLibVersion()
-                return
-            except libvirt.libvirtError:
-                continue  # the old daemon's connection: now known dead
-        pytest.fail("cannot use qemu:///system after restarting libvirtd")
-
-    def ensure_running(self) -> None:
-        if _libvirtd_pid() is None:
-            self.start()
-        wait_for(_answers, "libvirtd to answer again")
-        self._settle_connection()
-
-
-@pytest.fixture
-def daemon(lab: Any, _virt: Any) -> Iterator[Daemon]:
-    """Control of libvirtd; after the test (and before `lab` cleans up) it is running."""
-    assert _libvirtd_pid() is not None, f"libvirtd is not running (no live pid in {PIDFILE})"
-    made = Daemon(_virt)
-    try:
-        yield made
-    finally:
-        made.ensure_running()
-
-
 @pytest.fixture(autouse=True)
 def _no_cpu(lab: Any) -> None:
     lab.cli.ok("set", "attr", "cpu_mode", "none")  # nested KVM: no <cpu> element
@@ -275,7 +179,7 @@ def test_libvirtd_restart_reconnects_and_releases_a_guest_that_died_meanwhile(la
     w.wait_line(f"WARNING lost {URI} (")
     w.wait_line("; retrying in 1 s")  # the first retry, right away, found no daemon
     os.kill(qemu, signal.SIGKILL)  # the guest dies while nobody can tell
-    wait_for(lambda: _gone(qemu), f"QEMU of {died} (pid {qemu}) to die")
+    wait_for(lambda: gone(qemu), f"QEMU of {died} (pid {qemu}) to die")
     assert disallocations(lab) == []
     daemon.start()
 
