@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cairn import values
 from cairn.cli.spec import Arg, Example, Param, Text
 from cairn.cli.spec import Command as Base
+from cairn.commands._vm import CPUS, DISK, DISKSIZE, MEM, SLICE
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -36,26 +38,15 @@ class Command(Base):
     )
     params = (
         Param("name", "the VM's host name", convert=values.label, metavar="NAME"),
-        Param("mem", "memory in MB", 2048, values.integer(16, 16 * 1024 * 1024), metavar="MB"),
-        Param("cpus", "virtual CPUs", 1, values.integer(1, 4096), metavar="N"),
-        Param(
-            "slice",
-            "slot on the container (default: next free)",
-            convert=values.integer(0, 9999),
-            metavar="N",
-        ),
+        replace(MEM, default=2048),
+        replace(CPUS, default=1),
+        replace(SLICE, help="slot on the container (default: next free)"),
         Param(
             "mac", "a MAC address (repeat for more)", convert=values.mac, many=True, metavar="MAC"
         ),
         Param("num-macs", "number of network interfaces", 1, values.integer(0, 32), metavar="N"),
-        Param("disk", "a disk TYPE:PATH,DEVICE,BUS (repeat for more)", many=True, metavar="SPEC"),
-        Param(
-            "disksize",
-            "disk size in GB, one per disk",
-            convert=values.integer(1),
-            many=True,
-            metavar="GB",
-        ),
+        DISK,
+        DISKSIZE,
         Param("vlan", "VLAN of the first interface", convert=values.integer(1, 4094), metavar="ID"),
         Param("ip", "IP of the first interface", convert=values.ip, metavar="IP"),
         Param("subnet", "network of the first interface", convert=values.label, metavar="NETWORK"),

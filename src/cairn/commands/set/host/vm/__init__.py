@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from cairn import values
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Param
+from cairn.commands._vm import CPUS, DISK, DISKSIZE, MEM, SLICE
 from cairn.commands._words import HOST
 
 if TYPE_CHECKING:
@@ -22,19 +23,11 @@ class Command(Base):
     args = (HOST,)
     params = (
         Param("physnode", "move the definition to this container", metavar="CONTAINER"),
-        Param("mem", "memory in MB", convert=values.integer(16, 16 * 1024 * 1024), metavar="MB"),
-        Param("cpus", "virtual CPUs", convert=values.integer(1, 4096), metavar="N"),
-        Param(
-            "disk", "a disk TYPE:PATH,DEVICE,BUS (repeat; replaces all)", many=True, metavar="SPEC"
-        ),
-        Param(
-            "disksize",
-            "disk size in GB, one per disk",
-            convert=values.integer(1),
-            many=True,
-            metavar="GB",
-        ),
-        Param("slice", "slot on the container", convert=values.integer(0, 9999), metavar="N"),
+        MEM,
+        CPUS,
+        replace(DISK, help="a disk TYPE:PATH,DEVICE,BUS (repeat; replaces all)"),
+        DISKSIZE,
+        SLICE,
     )
     writes = True
     examples = (
