@@ -92,6 +92,16 @@ def remove(session: Session, owner: Owner, name: str) -> None:
         raise NotFound(f"{owner.describe()} has no attribute {name} (see: cairn list ... attr)")
 
 
+def by_owner(
+    session: Session, scope: Scope, owner_ids: list[int] | None
+) -> dict[int, list[tuple[str, str]]]:
+    """{owner id (0 for global): [(name, stored value), ...] by name}, in one query."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    for owner_id, name, value in rows(session, scope, owner_ids):
+        out.setdefault(owner_id, []).append((name, value))
+    return out
+
+
 def rows(session: Session, scope: Scope, owner_ids: list[int] | None) -> list[tuple[int, str, str]]:
     """(owner id, name, stored value) of a scope, for the given owners or all."""
     model = MODELS[scope]

@@ -148,12 +148,15 @@ def make_list(scope: Scope) -> type[Command]:
             from cairn.attrs import store
             from cairn.attrs.owners import owners
 
-            rows: list[tuple[Any, ...]] = []
-            for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=True):
-                ids = None if owner.id is None else [owner.id]
-                for _, name, value in store.rows(ctx.session, scope, ids):
-                    if a["attr"] in (None, name):
-                        rows.append((*((owner.name,) if head else ()), name, value))
+            found = owners(ctx.session, scope, _given(scope, a), all_if_empty=True)
+            ids = None if scope is Scope.GLOBAL else [o.id for o in found if o.id is not None]
+            held = store.by_owner(ctx.session, scope, ids)
+            rows: list[tuple[Any, ...]] = [
+                (*((owner.name,) if head else ()), name, value)
+                for owner in found
+                for name, value in held.get(owner.id or 0, [])
+                if a["attr"] in (None, name)
+            ]
             return Table((*head, "ATTR", "VALUE"), rows)
 
     List.__doc__ = f"Lists the attributes set at {scope.value} scope (values shown escaped)."

@@ -43,14 +43,12 @@ def lines(commands: Iterable[str]) -> str:
 def attr_lines(session: Session, scope: Scope, words: list[str]) -> list[str]:
     found = owners(session, scope, words, all_if_empty=True)
     ids = None if scope is Scope.GLOBAL or not words else [o.id for o in found if o.id is not None]
-    by_owner: dict[int, list[tuple[str, str]]] = {}
-    for owner_id, name, value in store.rows(session, scope, ids):
-        by_owner.setdefault(owner_id, []).append((name, value))
+    held = store.by_owner(session, scope, ids)
     verb = ["set", "attr"] if scope is Scope.GLOBAL else ["set", scope.value, "attr"]
     out = []
     for owner in found:
         who = {} if scope is Scope.GLOBAL else {scope.value: owner.name}
-        for name, value in by_owner.get(owner.id or 0, []):
+        for name, value in held.get(owner.id or 0, []):
             out.append(command_line(*verb, **who, attr=name, value=unescape(value)))
     return out
 

@@ -38,9 +38,10 @@ class Command(Base):
         from cairn.inventory import lookup
 
         hosts = lookup.hosts(ctx.session, [a["host"]])
+        resolved = resolve(ctx.session, hosts)
         out = []
         for host in hosts:
-            attrs = resolve(ctx.session, [host])[host.id]
+            attrs = resolved[host.id]
             if a["attr"] is not None:
                 if a["attr"] not in attrs:
                     raise NotFound(
