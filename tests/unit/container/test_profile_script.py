@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cairn.container import profile as prof
+from cairn.container import script as rendering
 from cairn.container.ca import Issued
 from cairn.container.sshkey import PublicKey
 from cairn.errors import CairnError
@@ -64,7 +65,7 @@ def test_hostile_values_are_data_not_code(tmp_path: Path, attack: str, shell: st
     bad = attack.format(canary=canary)
     key = PublicKey(f"ssh-ed25519 AAAA {bad}", "ssh-ed25519 AAAA", Path("/k"), generated=False)
     p = profile(host=bad, save_dir=bad, disk_dir=bad, cairn=bad, ssh_key=key)
-    for text in (prof.render_sh(p), prof._script(p, "kickstart")):
+    for text in (rendering.render_sh(p), rendering._script(p, "kickstart")):
         block, _ = values_and_body(text)
         names = re.findall(r"^(cairn_\w+)=", block, re.M)
         dump = "".join(f'printf "%s\\0" "${n}"\n' for n in names)
@@ -84,8 +85,8 @@ def test_hostile_values_are_data_not_code(tmp_path: Path, attack: str, shell: st
 def test_any_value_round_trips_and_the_body_never_changes(value: str) -> None:
     """Whatever a value holds, bash reads it back exactly, and the code after the
     values is the same text as for a plain value."""
-    plain = prof.render_sh(profile())
-    odd = prof.render_sh(profile(host=value, save_dir=value, cairn=value))
+    plain = rendering.render_sh(profile())
+    odd = rendering.render_sh(profile(host=value, save_dir=value, cairn=value))
     assert values_and_body(odd)[1] == values_and_body(plain)[1]
     got = evaluate(values_and_body(odd)[0], ["cairn_host", "cairn_save_dir"])
     assert got == {"cairn_host": value, "cairn_save_dir": value}
@@ -93,14 +94,14 @@ def test_any_value_round_trips_and_the_body_never_changes(value: str) -> None:
 
 def test_a_value_that_would_end_a_kickstart_section_is_refused() -> None:
     with pytest.raises(CairnError, match="starting with %"):
-        prof.render_kickstart(profile(save_dir="/x\n%end\nrootpw evil"))
+        rendering.render_kickstart(profile(save_dir="/x\n%end\nrootpw evil"))
     with pytest.raises(CairnError, match="starting with %"):
-        prof.render_kickstart(profile(host="n\n  %packages"))
+        rendering.render_kickstart(profile(host="n\n  %packages"))
 
 
 def test_comments_cannot_be_ended_by_a_value() -> None:
     p = profile(container=False, reason="a\nrm -rf /\r\x1b", client=None)
-    text = prof.render_sh(p)
+    text = rendering.render_sh(p)
     assert "\nrm -rf" not in text
     assert all(line.startswith("#") or line in ("set -eu", "umask 022") or
                line.startswith("echo ") for line in text.splitlines())  # fmt: skip
@@ -110,7 +111,7 @@ def test_comments_cannot_be_ended_by_a_value() -> None:
 
 
 def run(snippet: str, tmp: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    script = "set -eu\ncairn_live=no\n" + prof._PRELUDE + snippet
+    script = "set -eu\ncairn_live=no\n" + rendering._PRELUDE + snippet
     return subprocess.run(
         ["sh", "-c", script], capture_output=True, text=True, env={**os.environ, **env}, cwd=tmp
     )
@@ -135,7 +136,7 @@ def test_cairn_put_writes_once_then_changes_nothing(tmp_path: Path) -> None:
 
 def test_the_ssh_part_adds_the_key_once_after_a_last_line_without_newline(tmp_path: Path) -> None:
     ssh = tmp_path / "root-ssh"
-    snippet = prof._SSH.replace("/root/.ssh", str(ssh))
+    snippet = rendering._SSH.replace("/root/.ssh", str(ssh))
     keys = ssh / "authorized_keys"
     ssh.mkdir()
     keys.write_text("ssh-rsa BBBB other")  # no newline at the end
@@ -155,13 +156,13 @@ def test_the_ssh_part_adds_the_key_once_after_a_last_line_without_newline(tmp_pa
 
 
 def test_the_unit_runs_cairn_container_boot_and_shutdown() -> None:
-    unit = prof.unit_text("/opt/cairn/bin/cairn")
+    unit = rendering.unit_text("/opt/cairn/bin/cairn")
     lines = set(unit.splitlines())
     for want in (
         "Type=oneshot", "RemainAfterExit=yes", "Requires=libvirtd.service",
         "ExecStart=/opt/cairn/bin/cairn container boot",
         "ExecStop=/opt/cairn/bin/cairn container shutdown",
-        f"TimeoutStopSec={prof.UNIT_TIMEOUT}", "WantedBy=multi-user.target",
+        f"TimeoutStopSec={rendering.UNIT_TIMEOUT}", "WantedBy=multi-user.target",
     ):  # fmt: skip
         assert want in lines, want
     after = next(x for x in lines if x.startswith("After="))

@@ -93,11 +93,11 @@ class Command(Base):
     related = ("set host attr", "report host attr", "add host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
-        from cairn.container import profile
+        from cairn.container import profile, script
         from cairn.vms.define import inventory_host
 
         host = inventory_host(ctx.session, a["host"])
         made = profile.gather(ctx.session, host, client=a["client"])
         for note in made.notes:
             ctx.note(note)
-        return Text(profile.render(made, a["format"]))
+        return Text(script.render(made, a["format"]))

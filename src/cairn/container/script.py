@@ -1,0 +1,406 @@
+"""The text of a container profile: the shell script (Debian/Ubuntu), the
+kickstart fragment (RHEL family) and the cairn-container systemd unit.
+
+Only text is made here, from a `Profile` that `cairn.container.profile`
+gathered; every value from the database goes in once, shlex-quoted, at the top
+of the script, and the rest is constant text that uses "$var".
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from cairn.container.profile import (
+    DEBIAN_PACKAGES,
+    RHEL_PACKAGES,
+    SSH_PACKAGE,
+    Format,
+    Profile,
+)
+from cairn.errors import CairnError
+
+UNIT_TIMEOUT = 900  # seconds: saving the memory of many big VMs takes a while
+
+
+# --- the systemd unit ---------------------------------------------------------------
+
+
+def unit_text(cairn: str) -> str:
+    """cairn-container.service: boot VMs after libvirtd starts, shut them down before it stops."""
+    return "\n".join(
+        [
+            "# Made by cairn (cairn report host profile). Boots the VMs of this node once",
+            "# libvirtd runs and shuts them down cleanly before libvirtd stops (the reverse",
+            "# order at shutdown); libvirt-guests.service is disabled so only this does it.",
+            "[Unit]",
+            "Description=cairn VM container: boot and shut down the VMs of this node",
+            "Requires=libvirtd.service",
+            "After=libvirtd.service libvirt-guests.service network-online.target remote-fs.target",
+            "Wants=network-online.target",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            "RemainAfterExit=yes",
+            f"ExecStart={cairn} container boot",
+            f"ExecStop={cairn} container shutdown",
+            f"TimeoutStartSec={UNIT_TIMEOUT}",
+            f"TimeoutStopSec={UNIT_TIMEOUT}",
+            "",
+            "[Install]",
+            "WantedBy=multi-user.target",
+        ]
+    )
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+_PRELUDE = r"""
+cairn_changes=
+cairn_tls_changed=
+cairn_changed() {
+  cairn_changes="$cairn_changes|$1"
+  echo "cairn: $1"
+}
+# cairn_put PATH MODE TEXT: PATH holds TEXT and a newline, with MODE (as stat %a shows it).
+cairn_put() {
+  if [ -f "$1" ] && [ "$(cat "$1"; echo .)" = "$(printf '%s\n.' "$3")" ]; then
+    if [ "$(stat -c %a "$1")" != "$2" ]; then
+      chmod "$2" "$1"
+      cairn_changed "mode $2 on $1"
+    fi
+    return 0
+  fi
+  mkdir -p "${1%/*}"
+  cairn_tmp=$(mktemp "$1.cairn-XXXXXX")
+  printf '%s\n' "$3" >"$cairn_tmp"
+  chmod "$2" "$cairn_tmp"
+  mv -f "$cairn_tmp" "$1"
+  cairn_changed "wrote $1"
+}
+cairn_enable() {
+  if [ "$(systemctl is-enabled "$1" 2>/dev/null)" != enabled ]; then
+    systemctl enable --quiet "$1"
+    cairn_changed "enabled $1"
+  fi
+}
+# systemd: it runs this machine, units are started now. offline: systemctl is here but
+# systemd does not run (an installer's chroot, a container): units are only enabled.
+if [ "$cairn_live" = yes ] && [ -d /run/systemd/system ]; then
+  cairn_init=systemd
+elif command -v systemctl >/dev/null 2>&1; then
+  cairn_init=offline
+else
+  cairn_init=none
+fi
+"""
+
+_PACKAGES = r"""
+# Packages (Debian/Ubuntu), installed only when missing.
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "cairn: this script is for Debian/Ubuntu; use format=kickstart for RHEL-family nodes" >&2
+  exit 1
+fi
+cairn_missing=
+for cairn_pkg in $cairn_packages; do
+  if ! dpkg-query -W -f='${Status}\n' "$cairn_pkg" 2>/dev/null | grep -q 'ok installed$'; then
+    cairn_missing="$cairn_missing $cairn_pkg"
+  fi
+done
+if [ -n "$cairn_missing" ]; then
+  apt-get update -q
+  # One word per package: $cairn_missing is split on purpose.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $cairn_missing
+  cairn_changed "installed$cairn_missing"
+fi
+"""
+
+_KVM = r"""
+# /dev/kvm for QEMU, which libvirt runs as an unprivileged user: open to all (as
+# systemd's own udev rules make it), now and, through the udev rule, after a reboot.
+cairn_put /etc/udev/rules.d/65-cairn-kvm.rules 644 'KERNEL=="kvm", GROUP="kvm", MODE="0666"'
+if [ "$cairn_live" = yes ] && [ -c /dev/kvm ] && [ "$(stat -c %a /dev/kvm)" != 666 ]; then
+  chmod 0666 /dev/kvm
+  cairn_changed "chmod 0666 /dev/kvm"
+fi
+# Where VM disks and saved VM memory go (attributes kvm_disk_dir, kvm_save_dir).
+for cairn_dir in "$cairn_disk_dir" "$cairn_save_dir"; do
+  if [ ! -d "$cairn_dir" ]; then
+    mkdir -p "$cairn_dir"
+    cairn_changed "made $cairn_dir"
+  fi
+done
+# libvirt-guests stays off: cairn-container.service saves and brings back VMs instead.
+# It is not stopped here, as stopping it would suspend or shut down running VMs.
+if [ "$cairn_init" != none ] &&
+  [ "$(systemctl is-enabled libvirt-guests.service 2>/dev/null)" = enabled ]; then
+  systemctl disable --quiet libvirt-guests.service
+  cairn_changed "disabled libvirt-guests.service"
+fi
+"""
+
+_TLS_SERVER = r"""
+# TLS (kvm_connection qemu+tls://): the cluster CA, this node's certificate and key
+# where libvirtd looks for them, and libvirtd listening for TLS (port 16514).
+cairn_before=$cairn_changes
+cairn_put /etc/pki/CA/cacert.pem 644 "$cairn_ca_cert"
+cairn_put /etc/pki/libvirt/servercert.pem 644 "$cairn_server_cert"
+cairn_put /etc/pki/libvirt/private/serverkey.pem 600 "$cairn_server_key"
+cairn_conf=/etc/libvirt/libvirtd.conf
+if ! grep -Eq '^\s*listen_tls\s*=\s*1\s*$' "$cairn_conf" 2>/dev/null; then
+  if [ -f "$cairn_conf" ]; then
+    sed -i '/^\s*listen_tls\s*=/d' "$cairn_conf"
+  fi
+  printf '%s\n' 'listen_tls = 1' >>"$cairn_conf"
+  cairn_changed "listen_tls = 1 in $cairn_conf"
+fi
+if [ "$cairn_changes" != "$cairn_before" ]; then
+  cairn_tls_changed=yes
+fi
+if [ "$cairn_init" != none ]; then
+  cairn_enable libvirtd-tls.socket
+fi
+"""
+
+_TLS_CLIENT = r"""
+# TLS client: libvirt's client certificate for root, so that cairn on this machine
+# reaches the qemu+tls:// containers.
+cairn_put /etc/pki/CA/cacert.pem 644 "$cairn_ca_cert"
+cairn_put /etc/pki/libvirt/clientcert.pem 644 "$cairn_client_cert"
+cairn_put /etc/pki/libvirt/private/clientkey.pem 600 "$cairn_client_key"
+"""
+
+_SSH = r"""
+# SSH (kvm_connection qemu+ssh://): the frontend's key may log in as root.
+cairn_keys=/root/.ssh/authorized_keys
+if [ ! -d /root/.ssh ]; then
+  mkdir -m 700 /root/.ssh
+fi
+if ! grep -qF -- "$cairn_ssh_key_id" "$cairn_keys" 2>/dev/null; then
+  if [ -s "$cairn_keys" ] && [ -n "$(tail -c 1 "$cairn_keys")" ]; then
+    echo >>"$cairn_keys"
+  fi
+  printf '%s\n' "$cairn_ssh_key" >>"$cairn_keys"
+  chmod 600 "$cairn_keys"
+  cairn_changed "authorized the frontend's key in $cairn_keys"
+  if command -v restorecon >/dev/null 2>&1; then
+    restorecon -R /root/.ssh
+  fi
+fi
+"""
+
+_DAEMONS = r"""
+# libvirtd now. Under systemd, a TLS change means restarting libvirtd, which takes its
+# sockets from systemd only when it starts. Without systemd this script starts the
+# daemons itself (nothing starts them at boot); with TLS libvirtd needs --listen.
+# Running VMs go on while libvirtd restarts.
+cairn_wait() {
+  cairn_i=0
+  while ! eval "$1"; do
+    cairn_i=$((cairn_i + 1))
+    if [ "$cairn_i" -gt 300 ]; then
+      echo "cairn: timed out waiting for: $1" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+if [ "$cairn_live" = yes ] && [ "$cairn_init" = systemd ]; then
+  if [ "$cairn_tls" = yes ]; then
+    if [ -n "$cairn_tls_changed" ] || ! systemctl is-active --quiet libvirtd-tls.socket; then
+      systemctl stop libvirtd.service
+      systemctl restart libvirtd-tls.socket
+      systemctl start libvirtd.service
+      cairn_changed "restarted libvirtd with TLS"
+    fi
+  fi
+elif [ "$cairn_live" = yes ]; then
+  if ! pgrep -x virtlogd >/dev/null; then
+    virtlogd -d
+    cairn_changed "started virtlogd"
+  fi
+  if [ "$cairn_tls" = yes ]; then
+    if pgrep -x libvirtd >/dev/null; then
+      if [ -n "$cairn_tls_changed" ] || ! pgrep -a -x libvirtd | grep -q -- ' --listen'; then
+        pkill -x libvirtd
+        cairn_wait '! pgrep -x libvirtd >/dev/null'
+        libvirtd -d --listen
+        cairn_changed "restarted libvirtd -d --listen"
+      fi
+    else
+      libvirtd -d --listen
+      cairn_changed "started libvirtd -d --listen"
+    fi
+  elif ! pgrep -x libvirtd >/dev/null; then
+    libvirtd -d
+    cairn_changed "started libvirtd"
+  fi
+  cairn_wait 'virsh -c qemu:///system version >/dev/null 2>&1'
+fi
+"""
+
+_SERVICE = r"""
+# cairn-container.service runs `cairn container boot` once libvirtd runs and
+# `cairn container shutdown` before it stops, so VMs survive a restart of the node.
+if [ "$cairn_init" = none ]; then
+  echo "cairn: no systemd here: nothing runs cairn container boot/shutdown at boot" \
+    "and shutdown; run them yourself"
+else
+  cairn_before=$cairn_changes
+  cairn_put /etc/systemd/system/cairn-container.service 644 "$cairn_unit"
+  if [ "$cairn_init" = systemd ] && [ "$cairn_changes" != "$cairn_before" ]; then
+    systemctl daemon-reload
+  fi
+  cairn_enable cairn-container.service
+  if [ "$cairn_init" = systemd ] && ! systemctl is-active --quiet cairn-container.service; then
+    if [ -x "$cairn_command" ]; then
+      systemctl start cairn-container.service
+      cairn_changed "started cairn-container.service"
+    else
+      echo "cairn: $cairn_command is not on this node (yet):" \
+        "cairn-container.service will fail until it is" >&2
+    fi
+  elif [ "$cairn_init" = offline ] && [ "$cairn_live" = yes ]; then
+    echo "cairn: systemd does not run this machine: cairn-container.service is enabled" \
+      "for when it does; until then nothing runs cairn container boot/shutdown"
+  fi
+fi
+"""
+
+_FINISH = r"""
+if [ -n "$cairn_changes" ]; then
+  echo "cairn: profile of $cairn_host applied"
+else
+  echo "cairn: profile of $cairn_host: nothing to change"
+fi
+"""
+
+
+def _comment(text: str) -> str:
+    """One comment line: nothing in `text` can end the comment or the line."""
+    clean = "".join(c if c.isprintable() else "?" for c in text)
+    return f"# {clean}".rstrip()
+
+
+def _values(p: Profile, fmt: Format) -> dict[str, str]:
+    values = {"cairn_host": p.host, "cairn_live": "yes" if fmt == "sh" else "no"}
+    if p.container:
+        if fmt == "sh":
+            packages = [*DEBIAN_PACKAGES, *([SSH_PACKAGE] if p.access == "ssh" else [])]
+            values["cairn_packages"] = " ".join(packages)
+        values |= {
+            "cairn_disk_dir": p.disk_dir,
+            "cairn_save_dir": p.save_dir,
+            "cairn_command": p.cairn,
+            "cairn_unit": unit_text(p.cairn),
+            "cairn_tls": "yes" if p.server else "no",
+        }
+    if p.ca_pem:
+        values["cairn_ca_cert"] = p.ca_pem.rstrip("\n")
+    if p.server:
+        values["cairn_server_cert"] = p.server.cert_pem.rstrip("\n")
+        values["cairn_server_key"] = p.server.key_pem.rstrip("\n")
+    if p.client:
+        values["cairn_client_cert"] = p.client.cert_pem.rstrip("\n")
+        values["cairn_client_key"] = p.client.key_pem.rstrip("\n")
+    if p.ssh_key:
+        values["cairn_ssh_key"] = p.ssh_key.line
+        values["cairn_ssh_key_id"] = p.ssh_key.ident
+    return values
+
+
+def _parts(p: Profile, fmt: Format) -> list[str]:
+    parts = []
+    if p.container:
+        if fmt == "sh":
+            parts.append(_PACKAGES)
+        parts.append(_KVM)
+        if p.server:
+            parts.append(_TLS_SERVER)
+        if p.ssh_key:
+            parts.append(_SSH)
+    if p.client:
+        parts.append(_TLS_CLIENT)
+    if p.container:
+        parts += [_DAEMONS, _SERVICE]
+    return parts
+
+
+def _about(p: Profile) -> list[str]:
+    lines = []
+    if not p.container:
+        lines.append(f"No KVM part: {p.reason}")
+    else:
+        lines.append(f"kvm_connection: {p.uri}")
+        lines.append(
+            {
+                "tls": "reached through TLS: the cluster CA and a server certificate are installed",
+                "ssh": "reached through SSH: the frontend's root key is authorized",
+                "local": "reached on this machine only: nothing remote to set up",
+                "other": "cairn sets up no remote access for this kind of URI",
+            }[p.access]
+        )
+    if p.client:
+        lines.append("TLS client part: cairn on this machine reaches qemu+tls:// containers")
+    if p.server or p.client:
+        lines.append("This text holds private keys: keep it where only root can read it.")
+    return lines
+
+
+def _script(p: Profile, fmt: Format) -> str:
+    """The shell after the header: values, helpers, parts."""
+    values = _values(p, fmt)
+    out = ["# Values from the cairn database and the frontend. Each is quoted; none is executed."]
+    out += [f"{name}={shlex.quote(value)}" for name, value in values.items()]
+    out.append("# End of values.")
+    return "\n".join(out) + _PRELUDE + "".join(_parts(p, fmt)) + _FINISH
+
+
+def render_sh(p: Profile) -> str:
+    head = [
+        "#!/bin/sh",
+        _comment(
+            f"cairn profile of {p.host} (format sh, Debian/Ubuntu): what it needs to run VMs."
+        ),
+        _comment(f"Made by: cairn report host profile {p.host} format=sh"),
+        "# Apply it as root on that node: sh profile.sh. Running it again changes nothing.",
+        *(_comment(line) for line in _about(p)),
+        "set -eu",
+        "umask 022",
+    ]
+    if not p.container and not p.client:
+        return "\n".join([*head, "echo 'cairn: not a VM container; nothing to do'"]) + "\n"
+    return "\n".join(head) + "\n" + _script(p, "sh")
+
+
+def render_kickstart(p: Profile) -> str:
+    head = [
+        _comment(f"cairn profile of {p.host} (kickstart fragment for RHEL-family installs)."),
+        _comment(f"Made by: cairn report host profile {p.host} format=kickstart"),
+        "# Put it into the node's kickstart file (or %include it).",
+        *(_comment(line) for line in _about(p)),
+    ]
+    out = list(head)
+    if p.container:
+        packages = [*RHEL_PACKAGES, *([SSH_PACKAGE] if p.access == "ssh" else [])]
+        out += ["", "%packages", *packages, "%end"]
+    if p.container or p.client:
+        body = _script(p, "kickstart")
+        for line in body.splitlines():
+            if line.lstrip().startswith("%"):
+                raise CairnError(
+                    f"the kickstart profile of {p.host} would have a line starting with %,"
+                    f" which ends a kickstart section: {line[:60]!r}"
+                )
+        out += [
+            "",
+            "%post --log=/root/cairn-profile.log",
+            "set -eu",
+            "umask 022",
+            body.rstrip("\n"),
+            "%end",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def render(p: Profile, fmt: Format) -> str:
+    return render_sh(p) if fmt == "sh" else render_kickstart(p)
