@@ -24,15 +24,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import types
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
+from cairn_process import measure as process
 from sqlalchemy import event, insert, select
 
 from cairn.attrs.escape import escape
@@ -53,7 +51,6 @@ from cairn.db.schema import ensure_current
 from cairn.db.session import open_session
 from cairn.vms import config
 
-CAIRN = str(Path(sys.executable).parent / "cairn")
 SEED_CPU_MODE = (
     "exact: <model fallback='allow'>core2duo</model><vendor>Intel</vendor>"
     "<topology sockets='1' cores='2'/>"
@@ -219,23 +216,6 @@ def in_process(url: str, runs: int, *, validate: bool) -> tuple[float, float, fl
         return times[0], statistics.median(warm), min(warm), max(counts), docs
     finally:
         config.schema = original
-
-
-def process(url: str, words: list[str], runs: int) -> tuple[float, int, int]:
-    """(median wall time s, SQL statements, output lines) of a whole cairn process."""
-    env = {**os.environ, "CAIRN_DB_URL": url, "CAIRN_PLUGIN_PATH": ""}
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run([CAIRN, *words], env=env, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if done.returncode:
-            raise SystemExit(f"cairn {' '.join(words)} failed: {done.stderr}")
-    counted = subprocess.run(
-        [CAIRN, *words], env={**env, "CAIRN_SQL_COUNT": "1"}, capture_output=True, text=True
-    )
-    statements = int(counted.stderr.strip().rsplit(" ", 1)[-1])
-    return statistics.median(times), statements, counted.stdout.count("\n")
 
 
 def timed(label: str, step: Callable[[], object]) -> object:
