@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from cairn import values
 from cairn.cli.spec import Param, Table
 
 if TYPE_CHECKING:
+    from cairn.context import Context
+    from cairn.db.models import VM
+    from cairn.hypervisor.connections import Connections
     from cairn.lifecycle.runner import Outcome
 
 PARALLEL = Param("parallel", "containers worked on at once", 8, values.integer(1, 256), metavar="N")
 COLUMNS = ("HOST", "CONTAINER", "RESULT", "DETAIL")
+
+
+def on_vms(
+    ctx: Context, words: list[str], act: Callable[[list[VM], Connections], Sequence[Outcome]]
+) -> Table:
+    """Run `act` on the VMs the words name, with one libvirt connection per container."""
+    from cairn.hypervisor.connections import Connections
+    from cairn.vms.define import vms_for
+
+    vms = vms_for(ctx.session, words)
+    with Connections() as conns:
+        return table(act(vms, conns))
 
 
 def table(outcomes: Sequence[Outcome]) -> Table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cairn.cli.spec import Command, Example, Param, Table
-from cairn.commands._lifecycle import PARALLEL, table
+from cairn.commands._lifecycle import PARALLEL, on_vms
 from cairn.commands._words import VMS
 
 if TYPE_CHECKING:
@@ -42,13 +42,12 @@ def make(verb: str) -> type[Command]:
         related = ("start host vm", "stop host vm", "list host vm")
 
         def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-            from cairn.hypervisor.connections import Connections
             from cairn.lifecycle import verbs
-            from cairn.vms.define import vms_for
 
-            vms = vms_for(ctx.session, a["host"])
-            with Connections() as conns:
-                outcomes = verbs.run(
+            return on_vms(
+                ctx,
+                a["host"],
+                lambda vms, conns: verbs.run(
                     ctx.session,
                     verb,
                     vms,
@@ -56,8 +55,8 @@ def make(verb: str) -> type[Command]:
                     file=a.get("file"),
                     parallel=a["parallel"],
                     progress=ctx.progress,
-                )
-            return table(outcomes)
+                ),
+            )
 
     Verb.__doc__ = doc
     return Verb

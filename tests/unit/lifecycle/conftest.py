@@ -261,3 +261,23 @@ def plugins(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Plugin
     tree = PluginTree(tmp_path / "plugins", tmp_path / "calls.log")
     monkeypatch.setenv("CAIRN_PLUGIN_PATH", str(tree.root))
     return tree
+
+
+@pytest.fixture
+def watcher(lab: Any, vm: Any, caplog: pytest.LogCaptureFixture) -> Iterator[Any]:
+    """A watcher on this test's database, with the plugins `vm` wrote (loaded now).
+
+    `vm` is each watch test module's own fixture that starts VMs through cairn.
+    """
+    import logging
+
+    from cairn.lifecycle.watch import Watcher
+
+    caplog.set_level(logging.INFO, logger="cairn.watch")
+    w = Watcher(lab.cli.url, refresh=3600)
+    try:
+        yield w
+    finally:
+        for sub in w.subs.values():
+            sub.close()  # the test host must not outlive the test
+        w.db.close()

@@ -13,7 +13,6 @@ queue, so when its event has been handled, every earlier one has been too.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
@@ -54,19 +53,6 @@ def vm(lab: Any, plugins: Any, tag: str) -> Callable[[str], str]:
         return name
 
     return started
-
-
-@pytest.fixture
-def watcher(lab: Any, vm: Any, caplog: pytest.LogCaptureFixture) -> Iterator[Watcher]:
-    """A watcher on this test's database, with the plugins `vm` wrote (loaded now)."""
-    caplog.set_level(logging.INFO, logger="cairn.watch")
-    w = Watcher(lab.cli.url, refresh=3600)
-    try:
-        yield w
-    finally:
-        for sub in w.subs.values():
-            sub.close()  # the test host must not outlive the test
-        w.db.close()
 
 
 @pytest.fixture

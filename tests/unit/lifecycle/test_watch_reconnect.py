@@ -10,17 +10,16 @@ real loss of a real libvirtd is in tests/system/test_system_watch.py.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from cairn.hypervisor.events import Lost
-from cairn.lifecycle.watch import BACKOFF_MAX, BACKOFF_START, Watcher
+from cairn.lifecycle.watch import BACKOFF_MAX, BACKOFF_START
 
 TEST_URI = "test:///default"
 UNREACHABLE = "test:///nonexistent.xml"
@@ -41,18 +40,6 @@ def vm(lab: Any, plugins: Any) -> Callable[[str], str]:
         return name
 
     return started
-
-
-@pytest.fixture
-def watcher(lab: Any, vm: Any, caplog: pytest.LogCaptureFixture) -> Iterator[Watcher]:
-    caplog.set_level(logging.INFO, logger="cairn.watch")
-    w = Watcher(lab.cli.url, refresh=3600)
-    try:
-        yield w
-    finally:
-        for sub in w.subs.values():
-            sub.close()
-        w.db.close()
 
 
 def messages(caplog: pytest.LogCaptureFixture) -> list[str]:

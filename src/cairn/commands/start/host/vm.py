@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Table
-from cairn.commands._lifecycle import PARALLEL, table
+from cairn.commands._lifecycle import PARALLEL, on_vms
 from cairn.commands._words import VMS
 
 if TYPE_CHECKING:
@@ -33,20 +33,20 @@ class Command(Base):
     related = ("stop host vm", "list host vm", "report host vm config", "set host vm cdrom")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.hypervisor.connections import Connections
         from cairn.lifecycle.hooks import Hooks
         from cairn.lifecycle.start import start
-        from cairn.vms.define import vms_for
 
-        vms = vms_for(ctx.session, a["host"])
-        with Connections() as conns:
-            outcomes = start(
+        hooks = Hooks.load()
+        return on_vms(
+            ctx,
+            a["host"],
+            lambda vms, conns: start(
                 ctx.session,
                 vms,
                 conns,
-                Hooks.load(),
+                hooks,
                 parallel=a["parallel"],
                 progress=ctx.progress,
                 notes=ctx.notes,
-            )
-        return table(outcomes)
+            ),
+        )
