@@ -6,15 +6,19 @@
 # Idempotent. Prints the environment the tests need, for `eval`. Arguments
 # pick services (postgres, mariadb, libvirt); the default is all.
 set -euo pipefail
+# Only the export lines go to stdout (the caller evals them); everything else,
+# including whatever the service tools print, goes to stderr.
+exec 3>&1 1>&2
+emit() { printf '%s\n' "$*" >&3; }
 want=" ${*:-postgres mariadb libvirt} "
 apt_install() {
-  apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
 }
 
 PG_PASSWORD=cairn-test
 if [[ $want == *" postgres "* ]]; then
 if ! command -v pg_ctlcluster >/dev/null; then
-  echo "services: installing PostgreSQL" >&2
+  echo "services: installing PostgreSQL"
   apt_install postgresql
 fi
 if command -v pg_ctlcluster >/dev/null; then
@@ -27,18 +31,18 @@ if command -v pg_ctlcluster >/dev/null; then
   su postgres -c "psql -qtA -c \"SELECT 1 FROM pg_roles WHERE rolname='cairn'\"" | grep -q 1 ||
     su postgres -c "psql -q -c \"CREATE ROLE cairn LOGIN CREATEDB PASSWORD '$PG_PASSWORD'\""
   port=$(pg_lsclusters -h | awk 'NR==1 {print $3}')
-  echo "export CAIRN_TEST_PG_URL=postgresql://cairn:$PG_PASSWORD@127.0.0.1:$port/postgres"
+  emit "export CAIRN_TEST_PG_URL=postgresql://cairn:$PG_PASSWORD@127.0.0.1:$port/postgres"
 fi
 fi
 
 if [[ $want == *" mariadb "* ]]; then
-  command -v mariadbd >/dev/null || { echo "services: installing MariaDB" >&2; apt_install mariadb-server; }
+  command -v mariadbd >/dev/null || { echo "services: installing MariaDB"; apt_install mariadb-server; }
   if ! mysqladmin ping --silent >/dev/null 2>&1; then
-    service mariadb start >&2
+    service mariadb start
   fi
   mysql -uroot -e "CREATE USER IF NOT EXISTS 'cairn'@'127.0.0.1' IDENTIFIED BY '$PG_PASSWORD';
     GRANT ALL PRIVILEGES ON \`cairn\\_%\`.* TO 'cairn'@'127.0.0.1'; FLUSH PRIVILEGES;"
-  echo "export CAIRN_TEST_MYSQL_URL=mysql://cairn:$PG_PASSWORD@127.0.0.1:3306/"
+  emit "export CAIRN_TEST_MYSQL_URL=mysql://cairn:$PG_PASSWORD@127.0.0.1:3306/"
 fi
 
 if [[ $want == *" libvirt "* ]] && command -v libvirtd >/dev/null; then
