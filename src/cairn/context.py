@@ -16,6 +16,8 @@ from cairn.errors import CairnError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from cairn.db.rows import Embedded, Rows
+
 
 def _quiet(_done: int, _total: int, _label: str) -> None:
     pass
@@ -27,6 +29,7 @@ class Context:
         self.uses_db = uses_db
         self._url = url
         self._session: Session | None = None
+        self._embedded: Embedded | None = None
         self.notes: list[str] = []  # warnings printed after the command
         self.progress: Callable[[int, int, str], None] = _quiet  # set by the CLI on a terminal
 
@@ -51,6 +54,19 @@ class Context:
             self._session = open_session(self.url, writes=self.writes)
         return self._session
 
+    @property
+    def rows(self) -> Rows:
+        """Plain SQL reads (`cairn.db.rows`). A read-only command on the embedded
+        SQLite database gets them without SQLAlchemy; else over the session."""
+        from cairn.db.rows import open_embedded, over_session
+
+        if self._session is None and not self.writes and self.uses_db:
+            if self._embedded is None:
+                self._embedded = open_embedded(self.url)
+            if self._embedded is not None:
+                return self._embedded
+        return over_session(self.session)
+
     def __enter__(self) -> Context:
         return self
 
@@ -60,6 +76,9 @@ class Context:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._embedded is not None:
+            self._embedded.close()
+            self._embedded = None
         if self._session is None:
             return
         from sqlalchemy.exc import DBAPIError

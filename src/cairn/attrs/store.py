@@ -90,26 +90,3 @@ def remove(session: Session, owner: Owner, name: str) -> None:
     done = session.execute(delete(model).where(model.name == name, *_where(owner)))
     if not done.rowcount:  # type: ignore[attr-defined]
         raise NotFound(f"{owner.describe()} has no attribute {name} (see: cairn list ... attr)")
-
-
-def by_owner(
-    session: Session, scope: Scope, owner_ids: list[int] | None
-) -> dict[int, list[tuple[str, str]]]:
-    """{owner id (0 for global): [(name, stored value), ...] by name}, in one query."""
-    out: dict[int, list[tuple[str, str]]] = {}
-    for owner_id, name, value in rows(session, scope, owner_ids):
-        out.setdefault(owner_id, []).append((name, value))
-    return out
-
-
-def rows(session: Session, scope: Scope, owner_ids: list[int] | None) -> list[tuple[int, str, str]]:
-    """(owner id, name, stored value) of a scope, for the given owners or all."""
-    model = MODELS[scope]
-    if scope is Scope.GLOBAL:
-        stmt = select(model.name, model.value).order_by(model.name)
-        return [(0, name, value) for name, value in session.execute(stmt).all()]
-    column = getattr(model, OWNER_COLUMN[scope])
-    stmt = select(column, model.name, model.value).order_by(model.name)
-    if owner_ids is not None:
-        stmt = stmt.where(column.in_(owner_ids))
-    return list(session.execute(stmt).all())

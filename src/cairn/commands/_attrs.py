@@ -145,12 +145,12 @@ def make_list(scope: Scope) -> type[Command]:
         related = (_title("set", scope), _title("dump", scope))
 
         def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-            from cairn.attrs import store
+            from cairn.attrs import read
             from cairn.attrs.owners import owners
 
             found = owners(ctx.session, scope, _given(scope, a), all_if_empty=True)
             ids = None if scope is Scope.GLOBAL else [o.id for o in found if o.id is not None]
-            held = store.by_owner(ctx.session, scope, ids)
+            held = read.by_owner(ctx.rows, scope, ids)
             rows: list[tuple[Any, ...]] = [
                 (*((owner.name,) if head else ()), name, value)
                 for owner in found

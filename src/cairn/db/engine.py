@@ -7,19 +7,17 @@ writers queue instead of failing half way.
 
 from __future__ import annotations
 
-import atexit
 import os
-import sys
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from cairn.db.rows import BUSY_TIMEOUT_S, statement_counter
 from cairn.db.url import redacted
 from cairn.errors import CairnError
 
-BUSY_TIMEOUT_S = 60
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
     "mysql": "mysql+pymysql",
@@ -77,10 +75,8 @@ def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
 
 
 def _count_statements(engine: Engine) -> None:
-    count = [0]
+    tick = statement_counter()
 
     @event.listens_for(engine, "before_cursor_execute")
     def _count(*_args):  # type: ignore[no-untyped-def]
-        count[0] += 1
-
-    atexit.register(lambda: print(f"sql-statements: {count[0]}", file=sys.stderr))
+        tick()

@@ -16,11 +16,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from cairn.db.head import HEAD
 from cairn.db.url import redacted
 from cairn.errors import CairnError
 
-# The newest migration in migrations/versions (a test keeps the two in step).
-HEAD = "0003"
 _LOCK_KEY = 0x43A1B2  # PostgreSQL advisory lock / MySQL GET_LOCK name for migrations
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

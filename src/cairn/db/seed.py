@@ -7,23 +7,19 @@ administrator removed on purpose.
 from __future__ import annotations
 
 import re
-import socket
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from cairn.attrs.escape import escape
 from cairn.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host
+from cairn.inventory.hostwords import local_hostname
 
 APPLIANCES = ("frontend", "compute", "vm-container", "hosted-vm")
 APPLIANCE_ATTRS = {"vm-container": {"kvm": "true"}}
 GLOBAL_ATTRS = {"cpu_mode": "host-passthrough"}
 DEFAULT_OS = "linux"
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-def local_hostname() -> str:
-    return socket.gethostname().split(".")[0].lower()
 
 
 def defaults(conn: Connection) -> None:

@@ -16,11 +16,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cairn.attrs import store
+from cairn.attrs import read
 from cairn.attrs.escape import unescape
 from cairn.attrs.owners import owners
 from cairn.attrs.scopes import Scope
 from cairn.db.models import OS, VM, Appliance, Interface, Network
+from cairn.db.rows import over_session
 from cairn.inventory import lookup
 
 
@@ -43,7 +44,7 @@ def lines(commands: Iterable[str]) -> str:
 def attr_lines(session: Session, scope: Scope, words: list[str]) -> list[str]:
     found = owners(session, scope, words, all_if_empty=True)
     ids = None if scope is Scope.GLOBAL or not words else [o.id for o in found if o.id is not None]
-    held = store.by_owner(session, scope, ids)
+    held = read.by_owner(over_session(session), scope, ids)
     verb = ["set", "attr"] if scope is Scope.GLOBAL else ["set", scope.value, "attr"]
     out = []
     for owner in found:

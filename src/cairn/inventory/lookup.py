@@ -1,23 +1,23 @@
 """Finding named rows: appliances, OSes, networks by exact name; hosts by HOST words.
 
-A HOST word is a host name, an appliance name (all its hosts), a shell glob,
-or `localhost` (this machine's host entry). A word that matches nothing is an
-error naming that word.
+HOST words are matched by `hostwords`, in plain SQL; `hosts` loads the mapped
+rows it names.
 """
 
 from __future__ import annotations
 
-import fnmatch
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.db.models import OS, Appliance, Host, Network
+from cairn.db.rows import over_session
 from cairn.errors import NotFound
+from cairn.inventory import hostwords
 
 T = TypeVar("T")
-_GLOB = frozenset("*?[")
+_MANY = 500  # beyond this many hosts, one query for all beats a long IN list
 _LISTS = {Appliance: "appliance", OS: "os", Network: "network"}
 
 
@@ -29,38 +29,14 @@ def one(session: Session, model: type[T], name: str) -> T:
     return row
 
 
-def host_order(host: Host) -> tuple[Any, ...]:
-    return (host.rack, host.rank, host.name)
-
-
 def hosts(session: Session, words: list[str], *, all_if_empty: bool = True) -> list[Host]:
-    """The hosts the words name, in the order given, without repeats."""
+    """The mapped hosts the words name (see `hostwords`), in the order given."""
     if not words:
         if not all_if_empty:
             return []
-        found = session.execute(select(Host)).scalars().all()
-        return sorted(found, key=host_order)
-    from cairn.db.seed import local_hostname
-
-    words = [local_hostname() if w == "localhost" else w for w in words]
-    plain = [w for w in words if not _GLOB & set(w)]
-    by_name = {
-        h.name: h for h in session.execute(select(Host).where(Host.name.in_(plain))).scalars()
-    }
-    everyone: list[Host] | None = None
-    out: dict[int, Host] = {}
-    for word in words:
-        if word in by_name:
-            matched = [by_name[word]]
-        else:
-            if everyone is None:
-                everyone = sorted(session.execute(select(Host)).scalars().all(), key=host_order)
-            if _GLOB & set(word):
-                matched = [h for h in everyone if fnmatch.fnmatchcase(h.name, word)]
-            else:
-                matched = [h for h in everyone if h.appliance.name == word]
-        if not matched:
-            raise NotFound(f"no host or appliance matches {word!r} (see: cairn list host)")
-        for h in matched:
-            out.setdefault(h.id, h)
-    return list(out.values())
+        return sorted(session.execute(select(Host)).scalars().all(), key=hostwords.order)
+    found = hostwords.host_facts(over_session(session), words)
+    ids = [f.id for f in found]
+    query = select(Host) if len(ids) > _MANY else select(Host).where(Host.id.in_(ids))
+    by_id = {h.id: h for h in session.execute(query).scalars()}
+    return [by_id[i] for i in ids]

@@ -30,11 +30,11 @@ class Command(Base):
     related = ("set host attr", "report host attr", "list attr")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.attrs.resolve import resolve
-        from cairn.inventory import lookup
+        from cairn.attrs.resolve import resolve_facts
+        from cairn.inventory.hostwords import host_facts
 
-        hosts = lookup.hosts(ctx.session, a["host"])
-        resolved = resolve(ctx.session, hosts, all_hosts=not a["host"])
+        hosts = host_facts(ctx.rows, a["host"])
+        resolved = resolve_facts(ctx.rows, hosts, all_hosts=not a["host"])
         only = a["attr"]
         rows = []
         for host in hosts:

@@ -34,11 +34,11 @@ class Command(Base):
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
         from cairn.attrs.escape import unescape
-        from cairn.attrs.resolve import resolve
-        from cairn.inventory import lookup
+        from cairn.attrs.resolve import resolve_facts
+        from cairn.inventory.hostwords import host_facts
 
-        hosts = lookup.hosts(ctx.session, [a["host"]])
-        resolved = resolve(ctx.session, hosts)
+        hosts = host_facts(ctx.rows, [a["host"]])
+        resolved = resolve_facts(ctx.rows, hosts)
         out = []
         for host in hosts:
             attrs = resolved[host.id]
