@@ -16,7 +16,7 @@ from cairn.errors import CairnError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from cairn.db.rows import Embedded, Rows
+    from cairn.db.rows import Direct, Rows
 
 
 def _quiet(_done: int, _total: int, _label: str) -> None:
@@ -29,7 +29,7 @@ class Context:
         self.uses_db = uses_db
         self._url = url
         self._session: Session | None = None
-        self._embedded: Embedded | None = None
+        self._direct: Direct | None = None
         self.notes: list[str] = []  # warnings printed after the command
         self.progress: Callable[[int, int, str], None] = _quiet  # set by the CLI on a terminal
 
@@ -56,15 +56,15 @@ class Context:
 
     @property
     def rows(self) -> Rows:
-        """Plain SQL reads (`cairn.db.rows`). A read-only command on the embedded
-        SQLite database gets them without SQLAlchemy; else over the session."""
-        from cairn.db.rows import open_embedded, over_session
+        """Plain SQL reads (`cairn.db.rows`): straight through the driver for a
+        read-only command, without SQLAlchemy; else over the session."""
+        from cairn.db.rows import open_direct, over_session
 
         if self._session is None and not self.writes and self.uses_db:
-            if self._embedded is None:
-                self._embedded = open_embedded(self.url)
-            if self._embedded is not None:
-                return self._embedded
+            if self._direct is None:
+                self._direct = open_direct(self.url)
+            if self._direct is not None:
+                return self._direct
         return over_session(self.session)
 
     def __enter__(self) -> Context:
@@ -76,9 +76,9 @@ class Context:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._embedded is not None:
-            self._embedded.close()
-            self._embedded = None
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
         if self._session is None:
             return
         from sqlalchemy.exc import DBAPIError

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from cairn.db.head import HEAD
-from cairn.db.url import redacted
+from cairn.db.url import unreachable
 from cairn.errors import CairnError
 
 _LOCK_KEY = 0x43A1B2  # PostgreSQL advisory lock / MySQL GET_LOCK name for migrations
@@ -102,7 +102,4 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 def _unreachable(engine: Engine, exc: DBAPIError) -> CairnError:
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    url = redacted(engine.url.render_as_string(hide_password=True))
-    return CairnError(
-        f"cannot reach the database {url}: {reason} (set CAIRN_DB_URL or db_url in the config file)"
-    )
+    return unreachable(engine.url.render_as_string(hide_password=True), reason)

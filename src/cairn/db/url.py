@@ -52,6 +52,13 @@ def database_url() -> str:
     return f"sqlite:///{data_dir() / 'cairn.db'}"
 
 
+def unreachable(url: str, reason: str) -> CairnError:
+    return CairnError(
+        f"cannot reach the database {redacted(url)}: {reason}"
+        " (set CAIRN_DB_URL or db_url in the config file)"
+    )
+
+
 def redacted(url: str) -> str:
     """The URL with any password hidden, for error messages."""
     scheme, sep, rest = url.partition("://")

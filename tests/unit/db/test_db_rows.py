@@ -1,5 +1,5 @@
-"""Plain SQL reads (cairn.db.rows): the SQLite path without SQLAlchemy, and
-the same answers whichever way the SQL runs."""
+"""Plain SQL reads (cairn.db.rows): straight through sqlite3 or psycopg
+without SQLAlchemy, and the same answers whichever way the SQL runs."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from cairn.attrs.resolve import resolve_facts
 from cairn.attrs.scopes import Scope
 from cairn.db import models
 from cairn.db.engine import make_engine
-from cairn.db.rows import open_embedded, over_session
-from cairn.errors import NotFound
+from cairn.db.rows import open_direct, over_session
+from cairn.errors import CairnError, NotFound
 from cairn.inventory.hostwords import host_facts
 
 WORDS = [
@@ -36,10 +36,10 @@ def _path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
-def test_embedded_and_session_reads_agree(sqlite_example_cluster):
-    """Host words and resolution give the same answer over sqlite3 and over SQLAlchemy."""
-    url = sqlite_example_cluster.url
-    embedded = open_embedded(url)
+def test_direct_and_session_reads_agree(example_cluster):
+    """Host words and resolution give the same answer straight and over SQLAlchemy."""
+    url = example_cluster.url
+    embedded = open_direct(url)
     assert embedded is not None
     engine = make_engine(url, writes=False)
     try:
@@ -59,47 +59,56 @@ def test_embedded_and_session_reads_agree(sqlite_example_cluster):
 
 
 def test_host_words_keep_the_order_given_without_repeats(sqlite_example_cluster):
-    embedded = open_embedded(sqlite_example_cluster.url)
+    embedded = open_direct(sqlite_example_cluster.url)
     assert embedded is not None
     names = [h.name for h in host_facts(embedded, ["vm-container-0-1", "compute", "compute-0-1"])]
     embedded.close()
     assert names == ["vm-container-0-1", "compute-0-0", "compute-0-1"]
 
 
-def test_embedded_reads_are_read_only(sqlite_example_cluster):
-    embedded = open_embedded(sqlite_example_cluster.url)
-    assert embedded is not None
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        embedded("DELETE FROM host_attrs", ())
-    embedded.close()
-    assert "kvm_autostart" in sqlite_example_cluster.ok("report", "host", "attr", "compute-0-0")
+def test_direct_reads_are_read_only(example_cluster):
+    direct = open_direct(example_cluster.url)
+    assert direct is not None
+    with pytest.raises(Exception, match=r"readonly|read-only"):
+        direct("DELETE FROM host_attrs", ())
+    direct.close()
+    assert "kvm_autostart" in example_cluster.ok("report", "host", "attr", "compute-0-0")
 
 
-def test_embedded_declines_what_it_cannot_read_safely(tmp_path, sqlite_example_cluster):
+def test_direct_declines_what_it_cannot_read_safely(tmp_path, sqlite_example_cluster):
     missing = tmp_path / "none" / "cairn.db"
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database" * 100)
-    assert open_embedded(f"sqlite:///{missing}") is None
+    assert open_direct(f"sqlite:///{missing}") is None
     assert not missing.parent.exists(), "the read path created a file"
-    assert open_embedded(f"sqlite:///{garbage}") is None
-    assert open_embedded("sqlite:///:memory:") is None
-    assert open_embedded("sqlite://") is None
-    assert open_embedded("postgresql://u:p@127.0.0.1/db") is None
+    assert open_direct(f"sqlite:///{garbage}") is None
+    assert open_direct("sqlite:///:memory:") is None
+    assert open_direct("sqlite://") is None
+    assert open_direct("mysql://u:p@127.0.0.1/db") is None
     # A database at another schema revision goes to the path that migrates.
     behind = _path(sqlite_example_cluster.url)
     with sqlite3.connect(behind) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0002'")
     conn.close()
-    assert open_embedded(f"sqlite:///{behind}") is None
+    assert open_direct(f"sqlite:///{behind}") is None
 
 
-def test_first_read_creates_the_database(tmp_path, capsys, monkeypatch):
-    from testkit import Cli
-
-    cli = Cli(f"sqlite:///{tmp_path / 'new' / 'cairn.db'}", capsys, monkeypatch)
+def test_first_read_creates_the_database(cli):
+    """A new database is not at the schema: the read goes the way that creates it."""
+    assert open_direct(cli.url) is None
     out = cli.ok("list", "host", "attr", "attr=cpu_mode", "output-header=no")
     assert "host-passthrough" in out
-    assert (tmp_path / "new" / "cairn.db").is_file()
+    direct = open_direct(cli.url)
+    assert direct is not None
+    direct.close()
+
+
+def test_unreachable_server_is_one_line():
+    url = "postgresql://cairn:secret@127.0.0.1:1/cairn"
+    shown = r"^cannot reach the database postgresql://cairn:\*\*\*@127\.0\.0\.1:1/cairn: "
+    with pytest.raises(CairnError, match=shown) as err:
+        open_direct(url)
+    assert "secret" not in str(err.value) and "\n" not in str(err.value)
 
 
 def test_attribute_tables_match_the_models():
@@ -127,24 +136,26 @@ print(json.dumps({"codes": codes, "heavy": heavy, "out": out.getvalue()}))
 """
 
 
-def test_attribute_reads_import_no_sqlalchemy(sqlite_example_cluster):
-    """The most frequent reads skip the 200 ms SQLAlchemy import on the embedded database."""
+def test_attribute_reads_import_no_sqlalchemy(example_cluster):
+    """The most frequent reads skip the 200 ms SQLAlchemy import."""
     argvs = [
         ["list", "host", "attr", "compute-0-0"],
         ["list", "host", "attr", "compute", "attr=kvm_autostart"],
         ["report", "host", "attr", "compute-0-0", "attr=ssh_port"],
         ["report", "host", "attr", "nosuchhost"],
+        ["list", "host", "vm-container-*", "output-header=no"],
     ]
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(argvs)],
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": sqlite_example_cluster.url},
+        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": example_cluster.url},
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["codes"] == [0, 0, 0, 1]
+    assert result["codes"] == [0, 0, 0, 1, 0]
     assert result["heavy"] == []
     assert "compute-0-1  kvm_autostart  false" in result["out"]
     assert "\n22\n" in result["out"]
+    assert "vm-container-0-1  vm-container  linux  0  1  16\n" in result["out"]

@@ -26,10 +26,10 @@ class Command(Base):
     related = ("add host", "list host attr", "list host interface")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.inventory import lookup
+        from cairn.inventory.hostwords import host_facts
 
         rows = [
-            (h.name, h.appliance.name, h.os.name, h.rack, h.rank, h.cpus)
-            for h in lookup.hosts(ctx.session, a["host"])
+            (h.name, h.appliance, h.os, h.rack, h.rank, h.cpus)
+            for h in host_facts(ctx.rows, a["host"])
         ]
         return Table(("HOST", "APPLIANCE", "OS", "RACK", "RANK", "CPUS"), rows)
