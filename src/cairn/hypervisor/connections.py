@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -79,6 +80,7 @@ class Connections:
                 conn = self._open.get(uri)
             if conn is not None:
                 return conn
+            _check_test_file(uri)
             try:
                 conn = libvirt.open(uri)
             except libvirt.libvirtError as exc:
@@ -102,6 +104,16 @@ class Connections:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("Connections used after close()")
+
+
+def _check_test_file(uri: str) -> None:
+    """libvirt's test driver given a missing file lets libxml2 print a warning
+    of its own to stderr; say what is wrong in one line before it can."""
+    parts = urlsplit(uri)
+    if parts.scheme == "test" and parts.path != "/default" and not Path(parts.path).is_file():
+        raise ContainerUnreachable(
+            f"cannot reach {describe(uri)}: the test driver's file {parts.path} does not exist"
+        )
 
 
 def _close_quietly(conn: libvirt.virConnect) -> None:
