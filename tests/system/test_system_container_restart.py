@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -147,3 +149,48 @@ def test_crash_boots_the_autostart_vm_afresh_and_leaves_the_other_off(lab, daemo
     assert lab.dom(auto).hasManagedSaveImage(0) == 0
     assert qemu_pid(auto) != pids[auto]  # a new QEMU
     assert state(lab, plain)[0] == libvirt.VIR_DOMAIN_SHUTOFF
+
+
+SAVE_DIR = "/var/lib/libvirt/qemu/save"  # where the QEMU driver writes managed saves
+
+
+@pytest.fixture
+def full_save_disk() -> Iterator[None]:
+    """A 16 KiB file system over libvirt's save directory: every save runs out of space."""
+    import pwd
+
+    owner = pwd.getpwnam("libvirt-qemu")
+    options = f"size=16k,mode=0755,uid={owner.pw_uid},gid={owner.pw_gid}"
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "cairn-full", SAVE_DIR], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", SAVE_DIR], check=True)
+
+
+def test_a_save_that_runs_out_of_disk_shuts_the_vm_down_and_boot_brings_it_back(
+    lab, full_save_disk
+):
+    """Bad input and faults: a full disk loses no VM; the failure shows in the status."""
+    import libvirt
+
+    auto = lab.add_vm("full")
+    lab.attr(auto, "kvm_autostart", "true")
+    start_vms(lab, auto)
+
+    code, rows = container(lab, "shutdown", SHUTDOWN_TIMEOUT)
+
+    assert code == 1  # it will not be restored, only booted: that must show
+    action, result = rows[auto]
+    assert action == "shutdown"
+    assert result.startswith("could not save ("), result
+    assert "No space left on device" in result  # libvirt's own reason is passed on
+    assert "); shut down" in result or "); powered off" in result, result
+    assert state(lab, auto)[0] == libvirt.VIR_DOMAIN_SHUTOFF
+    assert lab.dom(auto).hasManagedSaveImage(0) == 0
+    assert lab.dom(auto).isPersistent() == 1 and lab.dom(auto).autostart() == 1
+
+    code, rows = container(lab, "boot")
+
+    assert (code, rows) == (0, {auto: ("boot", "booted")})
+    assert state(lab, auto) == (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED)
