@@ -64,7 +64,7 @@ class Table:
     """Rows under upper-case column names; the renderer prints it."""
 
     columns: Sequence[str]
-    rows: list[Sequence[Any]] = field(default_factory=list)
+    rows: Sequence[Sequence[Any]] = field(default_factory=list)
     status: int = 0  # the exit status: non-zero when some rows report a failure
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,8 @@ def finish(session: Session, *, ok: bool) -> None:
     finally:
         bind = session.get_bind()
         session.close()
-        bind.dispose()
+        if isinstance(bind, Engine):
+            bind.dispose()
 
 
 def first_line(exc: DBAPIError) -> str:

@@ -6,7 +6,7 @@ rows it names.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,13 +18,13 @@ from cairn.inventory import hostwords
 
 T = TypeVar("T")
 _MANY = 500  # beyond this many hosts, one query for all beats a long IN list
-_LISTS = {Appliance: "appliance", OS: "os", Network: "network"}
+_LISTS: dict[Any, str] = {Appliance: "appliance", OS: "os", Network: "network"}
 
 
 def one(session: Session, model: type[T], name: str) -> T:
     row = session.execute(select(model).where(model.name == name)).scalar_one_or_none()  # type: ignore[attr-defined]
     if row is None:
-        kind = _LISTS.get(model, "host")  # type: ignore[call-overload]
+        kind = _LISTS.get(model, "host")
         raise NotFound(f"there is no {kind} named {name!r} (see: cairn list {kind})")
     return row
 

@@ -33,7 +33,7 @@ def rows(
     session: Session, vms: Sequence[VM], *, showdisks: bool, status: bool
 ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
     nics = interfaces(session, vms)
-    columns = ("VM-HOST", "SLICE", "MEM", "CPUS", "MAC", "CONTAINER", "CDROM")
+    columns: tuple[str, ...] = ("VM-HOST", "SLICE", "MEM", "CPUS", "MAC", "CONTAINER", "CDROM")
     states: dict[int, str] = {}
     if status:
         from cairn.vms.status import live_states

@@ -45,7 +45,7 @@ def allocate(
     lo &= m
     hi = lo | (~m & 0xFFFFFFFFFFFF)
     stored = session.execute(select(Interface.mac).where(Interface.mac.is_not(None))).scalars()
-    used = {_int(v) for v in stored} | {_int(v) for v in taken} | {_int(v) for v in taken}
+    used = {_int(v) for v in stored if v} | {_int(v) for v in taken}
     in_range = [u for u in used if lo < u <= hi]
     if hi - lo - len(in_range) < count:
         raise CairnError(f"no {count} free MAC addresses left under {base}/{mask}")
