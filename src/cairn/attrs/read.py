@@ -7,7 +7,7 @@ stored (escaped).
 from __future__ import annotations
 
 from cairn.attrs.scopes import Scope
-from cairn.db.rows import Rows, placeholders
+from cairn.db.rows import MANY, Rows, placeholders
 
 # (table, owner column) per scope; a test keeps these in step with the models.
 TABLES: dict[Scope, tuple[str, str | None]] = {
@@ -26,6 +26,9 @@ def rows(read: Rows, scope: Scope, owner_ids: list[int] | None) -> list[tuple[in
     sql = f"SELECT {owner}, name, value FROM {table}"
     if owner_ids is None:
         return read(f"{sql} ORDER BY name", ())
+    if len(owner_ids) > MANY:
+        wanted = set(owner_ids)
+        return [r for r in read(f"{sql} ORDER BY name", ()) if r[0] in wanted]
     if not owner_ids:
         return []
     return read(f"{sql} WHERE {owner} IN ({placeholders(len(owner_ids))}) ORDER BY name", owner_ids)

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from cairn.db.rows import BUSY_TIMEOUT_S, statement_counter
+from cairn.db.rows import BUSY_TIMEOUT_S, tick
 from cairn.db.url import redacted
 from cairn.errors import CairnError
 
@@ -75,8 +75,6 @@ def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
 
 
 def _count_statements(engine: Engine) -> None:
-    tick = statement_counter()
-
     @event.listens_for(engine, "before_cursor_execute")
     def _count(*_args):  # type: ignore[no-untyped-def]
         tick()

@@ -112,7 +112,8 @@ def _check_test_file(uri: str) -> None:
     parts = urlsplit(uri)
     if parts.scheme == "test" and parts.path != "/default" and not Path(parts.path).is_file():
         raise ContainerUnreachable(
-            f"cannot reach {describe(uri)}: the test driver's file {parts.path} does not exist"
+            f"cannot reach {describe(uri)}: the test driver's file {parts.path} does not exist",
+            libvirt.VIR_ERR_OPEN_FAILED,
         )
 
 

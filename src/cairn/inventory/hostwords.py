@@ -12,7 +12,7 @@ import fnmatch
 import socket
 from typing import Any, NamedTuple
 
-from cairn.db.rows import Rows, placeholders
+from cairn.db.rows import MANY, Rows, placeholders
 from cairn.errors import NotFound
 
 _GLOB = frozenset("*?[")
@@ -59,11 +59,15 @@ def host_facts(rows: Rows, words: list[str], *, all_if_empty: bool = True) -> li
         return everyone(rows) if all_if_empty else []
     words = [local_hostname() if w == "localhost" else w for w in words]
     plain = sorted({w for w in words if not _GLOB & set(w)})
-    by_name: dict[str, HostFacts] = {}
-    if plain:
+    listed: list[HostFacts] | None = None
+    if len(plain) > MANY:
+        listed = everyone(rows)
+        by_name = {f.name: f for f in listed}
+    elif plain:
         sql = f"{_FACTS} WHERE h.name IN ({placeholders(len(plain))})"
         by_name = {f.name: f for f in (HostFacts(*r) for r in rows(sql, plain))}
-    listed: list[HostFacts] | None = None
+    else:
+        by_name = {}
     out: dict[int, HostFacts] = {}
     for word in words:
         if word in by_name:

@@ -12,12 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.db.models import OS, Appliance, Host, Network
-from cairn.db.rows import over_session
+from cairn.db.rows import MANY, over_session
 from cairn.errors import NotFound
 from cairn.inventory import hostwords
 
 T = TypeVar("T")
-_MANY = 500  # beyond this many hosts, one query for all beats a long IN list
 _LISTS: dict[Any, str] = {Appliance: "appliance", OS: "os", Network: "network"}
 
 
@@ -37,6 +36,6 @@ def hosts(session: Session, words: list[str], *, all_if_empty: bool = True) -> l
         return sorted(session.execute(select(Host)).scalars().all(), key=hostwords.order)
     found = hostwords.host_facts(over_session(session), words)
     ids = [f.id for f in found]
-    query = select(Host) if len(ids) > _MANY else select(Host).where(Host.id.in_(ids))
+    query = select(Host) if len(ids) > MANY else select(Host).where(Host.id.in_(ids))
     by_id = {h.id: h for h in session.execute(query).scalars()}
     return [by_id[i] for i in ids]

@@ -20,6 +20,7 @@ from cairn.db.engine import make_engine
 from cairn.db.rows import open_direct, over_session
 from cairn.errors import CairnError, NotFound
 from cairn.inventory.hostwords import host_facts
+from testkit import CAIRN
 
 WORDS = [
     ["compute-0-0"],
@@ -159,3 +160,80 @@ def test_attribute_reads_import_no_sqlalchemy(example_cluster):
     assert "compute-0-1  kvm_autostart  false" in result["out"]
     assert "\n22\n" in result["out"]
     assert "vm-container-0-1  vm-container  linux  0  1  16\n" in result["out"]
+
+
+def test_a_failing_direct_read_is_one_line(example_cluster):
+    direct = open_direct(example_cluster.url)
+    assert direct is not None
+    try:
+        with pytest.raises(CairnError, match=r"^the database refused the read: .*no_such_table"):
+            direct("SELECT * FROM no_such_table", ())
+    finally:
+        direct.close()
+
+
+def test_shared_sql_may_not_hold_percent(example_cluster):
+    direct = open_direct(example_cluster.url)
+    assert direct is not None
+    with pytest.raises(ValueError, match="%"):
+        direct("SELECT name FROM hosts WHERE name LIKE 'c%'", ())
+    direct.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("example_cluster", ["postgresql"], indirect=True)
+def test_postgresql_urls_are_read_as_sqlalchemy_reads_them(example_cluster):
+    """Percent-encoded parts are decoded; a URL SQLAlchemy would read differently
+    (an unencoded / in the password) is left to SQLAlchemy."""
+    url = example_cluster.url
+    scheme, rest = url.split("://", 1)
+    creds, _, where = rest.rpartition("@")
+    user, _, password = creds.partition(":")
+    encoded = "".join(f"%{b:02X}" for b in password.encode())
+    direct = open_direct(f"{scheme}://{user}:{encoded}@{where}")
+    assert direct is not None
+    assert host_facts(direct, ["compute-0-0"])[0].name == "compute-0-0"
+    direct.close()
+    assert open_direct(f"{scheme}://{user}:pass/word@{where}") is None
+    assert open_direct(f"postgres://{rest}") is None
+
+
+def test_many_hosts_never_exceed_the_bound_value_limit(sqlite_example_cluster):
+    """More names or ids than MANY are read whole and filtered, not bound one by one."""
+    from sqlalchemy import insert, select
+
+    from cairn.db.rows import MANY
+
+    url = sqlite_example_cluster.url
+    engine = make_engine(url, writes=True)
+    with engine.begin() as conn:
+        app, os_id = conn.execute(select(models.Host.appliance_id, models.Host.os_id)).first()
+        conn.execute(
+            insert(models.Host),
+            [{"name": f"n-{i}", "appliance_id": app, "os_id": os_id} for i in range(MANY + 1)],
+        )
+    engine.dispose()
+    direct = open_direct(url)
+    assert direct is not None
+    direct._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, MANY)
+    names = [f"n-{i}" for i in reversed(range(MANY + 1))]
+    found = host_facts(direct, names)
+    assert [h.name for h in found] == names
+    resolved = resolve_facts(direct, found)
+    assert len(resolved) == MANY + 1
+    assert all(r["hostname"].value == h.name for h, r in zip(found, resolved.values(), strict=True))
+    direct.close()
+
+
+def test_statement_count_is_one_line(sqlite_example_cluster):
+    done = subprocess.run(
+        [CAIRN, "list", "host", "attr", "compute-0-0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": sqlite_example_cluster.url,
+             "CAIRN_SQL_COUNT": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    counts = [line for line in done.stderr.splitlines() if line.startswith("sql-statements: ")]
+    assert len(counts) == 1 and int(counts[0].split()[-1]) > 0, done.stderr
