@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cairn.errors import CairnError
+from cairn.hypervisor.errors import InvalidState, OperationTimeout
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.listing import guests as list_guests
 from cairn.hypervisor.states import ACTIVE
@@ -45,9 +46,12 @@ def _shut_down(guest: Guest, timeout: float, why: str = "") -> Row:
         try:
             guest.shutdown(timeout)
             return Row(guest.name, "shutdown", f"{why}shut down", bool(why))
-        except CairnError as exc:  # ignored ACPI, or paused: pull the plug
-            guest.poweroff()
-            return Row(guest.name, "shutdown", f"{why}powered off ({exc})", bool(why))
+        except OperationTimeout:  # the guest ignored ACPI: pull the plug
+            reason = f"no ACPI shutdown within {timeout:g} s"
+        except InvalidState:  # paused or suspended: it cannot react to ACPI
+            reason = f"{guest.state()}: it cannot react to ACPI"
+        guest.poweroff()
+        return Row(guest.name, "shutdown", f"{why}powered off ({reason})", bool(why))
     except CairnError as exc:
         return Row(guest.name, "shutdown", f"{why}failed: {exc}", True)
 
