@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   libvirt-daemon-system libvirt-clients libvirt-dev pkg-config gcc python3-dev
   qemu-system-x86 qemu-utils ipxe-qemu libxml2-utils genisoimage
+  systemd  # systemd-analyze verifies the units cairn writes; nothing here runs systemd
 )
 PYTHON=${PYTHON:-python3}
 

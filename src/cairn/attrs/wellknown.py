@@ -78,7 +78,7 @@ def _path(value: str, what: str) -> None:
 
 
 def _command(value: str, what: str) -> None:
-    from cairn.container.profile import check_command
+    from cairn.units import check_command
 
     check_command(value, what)
 

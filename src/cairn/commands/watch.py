@@ -43,7 +43,7 @@ class Command(Base):
     examples = (
         Example("cairn watch seconds=1", "Watches for one second (as a service: no seconds=)."),
     )
-    related = ("stop host vm", "start host vm")
+    related = ("report watch", "stop host vm", "start host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         import logging

@@ -19,13 +19,7 @@ value would produce one.
 from __future__ import annotations
 
 import ipaddress
-import os
-import posixpath
-import re
-import shutil
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -38,6 +32,7 @@ from cairn.container.ca import Authority, Issued
 from cairn.container.sshkey import PublicKey, frontend_key
 from cairn.db.models import Host
 from cairn.errors import CairnError
+from cairn.units import check_command, default_cairn_command
 from cairn.values import boolean
 from cairn.vms.disks import DEFAULT_DIR, check_path
 
@@ -50,7 +45,6 @@ SSH_PACKAGE = "openssh-server"
 DEFAULT_SAVE_DIR = "/var/lib/libvirt/qemu/save"
 FRONTEND = "frontend"
 VM_CONTAINER = "vm-container"
-_COMMAND = re.compile(r"^/[A-Za-z0-9._+@=:/-]*$")  # no %: systemd expands it in units
 
 
 @dataclass(frozen=True)
@@ -86,29 +80,6 @@ def access_of(uri: str) -> Access:
     if transport in ("ssh", "libssh", "libssh2"):
         return "ssh"
     return "other"
-
-
-def default_cairn_command() -> str:
-    """The cairn executable that is running, as an absolute path (not resolved, so
-    that a stable symlink such as /usr/local/bin/cairn is kept)."""
-    argv0 = sys.argv[0] if sys.argv else ""
-    if Path(argv0).name == "cairn" and os.path.isfile(argv0):
-        return os.path.abspath(argv0)
-    beside = Path(sys.executable).parent / "cairn"  # the venv's bin, in tests and `python -m`
-    if beside.is_file():
-        return str(beside.absolute())
-    found = shutil.which("cairn")
-    return os.path.abspath(found) if found else "/usr/local/bin/cairn"
-
-
-def check_command(value: str, what: str) -> str:
-    if not _COMMAND.fullmatch(value) or posixpath.normpath(value) != value:
-        raise CairnError(
-            f"{what} {value!r} must be the absolute path of the cairn executable, of plain"
-            " characters (letters, digits and . _ + @ = : / -); set it with"
-            " 'cairn set attr cairn_command /path/to/cairn'"
-        )
-    return value
 
 
 def _attr(attrs: dict[str, Resolved], name: str, default: str) -> str:

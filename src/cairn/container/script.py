@@ -1,5 +1,6 @@
-"""The text of a container profile: the shell script (Debian/Ubuntu), the
-kickstart fragment (RHEL family) and the cairn-container systemd unit.
+"""The text of a container profile: the shell script (Debian/Ubuntu) and the
+kickstart fragment (RHEL family), which install the cairn-container unit
+(`cairn.units`).
 
 Only text is made here, from a `Profile` that `cairn.container.profile`
 gathered; every value from the database goes in once, shlex-quoted, at the top
@@ -18,39 +19,7 @@ from cairn.container.profile import (
     Profile,
 )
 from cairn.errors import CairnError
-
-UNIT_TIMEOUT = 900  # seconds: saving the memory of many big VMs takes a while
-
-
-# --- the systemd unit ---------------------------------------------------------------
-
-
-def unit_text(cairn: str) -> str:
-    """cairn-container.service: boot VMs after libvirtd starts, shut them down before it stops."""
-    return "\n".join(
-        [
-            "# Made by cairn (cairn report host profile). Boots the VMs of this node once",
-            "# libvirtd runs and shuts them down cleanly before libvirtd stops (the reverse",
-            "# order at shutdown); libvirt-guests.service is disabled so only this does it.",
-            "[Unit]",
-            "Description=cairn VM container: boot and shut down the VMs of this node",
-            "Requires=libvirtd.service",
-            "After=libvirtd.service libvirt-guests.service network-online.target remote-fs.target",
-            "Wants=network-online.target",
-            "",
-            "[Service]",
-            "Type=oneshot",
-            "RemainAfterExit=yes",
-            f"ExecStart={cairn} container boot",
-            f"ExecStop={cairn} container shutdown",
-            f"TimeoutStartSec={UNIT_TIMEOUT}",
-            f"TimeoutStopSec={UNIT_TIMEOUT}",
-            "",
-            "[Install]",
-            "WantedBy=multi-user.target",
-        ]
-    )
-
+from cairn.units import container_unit
 
 # --- rendering ----------------------------------------------------------------------------
 
@@ -291,7 +260,7 @@ def _values(p: Profile, fmt: Format) -> dict[str, str]:
             "cairn_disk_dir": p.disk_dir,
             "cairn_save_dir": p.save_dir,
             "cairn_command": p.cairn,
-            "cairn_unit": unit_text(p.cairn),
+            "cairn_unit": container_unit(p.cairn),
             "cairn_tls": "yes" if p.server else "no",
         }
     if p.ca_pem:

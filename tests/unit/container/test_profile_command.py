@@ -284,7 +284,7 @@ def test_every_profile_is_valid_shell_for_bash_and_dash(
 
 
 def test_the_command_default_is_the_running_cairn() -> None:
-    from cairn.container.profile import default_cairn_command
+    from cairn.units import default_cairn_command
 
     command = default_cairn_command()
     assert command.startswith("/") and Path(command).name == "cairn"

@@ -155,20 +155,6 @@ def test_the_ssh_part_adds_the_key_once_after_a_last_line_without_newline(tmp_pa
     assert not (tmp_path / "pwned").exists()
 
 
-def test_the_unit_runs_cairn_container_boot_and_shutdown() -> None:
-    unit = rendering.unit_text("/opt/cairn/bin/cairn")
-    lines = set(unit.splitlines())
-    for want in (
-        "Type=oneshot", "RemainAfterExit=yes", "Requires=libvirtd.service",
-        "ExecStart=/opt/cairn/bin/cairn container boot",
-        "ExecStop=/opt/cairn/bin/cairn container shutdown",
-        f"TimeoutStopSec={rendering.UNIT_TIMEOUT}", "WantedBy=multi-user.target",
-    ):  # fmt: skip
-        assert want in lines, want
-    after = next(x for x in lines if x.startswith("After="))
-    assert "libvirtd.service" in after.split("=", 1)[1].split()
-
-
 @pytest.mark.parametrize(
     ("uri", "access"),
     [
