@@ -11,5 +11,6 @@ else
   echo "test: not root, so PostgreSQL and libvirtd are not started; those tests skip" >&2
 fi
 .venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check --quiet src tests benchmarks
 .venv/bin/mypy
 exec .venv/bin/pytest "$@"

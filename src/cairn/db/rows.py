@@ -30,9 +30,14 @@ if TYPE_CHECKING:
 Rows = Callable[[str, Sequence[object]], list[tuple[Any, ...]]]
 BUSY_TIMEOUT_S = 60
 MANY = 500  # more bound values than this: read them all and filter (SQLite caps at 999+)
+# The plain PostgreSQL URLs this module reads itself: parts of unreserved
+# characters or %XX escapes, a host name or IPv4 address. Anything else (IPv6,
+# raw delimiters in a password) is left to SQLAlchemy, which may read it differently.
+_PART = r"(?:[^:/@?#\[\]%\s]|%[0-9A-Fa-f]{2})*"
 _PG_URL = re.compile(
-    r"postgresql(?:\+psycopg)?://(?:(?P<user>[^:/@?#]*)(?::(?P<password>[^/@?#]*))?@)?"
-    r"(?P<host>[^/:@?#,\[\]]*)(?::(?P<port>\d+))?(?:/(?P<dbname>[^?#]*))?(?:\?(?P<query>.*))?"
+    rf"postgresql(?:\+psycopg)?://(?:(?P<user>{_PART})(?::(?P<password>{_PART}))?@)?"
+    rf"(?P<host>[A-Za-z0-9._-]*)(?::(?P<port>\d+))?(?:/(?P<dbname>{_PART}))?"
+    r"(?:\?(?P<query>[^#@/\s]*))?"
 )
 _statements = [0]
 

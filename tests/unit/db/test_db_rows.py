@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from cairn.attrs import read
@@ -237,3 +239,42 @@ def test_statement_count_is_one_line(sqlite_example_cluster):
     assert done.returncode == 0, done.stderr
     counts = [line for line in done.stderr.splitlines() if line.startswith("sql-statements: ")]
     assert len(counts) == 1 and int(counts[0].split()[-1]) > 0, done.stderr
+
+
+_URL_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
+
+
+@settings(max_examples=400)
+@given(user=_URL_TEXT, password=_URL_TEXT, host=_URL_TEXT, port=st.integers(1, 65535) | st.none(),
+       dbname=_URL_TEXT, encode=st.booleans())  # fmt: skip
+def test_postgresql_urls_the_direct_path_takes_mean_what_sqlalchemy_reads(
+    user, password, host, port, dbname, encode
+):
+    """Any URL the direct path accepts names the same user, password, host, port
+    and database as SQLAlchemy's reading of it; the others go to SQLAlchemy."""
+    from urllib.parse import quote, unquote
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from cairn.db.rows import _PG_URL
+
+    def part(text: str) -> str:
+        return quote(text, safe="") if encode else text
+
+    where = f"{part(host)}:{port}" if port else part(host)
+    url = f"postgresql://{part(user)}:{part(password)}@{where}/{part(dbname)}"
+    parts = _PG_URL.fullmatch(url)
+    event("left to SQLAlchemy" if parts is None else "read directly")
+    if parts is None:
+        return
+    try:
+        theirs = make_url(url)
+    except (ArgumentError, ValueError):
+        pytest.fail(f"the direct path takes {url!r}, which SQLAlchemy refuses")
+    ours = {k: unquote(v) if v else None for k, v in parts.groupdict().items()}
+    assert ours["user"] == (theirs.username or None)
+    assert ours["password"] == (theirs.password or None)
+    assert ours["host"] == (theirs.host or None)
+    assert (int(ours["port"]) if ours["port"] else None) == theirs.port
+    assert ours["dbname"] == (theirs.database or None)
