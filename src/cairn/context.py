@@ -58,7 +58,8 @@ class Context:
     def rows(self) -> Rows:
         """Plain SQL reads (`cairn.db.rows`): straight through the driver for a
         read-only command, without SQLAlchemy; else over the session."""
-        from cairn.db.rows import open_direct, over_session
+        from cairn.db.direct import open_direct
+        from cairn.db.rows import over_session
 
         if self._session is None and not self.writes and self.uses_db:
             if self._direct is None:

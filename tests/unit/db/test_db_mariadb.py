@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -87,3 +88,58 @@ def test_sixteen_concurrent_writers(maria_cli: Cli) -> None:
     listed = maria_cli.ok("list", "host", "attr", "compute-0-1", "output-header=no")
     for i in range(16):
         assert f"attr{i} " in listed and f"value-{i}" in listed
+
+
+def test_direct_reads_agree_with_sqlalchemy_and_cannot_write(maria_cli: Cli) -> None:
+    from sqlalchemy.orm import Session
+
+    from cairn.attrs.resolve import resolve_facts
+    from cairn.db.direct import open_direct
+    from cairn.db.engine import make_engine
+    from cairn.db.rows import over_session
+    from cairn.errors import CairnError
+    from cairn.inventory.hostwords import host_facts
+
+    build_cluster(maria_cli)
+    direct = open_direct(maria_cli.url)
+    assert direct is not None
+    engine = make_engine(maria_cli.url, writes=False)
+    try:
+        with Session(engine) as session:
+            rows = over_session(session)
+            for words in (["compute-0-0"], ["compute", "vm-container-0-1"], ["*-0-1"], []):
+                quick, slow = host_facts(direct, words), host_facts(rows, words)
+                assert quick == slow and quick, words
+                assert resolve_facts(direct, quick) == resolve_facts(rows, slow)
+        with pytest.raises(CairnError, match="READ ONLY"):
+            direct("DELETE FROM host_attrs", ())
+    finally:
+        direct.close()
+        engine.dispose()
+
+
+def test_attribute_reads_import_no_sqlalchemy(maria_cli: Cli) -> None:
+    build_cluster(maria_cli)
+    probe = (
+        "import sys; from cairn.cli.main import main;"
+        " code = main(['report', 'host', 'attr', 'compute-0-0', 'attr=ssh_port']);"
+        " print('loaded' if 'sqlalchemy' in sys.modules else 'light', code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": maria_cli.url},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "22\nlight 0\n"
+
+
+def test_an_unreachable_server_is_one_line() -> None:
+    from cairn.db.direct import open_direct
+    from cairn.errors import CairnError
+
+    with pytest.raises(CairnError, match=r"^cannot reach the database mysql://u:\*\*\*@") as err:
+        open_direct("mysql://u:secret@127.0.0.1:1/cairn_x")
+    assert "secret" not in str(err.value) and "\n" not in str(err.value)

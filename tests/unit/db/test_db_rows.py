@@ -18,8 +18,9 @@ from cairn.attrs import read
 from cairn.attrs.resolve import resolve_facts
 from cairn.attrs.scopes import Scope
 from cairn.db import models
+from cairn.db.direct import open_direct
 from cairn.db.engine import make_engine
-from cairn.db.rows import open_direct, over_session
+from cairn.db.rows import over_session
 from cairn.errors import CairnError, NotFound
 from cairn.inventory.hostwords import host_facts
 from testkit import CAIRN
@@ -87,7 +88,8 @@ def test_direct_declines_what_it_cannot_read_safely(tmp_path, sqlite_example_clu
     assert open_direct(f"sqlite:///{garbage}") is None
     assert open_direct("sqlite:///:memory:") is None
     assert open_direct("sqlite://") is None
-    assert open_direct("mysql://u:p@127.0.0.1/db") is None
+    assert open_direct("mysql://u:p@127.0.0.1/db?ssl_ca=/x") is None
+    assert open_direct("oracle://u:p@127.0.0.1/db") is None
     # A database at another schema revision goes to the path that migrates.
     behind = _path(sqlite_example_cluster.url)
     with sqlite3.connect(behind) as conn:
@@ -257,14 +259,14 @@ def test_postgresql_urls_the_direct_path_takes_mean_what_sqlalchemy_reads(
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from cairn.db.rows import _PG_URL
+    from cairn.db.direct import _SERVER_URL
 
     def part(text: str) -> str:
         return quote(text, safe="") if encode else text
 
     where = f"{part(host)}:{port}" if port else part(host)
     url = f"postgresql://{part(user)}:{part(password)}@{where}/{part(dbname)}"
-    parts = _PG_URL.fullmatch(url)
+    parts = _SERVER_URL.fullmatch(url)
     event("left to SQLAlchemy" if parts is None else "read directly")
     if parts is None:
         return
