@@ -32,7 +32,7 @@ if command -v pg_ctlcluster >/dev/null; then
     su postgres -c "psql -q -c \"CREATE ROLE cairn LOGIN CREATEDB PASSWORD '$PG_PASSWORD'\""
   # DROP DATABASE ... WITH (FORCE) in the test fixtures must also stop an
   # autovacuum worker busy in that database, which needs pg_signal_backend.
-  su postgres -c "psql -q -c 'GRANT pg_signal_backend TO cairn'" 2>/dev/null
+  su postgres -c "psql -q -v ON_ERROR_STOP=1 -c 'SET client_min_messages = warning' -c 'GRANT pg_signal_backend TO cairn'"
   port=$(pg_lsclusters -h | awk 'NR==1 {print $3}')
   emit "export CAIRN_TEST_PG_URL=postgresql://cairn:$PG_PASSWORD@127.0.0.1:$port/postgres"
 fi

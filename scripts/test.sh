@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ "$(id -u)" -eq 0 ]; then
-  eval "$(bash scripts/services.sh)"
+  exports=$(bash scripts/services.sh)  # a failure here stops the run (set -e)
+  eval "$exports"
 else
   echo "test: not root, so PostgreSQL and libvirtd are not started; those tests skip" >&2
 fi

@@ -37,7 +37,7 @@ def check_command(
     value: str, what: str, how: str = "'cairn set attr cairn_command /path/to/cairn'"
 ) -> str:
     """`value` if it is a plain absolute path that a unit can name; `how` says how to fix it."""
-    if not _COMMAND.fullmatch(value) or posixpath.normpath(value) != value:
+    if not _COMMAND.fullmatch(value) or posixpath.normpath(value) != value or value[:2] == "//":
         raise CairnError(
             f"{what} {value!r} must be the absolute path of the cairn executable, of plain"
             f" characters (letters, digits and . _ + @ = : / -); set it with {how}"

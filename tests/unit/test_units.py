@@ -83,7 +83,9 @@ def test_report_watch_keeps_the_database_url_out_of_the_unit(tmp_path):
     assert not (tmp_path / "secret-place.db").exists()
 
 
-@pytest.mark.parametrize("command", ["cairn", "/opt/cairn bin/cairn", "/opt/%h/cairn", "/a/../b"])
+@pytest.mark.parametrize(
+    "command", ["cairn", "/opt/cairn bin/cairn", "/opt/%h/cairn", "/a/../b", "//usr/bin/cairn"]
+)
 def test_report_watch_refuses_a_command_a_unit_cannot_name(command):
     done = run("report", "watch", f"command={command}")
     assert done.returncode == 1

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cairn.errors import CairnError
-from cairn.hypervisor.errors import InvalidState, OperationTimeout
+from cairn.hypervisor.errors import OperationTimeout
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.listing import guests as list_guests
-from cairn.hypervisor.states import ACTIVE
+from cairn.hypervisor.states import ACTIVE, State
 
 if TYPE_CHECKING:
     import libvirt
+
+_DEAF = (State.PAUSED, State.PMSUSPENDED)  # states in which a guest cannot see ACPI
 
 
 @dataclass
@@ -48,9 +50,11 @@ def _shut_down(guest: Guest, timeout: float, why: str = "") -> Row:
             return Row(guest.name, "shutdown", f"{why}shut down", bool(why))
         except OperationTimeout:  # the guest ignored ACPI: pull the plug
             reason = f"no ACPI shutdown within {timeout:g} s"
-        except InvalidState:  # paused or suspended: it cannot react to ACPI
-            reason = f"{guest.state()}: it cannot react to ACPI"
-        guest.poweroff()
+        except CairnError as exc:  # paused or suspended, or libvirt refused: pull the plug
+            state = guest.state()
+            reason = f"{state}: it cannot react to ACPI" if state in _DEAF else str(exc)
+        if not guest.poweroff():  # it went off by itself meanwhile
+            return Row(guest.name, "shutdown", f"{why}shut down", bool(why))
         return Row(guest.name, "shutdown", f"{why}powered off ({reason})", bool(why))
     except CairnError as exc:
         return Row(guest.name, "shutdown", f"{why}failed: {exc}", True)

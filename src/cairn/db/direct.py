@@ -25,7 +25,7 @@ _PART = r"(?:[^:/@?#\[\]%\s]|%[0-9A-Fa-f]{2})*"
 _SERVER_URL = re.compile(
     r"(?P<scheme>postgresql(?:\+psycopg)?|(?:mysql|mariadb)(?:\+pymysql)?)://"
     rf"(?:(?P<user>{_PART})(?::(?P<password>{_PART}))?@)?"
-    rf"(?P<host>[A-Za-z0-9._-]*)(?::(?P<port>\d+))?(?:/(?P<dbname>{_PART}))?"
+    rf"(?P<host>[A-Za-z0-9._-]*)(?::(?P<port>[1-9]\d*))?(?:/(?P<dbname>{_PART}))?"
     r"(?:\?(?P<query>[^#@/\s]*))?"
 )
 _MYSQL_OPTIONS = frozenset({"charset"})  # what SQLAlchemy hands PyMySQL unchanged
@@ -47,7 +47,10 @@ def open_direct(url: str) -> Direct | None:
     given = {
         k: unquote(v) for k, v in parts.groupdict().items() if v and k not in ("scheme", "query")
     }
-    options = dict(parse_qsl(parts["query"] or "", keep_blank_values=True))
+    pairs = parse_qsl(parts["query"] or "")  # blank values dropped, as SQLAlchemy does
+    options = dict(pairs)
+    if len(options) != len(pairs):
+        return None  # a repeated key (multi-host): SQLAlchemy's business
     if parts["scheme"].startswith("postgresql"):
         return _postgresql({**given, **options}, url)
     return _mysql(given, options, url) if set(options) <= _MYSQL_OPTIONS else None
@@ -99,6 +102,8 @@ def _mysql(given: dict[str, Any], options: dict[str, str], url: str) -> Direct |
     except pymysql.err.MySQLError:
         return None
     setup = (
+        # The session too: DDL would commit the transaction and run outside it.
+        "SET SESSION TRANSACTION READ ONLY",
         "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
         "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT",
     )
@@ -106,7 +111,8 @@ def _mysql(given: dict[str, Any], options: dict[str, str], url: str) -> Direct |
 
 
 def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _at_head(direct: Direct, setup: Sequence[str]) -> Direct | None:

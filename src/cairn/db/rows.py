@@ -13,6 +13,7 @@ placeholders are generated.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -73,8 +74,9 @@ class Direct:
 
     def __call__(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         tick()
-        cursor = self._conn.cursor()
+        cursor = None
         try:
+            cursor = self._conn.cursor()
             cursor.execute(_driver_sql(sql, self._fmt), tuple(params))
             if cursor.description is None:  # a statement that returns no rows
                 return []
@@ -83,7 +85,9 @@ class Direct:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CairnError(f"the database refused the read: {reason}") from None
         finally:
-            cursor.close()
+            if cursor is not None:
+                with contextlib.suppress(self._error):
+                    cursor.close()
 
     def check(self) -> bool:
         """True if the database is at this cairn's schema."""

@@ -113,6 +113,8 @@ def test_direct_reads_agree_with_sqlalchemy_and_cannot_write(maria_cli: Cli) -> 
                 assert resolve_facts(direct, quick) == resolve_facts(rows, slow)
         with pytest.raises(CairnError, match="READ ONLY"):
             direct("DELETE FROM host_attrs", ())
+        with pytest.raises(CairnError, match="READ ONLY"):  # DDL would end the transaction
+            direct("CREATE TABLE cairn_zz (x int)", ())
     finally:
         direct.close()
         engine.dispose()

@@ -174,6 +174,8 @@ def test_a_failing_direct_read_is_one_line(example_cluster):
             direct("SELECT * FROM no_such_table", ())
     finally:
         direct.close()
+    with pytest.raises(CairnError, match=r"^the database refused the read: "):
+        direct("SELECT 1", ())  # a closed (or lost) connection is one line too
 
 
 def test_shared_sql_may_not_hold_percent(example_cluster):
@@ -200,6 +202,10 @@ def test_postgresql_urls_are_read_as_sqlalchemy_reads_them(example_cluster):
     direct.close()
     assert open_direct(f"{scheme}://{user}:pass/word@{where}") is None
     assert open_direct(f"postgres://{rest}") is None
+    assert open_direct(f"{scheme}://{rest}?host=a&host=b") is None  # multi-host: SQLAlchemy's
+    blank = open_direct(f"{scheme}://{rest}?sslmode=")  # a blank option is dropped, as there
+    assert blank is not None
+    blank.close()
 
 
 def test_many_hosts_never_exceed_the_bound_value_limit(sqlite_example_cluster):
