@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,27 @@ def sqlite_cli(
 def cluster(cli: Cli) -> Cli:
     build_cluster(cli)
     return cli
+
+
+@pytest.fixture
+def hv() -> Iterator[Any]:
+    """A fresh in-memory libvirt host (test:///default, only its stock domain "test"),
+    held open for the whole test. All connections to test:///default in one process
+    share one host, dropped when the last one closes: holding one keeps what cairn
+    did visible, and the next test gets a fresh host."""
+    import gc
+
+    import libvirt
+
+    import cairn.hypervisor.errors  # noqa: F401  (silences libvirt's stderr handler)
+
+    gc.collect()
+    conn = libvirt.open("test:///default")
+    domains = sorted(d.name() for d in conn.listAllDomains(0))
+    if domains != ["test"]:
+        conn.close()
+        pytest.fail(f"test:///default is not fresh (leaked from another test): {domains}")
+    yield conn
+    gc.collect()  # domain objects in tracebacks keep the host alive otherwise
+    conn.close()
+    gc.collect()

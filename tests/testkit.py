@@ -9,13 +9,18 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +146,38 @@ def build_at(url: str) -> None:
     for line in EXAMPLE_CLUSTER:
         code, _, err = run_at(url, *shlex.split(line))
         assert code == 0, f"building the example cluster: {line}: {err}"
+
+
+# -- small helpers shared by the command tests ---------------------------------
+
+
+def one_error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
+    assert lines[0].startswith("error - ")
+    return lines[0]
+
+
+def table(cli, *words: str) -> list[dict]:
+    return json.loads(cli.ok(*words, "output-format=json"))
+
+
+def this_host() -> str:
+    return socket.gethostname().split(".")[0].lower()
+
+
+def watch_messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the watcher logged (logger cairn.watch)."""
+    return [r.getMessage() for r in list(caplog.records) if r.name == "cairn.watch"]
+
+
+def wait_for(
+    condition: Callable[[], Any], what: str, timeout: float = 10.0, every: float = 0.02
+) -> Any:
+    """condition()'s first true value, polled every `every` s; a test failure after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)
+    return value

@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+import testkit
+
 SYSTEM_URI = "qemu:///system"
 IMAGES = Path("/var/lib/libvirt/images")
 DEADLINE = 60.0  # seconds any single wait may take before the test fails
@@ -99,15 +101,8 @@ def virt(_virt: Virt) -> Any:
 def wait_for(
     condition: Callable[[], Any], what: str, timeout: float = DEADLINE, every: float = 0.1
 ) -> Any:
-    """Poll `condition` until it returns something truthy (returned) or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
+    """`testkit.wait_for` with the longer deadline real guests need."""
+    return testkit.wait_for(condition, what, timeout, every)
 
 
 class Lab:

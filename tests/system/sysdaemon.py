@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import testkit
 
 URI = "qemu:///system"
 MARKER = Path("/run/libvirt/qemu/autostarted")
@@ -24,12 +25,7 @@ DEADLINE = 60.0
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
-    return value
+    return testkit.wait_for(condition, what, timeout, every=0.05)
 
 
 def gone(pid: int) -> bool:

@@ -7,19 +7,14 @@ import json
 
 import pytest
 
+from testkit import one_error_line
+
 SCOPES = {  # scope -> the words naming an owner in the example cluster
     "global": ("attr",),
     "os": ("os", "attr", "linux"),
     "appliance": ("appliance", "attr", "compute"),
     "host": ("host", "attr", "compute-0-0"),
 }
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
-    assert lines[0].startswith("error - ")
-    return lines[0]
 
 
 def resolved(cli, *hosts: str, attr: str | None = None) -> dict[tuple[str, str], tuple[str, str]]:

@@ -13,15 +13,9 @@ from hypothesis import strategies as st
 from cairn.cli import help as helptext
 from cairn.cli import tree
 from cairn.cli.main import main
+from testkit import one_error_line
 
 ALL = [" ".join(words) for words in tree.all_commands()]
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
-    assert lines[0].startswith("error - ")
-    return lines[0]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from cairn import values
 from cairn.cli import tree
 from cairn.cli.parse import OUTPUT_PARAMS, key, parse
 from cairn.errors import UsageError
+from testkit import one_error_line
 
 SET_HOST_ATTR = tree.load(("set", "host", "attr"))
 ADD_HOST = tree.load(("add", "host"))
@@ -22,13 +23,6 @@ FALSE_WORDS = ["no", "false", "off", "0", "n"]
 
 def _spellings(words: list[str]) -> list[str]:
     return sorted({f(w) for w in words for f in (str.lower, str.upper, str.capitalize)})
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
-    assert lines[0].startswith("error - ")
-    return lines[0]
 
 
 # -- splitting at the first '=' ------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from testkit import one_error_line
+
 LONG = "a" * 64
 
 # (command line, exit status, a word the message must contain)
@@ -89,13 +91,6 @@ CASES = [
     ("add host interface 'compute-*' eth1 mac=52:54:00:00:00:77", 1, "52:54:00:00:00:77"),
     ("add host interface 'compute-*' eth0", 1, "eth0"),
 ]
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
-    assert lines[0].startswith("error - ")
-    return lines[0]
 
 
 def check_refused(cli, line: str, code: int, word: str) -> None:

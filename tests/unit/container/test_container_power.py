@@ -11,10 +11,8 @@ domains.
 
 from __future__ import annotations
 
-import gc
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import libvirt
@@ -25,21 +23,6 @@ import cairn.hypervisor.errors  # noqa: F401  (silences libvirt's stderr handler
 
 TEST_URI = "test:///default"
 URI = f"uri={TEST_URI}"
-
-
-@pytest.fixture
-def hv() -> Iterator[libvirt.virConnect]:
-    """A fresh in-memory libvirt host (only its stock domain "test"), held for the test."""
-    gc.collect()
-    conn = libvirt.open(TEST_URI)
-    domains = sorted(d.name() for d in conn.listAllDomains(0))
-    if domains != ["test"]:
-        conn.close()
-        pytest.fail(f"test:///default is not fresh (leaked from another test): {domains}")
-    yield conn
-    gc.collect()  # domain objects in tracebacks keep the host alive otherwise
-    conn.close()
-    gc.collect()
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ mode, and one-line errors for databases that cannot be used."""
 
 from __future__ import annotations
 
-import json
-import socket
 import sqlite3
 from pathlib import Path
 
@@ -13,24 +11,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from cairn.db import schema
+from testkit import one_error_line, table, this_host
 
 MIGRATIONS = Path(schema.__file__).resolve().parent / "migrations"
 SEEDED_APPLIANCES = {"frontend", "compute", "vm-container", "hosted-vm"}
-
-
-def this_host() -> str:
-    return socket.gethostname().split(".")[0].lower()
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
-    assert lines[0].startswith("error - ")
-    return lines[0]
-
-
-def table(cli, *words: str) -> list[dict]:
-    return json.loads(cli.ok(*words, "output-format=json"))
 
 
 def test_head_is_alembics_head():

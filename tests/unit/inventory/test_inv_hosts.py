@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import socket
-
 import pytest
 
-
-def this_host() -> str:
-    return socket.gethostname().split(".")[0].lower()
-
-
-def one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
-    assert lines[0].startswith("error - ")
-    return lines[0]
-
-
-def table(cli, *words: str) -> list[dict]:
-    return json.loads(cli.ok(*words, "output-format=json"))
+from testkit import one_error_line, table, this_host
 
 
 def host_names(cli, *words: str) -> list[str]:

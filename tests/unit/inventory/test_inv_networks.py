@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-
-def table(cli, *words: str) -> list[dict]:
-    return json.loads(cli.ok(*words, "output-format=json"))
+from testkit import table
 
 
 def nets(cli) -> dict[str, tuple]:

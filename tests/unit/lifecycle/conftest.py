@@ -10,7 +10,6 @@ next test gets a fresh host.
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import json
 import os
@@ -42,21 +41,6 @@ _STATES = {
     libvirt.VIR_DOMAIN_PAUSED: "paused",
     libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
 }
-
-
-@pytest.fixture
-def hv() -> Iterator[libvirt.virConnect]:
-    """A fresh in-memory libvirt host, held open for the whole test."""
-    gc.collect()
-    conn = libvirt.open(TEST_URI)
-    domains = sorted(d.name() for d in conn.listAllDomains(0))
-    if domains != ["test"]:
-        conn.close()
-        pytest.fail(f"test:///default is not fresh (leaked from another test): {domains}")
-    yield conn
-    gc.collect()
-    conn.close()
-    gc.collect()
 
 
 @dataclass

@@ -30,6 +30,8 @@ from cairn.db.models import VM, Host
 from cairn.db.session import Database
 from cairn.hypervisor.events import Event, Stopped
 from cairn.lifecycle.watch import Watcher
+from testkit import wait_for
+from testkit import watch_messages as messages
 
 TEST_URI = "test:///default"
 DEADLINE = 10.0
@@ -102,19 +104,6 @@ def allocated(url: str, name: str) -> bool:
             )
     finally:
         db.close()
-
-
-def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in list(caplog.records) if r.name == "cairn.watch"]
-
-
-def wait_for(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE
-    while not (value := condition()):
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {DEADLINE:g} s waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 @contextmanager

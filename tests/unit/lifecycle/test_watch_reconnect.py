@@ -20,6 +20,8 @@ import pytest
 
 from cairn.hypervisor.events import Lost
 from cairn.lifecycle.watch import BACKOFF_MAX, BACKOFF_START
+from testkit import wait_for
+from testkit import watch_messages as messages
 
 TEST_URI = "test:///default"
 UNREACHABLE = "test:///nonexistent.xml"
@@ -40,19 +42,6 @@ def vm(lab: Any, plugins: Any) -> Callable[[str], str]:
         return name
 
     return started
-
-
-def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in list(caplog.records) if r.name == "cairn.watch"]
-
-
-def wait_for(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE
-    while not (value := condition()):
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {DEADLINE:g} s waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 def test_connect_disallocates_an_allocated_vm_that_stopped_unwatched(
