@@ -6,10 +6,15 @@
 # Idempotent. Prints the environment the tests need, for `eval`. Arguments
 # pick services (postgres, mariadb, libvirt); the default is all.
 set -euo pipefail
-# Only the export lines go to stdout (the caller evals them); everything else,
-# including whatever the service tools print, goes to stderr.
-exec 3>&1 1>&2
-emit() { printf '%s\n' "$*" >&3; }
+# Only the export lines go to stdout (the caller evals them), and only once
+# every service is up; everything else, including whatever the service tools
+# print, goes to stderr. The daemons started here must not inherit stdout:
+# a caller reading it through a pipe, as `$(...)` does, would wait for them
+# to exit. So the exports are gathered in a file and printed at the end.
+exports=$(mktemp)
+trap 'rm -f "$exports"' EXIT
+emit() { printf '%s\n' "$*" >>"$exports"; }
+{
 want=" ${*:-postgres mariadb libvirt} "
 apt_install() {
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
@@ -57,3 +62,5 @@ if [[ $want == *" libvirt "* ]] && command -v libvirtd >/dev/null; then
     sleep 0.1
   done
 fi
+} >&2
+cat "$exports"
