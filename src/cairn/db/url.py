@@ -59,11 +59,23 @@ def unreachable(url: str, reason: str) -> CairnError:
     )
 
 
+# Query options that carry a secret (libpq and PyMySQL spellings).
+_SECRET_OPTIONS = frozenset({"password", "passwd", "pwd", "sslpassword"})
+
+
 def redacted(url: str) -> str:
-    """The URL with any password hidden, for error messages."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    creds, at, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***{at}{host}" if ":" in creds else url
+    """The URL with any password hidden, for error messages: the one in its
+    credentials and any given as a query option (`?password=...`)."""
+    base, q, query = url.partition("?")
+    scheme, sep, rest = base.partition("://")
+    if sep and "@" in rest:
+        creds, at, host = rest.rpartition("@")
+        if ":" in creds:
+            base = f"{scheme}://{creds.split(':', 1)[0]}:***{at}{host}"
+    if q:
+        options = (o.partition("=") for o in query.split("&"))
+        query = "&".join(
+            f"{k}{eq}***" if k.lower() in _SECRET_OPTIONS and eq else f"{k}{eq}{v}"
+            for k, eq, v in options
+        )
+    return f"{base}{q}{query}"
