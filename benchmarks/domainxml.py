@@ -12,7 +12,9 @@ tenth VM. Then prints:
   median of RUNS warm runs;
 - the same with schema validation switched off, and so the share validation takes;
 - the median wall time of a whole `cairn report host vm config ONE-VM` process
-  (and of one for all VMs) with the statement count from CAIRN_SQL_COUNT=1.
+  (and of one for all VMs) with the statement count from CAIRN_SQL_COUNT=1;
+  the same for `cairn list host vm` (one VM, and all with showdisks=yes),
+  which reads without SQLAlchemy.
 
 Target: all 1,000 documents in under 1 s.
 
@@ -262,6 +264,8 @@ def main() -> None:
                 "cairn report host vm config hosted-vm (all)",
                 ["report", "host", "vm", "config", "hosted-vm"],
             ),
+            ("cairn list host vm ONE-VM", ["list", "host", "vm", str(one)]),
+            ("cairn list host vm showdisks=yes (all)", ["list", "host", "vm", "showdisks=yes"]),
         ):
             seconds, sql, lines = process(url, words, args.runs)
             print(f"{label:44s} {seconds * 1000:8.0f} ms  {sql:3d} SQL  {lines:7d} lines")

@@ -23,6 +23,7 @@ from cairn.attrs.scopes import Scope
 from cairn.db.models import OS, VM, Appliance, Interface, Network
 from cairn.db.rows import over_session
 from cairn.inventory import lookup
+from cairn.vms.facts import natural
 
 
 def command_line(*words: str, **params: object) -> str:
@@ -54,9 +55,18 @@ def attr_lines(session: Session, scope: Scope, words: list[str]) -> list[str]:
     return out
 
 
-def vm_lines(session: Session, vms: Sequence[VM]) -> list[str]:
-    from cairn.vms.listing import interfaces
+def interfaces(session: Session, vms: Sequence[VM]) -> dict[int, list[Interface]]:
+    """{host id: interfaces in natural order (eth2 before eth10)}."""
+    out: dict[int, list[Interface]] = {}
+    stmt = select(Interface).where(Interface.host_id.in_([vm.host_id for vm in vms]))
+    for iface in session.execute(stmt).scalars():
+        out.setdefault(iface.host_id, []).append(iface)
+    for found in out.values():
+        found.sort(key=lambda i: natural(i.name))
+    return out
 
+
+def vm_lines(session: Session, vms: Sequence[VM]) -> list[str]:
     nics = interfaces(session, vms)
     out = []
     for vm in vms:

@@ -23,7 +23,7 @@ from cairn.domainxml.domain import build_domain, to_xml
 from cairn.errors import CairnError
 from cairn.plugins import loader
 from cairn.plugins.hooks import SECTIONS, VMView
-from cairn.vms.listing import natural
+from cairn.vms.facts import natural
 
 HOOK_WORDS = ("report", "host", "vm", "config")
 

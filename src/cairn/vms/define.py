@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import resolve
 from cairn.db.models import VM, Host, Interface, VMDisk
+from cairn.db.rows import MANY, over_session
 from cairn.errors import CairnError, Conflict, NotFound
 from cairn.inventory import hosts as inventory
 from cairn.inventory import networks
@@ -18,6 +19,7 @@ from cairn.inventory.lookup import one
 from cairn.values import boolean
 from cairn.vms import disks as disklib
 from cairn.vms import macs
+from cairn.vms.facts import vm_facts
 
 VM_CONTAINER = "vm-container"
 
@@ -234,21 +236,8 @@ __all__ = ["NewVM", "add", "change", "check_container", "set_cdrom", "vm_of"]
 
 
 def vms_for(session: Session, words: list[str], *, all_if_empty: bool = False) -> list[VM]:
-    """The VMs that HOST words name. A word that is the exact name of a host that is
-    not a VM is an error; globs and appliance names just pick the VMs among theirs."""
-    from cairn.inventory.lookup import hosts
-
-    found = hosts(session, words, all_if_empty=all_if_empty)
-    by_host = {
-        vm.host_id: vm
-        for vm in session.execute(
-            select(VM).where(VM.host_id.in_([h.id for h in found])) if words else select(VM)
-        ).scalars()
-    }
-    for h in found:
-        if h.id not in by_host and h.name in words:
-            raise NotFound(f"host {h.name} is not a virtual machine (see: cairn list host vm)")
-    vms = [by_host[h.id] for h in found if h.id in by_host]
-    if words and not vms:
-        raise NotFound(f"no virtual machine matches {' '.join(words)} (see: cairn list host vm)")
-    return vms
+    """The mapped VMs that HOST words name (see `facts.vm_facts`), in host order."""
+    ids = [f.id for f in vm_facts(over_session(session), words, all_if_empty=all_if_empty)]
+    query = select(VM) if len(ids) > MANY else select(VM).where(VM.id.in_(ids))
+    by_id = {vm.id: vm for vm in session.execute(query).scalars()} if ids else {}
+    return [by_id[i] for i in ids]

@@ -35,9 +35,14 @@ class Command(Base):
     related = ("add host vm", "set host vm", "start host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.vms.define import vms_for
-        from cairn.vms.listing import rows
+        from cairn.vms.facts import vm_facts
+        from cairn.vms.listing import table
 
-        vms = vms_for(ctx.session, a["host"], all_if_empty=True)
-        columns, table = rows(ctx.session, vms, showdisks=a["showdisks"], status=a["status"])
-        return Table(columns, table)
+        states = None
+        if a["status"]:  # needs the mapped VMs; without it, no SQLAlchemy at all
+            from cairn.vms.define import vms_for
+            from cairn.vms.status import live_states
+
+            states = live_states(ctx.session, vms_for(ctx.session, a["host"], all_if_empty=True))
+        vms = vm_facts(ctx.rows, a["host"], all_if_empty=True)
+        return Table(*table(ctx.rows, vms, showdisks=a["showdisks"], states=states))

@@ -1,0 +1,197 @@
+"""VM facts read with plain SQL (cairn.vms.facts): what `list host vm` shows,
+without SQLAlchemy, and the same answer as over an ORM session."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from cairn.db import models
+from cairn.db.direct import open_direct
+from cairn.db.engine import make_engine
+from cairn.db.rows import MANY, over_session
+from cairn.errors import NotFound
+from cairn.vms.facts import disks, macs, vm_facts
+
+_PROBE = """
+import contextlib, io, json, sys
+from cairn.cli.main import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+    codes = [main(w) for w in json.loads(sys.argv[1])]
+heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'lxml', 'libvirt'})
+print(json.dumps({"codes": codes, "heavy": heavy, "out": out.getvalue()}))
+"""
+
+
+@pytest.fixture
+def vms(example_cluster: Any) -> Any:
+    cli = example_cluster
+    cli.ok("add", "host", "vm", "vm-container-0-0", "num-macs=3", "mem=1024")
+    cli.ok("add", "host", "vm", "vm-container-0-1", "login", "cpus=2", "disk=file:/a.img")
+    cli.ok("add", "host", "vm", "vm-container-0-1", "disk=qcow2:/z.qcow2,,ide", "disk=file:/b.img")
+    cli.ok("set", "host", "vm", "cdrom", "login-0-1-0", "cdrom=/isos/x.iso")
+    return cli
+
+
+def test_list_host_vm_imports_no_sqlalchemy(vms: Any) -> None:
+    argvs = [
+        ["list", "host", "vm", "output-header=no"],
+        ["list", "host", "vm", "login", "showdisks=yes", "output-format=json"],
+        ["list", "host", "vm", "compute-0-0"],  # not a VM: refused, still light
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(argvs)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": vms.url},
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["codes"] == [0, 0, 1]
+    assert result["heavy"] == []
+    assert "hosted-vm-0-0-0  0  1024  1  52:54:00:00:00:02  vm-container-0-0  -" in result["out"]
+    listed = json.loads(result["out"].split("\n", 3)[3])
+    assert listed == [
+        {
+            "vm-host": "login-0-1-0",
+            "slice": 0,
+            "mem": 2048,
+            "cpus": 2,
+            "mac": "52:54:00:00:00:05",
+            "container": "vm-container-0-1",
+            "cdrom": "/isos/x.iso",
+            "disks": "file:/a.img,vda,virtio:36G",
+        }
+    ]
+
+
+def test_direct_reads_agree_with_the_session(vms: Any) -> None:
+    direct = open_direct(vms.url)
+    assert direct is not None
+    engine = make_engine(vms.url, writes=False)
+    try:
+        with Session(engine) as session:
+            rows = over_session(session)
+            for words in ([], ["login-0-1-0"], ["hosted-vm", "login"], ["*-0-1-*"]):
+                quick, slow = vm_facts(direct, words, all_if_empty=True), vm_facts(rows, words)
+                if words:
+                    assert quick == slow
+                assert quick, words
+                assert macs(direct, quick) == macs(rows, quick)
+                assert disks(direct, quick) == disks(rows, quick)
+    finally:
+        direct.close()
+        engine.dispose()
+
+
+def test_macs_in_natural_interface_order_and_disks_in_position_order(vms: Any) -> None:
+    vms.ok("add", "host", "interface", "hosted-vm-0-0-0", "eth10", "mac=52:54:00:aa:00:10")
+    vms.ok("add", "host", "interface", "hosted-vm-0-0-0", "eth9", "mac=52:54:00:aa:00:09")
+    direct = open_direct(vms.url)
+    assert direct is not None
+    try:
+        found = vm_facts(direct, ["hosted-vm-0-0-0"])
+        assert macs(direct, found)[found[0].host.id][-2:] == [
+            "52:54:00:aa:00:09",
+            "52:54:00:aa:00:10",
+        ]
+        found = vm_facts(direct, ["hosted-vm-0-1-1"])
+        # In the order given, not sorted: the first disk is the one booted.
+        assert [d.split(",")[0] for d in disks(direct, found)[found[0].id]] == [
+            "qcow2:/z.qcow2",
+            "file:/b.img",
+        ]
+    finally:
+        direct.close()
+
+
+def test_words_that_name_no_vm_are_refused(vms: Any) -> None:
+    direct = open_direct(vms.url)
+    assert direct is not None
+    try:
+        with pytest.raises(NotFound, match=r"^host compute-0-0 is not a virtual machine"):
+            vm_facts(direct, ["login-0-1-0", "compute-0-0"])
+        with pytest.raises(NotFound, match=r"^no virtual machine matches compute"):
+            vm_facts(direct, ["compute"])
+        assert vm_facts(direct, []) == []  # no words and not all_if_empty: none
+    finally:
+        direct.close()
+
+
+def test_many_vms_never_exceed_the_bound_value_limit(sqlite_example_cluster: Any) -> None:
+    """More VMs than MANY: read whole and filtered, not bound one by one."""
+    url = sqlite_example_cluster.url
+    engine = make_engine(url, writes=True)
+    count = MANY + 1
+    with engine.begin() as conn:
+        app, os_id, container = conn.execute(
+            select(models.Host.appliance_id, models.Host.os_id, models.Host.id)
+        ).first()
+        names = [f"v-{i}" for i in range(count)]
+        conn.execute(
+            insert(models.Host), [{"name": n, "appliance_id": app, "os_id": os_id} for n in names]
+        )
+        ids = {n: i for n, i in conn.execute(select(models.Host.name, models.Host.id)).all()}
+        conn.execute(
+            insert(models.VM),
+            [
+                {
+                    "host_id": ids[n],
+                    "container_id": container,
+                    "slice": i,
+                    "memory_mb": 512,
+                    "uuid": str(uuid.uuid4()),
+                }
+                for i, n in enumerate(names)
+            ],
+        )
+        vm_ids = {h: v for h, v in conn.execute(select(models.VM.host_id, models.VM.id))}
+        conn.execute(
+            insert(models.Interface),
+            [
+                {
+                    "host_id": ids[n],
+                    "name": "eth0",
+                    "mac": f"02:00:00:00:{i // 256:02x}:{i % 256:02x}",
+                }
+                for i, n in enumerate(names)
+            ],
+        )
+        conn.execute(
+            insert(models.VMDisk),
+            [
+                {
+                    "vm_id": vm_ids[ids[n]],
+                    "position": 0,
+                    "kind": "file",
+                    "path": f"/d/{n}",
+                    "device": "vda",
+                    "bus": "virtio",
+                    "size_gb": 1,
+                }
+                for n in names
+            ],
+        )
+    engine.dispose()
+    direct = open_direct(url)
+    assert direct is not None
+    direct._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, MANY)
+    try:
+        wanted = list(reversed(names))
+        found = vm_facts(direct, wanted)
+        assert [vm.host.name for vm in found] == wanted
+        assert len(macs(direct, found)) == count
+        assert all(len(d) == 1 for d in disks(direct, found).values())
+        assert len(disks(direct, found)) == count
+    finally:
+        direct.close()
