@@ -2,12 +2,16 @@
 
 A VM that is off only changes container in the database (its old definition
 is removed from the old container). A running VM is migrated with libvirt
-(live or paused while copying), then recorded on the new container. Moving
+(live or paused while copying), then recorded on the new container; with
+copy-storage its disks are made on the new container first, as `start` makes
+them, and libvirt copies their contents. Moving
 never disallocates: the VM keeps what it holds (the watcher sees libvirt's
 "migrated" and leaves it alone).
 """
 
 from __future__ import annotations
+
+import contextlib
 
 from sqlalchemy.orm import Session
 
@@ -17,8 +21,10 @@ from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.errors import DomainNotFound
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
+from cairn.hypervisor.storage import delete_volume, ensure_volume
 from cairn.lifecycle.targets import container_uris, resolved_flag
 from cairn.vms.define import change, inventory_host
+from cairn.vms.disks import volumes
 
 
 def move(
@@ -49,7 +55,20 @@ def move(
     if old_uri == new_uri:
         raise CairnError(f"{old.name} and {new.name} are the same libvirt host ({new_uri})")
     dest = conns.get(new_uri)
-    guest.migrate(dest, live=live, copy_storage=copy_storage)
+    # Copying storage needs each disk to exist on the new container already
+    # (libvirt copies into it): make the missing ones, as `start` does. If the
+    # move fails, the ones made here are removed again.
+    made: list[str] = []
+    try:
+        for path, size, fmt in volumes(vm.disks) if copy_storage else ():
+            if ensure_volume(dest, path, size, fmt):
+                made.append(path)
+        guest.migrate(dest, live=live, copy_storage=copy_storage)
+    except CairnError:
+        for path in made:
+            with contextlib.suppress(CairnError):
+                delete_volume(dest, path)
+        raise
     moved = Guest.lookup(dest, vm.host.name)
     moved.set_autostart(resolved_flag(session, vm.host, "kvm_autostart"))
     return f"{'live-' if live else ''}migrated to {new.name}"

@@ -33,6 +33,7 @@ from cairn.lifecycle.targets import container_uris
 from cairn.values import boolean
 from cairn.vms import config
 from cairn.vms.define import check_container
+from cairn.vms.disks import volumes
 
 
 @dataclass(frozen=True)
@@ -189,11 +190,7 @@ def _prepare(
         except CairnError as exc:
             failed[vm.id] = f"preboot: {exc}{_release(session, hooks, vm)}"
             continue
-        disks = tuple(
-            (d.path, d.size_gb, "qcow2" if d.kind == "qcow2" else "raw")
-            for d in vm.disks
-            if d.kind != "phy"
-        )
+        disks = volumes(vm.disks)
         launches.append(
             Launch(vm.id, vm.host.name, vm.container.name, uris[vm.container_id], text, disks)
         )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from cairn.errors import CairnError
 
@@ -91,3 +93,13 @@ def assign_devices(specs: list[DiskSpec]) -> list[DiskSpec]:
 def default(directory: str, vm_name: str) -> DiskSpec:
     directory = check_path(directory.rstrip("/") or "/", "disk directory (attribute kvm_disk_dir)")
     return DiskSpec("file", posixpath.join(directory, f"{vm_name}.vda"), "vda", "virtio")
+
+
+def volumes(disks: Iterable[Any]) -> tuple[tuple[str, int, str], ...]:
+    """(path, size GiB, libvirt volume format) of each disk cairn creates on a
+    container: files and qcow2 images; `phy` devices exist already."""
+    return tuple(
+        (d.path, d.size_gb, "qcow2" if d.kind == "qcow2" else "raw")
+        for d in disks
+        if d.kind != "phy"
+    )

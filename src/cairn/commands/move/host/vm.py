@@ -20,8 +20,9 @@ class Command(Base):
     A VM that is off just changes container (it starts there next time). A
     running VM is migrated by libvirt: live=yes keeps it running while its
     memory is copied, live=no pauses it meanwhile. Its disks must be on storage
-    both containers reach, unless copy-storage=yes. Moving never runs
-    plugin_disallocate.
+    both containers reach, unless copy-storage=yes: then the disks are made on
+    the new container (as `start host vm` makes them) and libvirt copies their
+    contents. Moving never runs plugin_disallocate.
     """
 
     args = (HOST, Arg("container", "the container to run it on"))
@@ -29,7 +30,7 @@ class Command(Base):
         Param("live", "keep the VM running while it moves", True, values.boolean, metavar="BOOL"),
         Param(
             "copy-storage",
-            "copy its disks too (no shared storage)",
+            "copy its disks to the new container (no shared storage)",
             False,
             values.boolean,
             metavar="BOOL",
@@ -39,6 +40,10 @@ class Command(Base):
     examples = (
         Example(
             "cairn move host vm hosted-vm-0-0-0 vm-container-0-1", "Runs it on vm-container-0-1."
+        ),
+        Example(
+            "cairn move host vm hosted-vm-0-0-0 vm-container-0-1 copy-storage=yes",
+            "The same, for a VM whose disks are local to its container.",
         ),
     )
     related = ("set host vm", "start host vm", "list host vm")

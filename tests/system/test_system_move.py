@@ -1,0 +1,122 @@
+"""`move host vm` of running VMs, migrated for real to a second container.
+
+The second container is a second libvirtd on this machine in namespaces of
+its own (peer.py): another host to libvirt, with its own view of
+/var/lib/libvirt, so a disk copied there is a different file.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import libvirt
+import pytest
+from peer import Peer
+
+from testkit import this_host
+
+pytestmark = pytest.mark.system
+
+PEER_HOST = "vm-container-9-0"
+MARK = b"cairn-was-here"
+SPOT = 512 * 1024 * 1024  # where the second mark sits in the 1 GiB disk
+
+
+@pytest.fixture
+def peer(lab: Any) -> Iterator[Peer]:
+    # A short path: the peer's socket path must fit a unix socket name (108 bytes).
+    made = Peer(Path(tempfile.mkdtemp(prefix="cairn-peer-")))
+    made.start()
+    try:
+        lab.run("add", "host", PEER_HOST, "appliance=vm-container", "rack=9", "rank=0")
+        lab.attr(PEER_HOST, "kvm_connection", made.uri)
+        yield made
+    finally:
+        made.stop()
+
+
+def disk_of(lab: Any, vm: str) -> Path:
+    (row,) = json.loads(lab.run("list", "host", "vm", vm, "showdisks=yes", "output-format=json"))
+    return Path(row["disks"].split(":")[1].split(",")[0])  # file:PATH,DEVICE,BUS:SIZE
+
+
+def marked_disk(lab: Any, vm: str) -> Path:
+    """The VM's disk made beforehand, with marks to find after a copy (cairn
+    leaves a disk that exists as it is)."""
+    path = disk_of(lab, vm)
+    with path.open("wb") as disk:
+        disk.write(MARK)
+        disk.seek(SPOT)
+        disk.write(MARK)
+        disk.truncate(1024**3)
+    return path
+
+
+def has_marks(path: Path) -> bool:
+    with path.open("rb") as disk:
+        first = disk.read(len(MARK))
+        disk.seek(SPOT)
+        return first == MARK and disk.read(len(MARK)) == MARK
+
+
+def container_of(lab: Any, vm: str) -> str:
+    (row,) = json.loads(lab.run("list", "host", "vm", vm, "output-format=json"))
+    return str(row["container"])
+
+
+@pytest.mark.parametrize("live", ["yes", "no"])
+def test_a_running_vm_moves_with_its_disk_and_keeps_what_it_holds(
+    lab: Any, peer: Peer, live: str
+) -> None:
+    lab.plugins()
+    vm = lab.add_vm(f"move-{live}")
+    lab.attr(vm, "kvm_autostart", "true")
+    source_disk = marked_disk(lab, vm)
+    lab.verb("start", "host", "vm", vm)
+
+    said = lab.run("move", "host", "vm", vm, PEER_HOST, f"live={live}", "copy-storage=yes")
+
+    how = "live-migrated" if live == "yes" else "migrated"
+    assert said == f"{vm}: {how} to {PEER_HOST}\n"
+    there = peer.conn.lookupByName(vm)
+    assert there.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    assert there.isPersistent() == 1 and there.autostart() == 1
+    with pytest.raises(libvirt.libvirtError):
+        lab.dom(vm)  # undefined on the old container
+    copied = peer.outside(str(source_disk))
+    assert copied != source_disk and has_marks(copied)
+    assert container_of(lab, vm) == PEER_HOST
+    assert lab.status(vm) == "running"  # asked of the new container
+    assert lab.plugin_calls() == [f"allocate {vm}"]  # moving releases nothing
+
+    lab.verb("stop", "host", "vm", vm)
+    assert there.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
+    assert lab.plugin_calls() == [f"allocate {vm}", f"disallocate {vm} stopped"]
+
+
+def test_a_failed_move_leaves_the_vm_running_where_it_was(lab: Any, peer: Peer) -> None:
+    vm = lab.add_vm("clash")
+    lab.verb("start", "host", "vm", vm)
+    # A different domain of the same name on the new container: libvirt refuses.
+    clash = lab.dom(vm).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    clash = clash.replace(lab.dom(vm).UUIDString(), "00000000-0000-4000-8000-00000000c1a5")
+    peer.conn.defineXML(clash)
+    source_disk = disk_of(lab, vm)
+
+    outcome = lab.cli("move", "host", "vm", vm, PEER_HOST, "copy-storage=yes")
+
+    assert outcome.code == 1
+    (line,) = outcome.err.splitlines()
+    assert line.startswith("error - ") and vm in line and "migrate" in line
+    assert "already exists" in line, line
+    assert lab.state(vm) == libvirt.VIR_DOMAIN_RUNNING
+    assert container_of(lab, vm) == this_host()
+    assert source_disk.exists()
+    # The disk was made there for the copy (its pool's directory stays) and
+    # removed again when the migration failed.
+    assert peer.outside(str(source_disk.parent)).is_dir()
+    assert not peer.outside(str(source_disk)).exists()
