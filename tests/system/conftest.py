@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from watcher import Watch
 
 import testkit
 
@@ -327,3 +328,20 @@ def daemon(lab: Any, _virt: Any) -> Iterator[Any]:
         yield made
     finally:
         made.ensure_running()
+
+
+@pytest.fixture
+def watch(lab: Any, tmp_path: Path) -> Iterator[Callable[..., Watch]]:
+    """Starts `cairn watch PARAMS...` (watcher.py); each is stopped after the test."""
+    started: list[Watch] = []
+
+    def start(*params: str) -> Watch:
+        w = Watch(lab, tmp_path / f"watch{len(started)}.log", *params)
+        started.append(w)
+        return w
+
+    try:
+        yield start
+    finally:
+        for w in started:
+            w.stop()

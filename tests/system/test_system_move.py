@@ -16,6 +16,8 @@ from typing import Any
 import libvirt
 import pytest
 from peer import Peer
+from sysdaemon import URI
+from watcher import disallocations
 
 from testkit import this_host
 
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.system
 
 PEER_HOST = "vm-container-9-0"
 MARK = b"cairn-was-here"
+DESTROYED = "stopped-by-itself (destroyed)"
 SPOT = 512 * 1024 * 1024  # where the second mark sits in the 1 GiB disk
 
 
@@ -120,3 +123,25 @@ def test_a_failed_move_leaves_the_vm_running_where_it_was(lab: Any, peer: Peer) 
     # removed again when the migration failed.
     assert peer.outside(str(source_disk.parent)).is_dir()
     assert not peer.outside(str(source_disk)).exists()
+
+
+def test_the_watcher_keeps_a_migrated_vm_allocated_and_follows_it(
+    lab: Any, peer: Peer, watch: Any
+) -> None:
+    """Seed: plugin_disallocate is not for a VM that migrated (libvirt says so);
+    once moved, the VM stopping on its new container releases it, once."""
+    lab.plugins()
+    vm = lab.add_vm("watched")
+    lab.verb("start", "host", "vm", vm)
+    w = watch("refresh=1")
+    w.wait_line(f"INFO watching {URI}")  # the containers that hold VMs: this one
+
+    lab.run("move", "host", "vm", vm, PEER_HOST, "copy-storage=yes")
+    w.wait_line(f"INFO {vm} stopped (migrated): kept allocated")
+    w.wait_line(f"INFO watching {peer.uri}")  # it holds a VM now
+    assert disallocations(lab) == []
+
+    peer.conn.lookupByName(vm).destroy()  # stops by itself, on its new container
+    w.wait_line(f"INFO {vm}: disallocated")
+    assert disallocations(lab) == [f"disallocate {vm} {DESTROYED}"]
+    assert "Traceback" not in w.text()

@@ -16,17 +16,15 @@ import os
 import re
 import signal
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sysdaemon import URI, gone, wait_for
+from watcher import disallocations
 
 pytestmark = pytest.mark.system
 
-CAIRN = str(Path(sys.executable).parent / "cairn")
 QEMU_RUN = Path("/run/libvirt/qemu")
 DEADLINE = 60.0
 DESTROYED = "stopped-by-itself (destroyed)"
@@ -39,78 +37,11 @@ def virsh(*words: str) -> None:
     assert done.returncode == 0, f"virsh {' '.join(words)}: {done.stderr}"
 
 
-def disallocations(lab: Any) -> list[str]:
-    return [line for line in lab.plugin_calls() if line.startswith("disallocate ")]
-
-
 def start_vms(lab: Any, *vms: str) -> None:
     done = lab.cli("start", "host", "vm", *vms, "output-format=json")
     assert done.code == 0, f"start host vm: {done.out}{done.err}"
     for vm in vms:
         lab.wait_for(lambda vm=vm: lab.dom(vm).isActive(), f"{vm} to run")
-
-
-# --- the watcher process -------------------------------------------------------
-
-
-class Watch:
-    """`cairn watch` running against the lab's database, its stderr in a file."""
-
-    def __init__(self, lab: Any, log: Path, *params: str) -> None:
-        self.log = log
-        env = {**os.environ, "CAIRN_DB_URL": lab.cli.url}  # with lab's CAIRN_PLUGIN_PATH
-        with log.open("wb") as err:
-            self.proc = subprocess.Popen(
-                [CAIRN, "watch", *params],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-                env=env,
-            )
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def lines(self) -> list[str]:
-        return self.text().splitlines()
-
-    def count(self, fragment: str) -> int:
-        return sum(fragment in line for line in self.lines())
-
-    def wait_line(self, fragment: str, times: int = 1) -> None:
-        def seen() -> bool:
-            if self.proc.poll() is not None:
-                pytest.fail(f"cairn watch exited ({self.proc.returncode}):\n{self.text()}")
-            return self.count(fragment) >= times
-
-        wait_for(seen, f"{fragment!r} x{times} in the watcher's log:\n{self.text()}")
-
-    def stop(self) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
-        return self.proc.returncode
-
-
-@pytest.fixture
-def watch(lab: Any, tmp_path: Path) -> Iterator[Callable[..., Watch]]:
-    """Starts `cairn watch PARAMS...`; every one started is stopped after the test."""
-    started: list[Watch] = []
-
-    def start(*params: str) -> Watch:
-        w = Watch(lab, tmp_path / f"watch{len(started)}.log", *params)
-        started.append(w)
-        return w
-
-    try:
-        yield start
-    finally:
-        for w in started:
-            w.stop()
 
 
 @pytest.fixture(autouse=True)
