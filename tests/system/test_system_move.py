@@ -145,3 +145,19 @@ def test_the_watcher_keeps_a_migrated_vm_allocated_and_follows_it(
     w.wait_line(f"INFO {vm}: disallocated")
     assert disallocations(lab) == [f"disallocate {vm} {DESTROYED}"]
     assert "Traceback" not in w.text()
+
+
+def test_local_disks_without_copy_storage_are_refused_with_what_to_do(lab: Any, peer: Peer) -> None:
+    vm = lab.add_vm("local")
+    lab.verb("start", "host", "vm", vm)
+
+    outcome = lab.cli("move", "host", "vm", vm, PEER_HOST)
+
+    assert outcome.code == 1
+    (line,) = outcome.err.splitlines()
+    assert line.startswith("error - ") and vm in line
+    assert line.endswith("use copy-storage=yes)"), line
+    assert lab.state(vm) == libvirt.VIR_DOMAIN_RUNNING
+    assert container_of(lab, vm) == this_host()
+    with pytest.raises(libvirt.libvirtError):
+        peer.conn.lookupByName(vm)

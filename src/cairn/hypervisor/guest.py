@@ -21,7 +21,7 @@ from lxml import etree
 
 from cairn.hypervisor._xml import parse
 from cairn.hypervisor.connections import where
-from cairn.hypervisor.errors import InvalidState, OperationTimeout, classify
+from cairn.hypervisor.errors import HypervisorError, InvalidState, OperationTimeout, classify
 from cairn.hypervisor.states import ACTIVE, State, from_libvirt
 from cairn.hypervisor.waiting import wait_until
 
@@ -220,7 +220,13 @@ class Guest:
             | (libvirt.VIR_MIGRATE_LIVE if live else 0)
             | (libvirt.VIR_MIGRATE_NON_SHARED_DISK if copy_storage else 0)
         )
-        self._do("migrate", self._dom.migrate, dest, flags, None, None, 0)
+        try:
+            self._do("migrate", self._dom.migrate, dest, flags, None, None, 0)
+        except HypervisorError as exc:
+            if exc.code != libvirt.VIR_ERR_MIGRATE_UNSAFE or copy_storage:
+                raise
+            hint = "its disks are not on storage both containers share: use copy-storage=yes"
+            raise HypervisorError(f"{exc} ({hint})", exc.code) from None
 
     def vcpu_pins(self) -> list[str]:
         """Per vCPU, the host CPUs it may run on ("0", "1-2"); live if running."""
