@@ -33,11 +33,12 @@ class VMFacts(NamedTuple):
     cdrom: str | None
 
 
-def natural(name: str) -> tuple[str, int]:
-    """eth2 < eth10: the trailing number compares as a number."""
+def natural(name: str) -> tuple[str, int, str]:
+    """eth2 < eth10: the trailing number compares as a number. The name itself
+    breaks ties (eth1, eth01), so the order never depends on the database's."""
     head = name.rstrip("0123456789")
     tail = name[len(head) :]
-    return head, int(tail) if tail else -1
+    return head, int(tail) if tail else -1, name
 
 
 def _where_in(rows: Rows, sql: str, column: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:

@@ -19,7 +19,7 @@ from cairn.db.direct import open_direct
 from cairn.db.engine import make_engine
 from cairn.db.rows import MANY, over_session
 from cairn.errors import NotFound
-from cairn.vms.facts import disks, macs, vm_facts
+from cairn.vms.facts import disks, macs, natural, vm_facts
 
 _PROBE = """
 import contextlib, io, json, sys
@@ -82,11 +82,16 @@ def test_direct_reads_agree_with_the_session(vms: Any) -> None:
     try:
         with Session(engine) as session:
             rows = over_session(session)
-            for words in ([], ["login-0-1-0"], ["hosted-vm", "login"], ["*-0-1-*"]):
-                quick, slow = vm_facts(direct, words, all_if_empty=True), vm_facts(rows, words)
-                if words:
-                    assert quick == slow
-                assert quick, words
+            # Host order (rack, rank, name), not the order the VMs were added in.
+            for words, names in (
+                ([], ["hosted-vm-0-0-0", "hosted-vm-0-1-1", "login-0-1-0"]),
+                (["login-0-1-0"], ["login-0-1-0"]),
+                (["login", "hosted-vm"], ["login-0-1-0", "hosted-vm-0-0-0", "hosted-vm-0-1-1"]),
+                (["*-0-1-*"], ["hosted-vm-0-1-1", "login-0-1-0"]),
+            ):
+                quick = vm_facts(direct, words, all_if_empty=True)
+                assert [vm.host.name for vm in quick] == names
+                assert vm_facts(rows, words, all_if_empty=True) == quick
                 assert macs(direct, quick) == macs(rows, quick)
                 assert disks(direct, quick) == disks(rows, quick)
     finally:
@@ -97,13 +102,18 @@ def test_direct_reads_agree_with_the_session(vms: Any) -> None:
 def test_macs_in_natural_interface_order_and_disks_in_position_order(vms: Any) -> None:
     vms.ok("add", "host", "interface", "hosted-vm-0-0-0", "eth10", "mac=52:54:00:aa:00:10")
     vms.ok("add", "host", "interface", "hosted-vm-0-0-0", "eth9", "mac=52:54:00:aa:00:09")
+    # Equal numbers: the name decides, whatever order the database returns.
+    vms.ok("add", "host", "interface", "hosted-vm-0-0-0", "eth11", "mac=52:54:00:aa:00:11")
+    vms.ok("add", "host", "interface", "hosted-vm-0-0-0", "eth011", "mac=52:54:00:aa:00:12")
     direct = open_direct(vms.url)
     assert direct is not None
     try:
         found = vm_facts(direct, ["hosted-vm-0-0-0"])
-        assert macs(direct, found)[found[0].host.id][-2:] == [
+        assert macs(direct, found)[found[0].host.id][-4:] == [
             "52:54:00:aa:00:09",
             "52:54:00:aa:00:10",
+            "52:54:00:aa:00:12",
+            "52:54:00:aa:00:11",
         ]
         found = vm_facts(direct, ["hosted-vm-0-1-1"])
         # In the order given, not sorted: the first disk is the one booted.
@@ -193,5 +203,32 @@ def test_many_vms_never_exceed_the_bound_value_limit(sqlite_example_cluster: Any
         assert len(macs(direct, found)) == count
         assert all(len(d) == 1 for d in disks(direct, found).values())
         assert len(disks(direct, found)) == count
+    finally:
+        direct.close()
+
+
+def test_natural_order_is_total() -> None:
+    """Names that differ only in leading zeros still have one order, whatever
+    order they come in (the database's is not fixed)."""
+    names = ["eth10", "eth2", "eth011", "eth11", "eth", "eth02", "eth2a"]
+    assert sorted(names, key=natural) == sorted(reversed(names), key=natural)
+    assert sorted(names, key=natural)[:3] == ["eth", "eth02", "eth2"]
+
+
+def test_answers_do_not_depend_on_the_order_the_database_returns_rows(vms: Any) -> None:
+    """SQL without ORDER BY may return rows in any order (PostgreSQL and
+    MariaDB differ from SQLite): the same answers when every read is reversed."""
+    direct = open_direct(vms.url)
+    assert direct is not None
+
+    def reversed_rows(sql: str, params: Any) -> list[tuple[Any, ...]]:
+        return list(reversed(direct(sql, params)))
+
+    try:
+        for words in ([], ["login", "hosted-vm"], ["*-0-1-*"]):
+            found = vm_facts(direct, words, all_if_empty=True)
+            assert vm_facts(reversed_rows, words, all_if_empty=True) == found
+            assert macs(reversed_rows, found) == macs(direct, found)
+            assert disks(reversed_rows, found) == disks(direct, found)
     finally:
         direct.close()
