@@ -9,7 +9,6 @@ may create databases (scripts/test.sh starts the server and sets it). In CI
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 
 from cluster_kit import cluster_templates, example_cluster, sqlite_example_cluster
-from testkit import PG_ADMIN_URL, Cli, build_cluster, counter, pg_admin, pg_url
+from testkit import PG_ADMIN_URL, Cli, build_cluster, new_database
 
 __all__ = ["cluster_templates", "example_cluster", "sqlite_example_cluster"]
 
@@ -32,17 +31,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A new, empty database URL on each backend (created by cairn on first use)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cairn.db'}"
-        return
-    if PG_ADMIN_URL is None:
-        pytest.skip("PostgreSQL not configured (CAIRN_TEST_PG_URL); scripts/test.sh sets it")
-    name = f"cairn_t{os.getpid()}_{next(counter)}_{uuid.uuid4().hex[:6]}"
-    pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_url(PG_ADMIN_URL, name)
-    finally:
-        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,47 @@ def pg_admin(sql: str) -> None:
     with engine.connect() as conn:
         conn.execute(text(sql))
     engine.dispose()
+
+
+MYSQL_ADMIN_URL = os.environ.get("CAIRN_TEST_MYSQL_URL")
+
+
+def mysql_admin(sql: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    assert MYSQL_ADMIN_URL is not None
+    engine = create_engine(MYSQL_ADMIN_URL.replace("mysql://", "mysql+pymysql://", 1))
+    with engine.begin() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+@contextlib.contextmanager
+def new_database(backend: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty database on `backend` (sqlite, postgresql,
+    mariadb), dropped afterwards; skipped (failed in CI) where it is not set up."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'cairn.db'}"
+        return
+    name = f"cairn_t{os.getpid()}_{next(counter)}_{uuid.uuid4().hex[:6]}"
+    if backend == "postgresql":
+        if PG_ADMIN_URL is None:
+            pytest.skip("PostgreSQL not configured (CAIRN_TEST_PG_URL); scripts/test.sh sets it")
+        pg_admin(f'CREATE DATABASE "{name}"')
+        try:
+            yield pg_url(PG_ADMIN_URL, name)
+        finally:
+            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
+    if MYSQL_ADMIN_URL is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but CAIRN_TEST_MYSQL_URL is not set: MariaDB tests must run")
+        pytest.skip("MariaDB not configured (CAIRN_TEST_MYSQL_URL); scripts/test.sh sets it")
+    mysql_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+    try:
+        yield MYSQL_ADMIN_URL.rstrip("/") + "/" + name + "?charset=utf8mb4"
+    finally:
+        mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
 
 
 class Cli:

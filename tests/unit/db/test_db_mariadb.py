@@ -10,38 +10,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from testkit import CAIRN, Cli, build_cluster
+from testkit import CAIRN, Cli, build_cluster, new_database
 
-ADMIN = os.environ.get("CAIRN_TEST_MYSQL_URL")
 pytestmark = pytest.mark.mariadb
 
 
-def _admin(sql: str) -> None:
-    assert ADMIN is not None
-    engine = create_engine(ADMIN.replace("mysql://", "mysql+pymysql://", 1))
-    with engine.begin() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
-
-
 @pytest.fixture
-def maria_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
-    if ADMIN is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but CAIRN_TEST_MYSQL_URL is not set: MariaDB tests must run")
-        pytest.skip("MariaDB not configured (CAIRN_TEST_MYSQL_URL); scripts/test.sh sets it")
-    name = f"cairn_t{uuid.uuid4().hex[:10]}"
-    _admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-    try:
-        yield Cli(ADMIN.rstrip("/") + "/" + name + "?charset=utf8mb4", capsys, monkeypatch)
-    finally:
-        _admin(f"DROP DATABASE IF EXISTS `{name}`")
+def maria_cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Cli]:
+    with new_database("mariadb", tmp_path) as url:
+        yield Cli(url, capsys, monkeypatch)
 
 
 def test_inventory_attributes_and_vms(maria_cli: Cli) -> None:

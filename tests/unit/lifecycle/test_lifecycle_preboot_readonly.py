@@ -1,10 +1,31 @@
-"""plugin_preboot runs with the database read-only, enforced by the database:
-a write fails the start with a clear error and nothing is stored. On SQLite
-and PostgreSQL alike (the `cli` fixture runs each test on both)."""
+"""plugin_preboot runs with the database read-only, enforced: a write fails
+the start with a clear error and nothing is stored. On SQLite and PostgreSQL
+the database itself refuses; on MariaDB (which cannot make a transaction
+read-only once begun) cairn refuses every statement that is not a read. Each
+test runs on all three."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+
+from testkit import new_database
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """conftest's `db_url`, with MariaDB too."""
+    with new_database(request.param, tmp_path) as url:
+        yield url
+
 
 ORM_FLUSH = """
 def run(*, session, vm, xml):
@@ -17,6 +38,22 @@ from sqlalchemy import text
 
 def run(*, session, vm, xml):
     session.execute(text("UPDATE hosts SET rack=99"))
+"""
+
+# MariaDB commits the open transaction before any DDL, and runs the text of
+# /*! ... */ comments: neither may get through.
+DDL = """
+from sqlalchemy import text
+
+def run(*, session, vm, xml):
+    session.execute(text("CREATE TABLE cairn_sneaky (x INT)"))
+"""
+
+HIDDEN = """
+from sqlalchemy import text
+
+def run(*, session, vm, xml):
+    session.execute(text("/*! UPDATE hosts SET rack=99 */"))
 """
 
 ORM_NO_FLUSH = """
@@ -75,7 +112,9 @@ def racks(lab, *hosts):
 
 
 @pytest.mark.parametrize(
-    "source", [ORM_FLUSH, RAW_SQL, ATTR_PUT], ids=["orm-flush", "raw-sql", "attr-store"]
+    "source",
+    [ORM_FLUSH, RAW_SQL, ATTR_PUT, DDL],
+    ids=["orm-flush", "raw-sql", "attr-store", "ddl"],
 )
 def test_a_write_fails_the_start_and_stores_nothing(lab, plugins, source):
     vm = lab.add_vm("vm-container-0-1")
@@ -93,8 +132,33 @@ def test_a_write_fails_the_start_and_stores_nothing(lab, plugins, source):
     assert lab.state(vm) == "undefined"
     assert racks(lab, vm, "vm-container-0-1") == [0, 0]
     assert lab.host_attr(vm, "sneaky") is None
+    assert "cairn_sneaky" not in tables(lab.cli.url)
     # What ran after preboot could write: the release was recorded.
     assert lab.host_attr(vm, "released") == "start-failed"
+
+
+def test_an_executable_comment_cannot_write(lab, plugins):
+    """`/*! ... */` is a comment to SQLite and PostgreSQL, a statement to MariaDB."""
+    vm = lab.add_vm("vm-container-0-1")
+    plugins.write("preboot", HIDDEN)
+    done = lab.start(vm)
+    mariadb = lab.cli.url.startswith("mysql")
+    assert done.code == (1 if mariadb else 0), done.err
+    if mariadb:
+        assert "tried to change the database" in done.by_host()[vm]["detail"]
+    assert racks(lab, vm, "vm-container-0-1") == [0, 0]
+
+
+def tables(url: str) -> set[str]:
+    from sqlalchemy import create_engine, inspect
+
+    from cairn.db.engine import normalise
+
+    engine = create_engine(normalise(url))
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
 
 
 def test_an_orm_write_gets_a_clear_error(lab, plugins):
@@ -106,7 +170,7 @@ def test_an_orm_write_gets_a_clear_error(lab, plugins):
     assert "make changes in plugin_allocate" in detail
 
 
-@pytest.mark.parametrize("source", [RAW_SQL, ATTR_PUT], ids=["raw-sql", "attr-store"])
+@pytest.mark.parametrize("source", [RAW_SQL, ATTR_PUT, DDL], ids=["raw-sql", "attr-store", "ddl"])
 def test_a_sql_write_gets_the_same_clear_error(lab, plugins, source):
     vm = lab.add_vm("vm-container-0-0")
     plugins.write("preboot", source)
