@@ -4,8 +4,9 @@ Every word is quoted with shlex so that `sh` gives it back exactly, whatever
 the value holds (quotes, $, backticks, newlines, XML). Names go in as
 parameters (host=vm), never as positional words, so a host named like a
 command word (vm, attr, interface) cannot change the command.
-Order matters for replay: OSes, appliances, networks, hosts, interfaces, VMs,
-then attributes (VMs' own attributes need the VMs).
+Order matters for replay: OSes, appliances, networks, hosts, interfaces, the
+attributes (a `kvm` attribute may be what lets a container hold VMs), VMs,
+then the VMs' own host attributes (they need the VMs).
 """
 
 from __future__ import annotations
@@ -104,9 +105,18 @@ def everything(session: Session) -> list[str]:
     vms = session.execute(select(VM)).scalars().all()
     vm_hosts = {vm.host_id for vm in vms}
     out = list(_inventory(session, vm_hosts))
-    out += vm_lines(session, sorted(vms, key=lambda vm: vm.host.name))
-    for scope in Scope:
+    # Attributes before the VMs: `kvm` may be what lets a container hold them.
+    # The VMs' own host attributes need the VMs, so they come last.
+    for scope in (Scope.GLOBAL, Scope.OS, Scope.APPLIANCE):
         out += attr_lines(session, scope, [])
+    hosts = lookup.hosts(session, [])
+    others = [h.name for h in hosts if h.id not in vm_hosts]
+    if others:
+        out += attr_lines(session, Scope.HOST, others)
+    out += vm_lines(session, sorted(vms, key=lambda vm: vm.host.name))
+    guests = [h.name for h in hosts if h.id in vm_hosts]
+    if guests:
+        out += attr_lines(session, Scope.HOST, guests)
     return out
 
 
@@ -137,15 +147,17 @@ def _inventory(session: Session, skip: set[int]) -> Iterator[str]:
             cpus=h.cpus,
             os=h.os.name,
         )
-    names = {h.id: h.name for h in hosts}
-    stmt = select(Interface).order_by(Interface.host_id, Interface.name)
-    for i in session.execute(stmt).scalars():
-        if i.host_id in names:
+    held: dict[int, list[Interface]] = {h.id: [] for h in hosts}
+    for i in session.execute(select(Interface)).scalars():
+        if i.host_id in held:
+            held[i.host_id].append(i)
+    for h in hosts:  # in host order, so a dump of a replayed dump is the same
+        for i in sorted(held[h.id], key=lambda i: natural(i.name)):
             yield command_line(
                 "add",
                 "host",
                 "interface",
-                host=names[i.host_id],
+                host=h.name,
                 iface=i.name,
                 mac=i.mac,
                 ip=i.ip,

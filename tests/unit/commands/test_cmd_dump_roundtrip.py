@@ -286,3 +286,43 @@ def test_dump_round_trips_names_that_are_also_command_words(two_dbs, recorder, c
         code, _, err = target(*argv)
         assert code == 0, f"{argv}: {err}"
     assert target.ok("dump") == dumped
+
+
+KVM_CLUSTER = [
+    "add os linux",
+    "add appliance compute",
+    "add appliance gpu",
+    "add appliance hosted-vm",
+    "add host gpu-1-0 appliance=gpu rack=1 rank=0",
+    "add host compute-0-5 appliance=compute rack=0 rank=5",
+    # Added after compute-0-5 but listed before it: ids are not host order.
+    "add host compute-0-1 appliance=compute rack=0 rank=1",
+    "add host interface compute-0-5 eth0 mac=52:54:00:00:05:00",
+    "add host interface compute-0-1 eth10 mac=52:54:00:00:01:10",
+    "add host interface compute-0-1 eth2 mac=52:54:00:00:01:02",
+    # Containers only because of `kvm`, at appliance and at host scope.
+    "set appliance attr gpu kvm true",
+    "set host attr compute-0-5 kvm true",
+    "add host vm gpu-1-0 mem=512",
+    "add host vm compute-0-5 num-macs=2",
+    "set host attr hosted-vm-1-0-0 kvm_autostart true",
+]
+
+
+def test_whole_dump_recreates_vms_on_containers_that_kvm_true_makes(two_dbs, recorder):
+    """Seed: "Running VM on different appliances". The `kvm` attributes must
+    exist before the VMs they allow; the VMs' own attributes after them."""
+    source, target = two_dbs
+    source.ok("init", "defaults=no")
+    for line in KVM_CLUSTER:
+        source.ok(*line.split())
+    dumped = source.ok("dump")
+    target.ok("init", "defaults=no")
+    for argv in recorded(dumped, recorder):
+        code, _, err = target(*argv)
+        assert code == 0, f"{argv}: {err}"
+    assert target.ok("dump") == dumped
+    vms = target.ok("list", "host", "vm", "output-format=json")
+    assert vms == source.ok("list", "host", "vm", "output-format=json")
+    assert [r["vm-host"] for r in json.loads(vms)] == ["hosted-vm-0-5-0", "hosted-vm-1-0-0"]
+    assert target.ok("report", "host", "attr", "hosted-vm-1-0-0", "attr=kvm_autostart") == "true\n"
