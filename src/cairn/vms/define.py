@@ -72,9 +72,22 @@ def vm_of(session: Session, host: Host) -> VM:
     return vm
 
 
-def _free_slice(session: Session, container: Host) -> int:
+def _free_slice(session: Session, container: Host, appliance: str | None = None) -> int:
+    """The lowest slice free on the container; with `appliance`, also one whose
+    default name is free (another container with the same rack and rank, or a
+    VM moved away, may hold the name)."""
     used = set(session.execute(select(VM.slice).where(VM.container_id == container.id)).scalars())
+    if appliance is not None:
+        prefix = _default_name(appliance, container, "")
+        names = session.execute(
+            select(Host.name).where(Host.name.startswith(prefix, autoescape=True))
+        ).scalars()
+        used |= {int(n[len(prefix) :]) for n in names if n[len(prefix) :].isdigit()}
     return next(i for i in range(len(used) + 1) if i not in used)
+
+
+def _default_name(appliance: str, container: Host, slice_: int | str) -> str:
+    return f"{appliance}-{container.rack}-{container.rank}-{slice_}"
 
 
 def _disks(
@@ -105,7 +118,10 @@ def _disks(
 def add(session: Session, new: NewVM) -> VM:
     container = inventory_host(session, new.container)
     check_container(session, container)
-    slice_ = new.slice if new.slice is not None else _free_slice(session, container)
+    if new.slice is not None:
+        slice_ = new.slice
+    else:
+        slice_ = _free_slice(session, container, None if new.name else new.appliance)
     taken = session.execute(
         select(VM.id).where(VM.container_id == container.id, VM.slice == slice_)
     ).first()
@@ -113,7 +129,9 @@ def add(session: Session, new: NewVM) -> VM:
         raise Conflict(
             f"slice {slice_} of {container.name} is taken; leave slice= out for a free one"
         )
-    name = new.name or f"{new.appliance}-{container.rack}-{container.rank}-{slice_}"
+    name = new.name or _default_name(new.appliance, container, slice_)
+    if not new.name and session.execute(select(Host.id).where(Host.name == name)).first():
+        raise Conflict(f"host {name} exists already: give the VM a name= (or another slice=)")
     host = inventory.add_host(
         session,
         name,

@@ -138,6 +138,31 @@ def test_a_given_slice_is_used_and_a_taken_one_refused(example_cluster: Any) -> 
     assert cli.ok("add", "host", "vm", "vm-container-0-0").endswith("slice 0\n")
 
 
+def test_a_default_name_another_host_holds_is_skipped(example_cluster: Any) -> None:
+    """Two containers with the same rack and rank, or a VM moved away, hold
+    names the next free slice would give: the slice after them is used."""
+    cli = example_cluster
+    cli.ok("set", "host", "attr", "compute-0-0", "kvm", "true")  # rack 0, rank 0 too
+    cli.ok("add", "host", "vm", "vm-container-0-0")
+    assert cli.ok("add", "host", "vm", "compute-0-0") == (
+        "added hosted-vm-0-0-1 on compute-0-0 slice 1\n"
+    )
+    cli.ok("add", "host", "vm", "vm-container-0-0", "slice=2")
+    cli.ok("set", "host", "vm", "hosted-vm-0-0-0", "physnode=vm-container-0-1")  # slice 0 free
+    assert cli.ok("add", "host", "vm", "vm-container-0-0") == (
+        "added hosted-vm-0-0-3 on vm-container-0-0 slice 3\n"
+    )
+    # A slice given whose name is held: refused, saying what to give instead.
+    line = error_line(cli("add", "host", "vm", "vm-container-0-0", "slice=1"))
+    assert (
+        line
+        == "error - host hosted-vm-0-0-1 exists already: give the VM a name= (or another slice=)"
+    )
+    assert cli.ok("add", "host", "vm", "vm-container-0-0", "slice=1", "name=web").startswith(
+        "added web on vm-container-0-0 slice 1"
+    )
+
+
 @pytest.mark.parametrize(
     ("scope", "where"),
     [
