@@ -89,4 +89,8 @@ def remove(session: Session, owner: Owner, name: str) -> None:
     model = MODELS[owner.scope]
     done = session.execute(delete(model).where(model.name == name, *_where(owner)))
     if not done.rowcount:  # type: ignore[attr-defined]
-        raise NotFound(f"{owner.describe()} has no attribute {name} (see: cairn list ... attr)")
+        where = "" if owner.scope is Scope.GLOBAL else f"{owner.scope.value} "
+        who = "" if owner.scope is Scope.GLOBAL else f" {owner.name}"
+        raise NotFound(
+            f"{owner.describe()} has no attribute {name} (see: cairn list {where}attr{who})"
+        )

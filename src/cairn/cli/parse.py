@@ -8,6 +8,7 @@ given as parameters of the same name.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,9 +51,12 @@ def parse(command: type[Command], title: str, words: Sequence[str]) -> dict[str,
         spec: Arg | Param | None = params.get(name) or args.get(name)
         if spec is None:
             known = ", ".join(sorted({*params, *args} - {p.name for p in OUTPUT_PARAMS}))
+            # A value that holds '=' reads as a parameter: say how to give it.
+            hint = f"; to give {word!r} as the value, write value={shlex.quote(word)}"
             raise UsageError(
                 f"'{title}' has no parameter '{name}'"
                 + (f"; it takes: {known}" if known else "")
+                + (hint if "value" in args and "value" not in given else "")
                 + f" (see: cairn {title} help)"
             )
         value = _convert(spec, raw, f"{name}=")

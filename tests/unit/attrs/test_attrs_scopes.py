@@ -167,7 +167,12 @@ def test_remove_of_a_missing_attribute_errors(example_cluster, scope):
     before = example_cluster.dump()
     r = example_cluster("remove", *SCOPES[scope], "nope")
     assert r.code == 1
-    assert "nope" in one_error_line(r.err)
+    line = one_error_line(r.err)
+    assert "nope" in line
+    # It names the listing that shows what the owner holds, runnable as it is.
+    listing = line.rsplit("(see: cairn ", 1)[1].rstrip(")")
+    assert listing == " ".join(("list", *SCOPES[scope]))
+    assert example_cluster(*listing.split()).code == 0
     assert example_cluster.dump() == before
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -171,6 +173,28 @@ def test_unknown_parameter_end_to_end(sqlite_cli):
     assert r.code == 2
     line = one_error_line(r.err)
     assert "colour" in line and "appliance" in line
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["set", "os", "attr", "linux", "kernel_opts", "console=ttyS0,115200 quiet"],
+        ["set", "attr", "kernel_opts", "console=ttyS0"],
+    ],
+)
+def test_a_value_holding_equals_is_told_how_to_pass(sqlite_cli, words):
+    r = sqlite_cli(*words)
+    assert r.code == 2
+    line = one_error_line(r.err)
+    hint = line.split("; to give ", 1)[1].split(" as the value, write ", 1)[1]
+    fixed = shlex.split(hint.rsplit(" (see:", 1)[0])
+    assert fixed == [f"value={words[-1]}"]
+    sqlite_cli.ok(*words[:-1], *fixed)  # the suggestion works as written
+    assert (
+        sqlite_cli.ok("report", "host", "attr", "localhost", "attr=kernel_opts")
+        == (words[-1] + "\n")
+        or words[1] == "os"
+    )
 
 
 def test_param_given_twice():
