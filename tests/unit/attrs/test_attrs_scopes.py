@@ -4,10 +4,11 @@ add/set/remove rules and the checks on well-known names."""
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 
-from testkit import one_error_line
+from testkit import one_error_line, table
 
 SCOPES = {  # scope -> the words naming an owner in the example cluster
     "global": ("attr",),
@@ -255,3 +256,17 @@ def test_list_scoped_attrs_of_all_owners(example_cluster):
         example_cluster.ok("list", "host", "attr", "output-format=json", "attr=kvm_autostart")
     )
     assert {r["host"] for r in rows} == {"compute-0-0", "compute-0-1"}
+
+
+@pytest.mark.parametrize("word", ["compute-0-*", "compute"])
+def test_report_of_several_hosts_is_refused_with_the_listing_to_use(example_cluster, word):
+    """Bare values of several hosts would not say whose they are."""
+    r = example_cluster("report", "host", "attr", word, "attr=cpu_mode")
+    assert r.code == 2
+    line = one_error_line(r.err)
+    assert f"{word!r} names 2 hosts" in line
+    suggested = shlex.split(line.split("list them with: ", 1)[1])
+    assert suggested[:5] == ["cairn", "list", "host", "attr", word]
+    rows = table(example_cluster, *suggested[1:])
+    assert sorted(r["host"] for r in rows) == ["compute-0-0", "compute-0-1"]
+    assert {r["attr"] for r in rows} == {"cpu_mode"}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any
 
 from cairn import values
 from cairn.cli.spec import Arg, Example, Param, Text
 from cairn.cli.spec import Command as Base
-from cairn.errors import NotFound
+from cairn.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -38,6 +39,14 @@ class Command(Base):
         from cairn.inventory.hostwords import host_facts
 
         hosts = host_facts(ctx.rows, [a["host"]])
+        if len(hosts) > 1:  # the values alone would not say whose they are
+            listing = shlex.join(["cairn", "list", "host", "attr", a["host"]])
+            if a["attr"] is not None:
+                listing += f" attr={a['attr']}"
+            raise UsageError(
+                f"{a['host']!r} names {len(hosts)} hosts; report one host at a time,"
+                f" or list them with: {listing}"
+            )
         resolved = resolve_facts(ctx.rows, hosts)
         out = []
         for host in hosts:
