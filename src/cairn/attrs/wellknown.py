@@ -16,7 +16,7 @@ from cairn.errors import CairnError
 from cairn.values import boolean, mac
 
 BOOLEANS = frozenset({"kvm", "kvm_autostart", "kvm_bios_useserial"})
-_DEVICE = re.compile(r"^kvm_device_\d+$")
+_DEVICE = re.compile(r"^kvm_device_(0|[1-9][0-9]*)$")
 _WORD = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -51,8 +51,14 @@ def _cpu_mode(value: str, what: str) -> None:
 
 
 def _pinning(value: str, what: str) -> None:
-    if value.strip() != "pin_all":
-        _xml("DOMAIN_CHILD_ROOTS")(value, what)
+    if value.strip() == "pin_all":
+        return
+    if "<" not in value:  # not XML at all: most likely a misspelt pin_all
+        raise CairnError(
+            f"{what}: {value.strip()!r} is neither pin_all nor XML elements"
+            " such as <cputune><vcpupin vcpu='0' cpuset='0'/></cputune>"
+        )
+    _xml("DOMAIN_CHILD_ROOTS")(value, what)
 
 
 def _connection(value: str, what: str) -> None:
@@ -118,5 +124,10 @@ def check(name: str, value: str, where: str) -> None:
             raise CairnError(f"{what}: {exc}") from None
     elif _DEVICE.fullmatch(name):
         _xml("DEVICE_ROOTS")(value, what)
+    elif name.startswith("kvm_device"):  # cairn would never read it
+        raise CairnError(
+            f"{name} is not a device attribute cairn reads: name it kvm_device_N, N a"
+            " number without leading zeros (kvm_device_0, kvm_device_1, ...)"
+        )
     elif name in CHECKS:
         CHECKS[name](value, what)

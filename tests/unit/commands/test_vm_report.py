@@ -383,6 +383,25 @@ def test_a_device_outside_devices_is_refused(vm_cli: Any) -> None:
     assert len(domain(vm_cli).findall("devices")) == 1
 
 
+@pytest.mark.parametrize(
+    "name", ["kvm_device_x", "kvm_device_00", "kvm_device_01", "kvm_device", "kvm_devices_0"]
+)
+def test_a_device_name_cairn_would_never_read_is_refused(vm_cli: Any, name: str) -> None:
+    before = vm_cli.dump()
+    line = error_line(vm_cli("set", "host", "attr", VM, name, "<serial type='pty'/>"))
+    assert line.startswith(f"error - {name} is not a device attribute cairn reads")
+    assert "kvm_device_N" in line
+    assert vm_cli.dump() == before
+
+
+@pytest.mark.parametrize("value", ["pin-all", "PIN_ALL", "pinall", "all"])
+def test_a_misspelt_pin_all_is_refused_saying_what_is_accepted(vm_cli: Any, value: str) -> None:
+    line = error_line(vm_cli("set", "host", "attr", VM, "kvm_cpu_pinning", value))
+    assert f"{value!r} is neither pin_all nor XML elements" in line
+    vm_cli.ok("set", "host", "attr", VM, "kvm_cpu_pinning", " pin_all\n")
+    assert len(domain(vm_cli).findall("cputune/vcpupin")) >= 1
+
+
 def test_a_schema_invalid_device_is_refused_when_set(vm_cli: Any) -> None:
     result = vm_cli("set", "host", "attr", VM, "kvm_device_0", "<hostdev/>")
     error_line(result)
