@@ -149,14 +149,17 @@ def test_set_host_appliance_changes_resolution(example_cluster):
 
 def test_remove_host(example_cluster):
     c = example_cluster
-    c.ok("remove", "host", "compute-0-0", "vm-container-0-1")
+    assert c.ok("remove", "host", "compute-0-0", "vm-container-0-1") == (
+        "removed compute-0-0\nremoved vm-container-0-1\n"
+    )
     assert "compute-0-0" not in host_names(c) and "vm-container-0-1" not in host_names(c)
     assert table(c, "list", "host", "interface") == []
     assert all(r["host"] != "compute-0-0" for r in table(c, "list", "host", "attr"))
 
 
 def test_remove_host_by_appliance_name(example_cluster):
-    example_cluster.ok("remove", "host", "compute")
+    said = example_cluster.ok("remove", "host", "compute")
+    assert said == "removed compute-0-0\nremoved compute-0-1\n"  # a word may name many
     assert host_names(example_cluster, "vm-container") == ["vm-container-0-0", "vm-container-0-1"]
     assert "compute-0-0" not in host_names(example_cluster)
     apps = {r["appliance"]: r["hosts"] for r in table(example_cluster, "list", "appliance")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cairn.cli.spec import Arg, Example
+from cairn.cli.spec import Arg, Example, Text
 from cairn.cli.spec import Command as Base
 
 if TYPE_CHECKING:
@@ -22,10 +22,13 @@ class Command(Base):
 
     args = (Arg("host", "host names, appliance names, globs or localhost", many=True),)
     writes = True
-    examples = (Example("cairn remove host compute-0-1", "Removes one host."),)
+    examples = (
+        Example("cairn remove host compute-0-1", "Removes one host."),
+        Example("cairn remove host 'compute-0-*'", "Removes every compute-0-N host (says which)."),
+    )
     related = ("add host", "list host")
 
-    def run(self, ctx: Context, a: dict[str, Any]) -> None:
+    def run(self, ctx: Context, a: dict[str, Any]) -> Text:
         from cairn.inventory import hosts, lookup
         from cairn.vms.forget import forget_domains
 
@@ -33,3 +36,5 @@ class Command(Base):
         forget_domains(ctx.session, found, ctx.notes)
         for host in found:
             hosts.remove_host(ctx.session, host)
+        # An appliance name or a glob may name many hosts: say which went.
+        return Text("".join(f"removed {host.name}\n" for host in found))
