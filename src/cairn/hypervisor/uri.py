@@ -9,6 +9,8 @@ import string
 from cairn.errors import CairnError
 
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# driver[+transport]:// as libvirt reads it: qemu:///system, qemu+ssh://h/system
+_URI = re.compile(r"[a-z][a-z0-9]*(\+[a-z0-9]+)?://", re.IGNORECASE)
 
 
 def uri_for(template: str, host: str) -> str:
@@ -21,6 +23,11 @@ def uri_for(template: str, host: str) -> str:
     """
     if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in host.split(".")):
         raise CairnError(f"invalid container host name {host!r}: use letters, digits, '-', '.'")
+    if not _URI.match(template):
+        raise CairnError(
+            f"invalid kvm_connection template {template!r}: not a libvirt URI such as"
+            " qemu+ssh://{host}/system, qemu+tls://{host}/system or qemu:///system"
+        )
     parts: list[str] = []
     try:
         parsed = list(string.Formatter().parse(template))

@@ -8,6 +8,7 @@ from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.errors import ContainerUnreachable
 from cairn.hypervisor.uri import uri_for
+from testkit import one_error_line
 
 TEST_URI = "test:///default"
 # A test-driver URI naming a missing host description file: fails in-process,
@@ -91,3 +92,18 @@ def test_uri_for_rejects_hosts_that_change_the_uri(host):
 def test_uri_for_rejects_other_fields(template):
     with pytest.raises(CairnError):
         uri_for(template, "compute-0-1")
+
+
+@pytest.mark.parametrize("template", ["bogus", "{host}", "/system", "qemu:/system", "ssh+://h/s"])
+def test_uri_for_rejects_what_is_not_a_libvirt_uri(template):
+    with pytest.raises(CairnError, match="not a libvirt URI such as"):
+        uri_for(template, "compute-0-1")
+
+
+def test_a_template_that_is_not_a_uri_is_refused_when_set(sqlite_cli):
+    before = sqlite_cli.dump()
+    r = sqlite_cli("set", "attr", "kvm_connection", "bogus")
+    assert r.code == 1
+    line = one_error_line(r.err)
+    assert "kvm_connection" in line and "qemu+ssh://{host}/system" in line
+    assert sqlite_cli.dump() == before
