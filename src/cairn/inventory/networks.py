@@ -94,3 +94,33 @@ def update_interface(
         iface.network = one(session, Network, subnet)
     if vlan is not None:
         iface.vlan = vlan
+    if ip_ is not None or subnet is not None:
+        _check_ip(session, iface)
+
+
+def _check_ip(session: Session, iface: Interface) -> None:
+    """An interface's IP lies in its network's subnet and no other interface
+    on that network has it."""
+    if not iface.ip:
+        return
+    network = iface.network
+    if network is not None and network.subnet and network.netmask:
+        subnet = ipaddress.ip_network(f"{network.subnet}/{network.netmask}")
+        if ipaddress.ip_address(iface.ip) not in subnet:
+            raise Conflict(
+                f"IP {iface.ip} is not in network {network.name} ({subnet}):"
+                " give an address in it, or another subnet="
+            )
+    with session.no_autoflush:
+        same = session.execute(
+            select(Interface).where(
+                Interface.ip == iface.ip,
+                Interface.network_id == network.id
+                if network is not None and network.id is not None
+                else Interface.network_id.is_(None),
+            )
+        ).scalars()
+        other = next((i for i in same if i is not iface), None)
+    if other is not None:
+        on = f" on network {network.name}" if network is not None else ""
+        raise Conflict(f"IP {iface.ip} is already used by {other.host.name} {other.name}{on}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from testkit import table
+from testkit import one_error_line, table
 
 
 def nets(cli) -> dict[str, tuple]:
@@ -123,3 +123,35 @@ def test_mac_moves_between_hosts_only_when_freed(example_cluster):
     c.ok("set", "host", "interface", "compute-0-0", "eth0", "mac=52:54:00:00:00:99")
     c.ok("add", "host", "interface", "compute-0-1", "eth0", "mac=52:54:00:00:00:01")
     assert {i[2] for i in ifaces(c)} == {"52:54:00:00:00:99", "52:54:00:00:00:01"}
+
+
+def test_an_ip_used_on_the_network_is_refused(example_cluster):
+    """compute-0-0 eth0 holds 10.1.255.254 on private (the example cluster)."""
+    c = example_cluster
+    before = c.dump()
+    for words in (
+        ["add", "host", "interface", "compute-0-1", "eth0", "ip=10.1.255.254", "subnet=private"],
+        ["add", "host", "vm", "vm-container-0-0", "ip=10.1.255.254", "subnet=private"],
+    ):
+        line = one_error_line(c(*words).err)
+        assert line == (
+            "error - IP 10.1.255.254 is already used by compute-0-0 eth0 on network private"
+        )
+    assert c.dump() == before
+    # The same address on another network is another address.
+    c.ok("add", "host", "interface", "compute-0-1", "eth1", "ip=10.2.255.254", "subnet=storage")
+    c.ok("set", "host", "interface", "compute-0-1", "eth1", "ip=10.2.0.1")  # its own: fine
+    c.ok("set", "host", "interface", "compute-0-1", "eth1", "ip=10.2.0.1")
+
+
+def test_an_ip_outside_its_network_is_refused(example_cluster):
+    c = example_cluster
+    before = c.dump()
+    for words in (
+        ["add", "host", "interface", "compute-0-1", "eth0", "ip=10.9.9.9", "subnet=private"],
+        ["set", "host", "interface", "compute-0-0", "eth0", "ip=10.2.0.1"],
+        ["set", "host", "interface", "compute-0-0", "eth0", "subnet=storage"],
+    ):
+        line = one_error_line(c(*words).err)
+        assert "is not in network" in line and "give an address in it" in line, words
+    assert c.dump() == before
