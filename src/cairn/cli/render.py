@@ -7,6 +7,10 @@ from typing import Any, TextIO
 
 from cairn.cli.spec import Result, Table, Text
 
+# A table row is one line: line breaks and tabs inside a value are shown as
+# \n, \r, \t (`report host attr` and output-format=json give values exactly).
+_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -37,7 +41,10 @@ def _render_table(table: Table, out: TextIO, header: bool) -> None:
     columns = [list(c) for c in zip(*table.rows, strict=True)] or [[] for _ in table.columns]
     for i, column in enumerate(columns):
         if set(map(type, column)) - {str} or "" in column:
-            columns[i] = [_cell(v) for v in column]
+            columns[i] = column = [_cell(v) for v in column]
+        joined = "".join(column)  # one C-speed scan, not a Python call per cell
+        if "\n" in joined or "\r" in joined or "\t" in joined:
+            columns[i] = [v.translate(_ONE_LINE) for v in column]
     if header:
         for column, name in zip(columns, table.columns, strict=True):
             column.insert(0, name.upper())

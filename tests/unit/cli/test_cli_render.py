@@ -140,3 +140,33 @@ def test_empty_value_keeps_the_columns_for_awk(example_cluster):
     out = example_cluster.ok("list", "host", "attr", "compute-0-0", "attr=note", "output-header=no")
     assert len(out.split()) == 4
     assert out.split()[3] == "H"
+
+
+def test_a_row_is_one_line_whatever_the_value_holds():
+    rows = [("a", "line one\nline two\r\n", "x"), ("b", "tab\there", "y"), ("c", 7, None)]
+    text = rendered(Table(("K", "V", "S"), rows))
+    lines = text.splitlines()
+    assert len(lines) == 1 + len(rows)
+    assert lines[1].split() == ["a", "line", "one\\nline", "two\\r\\n", "x"]
+    assert lines[2].split() == ["b", "tab\\there", "y"]
+    assert_aligned("\n".join([lines[0], lines[3]]))
+
+
+def test_multi_line_attribute_lists_on_one_line_and_reports_exactly(example_cluster):
+    """The seed's kvm_cpu_pinning example spans lines; listings stay one line each."""
+    pinning = "<cputune>\n  <vcpupin vcpu='0' cpuset='0'/>\n</cputune>"
+    example_cluster.ok("set", "host", "attr", "compute-0-0", "kvm_cpu_pinning", pinning)
+    out = example_cluster.ok("list", "host", "attr", "compute-0-0", "output-header=no")
+    (line,) = [x for x in out.splitlines() if " kvm_cpu_pinning " in x]
+    assert line.split()[-1] == "H"
+    assert "&lt;cputune&gt;\\n  &lt;vcpupin" in line
+    assert (
+        example_cluster.ok("report", "host", "attr", "compute-0-0", "attr=kvm_cpu_pinning")
+        == pinning + "\n"
+    )
+    rows = json.loads(
+        example_cluster.ok("list", "host", "attr", "compute-0-0", "output-format=json")
+    )
+    assert {r["attr"]: r["value"] for r in rows}["kvm_cpu_pinning"] == (
+        pinning.replace("<", "&lt;").replace(">", "&gt;")
+    )
