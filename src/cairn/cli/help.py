@@ -82,4 +82,5 @@ def overview() -> Table:
 OVERVIEW_HEAD = (
     "usage: cairn <verb> <noun>... [ARG...] [name=value...]\n"
     "       cairn <command words> help    (usage, parameters and examples)\n"
+    "       cairn --version\n"
 )

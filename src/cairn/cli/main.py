@@ -38,6 +38,11 @@ def one_line(text: str) -> str:
 def run(words: list[str]) -> int:
     if not words or words[0] in _HELP_WORDS:
         return _help(words[1:])
+    if words == ["--version"]:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"cairn {version('cairn')}\n")
+        return 0
     n = tree.longest_command(words)
     if n == 0:
         raise _unknown(words)

@@ -20,8 +20,14 @@ PARAM_WORD = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)=(.*)\Z", re.S)
 
 # Understood by every command; they shape how a table result is printed.
 OUTPUT_PARAMS: tuple[Param, ...] = (
-    Param("output-header", "print the header line of tables", True, values.boolean),
-    Param("output-format", "text (aligned columns) or json", "text", values.choice("text", "json")),
+    Param("output-header", "print the header line of tables", True, values.boolean, metavar="BOOL"),
+    Param(
+        "output-format",
+        "text (aligned columns) or json",
+        "text",
+        values.choice("text", "json"),
+        metavar="text|json",
+    ),
 )
 
 

@@ -93,6 +93,20 @@ def test_no_words_is_help(run):
     assert run() == run("help")
 
 
+def test_version_needs_no_database(run):
+    from importlib.metadata import version
+
+    code, out, err = run("--version")
+    assert (code, out, err) == (0, f"cairn {version('cairn')}\n", "")
+    assert "cairn --version" in run("help")[1]
+
+
+def test_output_parameters_show_their_values_in_help(run):
+    code, out, _ = run("list", "host", "help")
+    assert code == 0
+    assert "Output: [output-header=BOOL], [output-format=text|json]" in out
+
+
 @pytest.mark.parametrize("title", ALL)
 def test_command_help_both_ways(run, title):
     words = title.split()
