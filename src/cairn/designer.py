@@ -27,6 +27,7 @@ from cairn.domainxml.fragments import (
     parse_fragment,
 )
 from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, Nic
+from cairn.errors import CairnError
 from cairn.values import boolean
 
 SCOPES = {"G": "global", "O": "os", "A": "appliance", "H": "host", "I": "intrinsic"}
@@ -99,7 +100,7 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         nics=tuple(_nic(n) for n in facts.nics),
         boot=("cdrom", "network", "hd") if facts.cdrom else ("network", "hd"),
         cpu=_cpu(a),
-        domain_extra=_pinning(a, facts.cpus),
+        domain_extra=_pinning(a, facts.cpus, notes),
         devices_extra=devices,
         # A serial device of the administrator's takes the first port (where the
         # BIOS writes with kvm_bios_useserial) instead of cairn's pty console.
@@ -126,8 +127,6 @@ def _flag(a: _Attrs, name: str) -> bool:
     try:
         return boolean(value)
     except ValueError as exc:
-        from cairn.errors import CairnError
-
         raise CairnError(f"{a.what(name)}: {exc}") from None
 
 
@@ -138,13 +137,30 @@ def _features(a: _Attrs) -> tuple[etree._Element, ...] | None:
     return parse_fragment(value, allowed_roots=FEATURE_ROOTS, what=a.what("HVM_Features"))
 
 
-def _pinning(a: _Attrs, vcpus: int) -> tuple[etree._Element, ...]:
+def _pinning(a: _Attrs, vcpus: int, notes: list[str] | None = None) -> tuple[etree._Element, ...]:
     value = a.get("kvm_cpu_pinning")
     if value is None or not value.strip():
         return ()
     if value.strip() == "pin_all":
         return (pin_all(vcpus),)
-    return parse_fragment(value, allowed_roots=DOMAIN_CHILD_ROOTS, what=a.what("kvm_cpu_pinning"))
+    what = a.what("kvm_cpu_pinning")
+    elements = parse_fragment(value, allowed_roots=DOMAIN_CHILD_ROOTS, what=what)
+    # libvirt drops the pin of a vCPU the VM does not have, saying nothing.
+    missing = sorted(
+        {
+            int(n)
+            for element in elements
+            for pin in element.iter("vcpupin")
+            if (n := pin.get("vcpu", "")).isdigit() and int(n) >= vcpus
+        }
+    )
+    if missing and notes is not None:
+        notes.append(
+            f"{what} pins vcpu {', '.join(map(str, missing))}, but the VM has {vcpus} vCPU"
+            f"{'s' if vcpus > 1 else ''}: libvirt ignores those pins (give the VM more"
+            " with 'cairn set host vm ... cpus=N', or pin only the vCPUs it has)"
+        )
+    return elements
 
 
 def _devices(a: _Attrs, notes: list[str]) -> tuple[etree._Element, ...]:

@@ -294,6 +294,19 @@ def test_the_seed_pinning_through_bash(vm_cli: Any) -> None:
     assert original.rstrip("\n") == SEED_PINNING.split("value='", 1)[1][:-1]
 
 
+def test_pins_of_vcpus_the_vm_lacks_are_pointed_out(vm_cli: Any) -> None:
+    """The seed pins 4 vCPUs; on a 1-vCPU VM libvirt would drop 3 pins silently."""
+    assert bash(vm_cli, SEED_PINNING).code == 0
+    result = vm_cli("report", "host", "vm", "config", VM)
+    assert result.code == 0
+    (warning,) = [line for line in result.err.splitlines() if "kvm_cpu_pinning" in line]
+    assert warning.startswith(f"warning - attribute kvm_cpu_pinning of host {VM}")
+    assert "pins vcpu 1, 2, 3, but the VM has 1 vCPU" in warning
+    vm_cli.ok("set", "host", "vm", VM, "cpus=4")
+    result = vm_cli("report", "host", "vm", "config", VM)
+    assert result.code == 0 and "kvm_cpu_pinning" not in result.err
+
+
 def test_the_seed_hostdev_through_bash_says_the_quotes_were_lost(vm_cli: Any) -> None:
     done = bash(vm_cli, SEED_HOSTDEV)
     line = error_line(done)
