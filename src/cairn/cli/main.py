@@ -92,12 +92,18 @@ def _help(words: list[str]) -> int:
 
 
 def _unknown(words: list[str]) -> UsageError:
-    typed = " ".join(w for w in words if "=" not in w)
-    below = tree.starting_with([w for w in words if "=" not in w])
+    plain = [w for w in words if "=" not in w]
+    below = tree.starting_with(plain)
     if below:
         return UsageError(
-            f"'{typed}' is not a complete command; try one of: " + ", ".join(below[:8])
+            f"'{' '.join(plain)}' is not a complete command; try one of: " + ", ".join(below[:8])
         )
+    # Name the words up to the first that no command has there, not the
+    # arguments after it.
+    known = 0
+    while known < len(plain) and tree.starting_with(plain[: known + 1]):
+        known += 1
+    typed = " ".join(plain[: known + 1])
     near = tree.nearest(words)
     hint = f"; did you mean: {', '.join(near)}?" if near else "; see 'cairn help'"
     return UsageError(f"unknown command '{typed}'{hint}")

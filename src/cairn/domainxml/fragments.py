@@ -180,8 +180,9 @@ def _refuse_unquoted(text: str, what: str) -> None:
             quoted = _UNQUOTED_ATTR.sub(r"\1'\2'", tag.group(0))
             raise FragmentError(
                 f"{what}: the attribute values lost their quotes ({tag.group(0)});"
-                " the shell strips single quotes nested in a single-quoted value, so wrap"
-                f' the whole value in double quotes instead: value="{quoted}..."'
+                " the shell removes quotes nested in a value quoted with the same kind, so"
+                " quote the whole value with the other kind, here double quotes:"
+                f' value="{quoted}..."'
             )
 
 

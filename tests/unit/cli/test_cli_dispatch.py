@@ -159,6 +159,13 @@ def test_incomplete_command_with_a_host_word(run):
     assert "set host " in one_error_line(err).split("compute-0-0", 1)[1]
 
 
+def test_an_unknown_word_is_named_without_the_arguments_after_it(run):
+    code, _, err = run("set", "host", "atr", "compute-0-0", "kvm", "true")
+    assert code == 2
+    line = one_error_line(err)
+    assert line.startswith("error - unknown command 'set host atr'; did you mean: set host attr")
+
+
 @pytest.mark.parametrize(
     ("words", "expected"),
     [

@@ -197,6 +197,14 @@ def test_a_value_holding_equals_is_told_how_to_pass(sqlite_cli, words):
     )
 
 
+def test_an_arg_given_as_a_word_and_as_a_param(sqlite_cli):
+    r = sqlite_cli("add", "host", "compute-0-9", "appliance=compute", "host=compute-0-8")
+    assert r.code == 2
+    line = one_error_line(r.err)
+    assert "'add host' does not take 'compute-0-9' here: host= already gives" in line
+    assert "give each once" in line
+
+
 def test_param_given_twice():
     with pytest.raises(UsageError) as e:
         parse(ADD_HOST, "add host", ["x", "appliance=compute", "rack=1", "rack=2"])

@@ -49,6 +49,12 @@ def test_mem_and_cpus(one_vm: Any) -> None:
     assert (root.findtext("memory"), root.findtext("vcpu")) == ("8192", "6")
 
 
+def test_nothing_to_change_is_a_usage_error_that_lists_what_may_change(one_vm: Any) -> None:
+    result = one_vm("set", "host", "vm", "hosted-vm-0-0-0")
+    assert result.code == 2
+    assert result.err.startswith("error - 'set host vm' changes nothing without one of: physnode=")
+
+
 def test_out_of_range_values_are_usage_errors(one_vm: Any) -> None:
     cli = one_vm
     for word in ("mem=0", "cpus=0", "mem=lots", "slice=-1"):

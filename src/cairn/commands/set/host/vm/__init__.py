@@ -9,6 +9,7 @@ from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Param
 from cairn.commands._vm import CPUS, DISK, DISKSIZE, MEM, SLICE
 from cairn.commands._words import HOST
+from cairn.errors import UsageError
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -43,6 +44,13 @@ class Command(Base):
         from cairn.inventory import lookup
         from cairn.vms.define import change, vm_of
 
+        changes = ("physnode", "mem", "cpus", "disk", "disksize", "slice")
+        if all(a[k] in (None, []) for k in changes):
+            raise UsageError(
+                "'set host vm' changes nothing without one of: "
+                + ", ".join(f"{k}=" for k in changes)
+                + " (see: cairn set host vm help)"
+            )
         for host in lookup.hosts(ctx.session, [a["host"]], all_if_empty=False):
             change(
                 ctx.session,
