@@ -1,4 +1,4 @@
-"""`cairn set host cpus|rack|rank|appliance HOST VALUE`, made from one description."""
+"""`cairn set host cpus|rack|rank|appliance|os HOST VALUE`, made from one description."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ FIELDS: dict[str, tuple[Converter, str, str]] = {
     "rack": (values.integer(0, 99999), "the rack number", "1"),
     "rank": (values.integer(0, 99999), "the rank in the rack", "3"),
     "appliance": (values.label, "the appliance name", "vm-container"),
+    "os": (values.label, "the OS name", "linux"),
 }
 
 

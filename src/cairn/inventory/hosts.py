@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,20 +31,25 @@ def add_appliance(session: Session, name: str, kvm: bool | None) -> Appliance:
 
 
 def remove_appliance(session: Session, name: str) -> None:
-    appliance = one(session, Appliance, name)
+    _remove_unused(session, one(session, Appliance, name), "appliance", Host.appliance_id)
+
+
+def remove_os(session: Session, name: str) -> None:
+    _remove_unused(session, one(session, OS, name), "os", Host.os_id)
+
+
+def _remove_unused(session: Session, row: Appliance | OS, kind: str, column: Any) -> None:
     users = (
-        session.execute(
-            select(Host.name).where(Host.appliance_id == appliance.id).order_by(Host.name).limit(4)
-        )
+        session.execute(select(Host.name).where(column == row.id).order_by(Host.name).limit(4))
         .scalars()
         .all()
     )
     if users:
         raise Conflict(
-            f"appliance {name} is used by {', '.join(users)}"
+            f"{kind} {row.name} is used by {', '.join(users[:3])}"
             f"{' and others' if len(users) > 3 else ''}: remove or change those hosts first"
         )
-    session.delete(appliance)
+    session.delete(row)
 
 
 def add_os(session: Session, name: str) -> OS:
@@ -75,6 +82,8 @@ def set_field(session: Session, hosts: list[Host], field: str, value: object) ->
     for host in hosts:
         if field == "appliance":
             host.appliance = one(session, Appliance, str(value))
+        elif field == "os":
+            host.os = one(session, OS, str(value))
         else:
             setattr(host, field, value)
 

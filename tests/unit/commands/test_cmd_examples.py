@@ -31,6 +31,7 @@ GIVEN = {
     "resume host vm": [START, "cairn pause host vm hosted-vm-0-0-0"],
     "save host vm": [START],
     "restore host vm": [START, "cairn save host vm hosted-vm-0-0-0"],
+    "remove os": ["cairn add os centos"],
 }
 
 

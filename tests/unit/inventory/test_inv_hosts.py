@@ -235,3 +235,26 @@ def test_a_host_cannot_be_named_localhost(example_cluster):
     assert r.code in (1, 2)
     one_error_line(r.err)
     assert example_cluster.dump() == before
+
+
+def test_set_host_os_and_remove_an_unused_os(example_cluster):
+    c = example_cluster
+    c.ok("add", "os", "centos")
+    c.ok("set", "os", "attr", "centos", "colour", "blue")
+    c.ok("set", "host", "os", "compute-0-0", "centos")
+    assert [r["os"] for r in table(c, "list", "host", "compute-0-0")] == ["centos"]
+    colours = table(c, "list", "host", "attr", "compute-0-0", "attr=colour")
+    assert [(r["value"], r["source"]) for r in colours] == [("blue", "O")]
+    before = c.dump()
+    r = c("remove", "os", "centos")
+    assert r.code == 1
+    assert one_error_line(r.err) == (
+        "error - os centos is used by compute-0-0: remove or change those hosts first"
+    )
+    assert c.dump() == before
+    c.ok("set", "host", "os", "compute-0-0", "linux")
+    c.ok("remove", "os", "centos")
+    assert "centos" not in [r["os"] for r in table(c, "list", "os")]
+    assert "centos" not in c.dump()  # its attributes went with it
+    r = c("set", "host", "os", "compute-0-0", "centos")
+    assert "there is no os named 'centos'" in one_error_line(r.err)

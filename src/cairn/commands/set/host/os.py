@@ -1,0 +1,5 @@
+"""`cairn set host os`."""
+
+from cairn.commands._hostfield import make
+
+Command = make("os")
