@@ -27,8 +27,21 @@ def _block(rows: list[tuple[str, str]]) -> list[str]:
     return [f"  {left.ljust(width)}  {right}" for left, right in rows]
 
 
+def _wrapped(doc: str, width: int = 79) -> str:
+    """Paragraphs filled to `width`; indented ones (examples, lists) kept as written."""
+    import textwrap
+
+    paragraphs = doc.split("\n\n")
+    return "\n\n".join(
+        p
+        if any(line[:1].isspace() or line[:2] in ("- ", "* ") for line in p.splitlines())
+        else textwrap.fill(p, width)
+        for p in paragraphs
+    )
+
+
 def command_help(command: type[Command], title: str) -> str:
-    doc = inspect.cleandoc(command.__doc__ or "")
+    doc = _wrapped(inspect.cleandoc(command.__doc__ or ""))
     lines = [usage(command, title), "", doc, ""]
     if command.args:
         lines.append("Arguments:")

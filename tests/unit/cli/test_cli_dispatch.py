@@ -93,6 +93,14 @@ def test_no_words_is_help(run):
     assert run() == run("help")
 
 
+@pytest.mark.parametrize("title", ALL)
+def test_command_descriptions_are_wrapped_for_a_terminal(run, title):
+    _, out, _ = run(*title.split(), "help")
+    description = out.split("\n\n", 1)[1].split("\nArguments:", 1)[0].split("\nParameters:")[0]
+    for line in description.splitlines():
+        assert len(line) <= 79 or line[:1].isspace(), f"{title}: {line!r}"
+
+
 def test_version_needs_no_database(run):
     from importlib.metadata import version
 

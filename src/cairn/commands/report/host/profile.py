@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Prints the profile that makes a node a VM container: a script or kickstart fragment.
+    """Prints what makes a node a VM container: a shell script or a kickstart part.
 
     A node can run VMs when its appliance is vm-container or its attribute kvm
     is true; after setting kvm, apply this profile again (on a reinstall, or
