@@ -10,7 +10,6 @@ were set; errors name the attribute, the host and the scope it came from.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from lxml import etree
 
 from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import Resolved
+from cairn.attrs.wellknown import DEVICE_ATTR
 from cairn.domainxml.cpu import pin_all
 from cairn.domainxml.cpumode import parse_cpu_mode
 from cairn.domainxml.fragments import (
@@ -31,7 +31,6 @@ from cairn.errors import CairnError
 from cairn.values import boolean
 
 SCOPES = {"G": "global", "O": "os", "A": "appliance", "H": "host", "I": "intrinsic"}
-DEVICE_ATTR = re.compile(r"^kvm_device_(\d+)$")
 DEFAULT_MACHINE = "pc"  # an alias QEMU keeps pointing at its newest i440fx machine
 
 
@@ -167,6 +166,12 @@ def _devices(a: _Attrs, notes: list[str]) -> tuple[etree._Element, ...]:
     numbered = sorted(
         (int(m.group(1)), name) for name in a.attrs if (m := DEVICE_ATTR.fullmatch(name))
     )
+    for name in sorted(a.attrs):  # set before cairn refused such names
+        if name.startswith("kvm_device") and not DEVICE_ATTR.fullmatch(name):
+            notes.append(
+                f"host {a.vm}: attribute {name} is not read; name it kvm_device_N (N without"
+                " leading zeros) to add its devices"
+            )
     out: list[etree._Element] = []
     previous = -1
     for number, name in numbered:

@@ -16,7 +16,7 @@ from cairn.errors import CairnError
 from cairn.values import boolean, mac
 
 BOOLEANS = frozenset({"kvm", "kvm_autostart", "kvm_bios_useserial"})
-_DEVICE = re.compile(r"^kvm_device_(0|[1-9][0-9]*)$")
+DEVICE_ATTR = re.compile(r"^kvm_device_(0|[1-9][0-9]*)$")  # the names the designer reads
 _WORD = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -122,7 +122,7 @@ def check(name: str, value: str, where: str) -> None:
             boolean(value)
         except ValueError as exc:
             raise CairnError(f"{what}: {exc}") from None
-    elif _DEVICE.fullmatch(name):
+    elif DEVICE_ATTR.fullmatch(name):
         _xml("DEVICE_ROOTS")(value, what)
     elif name.startswith("kvm_device"):  # cairn would never read it
         raise CairnError(

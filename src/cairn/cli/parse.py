@@ -100,12 +100,13 @@ def _place_positional(
         given[key(arg.name)] = _convert(arg, words.pop(0), arg.name.upper())
     if words:
         as_params = [f"{a.name}=" for a in command.args if a not in free]
-        if as_params:  # e.g. HOST given both as a word and as host=
+        if as_params and not free:  # every arg was a name=: e.g. HOST as a word and host=
             raise UsageError(
                 f"'{title}' does not take {words[0]!r} here: {', '.join(as_params)} already"
                 f" gives what that word would; give each once (see: cairn {title} help)"
             )
         raise UsageError(
-            f"'{title}' does not take {words[0]!r} here; a parameter is written name=value"
+            f"'{title}' does not take {words[0]!r} here; a parameter is written name=value,"
+            " and a value with spaces needs quotes"
             f" (see: cairn {title} help)"
         )

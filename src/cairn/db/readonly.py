@@ -37,7 +37,11 @@ class ReadOnlyViolation(CairnError):
 # not skipped: such a statement starts with "/" and is refused.
 _LEAD = re.compile(r"(?:\s+|\(|/\*(?![!Mm])[\s\S]*?\*/|(?:--\s|#)[^\n]*(?:\n|$))*")
 _READ_WORDS = frozenset({"select", "show", "describe", "desc", "savepoint", "release"})
-_FILE_WRITE = re.compile(r"\binto\s+(?:out|dump)file\b", re.IGNORECASE)
+# Reads that still change something: files on the server, and sequences
+# (MariaDB keeps a sequence's change even when the transaction rolls back).
+_SIDE_EFFECTS = re.compile(
+    r"\b(?:outfile|dumpfile|nextval|setval|lastval)\b|\bnext\s+value\s+for\b", re.IGNORECASE
+)
 
 
 def is_read_statement(sql: str) -> bool:
@@ -52,7 +56,7 @@ def is_read_statement(sql: str) -> bool:
     if first == "rollback":  # ROLLBACK TO [SAVEPOINT] x, never a whole ROLLBACK
         return bool(re.match(r"rollback\s+(?:work\s+)?to\b", rest, re.IGNORECASE))
     several = ";" in rest.rstrip().rstrip(";")  # a second statement after the first
-    return first in _READ_WORDS and not several and not _FILE_WRITE.search(rest)
+    return first in _READ_WORDS and not several and not _SIDE_EFFECTS.search(rest)
 
 
 def _refuse_writes(

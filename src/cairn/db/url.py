@@ -8,6 +8,7 @@ $XDG_CONFIG_HOME/cairn/cairn.toml; key `db_url`.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def unreachable(url: str, reason: str) -> CairnError:
     )
 
 
+_CREDENTIALS = re.compile(r"^([\w+]+://)([^:/@]*):([^@]*)@")
 # Query options that carry a secret (libpq and PyMySQL spellings).
 _SECRET_OPTIONS = frozenset({"password", "passwd", "pwd", "sslpassword"})
 
@@ -66,16 +68,15 @@ _SECRET_OPTIONS = frozenset({"password", "passwd", "pwd", "sslpassword"})
 def redacted(url: str) -> str:
     """The URL with any password hidden, for error messages: the one in its
     credentials and any given as a query option (`?password=...`)."""
-    base, q, query = url.partition("?")
-    scheme, sep, rest = base.partition("://")
-    if sep and "@" in rest:
-        creds, at, host = rest.rpartition("@")
-        if ":" in creds:
-            base = f"{scheme}://{creds.split(':', 1)[0]}:***{at}{host}"
+    # Credentials as SQLAlchemy reads them: a password runs to the last '@'
+    # and may hold '?', '/' or '#'; the query starts after the host.
+    creds = _CREDENTIALS.match(url)
+    head, rest = (f"{creds[1]}{creds[2]}:***@", url[creds.end() :]) if creds else ("", url)
+    base, q, query = rest.partition("?")
     if q:
         options = (o.partition("=") for o in query.split("&"))
         query = "&".join(
             f"{k}{eq}***" if k.lower() in _SECRET_OPTIONS and eq else f"{k}{eq}{v}"
             for k, eq, v in options
         )
-    return f"{base}{q}{query}"
+    return f"{head}{base}{q}{query}"

@@ -12,15 +12,27 @@ from cairn.errors import Conflict, NotFound
 from cairn.inventory.lookup import one
 
 
+def network_of(subnet: str, netmask: str | None) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The network `subnet` (an address, or address/prefix) with `netmask`,
+    IPv4 or IPv6 alike (ipaddress reads a netmask after '/' for IPv4 only)."""
+    if netmask is None:
+        return ipaddress.ip_network(subnet, strict=True)
+    mask = ipaddress.ip_address(netmask)
+    net = ipaddress.ip_network((subnet, bin(int(mask)).count("1")), strict=True)
+    if net.netmask != mask:
+        raise ValueError(f"netmask {netmask} is not a run of leading one bits")
+    return net
+
+
 def subnet_and_mask(subnet: str | None, netmask: str | None) -> tuple[str | None, str | None]:
     if subnet is None:
         return None, netmask
     try:
-        net = ipaddress.ip_network(
-            subnet if netmask is None else f"{subnet}/{netmask}", strict=True
-        )
+        net = network_of(subnet, netmask)
     except ValueError as exc:
-        raise ValueError(f"subnet {subnet} / netmask {netmask}: {exc}") from None
+        raise ValueError(
+            f"subnet {subnet} / netmask {netmask}: {exc}; give e.g. subnet=10.1.0.0/16"
+        ) from None
     return str(net.network_address), str(net.netmask)
 
 
@@ -105,7 +117,7 @@ def _check_ip(session: Session, iface: Interface) -> None:
         return
     network = iface.network
     if network is not None and network.subnet and network.netmask:
-        subnet = ipaddress.ip_network(f"{network.subnet}/{network.netmask}")
+        subnet = network_of(network.subnet, network.netmask)
         if ipaddress.ip_address(iface.ip) not in subnet:
             raise Conflict(
                 f"IP {iface.ip} is not in network {network.name} ({subnet}):"

@@ -205,6 +205,14 @@ def test_an_arg_given_as_a_word_and_as_a_param(sqlite_cli):
     assert "give each once" in line
 
 
+def test_an_unquoted_value_with_spaces_is_told_to_quote(sqlite_cli):
+    r = sqlite_cli("set", "attr", "attr=motd", "hello", "world")
+    assert r.code == 2
+    line = one_error_line(r.err)
+    assert "does not take 'world' here" in line and "a value with spaces needs quotes" in line
+    assert "already gives" not in line
+
+
 def test_param_given_twice():
     with pytest.raises(UsageError) as e:
         parse(ADD_HOST, "add host", ["x", "appliance=compute", "rack=1", "rack=2"])

@@ -407,6 +407,20 @@ def test_a_device_name_cairn_would_never_read_is_refused(vm_cli: Any, name: str)
     assert vm_cli.dump() == before
 
 
+def test_a_device_name_stored_before_it_was_refused_is_not_read_and_said(vm_cli: Any) -> None:
+    engine = create_engine(normalise(vm_cli.url))
+    with engine.connect() as conn:
+        app = conn.execute(select(Appliance.id).where(Appliance.name == "hosted-vm")).scalar_one()
+    engine.dispose()
+    insert_broken(vm_cli.url, ApplianceAttr, "kvm_device_01", RNG, appliance_id=app)
+    result = vm_cli("report", "host", "vm", "config", VM)
+    assert result.code == 0
+    assert "<rng" not in result.out
+    assert f"warning - host {VM}: attribute kvm_device_01 is not read; name it kvm_device_N" in (
+        result.err
+    )
+
+
 @pytest.mark.parametrize("value", ["pin-all", "PIN_ALL", "pinall", "all"])
 def test_a_misspelt_pin_all_is_refused_saying_what_is_accepted(vm_cli: Any, value: str) -> None:
     line = error_line(vm_cli("set", "host", "attr", VM, "kvm_cpu_pinning", value))

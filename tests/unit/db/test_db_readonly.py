@@ -52,6 +52,13 @@ WRITES = [
     "SELECT 1; DELETE FROM hosts",
     "SELECT * FROM hosts INTO OUTFILE '/tmp/x'",
     "SELECT * FROM hosts INTO DUMPFILE '/tmp/x'",
+    "SELECT 'x' INTO/**/OUTFILE '/tmp/f'",
+    "SELECT 'x' INTO -- c\nOUTFILE '/tmp/f'",
+    "SELECT 'x' INTO#c\nOUTFILE '/tmp/f'",
+    "SELECT SETVAL(s, 1000)",
+    "SELECT nextval(s)",
+    "SELECT NEXT VALUE FOR s",
+    "SELECT lastval(s)",
     "",
     "   ",
 ]

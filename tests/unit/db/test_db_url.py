@@ -29,6 +29,9 @@ SECRET = "s3cr%26t%40x"  # percent-encoded, as a URL needs it
         ("postgresql://u:pw@db/c?options=a@b", "postgresql://u:***@db/c?options=a@b"),
         ("sqlite:////var/lib/cairn/cairn.db", "sqlite:////var/lib/cairn/cairn.db"),
         ("postgresql://u@db/c?password", "postgresql://u@db/c?password"),
+        # A password may hold '?' and '/': it runs to the last '@' (SQLAlchemy).
+        ("foo://u:s3cr?et@h/db", "foo://u:***@h/db"),
+        ("postgresql://u:a/b?c@h:5/db?password=x", "postgresql://u:***@h:5/db?password=***"),
     ],
 )
 def test_redacted_hides_every_password(url, shown):

@@ -155,3 +155,23 @@ def test_an_ip_outside_its_network_is_refused(example_cluster):
         line = one_error_line(c(*words).err)
         assert "is not in network" in line and "give an address in it" in line, words
     assert c.dump() == before
+
+
+def test_ipv6_networks_hold_their_addresses_and_replay_from_a_dump(example_cluster):
+    c = example_cluster
+    c.ok("add", "network", "v6", "subnet=fd00::/64")
+    c.ok("add", "host", "interface", "compute-0-0", "eth3", "ip=fd00::5", "subnet=v6")
+    line = one_error_line(
+        c("add", "host", "interface", "compute-0-0", "eth4", "ip=fd01::5", "subnet=v6").err
+    )
+    assert line.startswith("error - IP fd01::5 is not in network v6 (fd00::/64)")
+    # What `dump` writes for it (subnet and netmask apart) is accepted back.
+    c.ok("add", "network", "v6b", "subnet=fd02::", "netmask=ffff:ffff:ffff:ffff::")
+    rows = {r["network"]: r for r in table(c, "list", "network")}
+    assert (rows["v6b"]["subnet"], rows["v6b"]["netmask"]) == ("fd02::", "ffff:ffff:ffff:ffff::")
+
+
+def test_a_netmask_with_holes_is_refused_saying_what_to_give(example_cluster):
+    r = example_cluster("add", "network", "bad", "subnet=10.0.0.0", "netmask=255.0.255.0")
+    line = one_error_line(r.err)
+    assert "not a run of leading one bits" in line and "subnet=10.1.0.0/16" in line
