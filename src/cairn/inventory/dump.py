@@ -5,8 +5,9 @@ the value holds (quotes, $, backticks, newlines, XML). Names go in as
 parameters (host=vm), never as positional words, so a host named like a
 command word (vm, attr, interface) cannot change the command.
 Order matters for replay: OSes, appliances, networks, hosts, interfaces, the
-attributes (a `kvm` attribute may be what lets a container hold VMs), VMs,
-then the VMs' own host attributes (they need the VMs).
+attributes (a `kvm` attribute may be what lets a container hold VMs), then
+each VM with its interfaces and its own attributes, a VM that holds VMs
+before them.
 """
 
 from __future__ import annotations
@@ -47,13 +48,33 @@ def attr_lines(session: Session, scope: Scope, words: list[str]) -> list[str]:
     found = owners(session, scope, words, all_if_empty=True)
     ids = None if scope is Scope.GLOBAL or not words else [o.id for o in found if o.id is not None]
     held = read.by_owner(over_session(session), scope, ids)
-    verb = ["set", "attr"] if scope is Scope.GLOBAL else ["set", scope.value, "attr"]
-    out = []
-    for owner in found:
-        who = {} if scope is Scope.GLOBAL else {scope.value: owner.name}
-        for name, value in held.get(owner.id or 0, []):
-            out.append(command_line(*verb, **who, attr=name, value=unescape(value)))
-    return out
+    return [
+        _attr_line(scope, owner.name, name, value)
+        for owner in found
+        for name, value in held.get(owner.id or 0, [])
+    ]
+
+
+def _attr_line(scope: Scope, owner: str, name: str, stored: str) -> str:
+    if scope is Scope.GLOBAL:
+        return command_line("set", "attr", attr=name, value=unescape(stored))
+    return command_line(
+        "set", scope.value, "attr", **{scope.value: owner}, attr=name, value=unescape(stored)
+    )
+
+
+def _interface_line(host: str, i: Interface) -> str:
+    return command_line(
+        "add",
+        "host",
+        "interface",
+        host=host,
+        iface=i.name,
+        mac=i.mac,
+        ip=i.ip,
+        subnet=i.network.name if i.network else None,
+        vlan=i.vlan,
+    )
 
 
 def interfaces(session: Session, vms: Sequence[VM]) -> dict[int, list[Interface]]:
@@ -67,12 +88,18 @@ def interfaces(session: Session, vms: Sequence[VM]) -> dict[int, list[Interface]
     return out
 
 
-def vm_lines(session: Session, vms: Sequence[VM]) -> list[str]:
+def vm_lines(session: Session, vms: Sequence[VM], *, with_attrs: bool = False) -> list[str]:
+    """Each VM as `add host vm` with its interfaces given one by one (names,
+    MACs, addresses and networks exactly as they are), its CDROM and, with
+    `with_attrs`, its own host attributes (a VM may itself be a container)."""
     nics = interfaces(session, vms)
+    held = (
+        read.by_owner(over_session(session), Scope.HOST, [vm.host_id for vm in vms])
+        if with_attrs and vms
+        else {}
+    )
     out = []
     for vm in vms:
-        mine = nics.get(vm.host_id, [])
-        first = mine[0] if mine else None
         out.append(
             command_line(
                 "add",
@@ -84,20 +111,37 @@ def vm_lines(session: Session, vms: Sequence[VM]) -> list[str]:
                 mem=vm.memory_mb,
                 cpus=vm.host.cpus,
                 slice=vm.slice,
-                num_macs=len(mine),
-                mac=[i.mac for i in mine],
+                num_macs=0,
                 uuid=vm.uuid,
                 disk=[f"{d.kind}:{d.path},{d.device},{d.bus}" for d in vm.disks],
                 disksize=[d.size_gb for d in vm.disks],
-                ip=first.ip if first else None,
-                vlan=first.vlan if first else None,
-                subnet=first.network.name if first and first.network else None,
             )
         )
+        out += [_interface_line(vm.host.name, i) for i in nics.get(vm.host_id, [])]
         if vm.cdrom:
             out.append(
                 command_line("set", "host", "vm", "cdrom", host=vm.host.name, cdrom=vm.cdrom)
             )
+        out += [_attr_line(Scope.HOST, vm.host.name, n, v) for n, v in held.get(vm.host_id, [])]
+    return out
+
+
+def _containers_first(vms: Sequence[VM]) -> list[VM]:
+    """By name, except that a VM that holds other VMs comes before them."""
+    by_host = {vm.host_id: vm for vm in vms}
+    placed: set[int] = set()
+    out: list[VM] = []
+
+    def place(vm: VM) -> None:
+        if vm.id in placed:
+            return
+        placed.add(vm.id)
+        if vm.container_id in by_host:
+            place(by_host[vm.container_id])
+        out.append(vm)
+
+    for vm in sorted(vms, key=lambda vm: vm.host.name):
+        place(vm)
     return out
 
 
@@ -113,10 +157,7 @@ def everything(session: Session) -> list[str]:
     others = [h.name for h in hosts if h.id not in vm_hosts]
     if others:
         out += attr_lines(session, Scope.HOST, others)
-    out += vm_lines(session, sorted(vms, key=lambda vm: vm.host.name))
-    guests = [h.name for h in hosts if h.id in vm_hosts]
-    if guests:
-        out += attr_lines(session, Scope.HOST, guests)
+    out += vm_lines(session, _containers_first(vms), with_attrs=True)
     return out
 
 
@@ -153,14 +194,4 @@ def _inventory(session: Session, skip: set[int]) -> Iterator[str]:
             held[i.host_id].append(i)
     for h in hosts:  # in host order, so a dump of a replayed dump is the same
         for i in sorted(held[h.id], key=lambda i: natural(i.name)):
-            yield command_line(
-                "add",
-                "host",
-                "interface",
-                host=h.name,
-                iface=i.name,
-                mac=i.mac,
-                ip=i.ip,
-                subnet=i.network.name if i.network else None,
-                vlan=i.vlan,
-            )
+            yield _interface_line(h.name, i)

@@ -306,6 +306,15 @@ KVM_CLUSTER = [
     "add host vm gpu-1-0 mem=512",
     "add host vm compute-0-5 num-macs=2",
     "set host attr hosted-vm-1-0-0 kvm_autostart true",
+    # A VM's interfaces beyond the first: a MAC-less one, and one with an
+    # address, a network and a VLAN of its own.
+    "add network ib subnet=10.3.0.0/16",
+    "add host interface hosted-vm-1-0-0 ib0 ip=10.3.0.5 subnet=ib vlan=7",
+    "add host interface hosted-vm-0-5-0 eth2",
+    # A VM that is itself a container (kvm=true), named after its guest.
+    "add host vm gpu-1-0 name=zz-outer num-macs=0",
+    "set host attr zz-outer kvm true",
+    "add host vm zz-outer name=aa-inner num-macs=0",
 ]
 
 
@@ -324,5 +333,11 @@ def test_whole_dump_recreates_vms_on_containers_that_kvm_true_makes(two_dbs, rec
     assert target.ok("dump") == dumped
     vms = target.ok("list", "host", "vm", "output-format=json")
     assert vms == source.ok("list", "host", "vm", "output-format=json")
-    assert [r["vm-host"] for r in json.loads(vms)] == ["hosted-vm-0-5-0", "hosted-vm-1-0-0"]
+    assert sorted(r["vm-host"] for r in json.loads(vms)) == [
+        "aa-inner",
+        "hosted-vm-0-5-0",
+        "hosted-vm-1-0-0",
+        "zz-outer",
+    ]
+    assert target.ok("list", "host", "interface") == source.ok("list", "host", "interface")
     assert target.ok("report", "host", "attr", "hosted-vm-1-0-0", "attr=kvm_autostart") == "true\n"

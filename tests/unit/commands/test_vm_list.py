@@ -216,7 +216,9 @@ def test_dump_sh_recreates_identical_definitions(two_vms: Any, second_url: str) 
     cli.ok("add", "host", "vm", "vm-container-0-1", "name=bare", "num-macs=0")
     cli.ok("set", "host", "vm", "cdrom", "bare", "cdrom=/dev/sr0")
     dumped = cli.ok("dump", "host", "vm")
-    assert len(dumped.splitlines()) == 6  # four add lines, two cdrom lines
+    kinds = [" ".join(shlex.split(line)[1:4]) for line in dumped.splitlines()]
+    assert kinds.count("add host vm") == 4 and kinds.count("set host vm") == 2
+    assert kinds.count("add host interface") == 2 + 1 + 3  # every interface, one by one
     run_sh(dumped, second_url)
     listed, xml = views(cli.url)
     assert json.loads(listed) and xml.count("<domain ") == 4
@@ -230,8 +232,9 @@ def test_dump_names_the_vms_asked_for(two_vms: Any) -> None:
     out = [
         shlex.split(line) for line in two_vms.ok("dump", "host", "vm", "login-0-1-0").splitlines()
     ]
-    assert len(out) == 2
-    add, cdrom = out
+    assert len(out) == 3
+    add, iface, cdrom = out
+    assert iface[:4] == ["cairn", "add", "host", "interface"] and "host=login-0-1-0" in iface
     assert add[:4] == ["cairn", "add", "host", "vm"]
     assert "name=login-0-1-0" in add
     assert {"vm-container-0-1", "container=vm-container-0-1"} & set(add)
