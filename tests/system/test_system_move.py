@@ -156,7 +156,7 @@ def test_local_disks_without_copy_storage_are_refused_with_what_to_do(lab: Any, 
     assert outcome.code == 1
     (line,) = outcome.err.splitlines()
     assert line.startswith("error - ") and vm in line
-    assert line.endswith("use copy-storage=yes)"), line
+    assert "for disks local to the container use copy-storage=yes" in line, line
     assert lab.state(vm) == libvirt.VIR_DOMAIN_RUNNING
     assert container_of(lab, vm) == this_host()
     with pytest.raises(libvirt.libvirtError):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TextIO
 
 from cairn.cli.spec import Result, Table, Text
 
-# A table row is one line: line breaks and tabs inside a value are shown as
-# \n, \r, \t (`report host attr` and output-format=json give values exactly).
-_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+# A table row is one line of plain text: control characters inside a value are
+# shown escaped (\n, \t, \x1b, ...) so they cannot break rows or drive the
+# terminal (`report host attr` and output-format=json give values exactly).
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_ONE_LINE = str.maketrans(
+    {c: f"\\x{c:02x}" for c in [*range(32), 127]} | {10: "\\n", 13: "\\r", 9: "\\t"}
+)
 
 
 def _cell(value: Any) -> str:
@@ -42,8 +47,7 @@ def _render_table(table: Table, out: TextIO, header: bool) -> None:
     for i, column in enumerate(columns):
         if set(map(type, column)) - {str} or "" in column:
             columns[i] = column = [_cell(v) for v in column]
-        joined = "".join(column)  # one C-speed scan, not a Python call per cell
-        if "\n" in joined or "\r" in joined or "\t" in joined:
+        if _CONTROL.search("".join(column)):  # one C-speed scan, not a call per cell
             columns[i] = [v.translate(_ONE_LINE) for v in column]
     if header:
         for column, name in zip(columns, table.columns, strict=True):

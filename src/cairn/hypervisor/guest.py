@@ -225,7 +225,10 @@ class Guest:
         except HypervisorError as exc:
             if exc.code != libvirt.VIR_ERR_MIGRATE_UNSAFE or copy_storage:
                 raise
-            hint = "its disks are not on storage both containers share: use copy-storage=yes"
+            hint = (
+                "for disks local to the container use copy-storage=yes; on shared storage,"
+                " libvirt wants cache='none' on the disks"
+            )
             raise HypervisorError(f"{exc} ({hint})", exc.code) from None
 
     def vcpu_pins(self) -> list[str]:

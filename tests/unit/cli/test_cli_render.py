@@ -143,12 +143,18 @@ def test_empty_value_keeps_the_columns_for_awk(example_cluster):
 
 
 def test_a_row_is_one_line_whatever_the_value_holds():
-    rows = [("a", "line one\nline two\r\n", "x"), ("b", "tab\there", "y"), ("c", 7, None)]
+    rows = [
+        ("a", "line one\nline two\r\n", "x"),
+        ("b", "tab\there", "y"),
+        ("c", 7, None),
+        ("d", "v\x0bf\x0cesc\x1b[31m", "z"),
+    ]
     text = rendered(Table(("K", "V", "S"), rows))
     lines = text.splitlines()
     assert len(lines) == 1 + len(rows)
     assert lines[1].split() == ["a", "line", "one\\nline", "two\\r\\n", "x"]
     assert lines[2].split() == ["b", "tab\\there", "y"]
+    assert lines[4].split() == ["d", "v\\x0bf\\x0cesc\\x1b[31m", "z"]
     assert_aligned("\n".join([lines[0], lines[3]]))
 
 
