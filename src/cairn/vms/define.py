@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid as uuidlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from cairn.inventory.lookup import one
 from cairn.values import boolean
 from cairn.vms import disks as disklib
 from cairn.vms import macs
-from cairn.vms.facts import vm_facts
+from cairn.vms.facts import VMFacts, vm_facts
 
 VM_CONTAINER = "vm-container"
 
@@ -255,7 +256,12 @@ __all__ = ["NewVM", "add", "change", "check_container", "set_cdrom", "vm_of"]
 
 def vms_for(session: Session, words: list[str], *, all_if_empty: bool = False) -> list[VM]:
     """The mapped VMs that HOST words name (see `facts.vm_facts`), in host order."""
-    ids = [f.id for f in vm_facts(over_session(session), words, all_if_empty=all_if_empty)]
+    return mapped(session, vm_facts(over_session(session), words, all_if_empty=all_if_empty))
+
+
+def mapped(session: Session, facts: Sequence[VMFacts]) -> list[VM]:
+    """The mapped VM rows of `facts`, in their order."""
+    ids = [f.id for f in facts]
     query = select(VM) if len(ids) > MANY else select(VM).where(VM.id.in_(ids))
     by_id = {vm.id: vm for vm in session.execute(query).scalars()} if ids else {}
     return [by_id[i] for i in ids]

@@ -146,6 +146,17 @@ def replay(argvs: list[list[str]], at: At) -> None:
         at.ok(*argv)
 
 
+def replays_exactly(source: At, target: At, recorder: Path) -> None:
+    """`cairn dump` of source, replayed line by line into an empty target,
+    succeeds and gives back the same dump."""
+    dumped = source.ok("dump")
+    target.ok("init", "defaults=no")
+    for argv in recorded(dumped, recorder):
+        code, _, err = target(*argv)
+        assert code == 0, f"{argv}: {err}"
+    assert target.ok("dump") == dumped
+
+
 def listing(at: At) -> dict[str, object]:
     """Every attribute as cairn shows it, at every scope and resolved per host."""
     seen: dict[str, object] = {}
@@ -280,12 +291,7 @@ def test_dump_round_trips_names_that_are_also_command_words(two_dbs, recorder, c
     source.ok("add", "os", "linux")
     source.ok("add", "appliance", "compute")
     source.ok(*create)
-    dumped = source.ok("dump")
-    target.ok("init", "defaults=no")
-    for argv in recorded(dumped, recorder):
-        code, _, err = target(*argv)
-        assert code == 0, f"{argv}: {err}"
-    assert target.ok("dump") == dumped
+    replays_exactly(source, target, recorder)
 
 
 KVM_CLUSTER = [
@@ -325,12 +331,7 @@ def test_whole_dump_recreates_vms_on_containers_that_kvm_true_makes(two_dbs, rec
     source.ok("init", "defaults=no")
     for line in KVM_CLUSTER:
         source.ok(*line.split())
-    dumped = source.ok("dump")
-    target.ok("init", "defaults=no")
-    for argv in recorded(dumped, recorder):
-        code, _, err = target(*argv)
-        assert code == 0, f"{argv}: {err}"
-    assert target.ok("dump") == dumped
+    replays_exactly(source, target, recorder)
     vms = target.ok("list", "host", "vm", "output-format=json")
     assert vms == source.ok("list", "host", "vm", "output-format=json")
     assert sorted(r["vm-host"] for r in json.loads(vms)) == [

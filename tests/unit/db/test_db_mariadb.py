@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit import CAIRN, Cli, build_cluster, new_database
+from testkit import CAIRN, Cli, both_readers, build_cluster, new_database
 
 pytestmark = pytest.mark.mariadb
 
@@ -75,33 +75,20 @@ def test_sixteen_concurrent_writers(maria_cli: Cli) -> None:
 
 
 def test_direct_reads_agree_with_sqlalchemy_and_cannot_write(maria_cli: Cli) -> None:
-    from sqlalchemy.orm import Session
-
     from cairn.attrs.resolve import resolve_facts
-    from cairn.db.direct import open_direct
-    from cairn.db.engine import make_engine
-    from cairn.db.rows import over_session
     from cairn.errors import CairnError
     from cairn.inventory.hostwords import host_facts
 
     build_cluster(maria_cli)
-    direct = open_direct(maria_cli.url)
-    assert direct is not None
-    engine = make_engine(maria_cli.url, writes=False)
-    try:
-        with Session(engine) as session:
-            rows = over_session(session)
-            for words in (["compute-0-0"], ["compute", "vm-container-0-1"], ["*-0-1"], []):
-                quick, slow = host_facts(direct, words), host_facts(rows, words)
-                assert quick == slow and quick, words
-                assert resolve_facts(direct, quick) == resolve_facts(rows, slow)
+    with both_readers(maria_cli.url) as (direct, rows):
+        for words in (["compute-0-0"], ["compute", "vm-container-0-1"], ["*-0-1"], []):
+            quick, slow = host_facts(direct, words), host_facts(rows, words)
+            assert quick == slow and quick, words
+            assert resolve_facts(direct, quick) == resolve_facts(rows, slow)
         with pytest.raises(CairnError, match="READ ONLY"):
             direct("DELETE FROM host_attrs", ())
         with pytest.raises(CairnError, match="READ ONLY"):  # DDL would end the transaction
             direct("CREATE TABLE cairn_zz (x int)", ())
-    finally:
-        direct.close()
-        engine.dispose()
 
 
 def test_attribute_reads_import_no_sqlalchemy(maria_cli: Cli) -> None:

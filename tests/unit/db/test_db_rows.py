@@ -3,16 +3,13 @@ without SQLAlchemy, and the same answers whichever way the SQL runs."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.orm import Session
 
 from cairn.attrs import read
 from cairn.attrs.resolve import resolve_facts
@@ -20,10 +17,9 @@ from cairn.attrs.scopes import Scope
 from cairn.db import models
 from cairn.db.direct import open_direct
 from cairn.db.engine import make_engine
-from cairn.db.rows import over_session
 from cairn.errors import CairnError, NotFound
 from cairn.inventory.hostwords import host_facts
-from testkit import CAIRN
+from testkit import CAIRN, both_readers, light_run
 
 WORDS = [
     ["compute-0-0"],
@@ -42,24 +38,15 @@ def _path(url: str) -> Path:
 
 def test_direct_and_session_reads_agree(example_cluster):
     """Host words and resolution give the same answer straight and over SQLAlchemy."""
-    url = example_cluster.url
-    embedded = open_direct(url)
-    assert embedded is not None
-    engine = make_engine(url, writes=False)
-    try:
-        with Session(engine) as session:
-            rows = over_session(session)
-            for words in WORDS:
-                quick, slow = host_facts(embedded, words), host_facts(rows, words)
-                assert quick == slow, words
-                assert quick, words
-                assert resolve_facts(embedded, quick) == resolve_facts(rows, slow)
-            for reader in (embedded, rows):
-                with pytest.raises(NotFound, match="'nosuchhost'"):
-                    host_facts(reader, ["compute-0-0", "nosuchhost"])
-    finally:
-        embedded.close()
-        engine.dispose()
+    with both_readers(example_cluster.url) as (embedded, rows):
+        for words in WORDS:
+            quick, slow = host_facts(embedded, words), host_facts(rows, words)
+            assert quick == slow, words
+            assert quick, words
+            assert resolve_facts(embedded, quick) == resolve_facts(rows, slow)
+        for reader in (embedded, rows):
+            with pytest.raises(NotFound, match="'nosuchhost'"):
+                host_facts(reader, ["compute-0-0", "nosuchhost"])
 
 
 def test_host_words_keep_the_order_given_without_repeats(sqlite_example_cluster):
@@ -130,17 +117,6 @@ def test_attribute_tables_match_the_models():
         assert owner is None or owner in columns
 
 
-_PROBE = """
-import contextlib, io, json, sys
-from cairn.cli.main import main
-out = io.StringIO()
-with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-    codes = [main(w) for w in json.loads(sys.argv[1])]
-heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'lxml', 'libvirt'})
-print(json.dumps({"codes": codes, "heavy": heavy, "out": out.getvalue()}))
-"""
-
-
 def test_attribute_reads_import_no_sqlalchemy(example_cluster):
     """The most frequent reads skip the 200 ms SQLAlchemy import."""
     argvs = [
@@ -150,15 +126,7 @@ def test_attribute_reads_import_no_sqlalchemy(example_cluster):
         ["report", "host", "attr", "nosuchhost"],
         ["list", "host", "vm-container-*", "output-header=no"],
     ]
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(argvs)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": example_cluster.url},
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = light_run(example_cluster.url, argvs)
     assert result["codes"] == [0, 0, 0, 1, 0]
     assert result["heavy"] == []
     assert "compute-0-1  kvm_autostart  false" in result["out"]

@@ -5,31 +5,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
 
 from cairn.db import models
 from cairn.db.direct import open_direct
 from cairn.db.engine import make_engine
-from cairn.db.rows import MANY, over_session
+from cairn.db.rows import MANY
 from cairn.errors import NotFound
 from cairn.vms.facts import disks, macs, natural, vm_facts
-
-_PROBE = """
-import contextlib, io, json, sys
-from cairn.cli.main import main
-out = io.StringIO()
-with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-    codes = [main(w) for w in json.loads(sys.argv[1])]
-heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'lxml', 'libvirt'})
-print(json.dumps({"codes": codes, "heavy": heavy, "out": out.getvalue()}))
-"""
+from testkit import both_readers, light_run
 
 
 @pytest.fixture
@@ -48,15 +36,7 @@ def test_list_host_vm_imports_no_sqlalchemy(vms: Any) -> None:
         ["list", "host", "vm", "login", "showdisks=yes", "output-format=json"],
         ["list", "host", "vm", "compute-0-0"],  # not a VM: refused, still light
     ]
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(argvs)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": vms.url},
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = light_run(vms.url, argvs)
     assert result["codes"] == [0, 0, 1]
     assert result["heavy"] == []
     assert "hosted-vm-0-0-0  0  1024  1  52:54:00:00:00:02  vm-container-0-0  -" in result["out"]
@@ -76,27 +56,19 @@ def test_list_host_vm_imports_no_sqlalchemy(vms: Any) -> None:
 
 
 def test_direct_reads_agree_with_the_session(vms: Any) -> None:
-    direct = open_direct(vms.url)
-    assert direct is not None
-    engine = make_engine(vms.url, writes=False)
-    try:
-        with Session(engine) as session:
-            rows = over_session(session)
-            # Host order (rack, rank, name), not the order the VMs were added in.
-            for words, names in (
-                ([], ["hosted-vm-0-0-0", "hosted-vm-0-1-1", "login-0-1-0"]),
-                (["login-0-1-0"], ["login-0-1-0"]),
-                (["login", "hosted-vm"], ["login-0-1-0", "hosted-vm-0-0-0", "hosted-vm-0-1-1"]),
-                (["*-0-1-*"], ["hosted-vm-0-1-1", "login-0-1-0"]),
-            ):
-                quick = vm_facts(direct, words, all_if_empty=True)
-                assert [vm.host.name for vm in quick] == names
-                assert vm_facts(rows, words, all_if_empty=True) == quick
-                assert macs(direct, quick) == macs(rows, quick)
-                assert disks(direct, quick) == disks(rows, quick)
-    finally:
-        direct.close()
-        engine.dispose()
+    with both_readers(vms.url) as (direct, rows):
+        # Host order (rack, rank, name), not the order the VMs were added in.
+        for words, names in (
+            ([], ["hosted-vm-0-0-0", "hosted-vm-0-1-1", "login-0-1-0"]),
+            (["login-0-1-0"], ["login-0-1-0"]),
+            (["login", "hosted-vm"], ["login-0-1-0", "hosted-vm-0-0-0", "hosted-vm-0-1-1"]),
+            (["*-0-1-*"], ["hosted-vm-0-1-1", "login-0-1-0"]),
+        ):
+            quick = vm_facts(direct, words, all_if_empty=True)
+            assert [vm.host.name for vm in quick] == names
+            assert vm_facts(rows, words, all_if_empty=True) == quick
+            assert macs(direct, quick) == macs(rows, quick)
+            assert disks(direct, quick) == disks(rows, quick)
 
 
 def test_macs_in_natural_interface_order_and_disks_in_position_order(vms: Any) -> None:

@@ -38,11 +38,14 @@ class Command(Base):
         from cairn.vms.facts import vm_facts
         from cairn.vms.listing import table
 
+        # Live state needs the mapped VMs, so status=yes opens the session
+        # first and ctx.rows reads through it; without it, no SQLAlchemy at all.
+        session = ctx.session if a["status"] else None
+        vms = vm_facts(ctx.rows, a["host"], all_if_empty=True)
         states = None
-        if a["status"]:  # needs the mapped VMs; without it, no SQLAlchemy at all
-            from cairn.vms.define import vms_for
+        if session is not None:
+            from cairn.vms.define import mapped
             from cairn.vms.status import live_states
 
-            states = live_states(ctx.session, vms_for(ctx.session, a["host"], all_if_empty=True))
-        vms = vm_facts(ctx.rows, a["host"], all_if_empty=True)
+            states = live_states(session, mapped(session, vms))
         return Table(*table(ctx.rows, vms, showdisks=a["showdisks"], states=states))
