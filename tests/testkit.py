@@ -39,7 +39,7 @@ EXAMPLE_CLUSTER = [
     "add host vm-container-0-0 appliance=vm-container rack=0 rank=0 cpus=16",
     "add host vm-container-0-1 appliance=vm-container rack=0 rank=1 cpus=16",
     "add appliance login",
-    "add network private subnet=10.1.0.0/16 bridge=br0",
+    "set network private subnet=10.1.0.0/16 bridge=br0",
     "add network storage subnet=10.2.0.0/16",
     "add host interface compute-0-0 eth0 mac=52:54:00:00:00:01 ip=10.1.255.254 subnet=private",
     "set attr kvm_connection value=qemu+ssh://{host}/system",

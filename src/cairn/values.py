@@ -61,6 +61,18 @@ def choice(*options: str) -> Converter:
     return convert
 
 
+def vlan(word: str) -> int | None:
+    """A VLAN id, or none (Rocks' keyword for an interface without one)."""
+    if word.strip().lower() == "none":
+        return None
+    return integer(1, 4094)(word)  # type: ignore[return-value]
+
+
+def vlans(word: str) -> list[int | None]:
+    """Rocks' per-interface VLAN list: `3,none,5` (the first, second, third interface)."""
+    return [vlan(w) for w in word.split(",")]
+
+
 def label(word: str) -> str:
     """A DNS label (RFC 1123): lower-case letters, digits and '-', 1 to 63 long."""
     name = word.strip().lower()

@@ -18,6 +18,9 @@ from cairn.values import boolean, mac
 BOOLEANS = frozenset({"kvm", "kvm_autostart", "kvm_bios_useserial"})
 DEVICE_ATTR = re.compile(r"^kvm_device_(0|[1-9][0-9]*)$")  # the names the designer reads
 _WORD = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Rocks' names for what cairn reads under another name: refused when set,
+# saying which name to use (one stored name for one setting).
+RENAMED = {"kvm_save_directory": "kvm_save_dir"}
 
 
 # Where a raw-XML value goes in the domain: the fragment roots it may have, and
@@ -116,6 +119,11 @@ def check(name: str, value: str, where: str) -> None:
             f"{name} is a fact of the host, not an attribute: use 'cairn set host {name}'"
             if name not in ("hostname", "os")
             else f"{name} is a fact of the host, not an attribute"
+        )
+    if name in RENAMED:
+        raise CairnError(
+            f"{name} is Rocks' name for what cairn reads as {RENAMED[name]}:"
+            f" set {RENAMED[name]} instead (same value)"
         )
     if name in BOOLEANS:
         try:

@@ -47,8 +47,9 @@ def run(words: list[str]) -> int:
     if n == 0:
         raise _unknown(words)
     title = " ".join(words[:n])
-    command = tree.load(words[:n])
     rest = words[n:]
+    _refuse_half_command(words[:n], rest)
+    command = tree.load(words[:n])
     if rest and rest[-1] in _HELP_WORDS and len(rest) == 1:
         sys.stdout.write(helptext.command_help(command, title))
         return 0
@@ -63,6 +64,22 @@ def run(words: list[str]) -> int:
         print(f"warning - {note}", file=sys.stderr)
     render(result, sys.stdout, header=a["output_header"], fmt=a["output_format"])
     return result.status if result is not None else 0
+
+
+def _refuse_half_command(found: list[str], rest: list[str]) -> None:
+    """`remove host vm X` once read as `remove host` of the hosts vm and X: when
+    the word after a command starts a longer command, say so rather than guess."""
+    if not rest or "=" in rest[0] or rest[0] in _HELP_WORDS:
+        return
+    longer = tree.starting_with([*found, rest[0]])
+    if longer:
+        title = " ".join(found)
+        args = tree.load(found).args
+        how = f"; to give '{rest[0]}' to '{title}', write {args[0].name}={rest[0]}" if args else ""
+        raise UsageError(
+            f"'{title} {rest[0]}' is not a whole command (and '{rest[0]}' would be read as an"
+            f" argument of '{title}'); did you mean: {', '.join(longer[:4])}?{how}"
+        )
 
 
 def _progress(done: int, total: int, label: str) -> None:
@@ -104,6 +121,12 @@ def _unknown(words: list[str]) -> UsageError:
     while known < len(plain) and tree.starting_with(plain[: known + 1]):
         known += 1
     typed = " ".join(plain[: known + 1])
+    below = tree.starting_with(plain[:known]) if known else []
+    if 0 < len(below) <= 8:
+        return UsageError(
+            f"unknown command '{typed}'; the commands that start '{' '.join(plain[:known])}'"
+            f" are: {', '.join(below)}"
+        )
     near = tree.nearest(words)
     hint = f"; did you mean: {', '.join(near)}?" if near else "; see 'cairn help'"
     return UsageError(f"unknown command '{typed}'{hint}")

@@ -65,6 +65,11 @@ def parse(command: type[Command], title: str, words: Sequence[str]) -> dict[str,
                 + (hint if "value" in args and "value" not in given else "")
                 + f" (see: cairn {title} help)"
             )
+        if isinstance(spec, Param) and spec.spaced:
+            given.setdefault(key(name), []).extend(
+                _convert(spec, w, f"{name}=") for w in raw.split()
+            )
+            continue
         value = _convert(spec, raw, f"{name}=")
         if spec.many:
             given.setdefault(key(name), []).append(value)

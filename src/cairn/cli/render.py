@@ -38,6 +38,8 @@ def render(result: Result, out: TextIO, *, header: bool = True, fmt: str = "text
         out.write(json.dumps([dict(zip(keys, row, strict=True)) for row in result.rows], indent=1))
         out.write("\n")
         return
+    if result.hide_owner and result.columns:
+        result = Table(result.columns[1:], [row[1:] for row in result.rows])
     _render_table(result, out, header)
 
 

@@ -46,6 +46,9 @@ class Param:
     required: bool = False
     many: bool = False  # may be repeated; the value is a list
     metavar: str = "VALUE"
+    # With `many`: one value may also hold several separated by spaces, as
+    # Rocks wrote lists (disk="a b" disksize="67 28").
+    spaced: bool = False
 
     @property
     def shown(self) -> str:
@@ -66,6 +69,9 @@ class Table:
     columns: Sequence[str]
     rows: Sequence[Sequence[Any]] = field(default_factory=list)
     status: int = 0  # the exit status: non-zero when some rows report a failure
+    # Text leaves out the first column (the owner: one host, named by the
+    # user), as Rocks' listings do; JSON keeps every key.
+    hide_owner: bool = False
 
 
 @dataclass

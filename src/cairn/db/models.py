@@ -76,6 +76,11 @@ class Interface(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id", ondelete="RESTRICT"))
     vlan: Mapped[int | None] = mapped_column(Integer)
+    # Rocks' "name": the host's name on this interface (e.g. its public name).
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    module: Mapped[str | None] = mapped_column(String(64))  # the kernel driver
+    # Kept in the database but left out of the VM's domain (Rocks' disablekvm).
+    disablekvm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     host: Mapped[Host] = relationship(back_populates="interfaces")
     network: Mapped[Network | None] = relationship(lazy="joined")

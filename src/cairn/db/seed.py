@@ -12,12 +12,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from cairn.attrs.escape import escape
-from cairn.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host
+from cairn.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host, Network
 from cairn.inventory.hostwords import local_hostname
 
 APPLIANCES = ("frontend", "compute", "vm-container", "hosted-vm")
 APPLIANCE_ATTRS = {"vm-container": {"kvm": "true"}}
 GLOBAL_ATTRS = {"cpu_mode": "host-passthrough"}
+# Rocks' two networks: the cluster's private one (Rocks' default subnet) and
+# the public one, whose subnet is the site's (`cairn set network public ...`).
+NETWORKS = (
+    {"name": "private", "subnet": "10.1.0.0", "netmask": "255.255.0.0"},
+    {"name": "public", "subnet": None, "netmask": None},
+)
 DEFAULT_OS = "linux"
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -25,6 +31,7 @@ _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 def defaults(conn: Connection) -> None:
     conn.execute(insert(OS), [{"name": DEFAULT_OS}])
     conn.execute(insert(Appliance), [{"name": n} for n in APPLIANCES])
+    conn.execute(insert(Network), list(NETWORKS))
     ids = dict(conn.execute(select(Appliance.name, Appliance.id)).all())
     conn.execute(
         insert(ApplianceAttr),

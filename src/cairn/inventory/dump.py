@@ -4,10 +4,10 @@ Every word is quoted with shlex so that `sh` gives it back exactly, whatever
 the value holds (quotes, $, backticks, newlines, XML). Names go in as
 parameters (host=vm), never as positional words, so a host named like a
 command word (vm, attr, interface) cannot change the command.
-Order matters for replay: OSes, appliances, networks, hosts, interfaces, the
-attributes (a `kvm` attribute may be what lets a container hold VMs), then
-each VM with its interfaces and its own attributes, a VM that holds VMs
-before them.
+Order matters for replay: OSes, appliances, networks, hosts (VMs are hosts
+too), interfaces, the attributes (a `kvm` attribute may be what lets a
+container hold VMs), then each VM's definition as Rocks wrote it (`set host
+vm HOST physnode=...`), a VM that holds VMs before them.
 """
 
 from __future__ import annotations
@@ -74,55 +74,36 @@ def _interface_line(host: str, i: Interface) -> str:
         ip=i.ip,
         subnet=i.network.name if i.network else None,
         vlan=i.vlan,
+        name=i.hostname,
+        module=i.module,
+        disablekvm=i.disablekvm or None,
     )
 
 
-def interfaces(session: Session, vms: Sequence[VM]) -> dict[int, list[Interface]]:
-    """{host id: interfaces in natural order (eth2 before eth10)}."""
-    out: dict[int, list[Interface]] = {}
-    stmt = select(Interface).where(Interface.host_id.in_([vm.host_id for vm in vms]))
-    for iface in session.execute(stmt).scalars():
-        out.setdefault(iface.host_id, []).append(iface)
-    for found in out.values():
-        found.sort(key=lambda i: natural(i.name))
-    return out
-
-
-def vm_lines(session: Session, vms: Sequence[VM], *, with_attrs: bool = False) -> list[str]:
-    """Each VM as `add host vm` with its interfaces given one by one (names,
-    MACs, addresses and networks exactly as they are), its CDROM and, with
-    `with_attrs`, its own host attributes (a VM may itself be a container)."""
-    nics = interfaces(session, vms)
-    held = (
-        read.by_owner(over_session(session), Scope.HOST, [vm.host_id for vm in vms])
-        if with_attrs and vms
-        else {}
-    )
+def vm_lines(session: Session, vms: Sequence[VM]) -> list[str]:
+    """Each VM's definition as Rocks' `dump host vm` wrote it, `set host vm HOST
+    physnode=...` (which makes an existing host a VM), with its UUID and CDROM.
+    The hosts themselves, their interfaces and attributes come first (`dump`)."""
     out = []
     for vm in vms:
         out.append(
             command_line(
-                "add",
+                "set",
                 "host",
                 "vm",
-                container=vm.container.name,
-                appliance=vm.host.appliance.name,
-                name=vm.host.name,
+                host=vm.host.name,
+                physnode=vm.container.name,
                 mem=vm.memory_mb,
-                cpus=vm.host.cpus,
                 slice=vm.slice,
-                num_macs=0,
                 uuid=vm.uuid,
                 disk=[f"{d.kind}:{d.path},{d.device},{d.bus}" for d in vm.disks],
                 disksize=[d.size_gb for d in vm.disks],
             )
         )
-        out += [_interface_line(vm.host.name, i) for i in nics.get(vm.host_id, [])]
         if vm.cdrom:
             out.append(
                 command_line("set", "host", "vm", "cdrom", host=vm.host.name, cdrom=vm.cdrom)
             )
-        out += [_attr_line(Scope.HOST, vm.host.name, n, v) for n, v in held.get(vm.host_id, [])]
     return out
 
 
@@ -146,22 +127,17 @@ def _containers_first(vms: Sequence[VM]) -> list[VM]:
 
 
 def everything(session: Session) -> list[str]:
-    vms = session.execute(select(VM)).scalars().all()
-    vm_hosts = {vm.host_id for vm in vms}
-    out = list(_inventory(session, vm_hosts))
-    # Attributes before the VMs: `kvm` may be what lets a container hold them.
-    # The VMs' own host attributes need the VMs, so they come last.
-    for scope in (Scope.GLOBAL, Scope.OS, Scope.APPLIANCE):
+    out = list(_inventory(session))
+    # Attributes before the VMs: `kvm` may be what lets a container hold them
+    # (a VM's own included: a VM may itself be a container).
+    for scope in (Scope.GLOBAL, Scope.OS, Scope.APPLIANCE, Scope.HOST):
         out += attr_lines(session, scope, [])
-    hosts = lookup.hosts(session, [])
-    others = [h.name for h in hosts if h.id not in vm_hosts]
-    if others:
-        out += attr_lines(session, Scope.HOST, others)
-    out += vm_lines(session, _containers_first(vms), with_attrs=True)
+    vms = session.execute(select(VM)).scalars().all()
+    out += vm_lines(session, _containers_first(vms))
     return out
 
 
-def _inventory(session: Session, skip: set[int]) -> Iterator[str]:
+def _inventory(session: Session) -> Iterator[str]:
     for name in session.execute(select(OS.name).order_by(OS.name)).scalars():
         yield command_line("add", "os", os=name)
     for name in session.execute(select(Appliance.name).order_by(Appliance.name)).scalars():
@@ -176,7 +152,7 @@ def _inventory(session: Session, skip: set[int]) -> Iterator[str]:
             bridge=n.bridge,
             libvirt_network=n.libvirt_network,
         )
-    hosts = [h for h in lookup.hosts(session, []) if h.id not in skip]
+    hosts = lookup.hosts(session, [])
     for h in hosts:
         yield command_line(
             "add",

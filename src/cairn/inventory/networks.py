@@ -61,6 +61,35 @@ def add_network(
     return network
 
 
+def set_network(
+    session: Session,
+    name: str,
+    *,
+    subnet: str | None = None,
+    netmask: str | None = None,
+    bridge_name: str | None = None,
+    libvirt_network: str | None = None,
+) -> Network:
+    """Change what is given; a new subnet must still hold its interfaces' IPs."""
+    network = one(session, Network, name)
+    if subnet is not None or netmask is not None:
+        if netmask is None and (subnet is None or "/" not in subnet):
+            netmask = network.netmask  # a bare address keeps the netmask, as in Rocks
+        try:
+            network.subnet, network.netmask = subnet_and_mask(subnet or network.subnet, netmask)
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        for iface in session.execute(
+            select(Interface).where(Interface.network_id == network.id)
+        ).scalars():
+            _check_ip(session, iface)
+    if bridge_name is not None:
+        network.bridge = bridge_name
+    if libvirt_network is not None:
+        network.libvirt_network = libvirt_network
+    return network
+
+
 def remove_network(session: Session, name: str) -> None:
     network = one(session, Network, name)
     used = session.execute(
@@ -97,17 +126,37 @@ def update_interface(
     subnet: str | None,
     vlan: int | None,
 ) -> None:
-    if mac_ is not None:
-        check_mac_free(session, mac_, keep=iface)
-        iface.mac = mac_
-    if ip_ is not None:
-        iface.ip = ip_
-    if subnet is not None:
-        iface.network = one(session, Network, subnet)
-    if vlan is not None:
-        iface.vlan = vlan
-    if ip_ is not None or subnet is not None:
+    """Set the fields given (None: leave it); the network before the IP."""
+    for field, value in (("subnet", subnet), ("mac", mac_), ("ip", ip_), ("vlan", vlan)):
+        if value is not None:
+            set_field(session, iface, field, value)
+
+
+FIELDS = ("mac", "ip", "subnet", "vlan", "name", "module", "disablekvm")
+
+
+def set_field(session: Session, iface: Interface, field: str, value: object) -> None:
+    """One field of an interface (Rocks' `set host interface FIELD`); None clears it."""
+    if field == "mac":
+        if value is not None:
+            check_mac_free(session, str(value), keep=iface)
+        iface.mac = value  # type: ignore[assignment]
+    elif field == "ip":
+        iface.ip = value  # type: ignore[assignment]
         _check_ip(session, iface)
+    elif field == "subnet":
+        iface.network = None if value is None else one(session, Network, str(value))
+        _check_ip(session, iface)
+    elif field == "vlan":
+        iface.vlan = value  # type: ignore[assignment]
+    elif field == "name":
+        iface.hostname = value  # type: ignore[assignment]
+    elif field == "module":
+        iface.module = value  # type: ignore[assignment]
+    elif field == "disablekvm":
+        iface.disablekvm = bool(value)
+    else:
+        raise ValueError(f"no interface field {field}")
 
 
 def _check_ip(session: Session, iface: Interface) -> None:

@@ -43,7 +43,7 @@ def facts(vm: VM, interfaces: Sequence[Interface]) -> VMFacts:
                 i.network.libvirt_network if i.network else None,
             )
             for i in sorted(interfaces, key=lambda i: natural(i.name))
-            if i.mac
+            if i.mac and not i.disablekvm  # disablekvm: kept in the database only
         ),
     )
 
@@ -130,7 +130,8 @@ _CPUMEM = ("memory", "currentMemory", "vcpu", "cpu", "cputune", "numatune", "mem
 
 def _section(root: etree._Element, section: str) -> list[etree._Element]:
     devices = root.find("devices")
-    children = list(devices) if devices is not None else []
+    # Elements only: a comment a plugin left belongs to no section, and stays put.
+    children = [e for e in devices if isinstance(e.tag, str)] if devices is not None else []
     if section == "bootloader":
         return [e for e in root if e.tag == "os"]
     if section == "cpumem":

@@ -30,18 +30,22 @@ class NewVM:
     container: str
     appliance: str = "hosted-vm"
     name: str | None = None
-    memory_mb: int = 2048
+    memory_mb: int = 1024  # Rocks 6.2's default
     cpus: int = 1
     slice: int | None = None
     macs: list[str] = field(default_factory=list)
     num_macs: int = 1
     disks: list[str] = field(default_factory=list)
     disksizes: list[int] = field(default_factory=list)
-    vlan: int | None = None
+    vlans: list[int | None] = field(default_factory=list)  # per interface, in order
     ip: str | None = None
     subnet: str | None = None
     virt_type: str = "hvm"
     uuid: str | None = None
+    notes: list[str] | None = None  # where warnings go (a device name given twice)
+
+
+DEFAULT_NETWORK = "private"  # Rocks: a VM's first interface is on the private network
 
 
 def attr(session: Session, host: Host, name: str, default: str | None = None) -> str | None:
@@ -66,8 +70,12 @@ def check_container(session: Session, host: Host) -> None:
     )
 
 
+def maybe_vm(session: Session, host: Host) -> VM | None:
+    return session.execute(select(VM).where(VM.host_id == host.id)).scalar_one_or_none()
+
+
 def vm_of(session: Session, host: Host) -> VM:
-    vm = session.execute(select(VM).where(VM.host_id == host.id)).scalar_one_or_none()
+    vm = maybe_vm(session, host)
     if vm is None:
         raise NotFound(f"host {host.name} is not a virtual machine (see: cairn list host vm)")
     return vm
@@ -92,10 +100,20 @@ def _default_name(appliance: str, container: Host, slice_: int | str) -> str:
 
 
 def _disks(
-    session: Session, container: Host, name: str, given: list[str], sizes: list[int]
+    session: Session,
+    container: Host,
+    name: str,
+    given: list[str],
+    sizes: list[int],
+    notes: list[str] | None = None,
 ) -> list[VMDisk]:
+    if given and sizes and len(given) != len(sizes):
+        raise CairnError(
+            f"{len(given)} disks but {len(sizes)} disksize values: give one size per disk,"
+            " in the same order"
+        )
     if given:
-        specs = disklib.assign_devices([disklib.parse(s) for s in given])
+        specs = disklib.assign_devices([disklib.parse(s) for s in given], notes)
     else:
         directory = (
             attr(session, container, "kvm_disk_dir", disklib.DEFAULT_DIR) or disklib.DEFAULT_DIR
@@ -150,7 +168,7 @@ def add(session: Session, new: NewVM) -> VM:
         memory_mb=new.memory_mb,
         virt_type=new.virt_type,
         uuid=_uuid(session, new.uuid),
-        disks=_disks(session, container, name, new.disks, new.disksizes),
+        disks=_disks(session, container, name, new.disks, new.disksizes, new.notes),
     )
     session.add(vm)
     session.flush()
@@ -172,6 +190,11 @@ def _uuid(session: Session, given: str | None) -> str:
 
 def _add_interfaces(session: Session, container: Host, host: Host, new: NewVM) -> None:
     count = max(new.num_macs, len(new.macs))
+    if len(new.vlans) > max(count, 1):
+        raise CairnError(f"{len(new.vlans)} vlan values for {count} interfaces; give one each")
+    subnet = new.subnet
+    if subnet is None and new.ip is None and count and _has_network(session, DEFAULT_NETWORK):
+        subnet = DEFAULT_NETWORK
     twice = sorted({m for m in new.macs if new.macs.count(m) > 1})
     if twice:
         raise Conflict(f"mac={twice[0]} is given twice; give each interface its own MAC")
@@ -184,11 +207,23 @@ def _add_interfaces(session: Session, container: Host, host: Host, new: NewVM) -
     for i, m in enumerate([*new.macs, *extra]):
         iface = Interface(name=f"eth{i}", mac=m)
         host.interfaces.append(iface)
-        if i == 0:
+        vlan = new.vlans[i] if i < len(new.vlans) else None
+        if i == 0 or vlan is not None:
             networks.update_interface(
-                session, iface, mac_=None, ip_=new.ip, subnet=new.subnet, vlan=new.vlan
+                session,
+                iface,
+                mac_=None,
+                ip_=new.ip if i == 0 else None,
+                subnet=subnet if i == 0 else None,
+                vlan=vlan,
             )
     session.flush()
+
+
+def _has_network(session: Session, name: str) -> bool:
+    from cairn.db.models import Network
+
+    return session.execute(select(Network.id).where(Network.name == name)).first() is not None
 
 
 def inventory_host(session: Session, name: str) -> Host:
@@ -198,6 +233,50 @@ def inventory_host(session: Session, name: str) -> Host:
     if len(found) != 1:
         raise CairnError(f"{name!r} names {len(found)} hosts; name one container")
     return found[0]
+
+
+def define(
+    session: Session,
+    host: Host,
+    container_name: str,
+    *,
+    memory_mb: int | None = None,
+    disks: list[str] | None = None,
+    disksizes: list[int] | None = None,
+    slice_: int | None = None,
+    uuid: str | None = None,
+    notes: list[str] | None = None,
+) -> VM:
+    """Make an existing host a VM on `container_name` (Rocks' `set host vm
+    HOST physnode=`, which is how Rocks' dumps recreate VMs): its interfaces
+    stay as they are; what is not given gets `add host vm`'s defaults."""
+    container = inventory_host(session, container_name)
+    check_container(session, container)
+    if container.id == host.id:
+        raise CairnError(f"{host.name} cannot run on itself; give another physnode=")
+    if slice_ is None:
+        slice_ = _free_slice(session, container)
+    _refuse_taken_slice(session, container, slice_, None)
+    vm = VM(
+        host=host,
+        container=container,
+        slice=slice_,
+        memory_mb=memory_mb if memory_mb is not None else NewVM.memory_mb,
+        virt_type="hvm",
+        uuid=_uuid(session, uuid),
+        disks=_disks(session, container, host.name, disks or [], disksizes or [], notes),
+    )
+    session.add(vm)
+    session.flush()
+    return vm
+
+
+def _refuse_taken_slice(session: Session, container: Host, slice_: int, vm: VM | None) -> None:
+    query = select(VM.id).where(VM.container_id == container.id, VM.slice == slice_)
+    if vm is not None:
+        query = query.where(VM.id != vm.id)
+    if session.execute(query).first():
+        raise Conflict(f"slice {slice_} of {container.name} is taken; choose another slice=")
 
 
 def change(
@@ -210,6 +289,8 @@ def change(
     disks: list[str] | None = None,
     disksizes: list[int] | None = None,
     slice_: int | None = None,
+    uuid: str | None = None,
+    notes: list[str] | None = None,
 ) -> None:
     container = vm.container
     if physnode is not None:
@@ -220,27 +301,36 @@ def change(
                 _free_slice(session, container) if container.id != vm.container_id else vm.slice
             )
     if container.id != vm.container_id or (slice_ is not None and slice_ != vm.slice):
-        taken = session.execute(
-            select(VM.id).where(VM.container_id == container.id, VM.slice == slice_, VM.id != vm.id)
-        ).first()
-        if taken:
-            raise Conflict(f"slice {slice_} of {container.name} is taken; choose another slice=")
+        assert slice_ is not None
+        _refuse_taken_slice(session, container, slice_, vm)
         vm.container = container
-        vm.slice = slice_  # type: ignore[assignment]
+        vm.slice = slice_
     if memory_mb is not None:
         vm.memory_mb = memory_mb
     if cpus is not None:
         vm.host.cpus = cpus
+    if uuid is not None and uuid != vm.uuid:
+        vm.uuid = _uuid(session, uuid)
     if disks:
-        new_disks = _disks(session, vm.container, vm.host.name, disks, disksizes or [])
+        new_disks = _disks(session, vm.container, vm.host.name, disks, disksizes or [], notes)
         vm.disks.clear()
         session.flush()  # the old rows go before new ones may reuse their device names
         vm.disks.extend(new_disks)
     elif disksizes:
         if len(disksizes) > len(vm.disks):
-            raise CairnError(f"{len(disksizes)} disksize values for {len(vm.disks)} disks")
+            raise CairnError(
+                f"{len(disksizes)} disksize values for the {len(vm.disks)} disks of"
+                f" {vm.host.name}; give at most one per disk, in order"
+            )
         for disk, size in zip(vm.disks, disksizes, strict=False):
             disk.size_gb = size
+
+
+def remove(session: Session, vm: VM) -> None:
+    """Forget the VM definition and its disks' rows; the host, its interfaces
+    and attributes stay (Rocks' `remove host vm`)."""
+    session.delete(vm)
+    session.flush()
 
 
 def set_cdrom(vm: VM, path: str | None) -> None:
@@ -251,7 +341,7 @@ def one_vm(session: Session, name: str) -> VM:
     return vm_of(session, one(session, Host, name))
 
 
-__all__ = ["NewVM", "add", "change", "check_container", "set_cdrom", "vm_of"]
+__all__ = ["NewVM", "add", "change", "check_container", "define", "remove", "set_cdrom", "vm_of"]
 
 
 def vms_for(session: Session, words: list[str], *, all_if_empty: bool = False) -> list[VM]:

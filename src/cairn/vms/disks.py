@@ -69,24 +69,28 @@ def parse(spec: str) -> DiskSpec:
     return DiskSpec(kind, path, device, bus)
 
 
-def assign_devices(specs: list[DiskSpec]) -> list[DiskSpec]:
-    """Fill in missing device names (vda, vdb, ... by bus) and refuse duplicates."""
+def assign_devices(specs: list[DiskSpec], notes: list[str] | None = None) -> list[DiskSpec]:
+    """Fill in missing device names (vda, vdb, ... by bus). The device is an
+    ordering hint (as Rocks documents it): a name that an earlier disk took
+    gives the later disk the next free one, said in `notes`."""
     used = {s.device for s in specs if s.device}
+    seen: set[str] = set()
     out = []
     for s in specs:
         device = s.device
-        if not device:
+        if not device or device in seen:
             prefix = PREFIX[s.bus]
-            device = next(
-                f"{prefix}{c}" for c in "abcdefghijklmnopqrstuvwxyz" if f"{prefix}{c}" not in used
-            )
+            free = (f"{prefix}{c}" for c in "abcdefghijklmnopqrstuvwxyz")
+            device = next((d for d in free if d not in used and d not in seen), "")
+            if not device:
+                raise DiskSpecError(f"no free {prefix}* device name is left for disk {s.path}")
+            if s.device and notes is not None:
+                notes.append(
+                    f"disk {s.path}: device {s.device} is taken by an earlier disk; it is {device}"
+                )
             used.add(device)
+        seen.add(device)
         out.append(DiskSpec(s.kind, s.path, device, s.bus))
-    seen: set[str] = set()
-    for s in out:
-        if s.device in seen:
-            raise DiskSpecError(f"two disks use the device name {s.device}; give each its own")
-        seen.add(s.device)
     return out
 
 

@@ -80,11 +80,11 @@ def macs(rows: Rows, vms: Sequence[VMFacts]) -> dict[int, list[str]]:
     return {h: [mac for _, mac in sorted(n, key=lambda i: natural(i[0]))] for h, n in found.items()}
 
 
-def disks(rows: Rows, vms: Sequence[VMFacts]) -> dict[int, list[str]]:
-    """{VM id: its disks in order, as `list host vm showdisks=yes` shows them}."""
-    found: dict[int, list[tuple[int, str]]] = {}
+def disks(rows: Rows, vms: Sequence[VMFacts]) -> dict[int, list[tuple[str, int]]]:
+    """{VM id: (TYPE:PATH,DEVICE,BUS, size in GB) of its disks, in order}."""
+    found: dict[int, list[tuple[int, str, int]]] = {}
     for vm_id, position, kind, path, device, bus, size in _where_in(
         rows, _DISKS, "vm_id", [vm.id for vm in vms]
     ):
-        found.setdefault(vm_id, []).append((position, f"{kind}:{path},{device},{bus}:{size}G"))
-    return {v: [text for _, text in sorted(d)] for v, d in found.items()}
+        found.setdefault(vm_id, []).append((position, f"{kind}:{path},{device},{bus}", size))
+    return {v: [(text, size) for _, text, size in sorted(d)] for v, d in found.items()}

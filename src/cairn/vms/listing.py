@@ -1,8 +1,14 @@
-"""The table `list host vm` prints, from plain facts (no SQLAlchemy)."""
+"""The table `list host vm` prints, from plain facts (no SQLAlchemy).
+
+Laid out as Rocks laid it out: a VM's first row has its slice, memory, CPUs,
+first MAC, container and CDROM; each further MAC (and, with showdisks, each
+further disk) gets a row of its own under it, the VM's fields left as '-'.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import zip_longest
 from typing import Any
 
 from cairn.db.rows import Rows
@@ -17,24 +23,27 @@ def table(
     if states is not None:
         columns = (*columns, "STATUS")
     if showdisks:
-        columns = (*columns, "DISKS")
-    first_macs = macs(rows, vms)
+        columns = (*columns, "DISK", "DISKSIZE")
+    all_macs = macs(rows, vms)
     held = disks(rows, vms) if showdisks else {}
     out = []
     for vm in vms:
-        mine = first_macs.get(vm.host.id)
-        row: list[Any] = [
-            vm.host.name,
-            vm.slice,
-            vm.memory_mb,
-            vm.host.cpus,
-            mine[0] if mine else None,
-            vm.container,
-            vm.cdrom,
-        ]
-        if states is not None:
-            row.append(states.get(vm.id, "unknown"))
-        if showdisks:
-            row.append(" ".join(held.get(vm.id, [])))
-        out.append(tuple(row))
+        mine = all_macs.get(vm.host.id, [])
+        lines = list(zip_longest(mine or [None], held.get(vm.id, [])))
+        for i, (mac, disk) in enumerate(lines):
+            first = i == 0
+            row: list[Any] = [
+                vm.host.name,
+                vm.slice if first else None,
+                vm.memory_mb if first else None,
+                vm.host.cpus if first else None,
+                mac,
+                vm.container if first else None,
+                vm.cdrom if first else None,
+            ]
+            if states is not None:
+                row.append(states.get(vm.id, "unknown") if first else None)
+            if showdisks:
+                row += [disk[0], disk[1]] if disk else [None, None]
+            out.append(tuple(row))
     return columns, out

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cairn import values
-from cairn.cli.spec import Arg, Example, Param
+from cairn.cli.spec import Arg, Example
 from cairn.cli.spec import Command as Base
-from cairn.values import iface_name
+from cairn.commands._network import NETWORK_PARAMS
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -21,19 +21,7 @@ class Command(Base):
     """
 
     args = (Arg("network", "the network name", convert=values.label),)
-    params = (
-        Param("subnet", "network address, or address/prefix", metavar="ADDRESS"),
-        Param("netmask", "netmask (if subnet has no /prefix)", metavar="MASK"),
-        Param(
-            "bridge", "the bridge VMs attach to on containers", convert=iface_name, metavar="BRIDGE"
-        ),
-        Param(
-            "libvirt-network",
-            "a libvirt network on the containers that VMs join instead of a bridge",
-            convert=values.label,
-            metavar="NAME",
-        ),
-    )
+    params = NETWORK_PARAMS
     writes = True
     examples = (
         Example(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example
-from cairn.commands._iface import IFACE, IFACE_PARAMS
+from cairn.commands._iface import IFACE, IFACE_PARAMS, apply_fields
 from cairn.commands._words import HOST
 from cairn.errors import Conflict
 
@@ -31,7 +31,7 @@ class Command(Base):
 
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         from cairn.db.models import Interface
-        from cairn.inventory import lookup, networks
+        from cairn.inventory import lookup
 
         for host in lookup.hosts(ctx.session, [a["host"]], all_if_empty=False):
             if any(i.name == a["iface"] for i in host.interfaces):
@@ -41,6 +41,4 @@ class Command(Base):
                 )
             iface = Interface(name=a["iface"])
             host.interfaces.append(iface)
-            networks.update_interface(
-                ctx.session, iface, mac_=a["mac"], ip_=a["ip"], subnet=a["subnet"], vlan=a["vlan"]
-            )
+            apply_fields(ctx.session, iface, a)

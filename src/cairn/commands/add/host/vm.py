@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cairn import values
 from cairn.cli.spec import Arg, Example, Param, Text
 from cairn.cli.spec import Command as Base
-from cairn.commands._vm import CPUS, DISK, DISKSIZE, MEM, SLICE
+from cairn.commands._vm import CPUS, DISK, DISKSIZE, MEM, SLICE, UUID, VIRT_TYPE
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -20,10 +20,13 @@ class Command(Base):
     The container's appliance must be vm-container, or its resolved attribute
     kvm must be true. The VM is a host of its own (appliance hosted-vm unless
     given), named <appliance>-<container rack>-<container rank>-<slice> with
-    the next free slice unless name= is given. Defaults as in Rocks: 2048 MB,
-    1 CPU, 1 MAC, one 36 GB virtio disk under the container's kvm_disk_dir
-    (default /var/lib/libvirt/images). Disk SPEC: TYPE:PATH,DEVICE,BUS with
-    TYPE file (raw) | qcow2 | phy and BUS virtio | ide | scsi | sata.
+    the next free slice unless name= is given. Defaults as in Rocks: 1024 MB,
+    1 CPU, 1 MAC on the private network (when the database has one), one
+    36 GB virtio disk under the container's kvm_disk_dir (default
+    /var/lib/libvirt/images). Disk SPEC: TYPE:PATH,DEVICE,BUS with TYPE file
+    (raw) | qcow2 | phy and BUS virtio | ide | scsi | sata; DEVICE is an
+    ordering hint, as in Rocks: a name an earlier disk took is replaced by
+    the next free one, with a warning.
     MACs come from vm_mac_base_addr/vm_mac_base_addr_mask (default 52:54:00:*).
     """
 
@@ -38,7 +41,7 @@ class Command(Base):
     )
     params = (
         Param("name", "the VM's host name", convert=values.label, metavar="NAME"),
-        replace(MEM, default=2048),
+        replace(MEM, default=1024),
         replace(CPUS, default=1),
         replace(SLICE, help="slot on the container (default: next free)"),
         Param(
@@ -47,11 +50,22 @@ class Command(Base):
         Param("num-macs", "number of network interfaces", 1, values.integer(0, 32), metavar="N"),
         DISK,
         DISKSIZE,
-        Param("vlan", "VLAN of the first interface", convert=values.integer(1, 4094), metavar="ID"),
+        Param(
+            "vlan",
+            "VLAN of each interface in order, comma-separated; none for one without (3,none,5)",
+            [],
+            values.vlans,
+            metavar="ID,...",
+        ),
         Param("ip", "IP of the first interface", convert=values.ip, metavar="IP"),
-        Param("subnet", "network of the first interface", convert=values.label, metavar="NETWORK"),
-        Param("virt-type", "virtualization type", "hvm", values.choice("hvm"), metavar="hvm"),
-        Param("uuid", "the domain UUID (default: a new one; dump gives it)", metavar="UUID"),
+        Param(
+            "subnet",
+            "network of the first interface (default: private, if it exists)",
+            convert=values.label,
+            metavar="NETWORK",
+        ),
+        replace(VIRT_TYPE, default="hvm"),
+        UUID,
     )
     writes = True
     examples = (
@@ -80,11 +94,12 @@ class Command(Base):
                 num_macs=a["num_macs"],
                 disks=a["disk"],
                 disksizes=a["disksize"],
-                vlan=a["vlan"],
+                vlans=a["vlan"],
                 ip=a["ip"],
                 subnet=a["subnet"],
-                virt_type=a["virt_type"],
+                virt_type=a["virt_type"] or "hvm",
                 uuid=a["uuid"],
+                notes=ctx.notes,
             ),
         )
         return Text(f"added {vm.host.name} on {vm.container.name} slice {vm.slice}\n")

@@ -13,15 +13,24 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Prints the commands that recreate VM definitions exactly (UUID, MACs, disks).
+    """Prints the commands that recreate VM definitions exactly (container, UUID, disks).
 
-    Replay after the containers exist; the VMs' own attributes come from
-    'cairn dump host attr'.
+    As Rocks' 'dump host vm': one 'set host vm HOST physnode=...' per VM,
+    which makes the host a VM again; replay it where the hosts exist (after
+    'cairn remove host vm', or as part of 'cairn dump', which also gives the
+    hosts, their interfaces and attributes).
     """
 
     args = (HOSTS,)
-    examples = (Example("cairn dump host vm", "Every VM definition as commands."),)
-    related = ("dump host attr", "add host vm")
+    examples = (
+        Example("cairn dump host vm", "Every VM definition as commands."),
+        Example(
+            "cairn dump host vm hosted-vm-0-0-0 > vm.sh && cairn remove host vm hosted-vm-0-0-0"
+            " && sh vm.sh",
+            "Forgets a VM's definition and gives it back.",
+        ),
+    )
+    related = ("dump", "set host vm", "remove host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
         from cairn.inventory.dump import lines, vm_lines

@@ -13,7 +13,11 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Lists host interfaces: MAC, IP, network and VLAN."""
+    """Lists host interfaces: MAC, IP, network, VLAN, name, module, disablekvm.
+
+    NAME is the host's name on that interface (Rocks' name column); DISABLEKVM
+    yes means the interface is kept here but left out of the VM's domain.
+    """
 
     args = (HOSTS,)
     lists = True
@@ -34,8 +38,19 @@ class Command(Base):
         for i in ctx.session.execute(stmt).scalars():
             by_host.setdefault(i.host_id, []).append(i)
         rows = [
-            (h.name, i.name, i.mac, i.ip, i.network.name if i.network else None, i.vlan)
+            (
+                h.name,
+                i.name,
+                i.mac,
+                i.ip,
+                i.network.name if i.network else None,
+                i.vlan,
+                i.hostname,
+                i.module,
+                i.disablekvm,
+            )
             for h in hosts
             for i in by_host.get(h.id, [])
         ]
-        return Table(("HOST", "IFACE", "MAC", "IP", "SUBNET", "VLAN"), rows)
+        columns = ("HOST", "IFACE", "MAC", "IP", "SUBNET", "VLAN", "NAME", "MODULE", "DISABLEKVM")
+        return Table(columns, rows)

@@ -14,10 +14,15 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Lists virtual machines: slice, memory, CPUs, first MAC, container, CDROM.
+    """Lists virtual machines: slice, memory, CPUs, MACs, container, CDROM.
 
-    showdisks=yes adds the disks; status=yes adds the live state from each
-    container (one listing per container).
+    As in Rocks: each further MAC (and, with showdisks=yes, each further
+    disk, with its size in GB) is a row of its own under the VM's first,
+    whose VM fields show '-'; and when a single VM is named exactly, the
+    VM-HOST column is left out, so 'cairn list host vm NAME | awk' reads the
+    columns a Rocks script expects (output-format=json keeps every key).
+    status=yes adds the live state from each container (one listing per
+    container).
     """
 
     args = (HOSTS,)
@@ -31,6 +36,7 @@ class Command(Base):
     examples = (
         Example("cairn list host vm", "Every VM."),
         Example("cairn list host vm showdisks=yes", "Every VM with its disks."),
+        Example("cairn list host vm hosted-vm-0-0-0", "One VM, without the VM-HOST column."),
     )
     related = ("add host vm", "set host vm", "start host vm")
 
@@ -48,4 +54,6 @@ class Command(Base):
             from cairn.vms.status import live_states
 
             states = live_states(session, mapped(session, vms))
-        return Table(*table(ctx.rows, vms, showdisks=a["showdisks"], states=states))
+        one_named = len(a["host"]) == 1 and [vm.host.name for vm in vms] == a["host"]
+        columns, rows = table(ctx.rows, vms, showdisks=a["showdisks"], states=states)
+        return Table(columns, rows, hide_owner=one_named)

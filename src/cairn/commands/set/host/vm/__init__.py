@@ -7,18 +7,24 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Param
-from cairn.commands._vm import CPUS, DISK, DISKSIZE, MEM, SLICE
+from cairn.commands._vm import CPUS, DISK, DISKSIZE, MEM, SLICE, UUID, VIRT_TYPE
 from cairn.commands._words import HOST
-from cairn.errors import UsageError
+from cairn.errors import CairnError, UsageError
 
 if TYPE_CHECKING:
     from cairn.context import Context
+
+_CHANGES = ("physnode", "mem", "cpus", "disk", "disksize", "slice", "uuid")
 
 
 class Command(Base):
     """Changes VM definitions: container, memory, CPUs, disks, slice.
 
-    Takes effect the next time the VM is started. disk= replaces all disks.
+    Takes effect the next time the VM is started. disk= replaces all disks;
+    disksize= alone resizes the first disks in order. A host that is not a VM
+    yet becomes one on the container physnode= names, keeping its interfaces
+    (how Rocks' 'dump host vm' recreates VMs); what is not given gets the
+    defaults of 'add host vm'.
     """
 
     args = (HOST,)
@@ -26,9 +32,11 @@ class Command(Base):
         Param("physnode", "move the definition to this container", metavar="CONTAINER"),
         MEM,
         CPUS,
-        replace(DISK, help="a disk TYPE:PATH,DEVICE,BUS (repeat; replaces all)"),
+        replace(DISK, help=f"{DISK.help}; replaces all disks"),
         DISKSIZE,
         SLICE,
+        UUID,
+        VIRT_TYPE,
     )
     writes = True
     examples = (
@@ -37,28 +45,63 @@ class Command(Base):
             "cairn set host vm hosted-vm-0-0-0 physnode=vm-container-0-1",
             "Runs it elsewhere next time.",
         ),
+        Example(
+            "cairn set host vm hosted-vm-0-0-0 disk='file:/var/lib/libvirt/images/a.vda,vda,virtio"
+            " file:/var/lib/libvirt/images/b.vdb,vdb,virtio' disksize='67 28'",
+            "Two disks of 67 and 28 GB, written as Rocks wrote them.",
+        ),
     )
-    related = ("add host vm", "list host vm", "set host vm cdrom")
+    related = ("add host vm", "list host vm", "dump host vm", "set host vm cdrom")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         from cairn.inventory import lookup
-        from cairn.vms.define import change, vm_of
+        from cairn.vms.define import change, define, maybe_vm
 
-        changes = ("physnode", "mem", "cpus", "disk", "disksize", "slice")
-        if all(a[k] in (None, []) for k in changes):
+        if all(a[k] in (None, []) for k in _CHANGES):
             raise UsageError(
                 "'set host vm' changes nothing without one of: "
-                + ", ".join(f"{k}=" for k in changes)
+                + ", ".join(f"{k}=" for k in _CHANGES)
                 + " (see: cairn set host vm help)"
             )
-        for host in lookup.hosts(ctx.session, [a["host"]], all_if_empty=False):
+        found = lookup.hosts(ctx.session, [a["host"]], all_if_empty=False)
+        for host in found:
+            vm = maybe_vm(ctx.session, host)
+            if vm is None:
+                if a["physnode"] is None:
+                    raise CairnError(
+                        f"host {host.name} is not a virtual machine; to make it one, give the"
+                        " container it runs on: physnode=CONTAINER (see: cairn set host vm help)"
+                    )
+                if found != [host] or host.name != a["host"]:
+                    # Only a host named exactly, alone, becomes a VM: never
+                    # every host of an appliance or a glob at once.
+                    raise CairnError(
+                        f"host {host.name} is not a virtual machine; to make it one, name it"
+                        f" alone: cairn set host vm {host.name} physnode={a['physnode']}"
+                    )
+                define(
+                    ctx.session,
+                    host,
+                    a["physnode"],
+                    memory_mb=a["mem"],
+                    disks=a["disk"],
+                    disksizes=a["disksize"],
+                    slice_=a["slice"],
+                    uuid=a["uuid"],
+                    notes=ctx.notes,
+                )
+                if a["cpus"] is not None:
+                    host.cpus = a["cpus"]
+                continue
             change(
                 ctx.session,
-                vm_of(ctx.session, host),
+                vm,
                 physnode=a["physnode"],
                 memory_mb=a["mem"],
                 cpus=a["cpus"],
                 disks=a["disk"],
                 disksizes=a["disksize"],
                 slice_=a["slice"],
+                uuid=a["uuid"],
+                notes=ctx.notes,
             )
