@@ -28,8 +28,8 @@ def table(
     held = disks(rows, vms) if showdisks else {}
     out = []
     for vm in vms:
-        mine = all_macs.get(vm.host.id, [])
-        lines = list(zip_longest(mine or [None], held.get(vm.id, [])))
+        mine: list[str | None] = list(all_macs.get(vm.host.id, [])) or [None]
+        lines = list(zip_longest(mine, held.get(vm.id, [])))
         for i, (mac, disk) in enumerate(lines):
             first = i == 0
             row: list[Any] = [
