@@ -273,3 +273,14 @@ def wait_for(
             pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(every)
     return value
+
+
+def vm_summary(cli: Cli, name: str) -> dict[str, Any]:
+    """One VM as `list host vm NAME showdisks=yes` gives it, its rows (one per
+    further MAC and disk) folded into one: `disks` holds every disk as
+    TYPE:PATH,DEVICE,BUS:SIZEG, separated by spaces."""
+    rows = json.loads(cli.ok("list", "host", "vm", name, "showdisks=yes", "output-format=json"))
+    assert rows and all(r["vm-host"] == name for r in rows), rows
+    first = {k: v for k, v in rows[0].items() if k not in ("disk", "disksize")}
+    first["disks"] = " ".join(f"{r['disk']}:{r['disksize']}G" for r in rows if r["disk"])
+    return first

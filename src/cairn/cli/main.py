@@ -110,10 +110,10 @@ def _help(words: list[str]) -> int:
 
 def _unknown(words: list[str]) -> UsageError:
     plain = [w for w in words if "=" not in w]
-    below = tree.starting_with(plain)
+    below = tree.one_level_below(plain)
     if below:
         return UsageError(
-            f"'{' '.join(plain)}' is not a complete command; try one of: " + ", ".join(below[:8])
+            f"'{' '.join(plain)}' is not a complete command; try one of: " + ", ".join(below[:12])
         )
     # Name the words up to the first that no command has there, not the
     # arguments after it.
@@ -121,12 +121,16 @@ def _unknown(words: list[str]) -> UsageError:
     while known < len(plain) and tree.starting_with(plain[: known + 1]):
         known += 1
     typed = " ".join(plain[: known + 1])
-    below = tree.starting_with(plain[:known]) if known else []
-    if 0 < len(below) <= 8:
-        return UsageError(
-            f"unknown command '{typed}'; the commands that start '{' '.join(plain[:known])}'"
-            f" are: {', '.join(below)}"
-        )
-    near = tree.nearest(words)
-    hint = f"; did you mean: {', '.join(near)}?" if near else "; see 'cairn help'"
+    below = tree.one_level_below(plain[:known]) if known else []
+    # A misspelt word among the ones that may follow (set host atr), else the
+    # list of those (report host vm NAME), else the nearest whole commands.
+    near = tree.nearest_next(plain[known], below) if known < len(plain) else []
+    if near:
+        hint = f"; did you mean: {', '.join(near)}?"
+    elif 0 < len(below) <= 12:
+        hint = f"; the commands that start '{' '.join(plain[:known])}' are: {', '.join(below)}"
+    elif near := tree.nearest(words):
+        hint = f"; did you mean: {', '.join(near)}?"
+    else:
+        hint = "; see 'cairn help'"
     return UsageError(f"unknown command '{typed}'{hint}")

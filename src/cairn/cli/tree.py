@@ -80,6 +80,27 @@ def starting_with(words: Sequence[str]) -> list[str]:
     return [" ".join(c) for c in all_commands() if list(c[:n]) == list(words)]
 
 
+def one_level_below(words: Sequence[str]) -> list[str]:
+    """The commands or groups one word longer than `words` (`set host` ->
+    `set host attr`, `set host interface`, ...), without their own subcommands."""
+    n = len(words) + 1
+    seen: dict[str, None] = {}
+    for cmd in all_commands():
+        if len(cmd) >= n and list(cmd[: n - 1]) == list(words):
+            seen[" ".join(cmd[:n])] = None
+    return list(seen)
+
+
+def nearest_next(word: str, below: Sequence[str], how_many: int = 3) -> list[str]:
+    """Those of `below` whose last word looks like `word` (a misspelt noun)."""
+    scored = [
+        (difflib.SequenceMatcher(None, word, cmd.rsplit(" ", 1)[-1]).ratio(), cmd) for cmd in below
+    ]
+    scored = [s for s in scored if s[0] >= 0.6]
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [name for _, name in scored[:how_many]]
+
+
 def nearest(words: Sequence[str], how_many: int = 3) -> list[str]:
     """The commands whose words look most like the typed ones."""
     scored = []

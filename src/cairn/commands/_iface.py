@@ -81,11 +81,8 @@ def apply_fields(session: Session, iface: Interface, a: dict[str, Any]) -> None:
     """Set the fields `a` gives (None: not given; CLEAR: none) on `iface`."""
     from cairn.inventory import networks
 
-    given = {f: a[f] for f in FIELDS if a.get(f) is not None}
-    # The network before the IP, so the IP is checked against the new one.
-    for field in sorted(given, key=lambda f: f != "subnet"):
-        value = given[field]
-        networks.set_field(session, iface, field, None if value is CLEAR else value)
+    given = {f: None if a[f] is CLEAR else a[f] for f in FIELDS if a.get(f) is not None}
+    networks.set_fields(session, iface, given)
 
 
 def set_fields(ctx: Context, a: dict[str, Any]) -> None:
@@ -101,7 +98,7 @@ def field_command(field: str) -> type[Command]:
     says, convert, metavar, example = FIELDS[field]
 
     class FieldCommand(Command):
-        __doc__ = f"""Sets the {field} of a host interface (Rocks' 'set host interface {field}').
+        __doc__ = f"""Sets the {field} of a host interface, as Rocks spells it.
 
         The same as 'cairn set host interface HOST IFACE {field}={metavar}'.
         """

@@ -22,8 +22,8 @@ from cairn.attrs import read
 from cairn.attrs.escape import unescape
 from cairn.attrs.owners import owners
 from cairn.attrs.scopes import Scope
-from cairn.db.models import OS, VM, Appliance, Interface, Network
-from cairn.db.rows import over_session
+from cairn.db.models import OS, VM, Appliance, Host, Interface, Network
+from cairn.db.rows import MANY, over_session
 from cairn.inventory import lookup
 from cairn.vms.facts import natural
 
@@ -152,7 +152,11 @@ def _inventory(session: Session) -> Iterator[str]:
             bridge=n.bridge,
             libvirt_network=n.libvirt_network,
         )
-    hosts = lookup.hosts(session, [])
+    yield from host_lines(session, lookup.hosts(session, []))
+
+
+def host_lines(session: Session, hosts: Sequence[Host]) -> Iterator[str]:
+    """`add host` for each host, then each one's interfaces (Rocks' `dump host`)."""
     for h in hosts:
         yield command_line(
             "add",
@@ -165,7 +169,10 @@ def _inventory(session: Session) -> Iterator[str]:
             os=h.os.name,
         )
     held: dict[int, list[Interface]] = {h.id: [] for h in hosts}
-    for i in session.execute(select(Interface)).scalars():
+    stmt = select(Interface)
+    if len(hosts) <= MANY:
+        stmt = stmt.where(Interface.host_id.in_(list(held)))
+    for i in session.execute(stmt).scalars():
         if i.host_id in held:
             held[i.host_id].append(i)
     for h in hosts:  # in host order, so a dump of a replayed dump is the same

@@ -126,27 +126,36 @@ def update_interface(
     subnet: str | None,
     vlan: int | None,
 ) -> None:
-    """Set the fields given (None: leave it); the network before the IP."""
-    for field, value in (("subnet", subnet), ("mac", mac_), ("ip", ip_), ("vlan", vlan)):
-        if value is not None:
-            set_field(session, iface, field, value)
+    """Set the fields given (None: leave it)."""
+    given = {"subnet": subnet, "mac": mac_, "ip": ip_, "vlan": vlan}
+    set_fields(session, iface, {k: v for k, v in given.items() if v is not None})
+
+
+def set_fields(session: Session, iface: Interface, values: dict[str, object]) -> None:
+    """Set several fields (None clears one); the IP is checked once, against
+    the network it ends up on."""
+    for field, value in values.items():
+        set_field(session, iface, field, value, check=False)
+    if "ip" in values or "subnet" in values:
+        _check_ip(session, iface)
 
 
 FIELDS = ("mac", "ip", "subnet", "vlan", "name", "module", "disablekvm")
 
 
-def set_field(session: Session, iface: Interface, field: str, value: object) -> None:
-    """One field of an interface (Rocks' `set host interface FIELD`); None clears it."""
+def set_field(
+    session: Session, iface: Interface, field: str, value: object, *, check: bool = True
+) -> None:
+    """One field of an interface (Rocks' `set host interface FIELD`); None clears it.
+    `check`: check the IP against its network now (else the caller does)."""
     if field == "mac":
         if value is not None:
             check_mac_free(session, str(value), keep=iface)
         iface.mac = value  # type: ignore[assignment]
     elif field == "ip":
         iface.ip = value  # type: ignore[assignment]
-        _check_ip(session, iface)
     elif field == "subnet":
         iface.network = None if value is None else one(session, Network, str(value))
-        _check_ip(session, iface)
     elif field == "vlan":
         iface.vlan = value  # type: ignore[assignment]
     elif field == "name":
@@ -157,6 +166,8 @@ def set_field(session: Session, iface: Interface, field: str, value: object) -> 
         iface.disablekvm = bool(value)
     else:
         raise ValueError(f"no interface field {field}")
+    if check and field in ("ip", "subnet"):
+        _check_ip(session, iface)
 
 
 def _check_ip(session: Session, iface: Interface) -> None:

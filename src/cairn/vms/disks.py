@@ -52,7 +52,7 @@ def parse(spec: str) -> DiskSpec:
     if not sep or kind not in KINDS:
         raise DiskSpecError(
             f"disk {spec!r}: write TYPE:PATH,DEVICE,BUS with TYPE one of {', '.join(KINDS)}"
-            " (e.g. file:/var/lib/libvirt/images/vm.img,vda,virtio)"
+            " (e.g. file:/var/lib/libvirt/images/vm.img,vda,virtio); spaces separate disks"
         )
     parts = rest.split(",")
     if len(parts) > 3:

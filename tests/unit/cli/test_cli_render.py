@@ -105,7 +105,9 @@ def test_columns_stable_for_awk(example_cluster):
     out = example_cluster.ok("list", "host", "interface", "output-header=no")
     fields = [line.split() for line in out.splitlines()]
     # Missing values are "-", so the VLAN column is still the 6th word.
-    assert fields == [["compute-0-0", "eth0", "52:54:00:00:00:01", "10.1.255.254", "private", "-"]]
+    assert fields == [
+        ["compute-0-0", "eth0", "52:54:00:00:00:01", "10.1.255.254", "private", "-", "-", "-", "no"]
+    ]
 
 
 def test_json_output_matches_the_table(example_cluster):

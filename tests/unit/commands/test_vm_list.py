@@ -54,7 +54,7 @@ def two_vms(example_cluster: Any) -> Any:
         "cpus=2",
         "disk=file:/a.img",
         "disk=qcow2:/b.qcow2,,ide",
-        "disksize=5",
+        "disksize=5 36",
     )
     cli.ok("set", "host", "vm", "cdrom", "login-0-1-0", "cdrom=/isos/x.iso")
     return cli
@@ -69,7 +69,8 @@ def test_list_columns_and_rows(two_vms: Any) -> None:
     rows = [line.split() for line in lines[1:]]
     assert rows == [
         ["hosted-vm-0-0-0", "0", "1024", "1", "52:54:00:00:00:02", "vm-container-0-0", "-"],
-        ["login-0-1-0", "0", "2048", "2", "52:54:00:00:00:04", "vm-container-0-1", "/isos/x.iso"],
+        ["hosted-vm-0-0-0", "-", "-", "-", "52:54:00:00:00:03", "-", "-"],  # its second MAC
+        ["login-0-1-0", "0", "1024", "2", "52:54:00:00:00:04", "vm-container-0-1", "/isos/x.iso"],
     ]
     # Columns are aligned: each header word starts where its values start.
     starts = [lines[0].index(word) for word in HEADER]
@@ -79,24 +80,31 @@ def test_list_columns_and_rows(two_vms: Any) -> None:
 
 
 def test_list_showdisks_adds_a_column(two_vms: Any) -> None:
-    lines = two_vms.ok("list", "host", "vm", "login-0-1-0", "showdisks=yes").splitlines()
-    assert lines[0].split() == [*HEADER, "DISKS"]
-    assert lines[1].split()[-2:] == ["file:/a.img,vda,virtio:5G", "qcow2:/b.qcow2,hda,ide:36G"]
+    lines = two_vms.ok("list", "host", "vm", "login*", "showdisks=yes").splitlines()
+    assert lines[0].split() == [*HEADER, "DISK", "DISKSIZE"]
+    # A row per disk, with its size in GB: the second under the first.
+    assert [line.split()[-2:] for line in lines[1:]] == [
+        ["file:/a.img,vda,virtio", "5"],
+        ["qcow2:/b.qcow2,hda,ide", "36"],
+    ]
+    assert lines[2].split()[:4] == ["login-0-1-0", "-", "-", "-"]
     for no in ("showdisks=no", "showdisks=false"):
-        assert "DISKS" not in two_vms.ok("list", "host", "vm", no)
+        assert "DISK" not in two_vms.ok("list", "host", "vm", no)
 
 
 def test_list_json_keys_are_the_lower_case_columns(two_vms: Any) -> None:
     rows = json.loads(two_vms.ok("list", "host", "vm", "showdisks=yes", "output-format=json"))
-    assert [list(r) for r in rows] == [[c.lower() for c in [*HEADER, "DISKS"]]] * 2
-    assert rows[0]["cdrom"] is None and rows[1]["cdrom"] == "/isos/x.iso"
+    assert [list(r) for r in rows] == [[c.lower() for c in [*HEADER, "DISK", "DISKSIZE"]]] * 4
+    by_vm = {r["vm-host"]: r for r in reversed(rows)}  # each VM's first row
+    assert by_vm["hosted-vm-0-0-0"]["cdrom"] is None
+    assert by_vm["login-0-1-0"]["cdrom"] == "/isos/x.iso"
 
 
 def test_list_without_header_and_by_word(two_vms: Any) -> None:
     out = two_vms.ok("list", "host", "vm", "login", "output-header=no")
     assert [line.split()[0] for line in out.splitlines()] == ["login-0-1-0"]
     out = two_vms.ok("list", "host", "vm", "*-0-0-*", "output-header=no")
-    assert [line.split()[0] for line in out.splitlines()] == ["hosted-vm-0-0-0"]
+    assert [line.split()[0] for line in out.splitlines()] == ["hosted-vm-0-0-0"] * 2
 
 
 def test_list_a_host_that_is_not_a_vm(two_vms: Any) -> None:
@@ -215,30 +223,29 @@ def test_dump_sh_recreates_identical_definitions(two_vms: Any, second_url: str) 
     )
     cli.ok("add", "host", "vm", "vm-container-0-1", "name=bare", "num-macs=0")
     cli.ok("set", "host", "vm", "cdrom", "bare", "cdrom=/dev/sr0")
-    dumped = cli.ok("dump", "host", "vm")
+    # The VMs' hosts with their interfaces, then their definitions (as Rocks).
+    dumped = cli.ok("dump", "host", "hosted-vm", "login") + cli.ok("dump", "host", "vm")
     kinds = [" ".join(shlex.split(line)[1:4]) for line in dumped.splitlines()]
-    assert kinds.count("add host vm") == 4 and kinds.count("set host vm") == 2
+    assert kinds.count("set host vm") == 4 + 2  # definitions and CDROMs
     assert kinds.count("add host interface") == 2 + 1 + 3  # every interface, one by one
     run_sh(dumped, second_url)
     listed, xml = views(cli.url)
     assert json.loads(listed) and xml.count("<domain ") == 4
     assert views(second_url) == (listed, xml)
     # And dumping the copy gives the same commands.
+    code, hosts, err = run_at(second_url, "dump", "host", "hosted-vm", "login")
     code, again, err = run_at(second_url, "dump", "host", "vm")
-    assert (code, again) == (0, dumped), err
+    assert (code, hosts + again) == (0, dumped), err
 
 
 def test_dump_names_the_vms_asked_for(two_vms: Any) -> None:
     out = [
         shlex.split(line) for line in two_vms.ok("dump", "host", "vm", "login-0-1-0").splitlines()
     ]
-    assert len(out) == 3
-    add, iface, cdrom = out
-    assert iface[:4] == ["cairn", "add", "host", "interface"] and "host=login-0-1-0" in iface
-    assert add[:4] == ["cairn", "add", "host", "vm"]
-    assert "name=login-0-1-0" in add
-    assert {"vm-container-0-1", "container=vm-container-0-1"} & set(add)
-    assert {"login", "appliance=login"} & set(add)
+    assert len(out) == 2
+    define, cdrom = out
+    assert define[:4] == ["cairn", "set", "host", "vm"]
+    assert "host=login-0-1-0" in define and "physnode=vm-container-0-1" in define
     assert cdrom[:5] == ["cairn", "set", "host", "vm", "cdrom"]
     assert {"login-0-1-0", "host=login-0-1-0"} & set(cdrom)
     assert {"/isos/x.iso", "cdrom=/isos/x.iso"} & set(cdrom)
@@ -247,7 +254,7 @@ def test_dump_names_the_vms_asked_for(two_vms: Any) -> None:
 def test_dump_sh_keeps_the_mac_of_each_interface(example_cluster: Any, second_url: str) -> None:
     cli = example_cluster
     cli.ok("add", "host", "vm", "vm-container-0-0", "num-macs=12")
-    run_sh(cli.ok("dump", "host", "vm"), second_url)
+    run_sh(cli.ok("dump", "host", "hosted-vm-0-0-0") + cli.ok("dump", "host", "vm"), second_url)
     words = ("list", "host", "interface", "hosted-vm-0-0-0", "output-format=json")
     code, copied, err = run_at(second_url, *words)
     assert code == 0, err

@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 
 from cairn.domainxml import schema
+from testkit import vm_summary
 
 DEFAULT_DISK = "file:/var/lib/libvirt/images/hosted-vm-0-0-0.vda,vda,virtio:36G"
 
@@ -23,9 +24,7 @@ def error_line(result: Any) -> str:
 
 
 def vm(cli: Any, name: str) -> dict[str, Any]:
-    out = cli.ok("list", "host", "vm", name, "showdisks=yes", "output-format=json")
-    (row,) = json.loads(out)
-    return row
+    return vm_summary(cli, name)
 
 
 def domain(cli: Any, name: str) -> etree._Element:
@@ -61,7 +60,7 @@ def test_out_of_range_values_are_usage_errors(one_vm: Any) -> None:
         result = cli("set", "host", "vm", "hosted-vm-0-0-0", word)
         assert result.code == 2, word
     row = vm(cli, "hosted-vm-0-0-0")
-    assert (row["mem"], row["cpus"], row["slice"]) == (2048, 1, 0)
+    assert (row["mem"], row["cpus"], row["slice"]) == (1024, 1, 0)
 
 
 def test_a_free_slice_is_taken_and_a_used_one_refused(one_vm: Any) -> None:
@@ -150,7 +149,7 @@ def test_disk_replaces_all_disks(one_vm: Any) -> None:
         "hosted-vm-0-0-0",
         "disk=qcow2:/data/a.qcow2",
         "disk=phy:/dev/sdc,,scsi",
-        "disksize=50",
+        "disksize=50 36",
     )
     assert vm(cli, "hosted-vm-0-0-0")["disks"] == (
         "qcow2:/data/a.qcow2,vda,virtio:50G phy:/dev/sdc,sda,scsi:36G"
@@ -170,16 +169,16 @@ def test_disksize_alone_resizes_in_order(one_vm: Any) -> None:
         "file:/a.img,vda,virtio:11G file:/b.img,vdb,virtio:22G"
     )
     line = error_line(cli("set", "host", "vm", "hosted-vm-0-0-0", *["disksize=5"] * 3))
-    assert "3 disksize values for 2 disks" in line
+    assert "3 disksize values for the 2 disks" in line
     assert "11G" in vm(cli, "hosted-vm-0-0-0")["disks"]
 
 
 def test_a_bad_disk_leaves_the_old_ones(one_vm: Any) -> None:
     cli = one_vm
     line = error_line(
-        cli("set", "host", "vm", "hosted-vm-0-0-0", "disk=file:/a.img,vda", "disk=file:/b,vda")
+        cli("set", "host", "vm", "hosted-vm-0-0-0", "disk=file:/a.img,vda", "disk=file:/b,fd0")
     )
-    assert "vda" in line
+    assert "fd0" in line
     assert vm(cli, "hosted-vm-0-0-0")["disks"] == DEFAULT_DISK
 
 

@@ -132,7 +132,7 @@ def test_global_changes_memory(cli: Any, plugins: Plugins) -> None:
             return [domain]
         """,
     )
-    assert report(cli).findtext("memory") == "4096"
+    assert report(cli).findtext("memory") == "2048"  # twice the default 1024 MB
 
 
 def test_cpumem_disk_interface_sections(cli: Any, plugins: Plugins) -> None:

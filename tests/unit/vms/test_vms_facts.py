@@ -40,17 +40,18 @@ def test_list_host_vm_imports_no_sqlalchemy(vms: Any) -> None:
     assert result["codes"] == [0, 0, 1]
     assert result["heavy"] == []
     assert "hosted-vm-0-0-0  0  1024  1  52:54:00:00:00:02  vm-container-0-0  -" in result["out"]
-    listed = json.loads(result["out"].split("\n", 3)[3])
+    listed = json.loads(result["out"][result["out"].index("[") :].split("\n]")[0] + "]")
     assert listed == [
         {
             "vm-host": "login-0-1-0",
             "slice": 0,
-            "mem": 2048,
+            "mem": 1024,
             "cpus": 2,
             "mac": "52:54:00:00:00:05",
             "container": "vm-container-0-1",
             "cdrom": "/isos/x.iso",
-            "disks": "file:/a.img,vda,virtio:36G",
+            "disk": "file:/a.img,vda,virtio",
+            "disksize": 36,
         }
     ]
 
@@ -89,7 +90,7 @@ def test_macs_in_natural_interface_order_and_disks_in_position_order(vms: Any) -
         ]
         found = vm_facts(direct, ["hosted-vm-0-1-1"])
         # In the order given, not sorted: the first disk is the one booted.
-        assert [d.split(",")[0] for d in disks(direct, found)[found[0].id]] == [
+        assert [d.split(",")[0] for d, _ in disks(direct, found)[found[0].id]] == [
             "qcow2:/z.qcow2",
             "file:/b.img",
         ]

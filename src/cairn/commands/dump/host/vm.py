@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Prints the commands that recreate VM definitions exactly (container, UUID, disks).
+    """Prints set host vm lines that recreate VM definitions exactly.
 
     As Rocks' 'dump host vm': one 'set host vm HOST physnode=...' per VM,
     which makes the host a VM again; replay it where the hosts exist (after
@@ -25,9 +25,8 @@ class Command(Base):
     examples = (
         Example("cairn dump host vm", "Every VM definition as commands."),
         Example(
-            "cairn dump host vm hosted-vm-0-0-0 > vm.sh && cairn remove host vm hosted-vm-0-0-0"
-            " && sh vm.sh",
-            "Forgets a VM's definition and gives it back.",
+            "cairn dump host vm hosted-vm-0-0-0",
+            "One VM's definition: after 'remove host vm', sh gives it back.",
         ),
     )
     related = ("dump", "set host vm", "remove host vm")

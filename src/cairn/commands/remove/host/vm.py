@@ -38,7 +38,7 @@ class Command(Base):
     examples = (
         Example("cairn remove host vm hosted-vm-0-0-0", "Forgets the VM; its disk stays."),
         Example(
-            "cairn remove host vm hosted-vm-0-0-1 disks=yes", "Forgets the VM and deletes its disk."
+            "cairn remove host vm hosted-vm-0-0-0 disks=yes", "Forgets the VM and deletes its disk."
         ),
     )
     related = ("remove host", "add host vm", "dump host vm", "stop host vm")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Changes fields of a host interface (MAC, IP, network, VLAN, name, module, disablekvm).
+    """Changes fields of a host interface: MAC, IP, network, VLAN, name, module...
 
     Fields not given stay; none clears one. Rocks' one-field spelling works
     too: 'cairn set host interface ip HOST IFACE IP' (and mac, subnet, vlan,
