@@ -60,8 +60,9 @@ class Context:
         read-only command, without SQLAlchemy; else over the session."""
         from cairn.db.direct import open_direct
         from cairn.db.rows import over_session
+        from cairn.db.session import engines_kept
 
-        if self._session is None and not self.writes and self.uses_db:
+        if self._session is None and not self.writes and self.uses_db and not engines_kept():
             if self._direct is None:
                 self._direct = open_direct(self.url)
             if self._direct is not None:
