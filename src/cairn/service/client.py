@@ -241,6 +241,7 @@ def _serve(words: list[str]) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     env = key_env()
     path = socket_path(env)
     try:

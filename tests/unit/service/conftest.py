@@ -30,10 +30,10 @@ def client_env(url: str, sock: Path, **extra: str) -> dict[str, str]:
 
 def service_pid(sock: Path) -> int | None:
     """The pid of whatever cairn service answers on `sock` (None: nothing does)."""
+    import socket
+
     from cairn.service import wire
     from cairn.service.address import version
-
-    import socket
 
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         try:

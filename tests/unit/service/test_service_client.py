@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Services, client_env, service_pid
 
 from cairn.service import wire
 from cairn.service.address import version
-from testkit import CAIRN, Cli, one_error_line, wait_for
+from conftest import Services, client_env, service_pid
+from testkit import Cli, one_error_line, wait_for
 
 
 @pytest.fixture
@@ -52,7 +52,8 @@ _PROBE = """
 import sys
 from cairn.service.client import main
 code = main(sys.argv[1:])
-heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'psycopg', 'libvirt', 'lxml'})
+heavy = {'sqlalchemy', 'psycopg', 'libvirt', 'lxml'} & {m.split('.')[0] for m in sys.modules}
+heavy = sorted(heavy)
 print("HEAVY", heavy, code)
 """
 
