@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cairn.cli import help as helptext
@@ -148,24 +148,39 @@ def run_lines(
     progress: bool = False,
     wrap: Wrap | None = None,
 ) -> int:
-    """Batch mode: one command line per line (a leading `cairn` is optional,
-    `#` starts a comment). Each line is its own transaction; the first that
-    fails stops the batch with its line number, the lines before it kept."""
-    for number, line in enumerate(lines, 1):
-        where = f"line {number}: "
-        try:
-            words = shlex.split(line, comments=True)
-        except ValueError as exc:
-            print(f"error - {where}cannot split the line into words: {exc}", file=err)
+    """Batch mode: command lines as `sh` reads them (what `cairn dump`
+    prints): a leading `cairn` is optional, `#` starts a comment, a quoted
+    value may span lines. Each command is its own transaction; the first that
+    fails stops the batch, its line number in the error, the ones before kept."""
+    for number, words in commands(lines):
+        if words is None:
+            print(f"error - line {number}: a quote is never closed", file=err)
             return 2
-        if words[:1] == ["cairn"]:
-            words = words[1:]
-        if not words:
-            continue
-        status = execute(words, out, err, progress=progress, wrap=wrap, where=where)
+        status = execute(words, out, err, progress=progress, wrap=wrap, where=f"line {number}: ")
         if status:
             return status
     return 0
+
+
+def commands(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | None]]:
+    """(first line number, words) of each command; words None for an
+    unclosed quote at the end."""
+    pending, first = "", 0
+    for number, line in enumerate(lines, 1):
+        if not pending:
+            first = number
+        pending += line if line.endswith("\n") else line + "\n"
+        try:
+            words = shlex.split(pending, comments=True)
+        except ValueError:  # a quote still open: the value goes on on the next line
+            continue
+        pending = ""
+        if words[:1] == ["cairn"]:
+            words = words[1:]
+        if words:
+            yield first, words
+    if pending:
+        yield first, None
 
 
 def _progress(err: TextIO) -> Callable[[int, int, str], None]:

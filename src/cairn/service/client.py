@@ -40,13 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     if (
         os.environ.get("CAIRN_SERVICE", "").lower() in ("off", "no", "0")
         or (not words and not batch)
-        or words[0] in _HELP_WORDS
-        or words[-1] in _HELP_WORDS
+        or (words and (words[0] in _HELP_WORDS or words[-1] in _HELP_WORDS))
         or words == ["--version"]
     ):
         return _here(words, batch)
     try:
-        if words[0] == "watch":
+        if words[:1] == ["watch"]:
             return _serve(words)
         return _through_service(words, batch)
     except CairnError as exc:

@@ -104,17 +104,17 @@ class Service:
         return False
 
     def _warm(self) -> None:
-        """Open what every command needs before the first client waits for it."""
-        from cairn.context import Context
+        """Load what every command needs before the first client waits for it.
+        The database itself is opened by the first command: that may be
+        `init defaults=no`, which must find it empty."""
+        import cairn.context
+        import cairn.db.models
+        import cairn.db.session  # noqa: F401
         from cairn.db.session import keep_engines
         from cairn.hypervisor.connections import keep_open
 
         keep_engines()
         keep_open()
-        url = self.env["CAIRN_DB_URL"]
-        for writes in (False, True):
-            with Context(writes=writes, url=url) as ctx:
-                ctx.session.connection()
 
     def _bind(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -140,14 +140,23 @@ class Service:
     def _start_watcher(self) -> threading.Thread | None:
         if not self.watch:
             return None
-        from cairn.lifecycle.watch import Watcher
-
-        watcher = Watcher(self.env["CAIRN_DB_URL"], refresh=self.refresh)
-        thread = threading.Thread(
-            target=watcher.run, kwargs={"until": self.stopping.is_set}, name="watch", daemon=True
-        )
+        thread = threading.Thread(target=self._watch, name="watch", daemon=True)
         thread.start()
         return thread
+
+    def _watch(self) -> None:
+        """The watcher, once the database exists (a service must not create
+        it before a client's `init` does)."""
+        from cairn.lifecycle.watch import Watcher
+
+        url = self.env["CAIRN_DB_URL"]
+        try:
+            while not _current(url):
+                if self.stopping.wait(self.refresh):
+                    return
+            Watcher(url, refresh=self.refresh).run(until=self.stopping.is_set)
+        except Exception:
+            log.exception("the watcher failed; the service goes on without it")
 
     def _accept_loop(self, until: Callable[[], bool] | None) -> None:
         while not self.stopping.is_set() and not (until and until()):
@@ -260,6 +269,21 @@ class Service:
                 yield
         else:
             yield
+
+
+def _current(url: str) -> bool:
+    """Whether the database exists at this cairn's schema (creating nothing)."""
+    from cairn.db.engine import make_engine
+    from cairn.db.schema import HEAD, current_revision
+
+    engine = make_engine(url, writes=False)
+    try:
+        with engine.connect() as conn:
+            return current_revision(conn) == HEAD
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
 
 
 def peer_uid(conn: socket.socket) -> int:

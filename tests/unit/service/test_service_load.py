@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 from conftest import Services, client_env
-
 from testkit import CAIRN, Cli, wait_for
 
 N = 16
