@@ -55,11 +55,12 @@ def open_session(url: str, *, writes: bool) -> Session:
         ensure_current(engine)
     else:
         with _kept_lock:
-            engine = _kept.get((url, writes))
-            if engine is None:
-                engine = make_engine(url, writes=writes)
-                ensure_current(engine)
-                _kept[url, writes] = engine
+            kept = _kept.get((url, writes))
+            if kept is None:
+                kept = make_engine(url, writes=writes)
+                ensure_current(kept)
+                _kept[url, writes] = kept
+            engine = kept
     return Session(engine, autoflush=True, expire_on_commit=False)
 
 

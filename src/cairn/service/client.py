@@ -76,11 +76,13 @@ def _through_service(words: list[str], batch: bool) -> int:
         chan.send(wire.BATCH, tty + sys.stdin.buffer.read())
     else:
         chan.send(wire.RUN, tty + wire.pack(words))
-    return relay(chan, pid)
+    status = relay(chan, pid)
+    return _here(words, batch) if status is None else status
 
 
-def relay(chan: wire.Channel, pid: int) -> int:
-    """Copies the service's frames to stdout/stderr; the command's status."""
+def relay(chan: wire.Channel, pid: int) -> int | None:
+    """Copies the service's frames to stdout/stderr; the command's status
+    (None: an interactive command, which the client runs itself)."""
     out, err = sys.stdout.buffer, sys.stderr.buffer
     try:
         while True:
@@ -105,6 +107,8 @@ def relay(chan: wire.Channel, pid: int) -> int:
             elif tag == wire.EXIT:
                 out.flush()
                 return int(payload)
+            elif tag == wire.LOCAL:
+                return None
     except BrokenPipeError:
         return 0
     finally:

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from cairn.cli.main import execute, run_lines
 from cairn.cli.spec import Command
@@ -243,13 +243,18 @@ class Service:
             message = "this cairn service serves another database or setup (CAIRN_SOCKET?)"
             chan.send(wire.REFUSED, message.encode())
             return
-        out, err = _Stream(chan, wire.OUT), _Stream(chan, wire.ERR, eager=True)
+        # Text streams to the commands, like the ones a plain process has.
+        out = cast(TextIO, _Stream(chan, wire.OUT))
+        err = cast(TextIO, _Stream(chan, wire.ERR, eager=True))
         tty = payload[:1] == b"1"
         if tag == wire.RUN:
             words = wire.unpack(payload[1:])
             if words[:1] == ["watch"]:
                 err.write("error - the service runs the watcher itself; see 'cairn watch help'\n")
                 status = 2
+            elif _interactive(words):
+                chan.send(wire.LOCAL)
+                return
             else:
                 status = execute(words, out, err, progress=tty, wrap=self.wrap)
         elif tag == wire.BATCH:
@@ -269,6 +274,16 @@ class Service:
                 yield
         else:
             yield
+
+
+def _interactive(words: list[str]) -> bool:
+    from cairn.cli.main import find
+
+    try:
+        command, _title, _rest = find(words)
+    except CairnError:
+        return False
+    return command.interactive
 
 
 def _current(url: str) -> bool:

@@ -9,7 +9,8 @@ Client -> service, first `h` (hello): VERSION NUL KEY=VALUE NUL ... (the
 caller's key environment). The service answers `h`: VERSION NUL PID NUL UID,
 or `!` (refused): MESSAGE. Then one request: `r` (run): TTY-FLAG WORD NUL
 WORD..., `b` (batch): TTY-FLAG LINES, or `s` (stop). The service sends `o`
-(stdout text) and `e` (stderr text) frames and ends with `x` (exit): STATUS.
+(stdout text) and `e` (stderr text) frames and ends with `x` (exit): STATUS,
+or answers `l` alone: an interactive command, for the client to run itself.
 A connection that ends before `x` means the service died during the command.
 The first byte of a hello, `h`, also tells it apart from an HTTP request.
 """
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 
 HELLO, REFUSED, RUN, BATCH, STOP = b"h", b"!", b"r", b"b", b"s"
-OUT, ERR, EXIT = b"o", b"e", b"x"
+OUT, ERR, EXIT, LOCAL = b"o", b"e", b"x", b"l"
 MAX_FRAME = 1 << 30
 
 

@@ -327,3 +327,35 @@ def test_a_service_killed_during_a_command_leaves_all_or_none(
     listed = json.loads(cli.ok("list", "host", "vm", vm, "output-format=json"))
     assert listed[0]["vm-host"] == vm
     assert out == ""
+
+
+class LocalOnly(OldService):
+    """A service of this version that hands every command back to the client,
+    as the service does with an interactive one (a console)."""
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                chan = wire.Channel(conn)
+                if chan.receive() is None:
+                    continue
+                chan.send(wire.HELLO, wire.pack([version(), str(os.getpid()), str(self.owner)]))
+                if chan.receive() is not None:
+                    chan.send(wire.LOCAL)
+
+
+def test_an_interactive_command_handed_back_runs_in_the_client(
+    sqlite_cli: Cli, services: Services, sock: Path
+) -> None:
+    sqlite_cli.ok("add", "host", "compute-0-0", "appliance=compute")
+    stand_in = LocalOnly(sock, owner=os.geteuid())
+    try:
+        done = services.run(sqlite_cli.url, sock, "list", "host", "compute-0-0")
+    finally:
+        stand_in.close()
+    assert (done.code, done.err) == (0, "")
+    assert "compute-0-0" in done.out
