@@ -346,8 +346,11 @@ class _Stream(io.TextIOBase):
 
     def flush(self) -> None:
         if self._parts:
-            self._chan.send(self._tag, "".join(self._parts).encode("utf-8", "surrogateescape"))
+            text = "".join(self._parts)
             self._parts, self._size = [], 0
+            for start in range(0, len(text), 1 << 20):  # frames of at most 1 Mi characters
+                piece = text[start : start + (1 << 20)]
+                self._chan.send(self._tag, piece.encode("utf-8", "surrogateescape"))
 
     def isatty(self) -> bool:
         return False

@@ -37,7 +37,7 @@ class Channel:
 
     def __init__(self, sock: Socket) -> None:
         self.sock = sock
-        self._buffer = b""
+        self._buffer = bytearray()  # deleting from its front is cheap in CPython
 
     def send(self, tag: bytes, payload: bytes = b"") -> None:
         self.sock.sendall(tag + len(payload).to_bytes(4, "big") + payload)
@@ -57,11 +57,12 @@ class Channel:
 
     def _read(self, size: int) -> bytes | None:
         while len(self._buffer) < size:
-            chunk = self.sock.recv(max(1 << 16, size - len(self._buffer)))
+            chunk = self.sock.recv(max(1 << 16, min(size - len(self._buffer), 1 << 22)))
             if not chunk:
                 return None
             self._buffer += chunk
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
         return data
 
     def close(self) -> None:
