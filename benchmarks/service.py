@@ -27,10 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from attrs import build
-from sqlalchemy import create_engine, text
-
-from cairn.db.engine import normalise
+from attrs import build, postgres_database
 
 CAIRN = str(Path(sys.executable).parent / "cairn")
 VIRSH = ["virsh", "-c", "test:///default", "list"]
@@ -150,18 +147,9 @@ def main() -> None:
         if not admin:
             print("postgresql: skipped (set CAIRN_TEST_PG_URL, see scripts/services.sh)")
             return
-        name = "cairn_bench_service"
-        admin_engine = create_engine(normalise(admin), isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = admin.rsplit("/", 1)[0] + "/" + name
+        with postgres_database(admin, "cairn_bench_service") as url:
             build(url, args.hosts)
             report("postgresql", url, args.runs, args.hosts, tmp)
-        finally:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

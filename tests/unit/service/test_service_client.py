@@ -118,11 +118,20 @@ def test_cairn_service_off_runs_in_process_silently(
 
 
 class OldService:
-    """A service of another cairn version on `sock`: answers hellos, obeys stop."""
+    """A stand-in service on `sock`, by default of another cairn version: it
+    answers hellos, obeys stop, and answers any other request with `answer`."""
 
-    def __init__(self, sock: Path, owner: int) -> None:
+    def __init__(
+        self,
+        sock: Path,
+        owner: int,
+        version: str = "0.0.1/1/old",
+        answer: tuple[bytes, bytes] = (wire.REFUSED, b"old service"),
+    ) -> None:
         self.sock = sock
         self.owner = owner
+        self.version = version
+        self.answer = answer
         self.stopped = threading.Event()
         self.asked_to_stop = False
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -141,7 +150,7 @@ class OldService:
                 chan = wire.Channel(conn)
                 if chan.receive() is None:
                     continue
-                chan.send(wire.HELLO, wire.pack(["0.0.1/1/old", str(os.getpid()), str(self.owner)]))
+                chan.send(wire.HELLO, wire.pack([self.version, str(os.getpid()), str(self.owner)]))
                 request = chan.receive()
                 if request is not None and request[0] == wire.STOP:
                     self.asked_to_stop = True
@@ -150,7 +159,7 @@ class OldService:
                     self.stopped.set()
                     chan.send(wire.EXIT, b"0")
                 elif request is not None:
-                    chan.send(wire.REFUSED, b"old service")
+                    chan.send(*self.answer)
 
     def close(self) -> None:
         if not self.stopped.is_set():
@@ -329,30 +338,13 @@ def test_a_service_killed_during_a_command_leaves_all_or_none(
     assert out == ""
 
 
-class LocalOnly(OldService):
-    """A service of this version that hands every command back to the client,
-    as the service does with an interactive one (a console)."""
-
-    def _serve(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with conn:
-                chan = wire.Channel(conn)
-                if chan.receive() is None:
-                    continue
-                chan.send(wire.HELLO, wire.pack([version(), str(os.getpid()), str(self.owner)]))
-                if chan.receive() is not None:
-                    chan.send(wire.LOCAL)
-
-
 def test_an_interactive_command_handed_back_runs_in_the_client(
     sqlite_cli: Cli, services: Services, sock: Path
 ) -> None:
     sqlite_cli.ok("add", "host", "compute-0-0", "appliance=compute")
-    stand_in = LocalOnly(sock, owner=os.geteuid())
+    # A service of this version that hands the command back, as the service
+    # does with an interactive one (a console).
+    stand_in = OldService(sock, owner=os.geteuid(), version=version(), answer=(wire.LOCAL, b""))
     try:
         done = services.run(sqlite_cli.url, sock, "list", "host", "compute-0-0")
     finally:
