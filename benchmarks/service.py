@@ -128,10 +128,13 @@ def report(backend: str, url: str, runs: int, hosts: int, tmp: Path, replay: int
     copy = f"sqlite:///{tmp / f'{backend}-copy.db'}"
     copy_sock = tmp / f"{backend}-copy.sock"
     with service(copy, copy_sock):
-        lines = dump.count("\n")
-        seconds = timed([CAIRN], env_for(copy, copy_sock, True), "cairn init defaults=no\n" + dump)
+        stdin = "cairn init defaults=no\n" + "".join(replayed)
+        seconds = timed([CAIRN], env_for(copy, copy_sock, True), stdin)
+        whole = seconds * len(dump_lines) / len(replayed)
         print(
-            f"  dump of {lines} lines replayed (batch mode, service, into SQLite): {seconds:.1f} s"
+            f"  dump replayed in batch mode through a service into SQLite: {len(replayed)} of"
+            f" {len(dump_lines)} lines in {seconds:.1f} s ({seconds / len(replayed) * 1000:.1f}"
+            f" ms a line; the whole dump: about {whole:.0f} s)"
         )
 
 
