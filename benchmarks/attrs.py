@@ -12,8 +12,10 @@ create databases (scripts/services.sh prints it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 
 from cairn_process import measure
 from sqlalchemy import create_engine, insert, select, text
@@ -101,20 +103,30 @@ def main() -> None:
         report("sqlite", url, args.runs, args.hosts)
     admin = os.environ.get("CAIRN_TEST_PG_URL")
     if admin:
-        name = "cairn_bench"
-        admin_engine = create_engine(normalise(admin), isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin.rsplit("/", 1)[0] + "/" + name
-        try:
+        with postgres_database(admin, "cairn_bench") as url:
             build(url, args.hosts)
             report("postgresql", url, args.runs, args.hosts)
-        finally:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         print("postgresql: skipped (set CAIRN_TEST_PG_URL, see scripts/services.sh)")
+
+
+@contextlib.contextmanager
+def postgres_database(admin: str, name: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL database `name`, dropped afterwards."""
+    admin_engine = create_engine(normalise(admin), isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    drop()
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        drop()
+        admin_engine.dispose()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ CAIRN = str(Path(sys.executable).parent / "cairn")
 
 def measure(url: str, words: list[str], runs: int) -> tuple[float, int, int]:
     """(median wall time s, SQL statements, output lines) of a whole cairn process."""
-    env = {**os.environ, "CAIRN_DB_URL": url, "CAIRN_PLUGIN_PATH": ""}
+    # In-process, as before the cairn service (benchmarks/service.py measures it).
+    env = {**os.environ, "CAIRN_DB_URL": url, "CAIRN_PLUGIN_PATH": "", "CAIRN_SERVICE": "off"}
     times = []
     for _ in range(runs):
         start = time.perf_counter()

@@ -20,6 +20,11 @@ from testkit import PG_ADMIN_URL, Cli, build_cluster, new_database
 
 __all__ = ["cluster_templates", "example_cluster", "sqlite_example_cluster"]
 
+# `cairn` processes the tests start run their command in-process, as the tests
+# of the cairn service (tests/unit/service) start and stop their own services:
+# none is left running.
+os.environ["CAIRN_SERVICE"] = "off"
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if PG_ADMIN_URL is None and os.environ.get("CI") == "true":

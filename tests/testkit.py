@@ -150,9 +150,9 @@ class Cli:
         words = shlex.split(command_line)
         return self(*(words[1:] if words[:1] == ["cairn"] else words))
 
-    def process(self, *words: str, input: str | None = None) -> Outcome:
+    def process(self, *words: str, input: str | None = None, **env_vars: str) -> Outcome:
         """Runs cairn as a real process (for start-up, shell and concurrency tests)."""
-        env = {**os.environ, "CAIRN_DB_URL": self.url}
+        env = {**os.environ, "CAIRN_DB_URL": self.url, **env_vars}
         done = subprocess.run(
             [CAIRN, *words], capture_output=True, text=True, env=env, input=input, timeout=120
         )

@@ -7,6 +7,7 @@ the database exactly as it was.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
 
 def _quiet(_done: int, _total: int, _label: str) -> None:
     pass
+
+
+def _engines_kept() -> bool:
+    """Whether this process keeps its engines open (the cairn service): then
+    reads go over them rather than a new driver connection each. Asked without
+    importing SQLAlchemy: if cairn.db.session is not loaded, nothing kept any."""
+    session = sys.modules.get("cairn.db.session")
+    return session is not None and bool(session.engines_kept())
 
 
 class Context:
@@ -61,7 +70,7 @@ class Context:
         from cairn.db.direct import open_direct
         from cairn.db.rows import over_session
 
-        if self._session is None and not self.writes and self.uses_db:
+        if self._session is None and not self.writes and self.uses_db and not _engines_kept():
             if self._direct is None:
                 self._direct = open_direct(self.url)
             if self._direct is not None:

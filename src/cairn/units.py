@@ -78,14 +78,15 @@ def container_unit(cairn: str) -> str:
 def watch_unit(cairn: str) -> str:
     """cairn-watch.service: `cairn watch` on the frontend, restarted if it fails."""
     return _unit(
-        "Made by cairn (cairn report watch). Runs `cairn watch` on the frontend, so\n"
-        "that VMs which stop on their own (guest power-off, crash, destroyed outside\n"
-        "cairn) get their plugin_disallocate once. Install it with:\n"
+        "Made by cairn (cairn report watch). Runs `cairn watch`, the cairn service, on\n"
+        "the frontend: it serves the cairn command line and its JSON API, and VMs\n"
+        "which stop on their own (guest power-off, crash, destroyed outside cairn)\n"
+        "get their plugin_disallocate once. Install it with:\n"
         "  cairn report watch > /etc/systemd/system/cairn-watch.service\n"
         "  systemctl daemon-reload && systemctl enable --now cairn-watch.service\n"
         "The database is the one in /etc/cairn/cairn.toml (db_url), else the default.",
         [
-            "Description=cairn: disallocate VMs that stop by themselves",
+            "Description=cairn service: the command line's resident service and the watcher",
             "Wants=network-online.target",
             "After=network-online.target postgresql.service mariadb.service",
         ],

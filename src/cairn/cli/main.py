@@ -1,29 +1,58 @@
-"""Entry point: find the command, parse its words, run it, print, exit."""
+"""Entry point: find the command, parse its words, run it, print, exit.
+
+`execute` is the one way a command line runs, whoever asks: `main` (this
+process, the streams of the terminal), the cairn service (the streams of a
+client on its socket) and batch mode (one line after another). Nothing here
+knows whether it runs in the service.
+"""
 
 from __future__ import annotations
 
+import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cairn.cli import help as helptext
 from cairn.cli import tree
 from cairn.cli.parse import parse
 from cairn.cli.render import render
+from cairn.cli.spec import Command, Result
 from cairn.errors import CairnError, UsageError
 
+if TYPE_CHECKING:
+    from cairn.context import Context
+
 _HELP_WORDS = frozenset({"help", "--help", "-h"})
+# Set by the cairn service: it runs each command inside `wrap(command)`, a
+# context manager (it serialises writers); None in a plain process.
+Wrap = Callable[[type[Command]], Any]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    return execute(words, sys.stdout, sys.stderr, progress=sys.stderr.isatty())
+
+
+def execute(
+    words: list[str],
+    out: TextIO,
+    err: TextIO,
+    *,
+    progress: bool = False,
+    wrap: Wrap | None = None,
+    where: str = "",
+) -> int:
+    """Runs one command line; its output to `out`, warnings and errors to
+    `err`; the exit status. `where` ("line 3: ") starts an error message."""
     try:
-        return run(words)
+        return run(words, out, err, progress=progress, wrap=wrap)
     except CairnError as exc:
         message = one_line(str(exc)) or type(exc).__name__
-        print(f"error - {message}", file=sys.stderr)
+        print(f"error - {where}{message}", file=err)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("error - interrupted", file=sys.stderr)
+        print("error - interrupted", file=err)
         return 130
     except BrokenPipeError:
         return 0
@@ -35,35 +64,43 @@ def one_line(text: str) -> str:
     return "".join(c if c >= " " or c == "\t" else repr(c)[1:-1] for c in text)
 
 
-def run(words: list[str]) -> int:
+def run(
+    words: list[str],
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    *,
+    progress: bool = False,
+    wrap: Wrap | None = None,
+) -> int:
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     if not words or words[0] in _HELP_WORDS:
-        return _help(words[1:])
+        return _help(words[1:], out)
     if words == ["--version"]:
-        from importlib.metadata import version
+        from cairn import __version__
 
-        sys.stdout.write(f"cairn {version('cairn')}\n")
+        out.write(f"cairn {__version__}\n")
         return 0
-    n = tree.longest_command(words)
-    if n == 0:
-        raise _unknown(words)
-    title = " ".join(words[:n])
-    rest = words[n:]
-    _refuse_half_command(words[:n], rest)
-    command = tree.load(words[:n])
+    command, title, rest = find(words)
     if rest and rest[-1] in _HELP_WORDS and len(rest) == 1:
-        sys.stdout.write(helptext.command_help(command, title))
+        out.write(helptext.command_help(command, title))
         return 0
     a = parse(command, title, rest)
-    from cairn.context import Context
-
-    with Context(writes=command.writes, uses_db=command.uses_db) as ctx:
-        if sys.stderr.isatty():
-            ctx.progress = _progress
-        result = command().run(ctx, a)
-    for note in ctx.notes:
-        print(f"warning - {note}", file=sys.stderr)
-    render(result, sys.stdout, header=a["output_header"], fmt=a["output_format"])
+    result, notes = perform(command, a, progress=_progress(err) if progress else None, wrap=wrap)
+    for note in notes:
+        print(f"warning - {note}", file=err)
+    render(result, out, header=a["output_header"], fmt=a["output_format"])
     return result.status if result is not None else 0
+
+
+def find(words: Sequence[str]) -> tuple[type[Command], str, list[str]]:
+    """The command the leading words name, its title, and the words after it."""
+    n = tree.longest_command(words)
+    if n == 0:
+        raise _unknown(list(words))
+    rest = list(words[n:])
+    _refuse_half_command(list(words[:n]), rest)
+    return tree.load(words[:n]), " ".join(words[:n]), rest
 
 
 def _refuse_half_command(found: list[str], rest: list[str]) -> None:
@@ -82,29 +119,96 @@ def _refuse_half_command(found: list[str], rest: list[str]) -> None:
         )
 
 
-def _progress(done: int, total: int, label: str) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    end = "\n" if done >= total else ""
-    sys.stderr.write(
-        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:40s}{end}"
-    )
-    sys.stderr.flush()
+def perform(
+    command: type[Command],
+    a: dict[str, Any],
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    wrap: Wrap | None = None,
+) -> tuple[Result, list[str]]:
+    """Runs a parsed command in one transaction: its result and its warnings."""
+    from contextlib import nullcontext
+
+    from cairn.context import Context
+
+    with wrap(command) if wrap else nullcontext():
+        ctx: Context
+        with Context(writes=command.writes, uses_db=command.uses_db) as ctx:
+            if progress is not None:
+                ctx.progress = progress
+            result = command().run(ctx, a)
+    return result, ctx.notes
 
 
-def _help(words: list[str]) -> int:
+def run_lines(
+    lines: Iterable[str],
+    out: TextIO,
+    err: TextIO,
+    *,
+    progress: bool = False,
+    wrap: Wrap | None = None,
+) -> int:
+    """Batch mode: command lines as `sh` reads them (what `cairn dump`
+    prints): a leading `cairn` is optional, `#` starts a comment, a quoted
+    value may span lines. Each command is its own transaction; the first that
+    fails stops the batch, its line number in the error, the ones before kept."""
+    for number, words in commands(lines):
+        if words is None:
+            print(f"error - line {number}: a quote is never closed", file=err)
+            return 2
+        status = execute(words, out, err, progress=progress, wrap=wrap, where=f"line {number}: ")
+        if status:
+            return status
+    return 0
+
+
+def commands(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | None]]:
+    """(first line number, words) of each command; words None for an
+    unclosed quote at the end."""
+    pending, first = "", 0
+    for number, line in enumerate(lines, 1):
+        if not pending:
+            first = number
+        pending += line if line.endswith("\n") else line + "\n"
+        try:
+            words = shlex.split(pending, comments=True)
+        except ValueError:  # a quote still open: the value goes on on the next line
+            continue
+        pending = ""
+        if words[:1] == ["cairn"]:
+            words = words[1:]
+        if words:
+            yield first, words
+    if pending:
+        yield first, None
+
+
+def _progress(err: TextIO) -> Callable[[int, int, str], None]:
+    def show(done: int, total: int, label: str) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        err.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:40s}{end}"
+        )
+        err.flush()
+
+    return show
+
+
+def _help(words: list[str], out: TextIO) -> int:
     if not words:
-        sys.stdout.write(helptext.OVERVIEW_HEAD + "\n")
-        render(helptext.overview(), sys.stdout)
+        out.write(helptext.OVERVIEW_HEAD + "\n")
+        render(helptext.overview(), out)
         return 0
     n = tree.longest_command(words)
     if n == len(words):
-        sys.stdout.write(helptext.command_help(tree.load(words), " ".join(words)))
+        out.write(helptext.command_help(tree.load(words), " ".join(words)))
         return 0
     below = tree.starting_with(words)
     if not below:
         raise _unknown(words)
-    sys.stdout.write("\n".join(f"cairn {c}" for c in below) + "\n")
+    out.write("\n".join(f"cairn {c}" for c in below) + "\n")
     return 0
 
 

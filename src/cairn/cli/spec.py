@@ -95,6 +95,9 @@ class Command:
     writes: ClassVar[bool] = False  # takes the database write lock up front
     uses_db: ClassVar[bool] = True
     lists: ClassVar[bool] = False  # returns a Table: output-header/output-format apply
+    # Talks with the terminal (a console): runs in the `cairn` process itself,
+    # not in the cairn service, which has no terminal.
+    interactive: ClassVar[bool] = False
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Result:
         raise NotImplementedError

@@ -1,4 +1,8 @@
-"""`cairn watch`: the service that disallocates VMs that stop on their own."""
+"""`cairn watch`: the cairn service, which also disallocates VMs that stop on their own.
+
+The `cairn` client runs the service itself (cairn.service); this command's
+`run` is the watcher alone, what `cairn watch` does with CAIRN_SERVICE=off.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,16 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Watches every VM container and disallocates VMs that stop on their own.
+    """Runs the cairn service: serves the command line and watches every VM container.
 
     Runs until interrupted (SIGINT or SIGTERM); run it as a service on the
-    frontend. When a VM powers off, crashes or is destroyed outside cairn,
+    frontend (see `cairn report watch`). Every `cairn` command is sent to the
+    service for its database over a Unix socket that only root and the
+    service's owner can use, and the first `cairn` command starts one when
+    none runs (it stops after idle= seconds without a client). The same
+    socket answers HTTP with a JSON API, described at /openapi.json.
+    With CAIRN_SERVICE=off commands run in their own process and
+    `cairn watch` only watches. When a VM powers off, crashes or is destroyed outside cairn,
     its plugin_disallocate runs exactly once; a VM that was saved or migrated
     keeps its allocation. Lost containers are reconnected with backoff, and
     after each (re)connect VMs recorded as allocated that are neither running
@@ -32,6 +42,14 @@ class Command(Base):
             metavar="S",
         ),
         Param(
+            "idle",
+            "stop after this many seconds without a client (0: never)",
+            0,
+            values.integer(0),
+            metavar="S",
+        ),
+        Param("watch", "watch the VM containers", True, values.boolean, metavar="BOOL"),
+        Param(
             "seconds",
             "stop after this many seconds (0: run until interrupted)",
             0,
@@ -41,7 +59,7 @@ class Command(Base):
     )
     uses_db = False  # it keeps its own engine and a transaction per event
     examples = (
-        Example("cairn watch seconds=1", "Watches for one second (as a service: no seconds=)."),
+        Example("cairn watch seconds=1", "Serves for one second (as a service: no seconds=)."),
     )
     related = ("report watch", "stop host vm", "start host vm")
 

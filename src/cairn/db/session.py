@@ -1,6 +1,12 @@
-"""Opening the one session a command uses, and ending it cleanly."""
+"""Opening the one session a command uses, and ending it cleanly.
+
+A resident process (the cairn service) keeps one engine per database open
+(`keep_engines`); a one-command process makes one and disposes of it.
+"""
 
 from __future__ import annotations
+
+import threading
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -25,9 +31,36 @@ class Database:
         self.engine.dispose()
 
 
+# Engines kept open for the life of the process, by (URL, writes): the cairn
+# service turns this on; a one-command process makes and disposes its own.
+_kept: dict[tuple[str, bool], Engine] | None = None
+_kept_lock = threading.Lock()
+
+
+def keep_engines() -> None:
+    """From now on, sessions share one engine per URL that stays open."""
+    global _kept
+    with _kept_lock:
+        if _kept is None:
+            _kept = {}
+
+
+def engines_kept() -> bool:
+    return _kept is not None
+
+
 def open_session(url: str, *, writes: bool) -> Session:
-    engine = make_engine(url, writes=writes)
-    ensure_current(engine)
+    if _kept is None:
+        engine = make_engine(url, writes=writes)
+        ensure_current(engine)
+    else:
+        with _kept_lock:
+            kept = _kept.get((url, writes))
+            if kept is None:
+                kept = make_engine(url, writes=writes)
+                ensure_current(kept)
+                _kept[url, writes] = kept
+            engine = kept
     return Session(engine, autoflush=True, expire_on_commit=False)
 
 
@@ -46,7 +79,7 @@ def finish(session: Session, *, ok: bool) -> None:
     finally:
         bind = session.get_bind()
         session.close()
-        if isinstance(bind, Engine):
+        if isinstance(bind, Engine) and _kept is None:
             bind.dispose()
 
 

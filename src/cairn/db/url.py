@@ -1,6 +1,8 @@
 """Where the database is: CAIRN_DB_URL, else the config file, else embedded SQLite.
 
-Kept free of SQLAlchemy imports so that it can be used on any path.
+Kept free of SQLAlchemy imports so that it can be used on any path; the
+`cairn` client imports it, so `re`, `tomllib` and `pathlib` are imported
+only when needed.
 Config file: $CAIRN_CONFIG, else /etc/cairn/cairn.toml for root, else
 $XDG_CONFIG_HOME/cairn/cairn.toml; key `db_url`.
 """
@@ -8,37 +10,56 @@ $XDG_CONFIG_HOME/cairn/cairn.toml; key `db_url`.
 from __future__ import annotations
 
 import os
-import re
-import tomllib
-from pathlib import Path
 
 from cairn.errors import CairnError
+
+TYPE_CHECKING = False  # not typing's: the `cairn` client imports this module
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _is_root() -> bool:
     return os.geteuid() == 0
 
 
-def config_path() -> Path:
+def _config_file() -> str:
     if os.environ.get("CAIRN_CONFIG"):
-        return Path(os.environ["CAIRN_CONFIG"])
+        return os.environ["CAIRN_CONFIG"]
     if _is_root():
-        return Path("/etc/cairn/cairn.toml")
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "cairn" / "cairn.toml"
+        return "/etc/cairn/cairn.toml"
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(_home(), ".config")
+    return os.path.join(base, "cairn", "cairn.toml")
+
+
+def _data_dir() -> str:
+    if _is_root():
+        return "/var/lib/cairn"
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(_home(), ".local", "share")
+    return os.path.join(base, "cairn")
+
+
+def _home() -> str:
+    return os.path.expanduser("~")
+
+
+def config_path() -> Path:
+    from pathlib import Path
+
+    return Path(_config_file())
 
 
 def data_dir() -> Path:
-    if _is_root():
-        return Path("/var/lib/cairn")
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "cairn"
+    from pathlib import Path
+
+    return Path(_data_dir())
 
 
 def config() -> dict[str, object]:
-    path = config_path()
-    if not path.is_file():
+    if not os.path.isfile(_config_file()):
         return {}
+    import tomllib
+
+    path = config_path()
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -50,7 +71,7 @@ def database_url() -> str:
     url = os.environ.get("CAIRN_DB_URL") or config().get("db_url")
     if url:
         return str(url)
-    return f"sqlite:///{data_dir() / 'cairn.db'}"
+    return f"sqlite:///{os.path.join(_data_dir(), 'cairn.db')}"
 
 
 def unreachable(url: str, reason: str) -> CairnError:
@@ -60,7 +81,7 @@ def unreachable(url: str, reason: str) -> CairnError:
     )
 
 
-_CREDENTIALS = re.compile(r"^([\w+]+://)([^:/@]*):([^@]*)@")
+_CREDENTIALS = r"^([\w+]+://)([^:/@]*):([^@]*)@"
 # Query options that carry a secret (libpq and PyMySQL spellings).
 _SECRET_OPTIONS = frozenset({"password", "passwd", "pwd", "sslpassword"})
 
@@ -70,7 +91,9 @@ def redacted(url: str) -> str:
     credentials and any given as a query option (`?password=...`)."""
     # Credentials as SQLAlchemy reads them: a password runs to the last '@'
     # and may hold '?', '/' or '#'; the query starts after the host.
-    creds = _CREDENTIALS.match(url)
+    import re
+
+    creds = re.match(_CREDENTIALS, url)
     head, rest = (f"{creds[1]}{creds[2]}:***@", url[creds.end() :]) if creds else ("", url)
     base, q, query = rest.partition("?")
     if q:

@@ -6,6 +6,11 @@ the threads that drive containers in parallel, and closes everything on exit:
     with Connections() as conns:
         conn = conns.get(uri_for(template, "compute-0-1"))
 
+A resident process (the cairn service) calls `keep_open()`: from then on
+every `Connections` shares one process-wide set, and closing one closes
+nothing, so each container keeps one connection for the life of the process
+(one found dead is opened again on next use).
+
 Also `uri_for`, which turns the `kvm_connection` attribute template into a URI.
 Nothing here looks at domains or storage.
 """
@@ -37,13 +42,24 @@ def where(conn: libvirt.virConnect) -> str:
         return "a closed connection"
 
 
+_kept: Connections | None = None
+
+
+def keep_open() -> None:
+    """From now on, connections outlive the `Connections` that opened them."""
+    global _kept
+    if _kept is None:
+        _kept = Connections(shared=False)
+
+
 class Connections:
     """Open libvirt connections keyed by URI; thread-safe; closes them all on exit.
 
     A connection that fails to open is not remembered, so a later `get` retries.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, shared: bool = True) -> None:
+        self._shared = _kept if shared else None
         self._lock = threading.Lock()
         self._open: dict[str, libvirt.virConnect] = {}
         # One lock per URI: opening a slow ssh connection to one container
@@ -68,17 +84,21 @@ class Connections:
         Raises ContainerUnreachable (whatever libvirt's error code) if it cannot
         be opened; the message names the container and URI.
         """
+        if self._shared is not None:
+            self._check_open()
+            return self._shared.get(uri)
         with self._lock:
             self._check_open()
             conn = self._open.get(uri)
-            if conn is not None:
+            if conn is not None and (self is not _kept or _alive(conn)):
                 return conn
+            self._open.pop(uri, None)
             uri_lock = self._uri_locks.setdefault(uri, threading.Lock())
         with uri_lock:
             with self._lock:
                 self._check_open()
                 conn = self._open.get(uri)
-            if conn is not None:
+            if conn is not None and (self is not _kept or _alive(conn)):
                 return conn
             _check_test_file(uri)
             try:
@@ -104,6 +124,13 @@ class Connections:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("Connections used after close()")
+
+
+def _alive(conn: libvirt.virConnect) -> bool:
+    try:
+        return bool(conn.isAlive())
+    except libvirt.libvirtError:
+        return False
 
 
 def _check_test_file(uri: str) -> None:

@@ -1,0 +1,259 @@
+"""The `cairn` command: a thin client of the cairn service.
+
+For an ordinary command it imports none of SQLAlchemy, psycopg or libvirt
+(nor `json`, `socket` or `pathlib`: start-up time is the point). It finds the
+service for this caller's database (`address`), starts one if none answers
+(as Bazel's and Gradle's clients do), sends the words and copies what comes
+back to its own stdout and stderr. Help and `--version` need no service.
+`cairn watch` IS the service, in the foreground. With CAIRN_SERVICE=off, or
+when no service can run (said on stderr), the command runs in this process
+through the same code. With no words and a pipe on stdin it runs every line
+of stdin (batch mode, `cairn dump | cairn`).
+"""
+
+from __future__ import annotations
+
+import _socket
+import os
+import sys
+import time
+
+from cairn.errors import CairnError
+from cairn.service import wire
+from cairn.service.address import key_env, socket_path, version
+
+_HELP_WORDS = frozenset({"help", "--help", "-h"})
+START_TIMEOUT_S = 30.0
+
+
+class NoService(Exception):
+    """The service cannot run: the command runs in this process instead."""
+
+
+class Refused(CairnError):
+    """A service answered but will not serve this client."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    batch = not words and not sys.stdin.isatty()
+    if (
+        os.environ.get("CAIRN_SERVICE", "").lower() in ("off", "no", "0")
+        or (not words and not batch)
+        or (words and (words[0] in _HELP_WORDS or words[-1] in _HELP_WORDS))
+        or words == ["--version"]
+    ):
+        return _here(words, batch)
+    try:
+        if words[:1] == ["watch"]:
+            return _serve(words)
+        return _through_service(words, batch)
+    except CairnError as exc:
+        text = " ".join(str(exc).split())
+        print(f"error - {text}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error - interrupted (a command already sent runs to its end)", file=sys.stderr)
+        return 130
+    except NoService as exc:
+        print(f"warning - no cairn service ({exc}): running in this process", file=sys.stderr)
+        return _here(words, batch)
+
+
+def _here(words: list[str], batch: bool) -> int:
+    from cairn.cli import main as cli
+
+    if batch:
+        return cli.run_lines(sys.stdin, sys.stdout, sys.stderr, progress=sys.stderr.isatty())
+    return cli.main(words)
+
+
+def _through_service(words: list[str], batch: bool) -> int:
+    env = key_env()
+    chan, pid = connect(socket_path(env), env)
+    tty = b"1" if sys.stderr.isatty() else b"0"
+    if batch:
+        chan.send(wire.BATCH, tty + sys.stdin.buffer.read())
+    else:
+        chan.send(wire.RUN, tty + wire.pack(words))
+    status = relay(chan, pid)
+    return _here(words, batch) if status is None else status
+
+
+def relay(chan: wire.Channel, pid: int) -> int | None:
+    """Copies the service's frames to stdout/stderr; the command's status
+    (None: an interactive command, which the client runs itself)."""
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    try:
+        while True:
+            try:
+                frame = chan.receive()
+            except (ConnectionResetError, ValueError):
+                frame = None
+            if frame is None:
+                raise CairnError(
+                    f"the cairn service (pid {pid}) stopped during the command; the database"
+                    " holds all of it or none of it: look before running it again"
+                )
+            tag, payload = frame
+            if tag == wire.OUT:
+                out.write(payload)
+            elif tag == wire.ERR:
+                out.flush()
+                err.write(payload)
+                err.flush()
+            elif tag == wire.REFUSED:
+                raise Refused(payload.decode())
+            elif tag == wire.EXIT:
+                out.flush()
+                return int(payload)
+            elif tag == wire.LOCAL:
+                return None
+    except BrokenPipeError:
+        return 0
+    finally:
+        chan.close()
+
+
+def connect(path: str, env: dict[str, str], *, start: bool = True) -> tuple[wire.Channel, int]:
+    """A channel to the service at `path` that has accepted this client, and
+    its pid. Starts the service if none answers; restarts one of another
+    version that this user owns."""
+    mine = version()
+    for attempt in range(2):
+        chan = _open(path)
+        if chan is None:
+            if not start:
+                raise NoService(f"nothing listens on {path}")
+            start_service(path)
+            chan = _open(path)
+            if chan is None:
+                raise NoService(f"the service started but {path} does not answer")
+        chan.send(wire.HELLO, wire.pack([mine, *wire.pack_env(env)]))
+        hello = chan.receive()
+        if hello is None:
+            chan.close()
+            raise NoService(f"the service on {path} hung up")
+        if hello[0] == wire.REFUSED:
+            chan.close()
+            raise Refused(hello[1].decode())
+        theirs, pid, owner = wire.unpack(hello[1])
+        if theirs == mine:
+            return chan, int(pid)
+        if int(owner) != os.geteuid() or attempt:
+            chan.close()
+            raise Refused(
+                f"the cairn service on {path} (pid {pid}, uid {owner}) runs cairn {theirs}"
+                f" and this is cairn {mine}: its owner must restart it"
+                " (systemctl restart cairn-watch)"
+            )
+        print(
+            f"warning - restarting the cairn service (pid {pid}): it runs cairn {theirs},"
+            f" this is cairn {mine}",
+            file=sys.stderr,
+        )
+        stop(chan)
+    raise AssertionError("unreachable")
+
+
+def stop(chan: wire.Channel) -> None:
+    """Asks the service on `chan` (past its hello) to stop; returns once it no
+    longer listens."""
+    chan.send(wire.STOP)
+    while chan.receive() is not None:
+        pass
+    chan.close()
+
+
+def _open(path: str) -> wire.Channel | None:
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except (FileNotFoundError, ConnectionRefusedError):
+        sock.close()
+        return None
+    except OSError as exc:
+        sock.close()
+        raise NoService(f"cannot reach {path}: {exc.strerror}") from None
+    return wire.Channel(sock)
+
+
+def start_service(path: str) -> None:
+    """Starts `cairn watch` for this caller in the background and waits until
+    it listens on `path`; its log goes beside the socket."""
+    import subprocess
+
+    _private_dir(os.path.dirname(path))
+    log_path = path + ".log"
+    code = (
+        "import sys; from cairn.service.client import main; sys.exit(main(['watch', 'idle=10800']))"
+    )
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            env={**os.environ, "CAIRN_SOCKET": path},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if os.path.exists(path) and _answers(path):
+            return
+        if proc.poll() not in (None, 0):
+            raise NoService(f"it exited with status {proc.returncode}; see {log_path}")
+        time.sleep(0.01)
+    raise NoService(f"it did not listen on {path} within {START_TIMEOUT_S:g} s; see {log_path}")
+
+
+def _answers(path: str) -> bool:
+    chan = _open(path)
+    if chan is None:
+        return False
+    chan.close()
+    return True
+
+
+def _private_dir(directory: str) -> None:
+    """The socket's directory: this user's, closed to everyone else (one
+    named by CAIRN_SOCKET is the caller's choice; the socket is 0600)."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        st = os.stat(directory)
+    except OSError as exc:
+        raise NoService(f"cannot make {directory}: {exc.strerror}") from None
+    if os.environ.get("CAIRN_SOCKET"):
+        return
+    if st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise NoService(f"{directory} must belong to uid {os.geteuid()} with mode 0700")
+
+
+def _serve(words: list[str]) -> int:
+    """`cairn watch`: be the service for this caller's database, in the foreground."""
+    import logging
+    import signal
+
+    from cairn.cli.main import find
+    from cairn.cli.parse import parse
+    from cairn.service.server import Service
+
+    command, title, rest = find(words)
+    a = parse(command, title, rest)
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    env = key_env()
+    path = socket_path(env)
+    try:
+        _private_dir(os.path.dirname(path))
+    except NoService as exc:
+        raise CairnError(str(exc)) from None
+    service = Service(path, env, refresh=a["refresh"], idle=a["idle"], watch=a["watch"])
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: service.stop())
+    deadline = time.monotonic() + a["seconds"] if a["seconds"] else None
+    service.serve(until=(lambda: time.monotonic() >= deadline) if deadline else None)
+    return 0

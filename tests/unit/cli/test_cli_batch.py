@@ -1,0 +1,64 @@
+"""Batch mode: `cairn` with commands on stdin, as `sh` would read them."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from cairn.cli.main import commands, run_lines
+from testkit import Cli, build_cluster, one_error_line
+
+
+def test_commands_split_like_sh_with_quotes_across_lines() -> None:
+    text = "cairn add host a\n\n# a comment\nset host attr a x 'two\nlines' # trailing\nlist host\n"
+    assert list(commands(io.StringIO(text))) == [
+        (1, ["add", "host", "a"]),
+        (4, ["set", "host", "attr", "a", "x", "two\nlines"]),
+        (6, ["list", "host"]),
+    ]
+    assert list(commands(["list host 'open"])) == [(1, None)]
+
+
+def test_a_dump_replayed_in_batch_mode_gives_the_same_dump(cli: Cli, tmp_path) -> None:
+    build_cluster(cli)
+    cli.ok("set", "host", "attr", "compute-0-0", "nasty", "a\nb $HOME 'q\" `id`")
+    dump = cli.dump()
+    # An empty database without the defaults, as the dump holds them.
+    replay = cli.process(
+        input="cairn init defaults=no\n" + dump,
+        CAIRN_DB_URL=f"sqlite:///{tmp_path / 'copy.db'}",
+    )
+    assert (replay.code, replay.err) == (0, ""), replay.err
+    again = cli.process("dump", CAIRN_DB_URL=f"sqlite:///{tmp_path / 'copy.db'}")
+    assert again.out == dump
+
+
+def test_an_error_names_its_line_and_keeps_the_lines_before(sqlite_cli: Cli) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    lines = [
+        "add host compute-0-0 appliance=compute",
+        "set host attr compute-0-0 first yes",
+        "set host attr nosuch-0-0 second yes",
+        "add host compute-0-1 appliance=compute",
+    ]
+    code = run_lines(lines, out, err)
+    assert code == 1
+    line = one_error_line(err.getvalue())
+    assert line.startswith("error - line 3: ") and "nosuch-0-0" in line
+    assert "compute-0-0" in sqlite_cli.ok("list", "host")
+    assert "first" in sqlite_cli.ok("list", "host", "attr", "compute-0-0")
+    assert "compute-0-1" not in sqlite_cli.ok("list", "host")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("list host\nlist host 'open\n", "error - line 2: a quote is never closed"),
+        ("list host\n\nnosuch verb\n", "error - line 3: unknown command 'nosuch'"),
+    ],
+)
+def test_bad_lines_are_named(sqlite_cli: Cli, text: str, says: str) -> None:
+    done = sqlite_cli.process(input=text)
+    assert done.code == 2
+    assert one_error_line(done.err).startswith(says)

@@ -1,0 +1,104 @@
+"""Batch mode through the service, and the JSON API on the same socket."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+from cairn.cli import tree
+from conftest import Services
+from testkit import Cli, build_cluster, one_error_line
+
+
+def test_a_dump_piped_into_cairn_is_replayed_by_the_service(
+    sqlite_cli: Cli, services: Services, tmp_path: Path
+) -> None:
+    build_cluster(sqlite_cli)
+    sqlite_cli.ok("set", "host", "attr", "compute-0-0", "nasty", "a\nb $HOME 'q\" `id`")
+    dump = sqlite_cli.dump()
+    copy, sock = f"sqlite:///{tmp_path / 'copy.db'}", tmp_path / "copy.sock"
+    services.start(copy, sock, "watch=no")
+    done = services.run(copy, sock, input="cairn init defaults=no\n" + dump)
+    assert (done.code, done.err) == (0, "")
+    assert services.run(copy, sock, "dump").out == dump
+
+    broken = "add host compute-9-0 appliance=compute\nlist host nosuch\nadd host compute-9-1\n"
+    failed = services.run(copy, sock, input=broken)
+    assert failed.code == 1
+    assert one_error_line(failed.err).startswith("error - line 2: ")
+    hosts = services.run(copy, sock, "list", "host").out
+    assert "compute-9-0" in hosts and "compute-9-1" not in hosts
+
+
+def http(sock: Path, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One HTTP/1.1 request over the Unix socket: (status, JSON body)."""
+    data = b"" if body is None else json.dumps(body).encode()
+    head = f"{method} {path} HTTP/1.1\r\nHost: cairn\r\nContent-Length: {len(data)}\r\n\r\n"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(str(sock))
+        s.sendall(head.encode() + data)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    status_line, _, rest = raw.partition(b"\r\n")
+    _, _, payload = rest.partition(b"\r\n\r\n")
+    return int(status_line.split()[1]), json.loads(payload)
+
+
+def test_the_json_api_runs_commands_and_answers_rows(
+    sqlite_cli: Cli, services: Services, tmp_path: Path
+) -> None:
+    build_cluster(sqlite_cli)
+    sock = tmp_path / "cairn.sock"
+    services.start(sqlite_cli.url, sock, "watch=no")
+
+    code, answer = http(
+        sock,
+        "POST",
+        "/v1/set/host/attr",
+        {"args": ["compute-0-1", "colour"], "params": {"value": "blue"}},
+    )
+    assert (code, answer["status"]) == (200, 0)
+    code, answer = http(
+        sock, "POST", "/v1/list/host/attr", {"args": ["compute-0-1"], "params": {"attr": "colour"}}
+    )
+    assert code == 200
+    assert answer["rows"] == [
+        {"host": "compute-0-1", "attr": "colour", "value": "blue", "source": "H"}
+    ]
+    assert answer["columns"] == ["host", "attr", "value", "source"]
+    # The same rows as the command line's JSON.
+    cli_rows = json.loads(
+        sqlite_cli.ok("list", "host", "attr", "compute-0-1", "attr=colour", "output-format=json")
+    )
+    assert answer["rows"] == cli_rows
+
+    code, answer = http(sock, "POST", "/v1/report/host/attr", {"args": ["compute-0-1"]})
+    assert code == 200 and "colour" in answer["text"]
+
+    assert http(sock, "POST", "/v1/list/host", {"args": ["nosuch-0-0"]})[0] == 404
+    assert http(sock, "POST", "/v1/add/host", {"args": ["compute-0-0"]})[0] in (400, 409)
+    assert http(sock, "POST", "/v1/nosuch", {})[0] == 400
+    code, answer = http(sock, "POST", "/v1/list/host", b"not json".decode())
+    assert code == 400 and "error" in answer
+
+
+def test_openapi_describes_one_request_per_command(
+    sqlite_cli: Cli, services: Services, tmp_path: Path
+) -> None:
+    sock = tmp_path / "cairn.sock"
+    services.start(sqlite_cli.url, sock, "watch=no")
+    code, spec = http(sock, "GET", "/openapi.json")
+    assert code == 200 and spec["openapi"].startswith("3.")
+    expected = {"/v1/" + "/".join(c) for c in tree.all_commands() if c != ("watch",)}
+    assert set(spec["paths"]) - {"/openapi.json"} == expected
+    op = spec["paths"]["/v1/set/host/attr"]["post"]
+    params = op["requestBody"]["content"]["application/json"]["schema"]["properties"]["params"]
+    command = tree.load(["set", "host", "attr"])
+    assert set(params["properties"]) == {p.name for p in command.params} | {
+        a.name for a in command.args
+    }
+    assert op["summary"] == (command.__doc__ or "").strip().splitlines()[0]
