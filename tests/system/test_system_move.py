@@ -43,8 +43,8 @@ def peer(lab: Any) -> Iterator[Peer]:
 
 
 def disk_of(lab: Any, vm: str) -> Path:
-    (row,) = json.loads(lab.run("list", "host", "vm", vm, "showdisks=yes", "output-format=json"))
-    return Path(row["disks"].split(":")[1].split(",")[0])  # file:PATH,DEVICE,BUS:SIZE
+    row = json.loads(lab.run("list", "host", "vm", vm, "showdisks=yes", "output-format=json"))[0]
+    return Path(row["disk"].split(":")[1].split(",")[0])  # file:PATH,DEVICE,BUS
 
 
 def marked_disk(lab: Any, vm: str) -> Path:
