@@ -32,6 +32,11 @@ GIVEN = {
     "save host vm": [START],
     "restore host vm": [START, "cairn save host vm hosted-vm-0-0-0"],
     "remove os": ["cairn add os centos"],
+    "remove bootaction": ["cairn add bootaction rescue kernel=vmlinuz-rescue"],
+    "set host interface vlan": ["cairn add network v3 isolation=vlan id=3"],
+    "start cluster": ["cairn add cluster lab computes=1 subnet=10.77.0.0/24 public=none mem=64"],
+    "stop cluster": ["cairn add cluster lab computes=1 subnet=10.77.0.0/24 public=none mem=64"],
+    "remove cluster": ["cairn add cluster lab computes=1 subnet=10.77.0.0/24 public=none mem=64"],
 }
 
 

@@ -487,7 +487,9 @@ def test_where_each_nic_attaches(vm_cli: Any) -> None:
     cli.ok("add", "network", "nat", "libvirt-network=default")
     cli.ok("add", "host", "vm", "vm-container-0-0", "name=nics", "num-macs=4", "subnet=private")
     cli.ok("set", "host", "interface", "nics", "eth1", "subnet=nat")
-    cli.ok("set", "host", "interface", "nics", "eth2", "subnet=storage")
+    # A network with no bridge is one no container can put a VM on: refused.
+    refused = cli("set", "host", "interface", "nics", "eth2", "subnet=storage")
+    assert refused.code == 1 and "network storage has no bridge for VMs" in refused.err
     nics = domain(cli, "nics").findall("devices/interface")
     seen = [
         (n.get("type"), n.find("source").attrib if n.find("source") is not None else None)
@@ -496,7 +498,7 @@ def test_where_each_nic_attaches(vm_cli: Any) -> None:
     assert seen == [
         ("bridge", {"bridge": "br0"}),
         ("network", {"network": "default"}),
-        ("user", None),  # storage has no bridge
+        ("user", None),  # no network
         ("user", None),  # no network
     ]
     assert all(n.find("model").get("type") == "virtio" for n in nics)
