@@ -42,9 +42,6 @@ EXAMPLE_CLUSTER = [
     "set network private subnet=10.1.0.0/16 bridge=br0",
     "add network storage subnet=10.2.0.0/16",
     "add host interface compute-0-0 eth0 mac=52:54:00:00:00:01 ip=10.1.255.254 subnet=private",
-    # The containers' interfaces on private: VMs there are bridged onto br0.
-    "add host interface vm-container-0-0 eth8 ip=10.1.255.240 subnet=private",
-    "add host interface vm-container-0-1 eth8 ip=10.1.255.241 subnet=private",
     "set attr kvm_connection value=qemu+ssh://{host}/system",
     "set os attr linux ssh_port 22",
     "set appliance attr compute kvm_autostart false",

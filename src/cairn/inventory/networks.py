@@ -278,25 +278,25 @@ def update_interface(
     subnet: str | None,
     vlan: int | None,
 ) -> None:
-    """Set the fields given (None: leave it); the IP is checked once, against the
-    network it ends up on. With both subnet= and vlan=, the network is the
-    802.1Q network of that id (itself, or carried on the named one)."""
-    if subnet is not None and vlan is not None:
-        # Rocks' form, subnet=private vlan=N, names the VLAN network carried on private.
-        named, tagged = one(session, Network, subnet), _vlan_network(session, vlan)
-        if named is not tagged and tagged.carrier is not named:
-            raise Conflict(
-                f"vlan={vlan} is network {tagged.name}, which is not network {named.name}"
-                f" ({_isolation_words(named)}) nor carried on it; leave vlan= or subnet= out"
-            )
-        subnet, vlan = tagged.name, None
+    """Set the fields given (None: leave it); see `set_fields`."""
     given = {"subnet": subnet, "mac": mac_, "ip": ip_, "vlan": vlan}
     set_fields(session, iface, {k: v for k, v in given.items() if v is not None})
 
 
 def set_fields(session: Session, iface: Interface, values: dict[str, object]) -> None:
     """Set several fields (None clears one); the IP is checked once, against
-    the network it ends up on."""
+    the network it ends up on. With both subnet= and vlan=, the network is the
+    802.1Q network of that id (itself, or carried on the named one)."""
+    subnet, vlan = values.get("subnet"), values.get("vlan")
+    if subnet is not None and vlan is not None:
+        # Rocks' form, subnet=private vlan=N, names the VLAN network carried on private.
+        named, tagged = one(session, Network, str(subnet)), _vlan_network(session, int(str(vlan)))
+        if named is not tagged and tagged.carrier is not named:
+            raise Conflict(
+                f"vlan={vlan} is network {tagged.name}, which is not network {named.name}"
+                f" ({_isolation_words(named)}) nor carried on it; leave vlan= or subnet= out"
+            )
+        values = {**{k: v for k, v in values.items() if k != "vlan"}, "subnet": tagged.name}
     for field, value in values.items():
         set_field(session, iface, field, value, check=False)
     if "ip" in values or "subnet" in values or "vlan" in values:
@@ -323,8 +323,6 @@ def set_field(
         iface.mac = value  # type: ignore[assignment]
     elif field == "ip":
         iface.ip = value  # type: ignore[assignment]
-        if check:
-            _check_ip(session, iface)
     elif field in ("subnet", "vlan"):
         if field == "subnet":
             iface.network = None if value is None else one(session, Network, str(value))
@@ -338,8 +336,6 @@ def set_field(
             )
         network = iface.network
         iface.vlan = network.isolation_id if network and network.isolation == "vlan" else None
-        if check:
-            _check_ip(session, iface)
         from cairn.inventory import reach
 
         reach.check_interface(session, iface)
@@ -351,7 +347,7 @@ def set_field(
         iface.disablekvm = bool(value)
     else:
         raise ValueError(f"no interface field {field}")
-    if check and field in ("ip", "subnet"):
+    if check and field in ("ip", "subnet", "vlan"):
         _check_ip(session, iface)
 
 

@@ -174,6 +174,9 @@ def test_a_device_name_given_twice_is_an_ordering_hint(example_cluster: Any) -> 
 
 def test_vlan_list_per_interface(example_cluster: Any) -> None:
     cli = example_cluster
+    cli.ok(
+        "add", "host", "interface", "vm-container-0-0", "eth8", "ip=10.1.255.240", "subnet=private"
+    )
     for vid in (3, 5):  # a VLAN is a network's (Rocks: subnet=private vlan=N)
         cli.ok("add", "network", f"v{vid}", "isolation=vlan", f"id={vid}")
     cli.ok("add", "host", "vm", "vm-container-0-0", "name=v", "num-macs=3", "vlan=3,none,5")

@@ -378,6 +378,9 @@ def test_subnet_ip_vlan_go_to_the_first_interface(example_cluster: Any) -> None:
     cli = example_cluster
     cli.ok("add", "network", "v7", "isolation=vlan", "id=7")  # Rocks: vlan 7 of private
     cli.ok(
+        "add", "host", "interface", "vm-container-0-0", "eth8", "ip=10.1.255.240", "subnet=private"
+    )
+    cli.ok(
         "add",
         "host",
         "vm",

@@ -97,8 +97,8 @@ def test_an_interface_vlan_is_its_networks_8021q_id_or_refused(example_cluster):
     c.ok("add", "host", "interface", "compute-0-1", "eth0", "vlan=12", "ip=10.8.0.5")
     rows = json.loads(c.ok("list", "host", "interface", "compute-0-1", "output-format=json"))
     assert (rows[0]["subnet"], rows[0]["vlan"]) == ("blue", 12)
-    err = refused(c, "set", "host", "interface", "compute-0-1", "eth0", "subnet=private", "vlan=12")
-    assert "vlan=12 does not match network private (not isolated)" in err
+    err = refused(c, "set", "host", "interface", "compute-0-1", "eth0", "subnet=storage", "vlan=12")
+    assert "vlan=12 is network blue, which is not network storage (not isolated)" in err
     # Moving to another network takes that network's VLAN (none).
     c.ok("set", "host", "interface", "compute-0-1", "eth0", "subnet=storage", "ip=10.2.0.5")
     rows = json.loads(c.ok("list", "host", "interface", "compute-0-1", "output-format=json"))

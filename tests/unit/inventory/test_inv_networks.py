@@ -26,7 +26,7 @@ def test_example_networks(example_cluster):
     assert got == {
         "private": ("10.1.0.0", "255.255.0.0", "br0"),
         "storage": ("10.2.0.0", "255.255.0.0", None),
-        "public": (None, None, None),  # Rocks' networks are in every new database
+        "public": (None, None, "br-public"),  # Rocks' networks are in every new database
     }
     out = example_cluster.ok("list", "network", "output-header=no")
     first = out.splitlines()[0].split()
