@@ -9,6 +9,8 @@ DEB_PACKAGES=(
   libvirt-daemon-system libvirt-clients libvirt-dev pkg-config gcc python3-dev
   qemu-system-x86 qemu-utils ipxe-qemu libxml2-utils genisoimage
   systemd  # systemd-analyze verifies the units cairn writes; nothing here runs systemd
+  dnsmasq-base pxelinux syslinux-common  # DHCP and PXE from the database (sync config)
+  busybox-static iproute2  # tests: DHCP client, ping and TFTP in network namespaces
 )
 PYTHON=${PYTHON:-python3}
 

@@ -47,6 +47,8 @@ class VMNic:
     mac: str
     bridge: str | None = None
     libvirt_network: str | None = None
+    iface: str = ""
+    network: str | None = None  # the database network it is on; None: user-mode NAT
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         features=_features(a),
         disks=tuple(_disk(d) for d in facts.disks),
         cdrom=Cdrom(facts.cdrom) if facts.cdrom else None,
-        nics=tuple(_nic(n) for n in facts.nics),
+        nics=tuple(_nic(facts.name, n, notes) for n in facts.nics),
         boot=("cdrom", "network", "hd") if facts.cdrom else ("network", "hd"),
         cpu=_cpu(a),
         domain_extra=_pinning(a, facts.cpus, notes),
@@ -215,9 +217,19 @@ def _disk(d: VMDisk) -> Disk:
     return Disk(d.path, d.device, d.bus, "qcow2" if d.kind == "qcow2" else "raw", "file")
 
 
-def _nic(n: VMNic) -> Nic:
+def _nic(vm: str, n: VMNic, notes: list[str]) -> Nic:
     if n.libvirt_network:
         return Nic(n.mac, "network", n.libvirt_network)
     if n.bridge:
         return Nic(n.mac, "bridge", n.bridge)
+    if n.network is not None:
+        raise CairnError(
+            f"host {vm} {n.iface}: network {n.network} has no bridge for VMs (give it one:"
+            f" cairn set network {n.network} bridge=NAME)"
+        )
+    notes.append(
+        f"host {vm} {n.iface or n.mac}: on no network, so it gets user-mode networking (NAT"
+        " through the container, unreachable from the cluster); put it on one with"
+        f" 'cairn set host interface {vm} {n.iface or 'IFACE'} subnet=NETWORK'"
+    )
     return Nic(n.mac, "user", None)

@@ -97,7 +97,31 @@ def _word(value: str, what: str) -> None:
         raise CairnError(f"{what}: {value!r} is not a machine type like pc or q35")
 
 
+def _prefix(value: str, what: str) -> None:
+    import shlex
+
+    try:
+        shlex.split(value)
+    except ValueError as exc:
+        raise CairnError(
+            f"{what}: {value!r} is not a command prefix ({exc}); give e.g. 'ssh {{host}}'"
+        ) from None
+
+
+def _label(value: str, what: str) -> None:
+    from cairn.values import label
+
+    try:
+        label(value)
+    except ValueError as exc:
+        raise CairnError(f"{what}: {exc}") from None
+
+
 CHECKS: dict[str, Callable[[str, str], None]] = {
+    # How `sync host network` runs ip/bridge on a host ({host}: its name).
+    "network_command": _prefix,
+    # The boot action a host set to `install` gets from PXE (default: install).
+    "installaction": _label,
     "cpu_mode": _cpu_mode,
     "kvm_cpu_pinning": _pinning,
     "HVM_Features": _xml("FEATURE_ROOTS"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cairn import values
 from cairn.cli.spec import Param
 from cairn.values import iface_name
@@ -9,11 +11,57 @@ from cairn.values import iface_name
 NETWORK_PARAMS = (
     Param("subnet", "network address, or address/prefix", metavar="ADDRESS"),
     Param("netmask", "netmask (if subnet has no /prefix)", metavar="MASK"),
-    Param("bridge", "the bridge VMs attach to on containers", convert=iface_name, metavar="BRIDGE"),
+    Param(
+        "bridge",
+        "the bridge VMs attach to on containers (isolated: br-vxID / br-vlID by default)",
+        convert=iface_name,
+        metavar="BRIDGE",
+    ),
     Param(
         "libvirt-network",
         "a libvirt network on the containers that VMs join instead of a bridge",
         convert=values.label,
         metavar="NAME",
     ),
+    Param(
+        "isolation",
+        "none; vlan (802.1Q id on the containers' carrier interface, the switch must carry"
+        " it); vxlan (a VXLAN overlay over the carrier network's addresses)",
+        convert=values.choice("none", "vlan", "vxlan"),
+        metavar="KIND",
+    ),
+    Param(
+        "id",
+        "the VLAN id (1-4094) or VXLAN id (1-16777215) of an isolated network",
+        convert=values.integer(1, 16777215),
+        metavar="ID",
+    ),
+    Param(
+        "carrier",
+        "the plain network an isolated one crosses (default: private)",
+        convert=values.label,
+        metavar="NETWORK",
+    ),
+    Param("dhcp", "the frontend serves DHCP and PXE on it", convert=values.boolean, metavar="BOOL"),
+    Param(
+        "range",
+        "addresses for unknown MACs, START-END inside the subnet (none: fixed leases only)",
+        metavar="START-END",
+    ),
 )
+
+
+def change_of(a: dict[str, Any]) -> Any:
+    from cairn.inventory.networks import NetworkChange
+
+    return NetworkChange(
+        subnet=a["subnet"],
+        netmask=a["netmask"],
+        bridge=a["bridge"],
+        libvirt_network=a["libvirt_network"],
+        isolation=a["isolation"],
+        isolation_id=a["id"],
+        carrier=a["carrier"],
+        dhcp=a["dhcp"],
+        dhcp_range=a["range"],
+    )

@@ -32,6 +32,7 @@ from cairn.container.ca import Authority, Issued
 from cairn.container.sshkey import PublicKey, frontend_key
 from cairn.db.models import Host
 from cairn.errors import CairnError
+from cairn.inventory.netplan import BridgePlan, plans
 from cairn.units import check_command, default_cairn_command
 from cairn.values import boolean
 from cairn.vms.disks import DEFAULT_DIR, check_path
@@ -61,6 +62,7 @@ class Profile:
     ca_pem: str | None = None
     server: Issued | None = None
     client: Issued | None = None
+    network: tuple[BridgePlan, ...] = ()  # bridges for VMs (see inventory.netplan)
     notes: list[str] = field(default_factory=list, compare=False)
 
 
@@ -196,6 +198,7 @@ def gather(session: Session, host: Host, *, client: bool | None = None) -> Profi
     return Profile(
         host=host.name,
         container=True,
+        network=tuple(plans(session, [host])[host.id]),
         uri=uri,
         access=access,
         save_dir=save_dir,

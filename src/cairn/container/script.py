@@ -250,6 +250,77 @@ def _comment(text: str) -> str:
     return f"# {clean}".rstrip()
 
 
+_NETWORK = r"""
+# Bridges for VMs (cairn sync host network does the same from the frontend).
+# cairn_net BRIDGE PORT KIND PARENT ID LOCAL PEERS ADDRESS
+cairn_net() {
+  if ! ip link show dev "$1" >/dev/null 2>&1; then
+    ip link add name "$1" type bridge
+    cairn_changed "bridge $1"
+  fi
+  ip link set dev "$1" up
+  if ! ip link show dev "$2" >/dev/null 2>&1; then
+    case "$3" in
+      vlan) ip link add link "$4" name "$2" type vlan id "$5" ;;
+      vxlan) ip link add "$2" type vxlan id "$5" local "$6" dstport 4789 ;;
+      *) echo "cairn: there is no device $2 to put on bridge $1" >&2; exit 1 ;;
+    esac
+    cairn_changed "$3 device $2"
+  fi
+  if [ "$3" = vxlan ]; then
+    for cairn_peer in $7; do
+      if ! bridge fdb show dev "$2" | grep -q "dst $cairn_peer "; then
+        bridge fdb append 00:00:00:00:00:00 dev "$2" dst "$cairn_peer"
+        cairn_changed "$2 floods to $cairn_peer"
+      fi
+    done
+  fi
+  if ! ip link show dev "$2" | grep -q "master $1 "; then
+    ip link set dev "$2" master "$1"
+    cairn_changed "$2 on bridge $1"
+  fi
+  ip link set dev "$2" up
+  if [ -n "$8" ]; then
+    if ! ip -o addr show dev "$1" | grep -q " $8 "; then
+      ip addr add "$8" dev "$1"
+      cairn_changed "address $8 on $1"
+    fi
+    if ip -o addr show dev "$2" | grep -q " $8 "; then
+      ip addr del "$8" dev "$2"
+      cairn_changed "address $8 off $2"
+    fi
+  fi
+}
+"""
+
+_NET_FIELDS = ("bridge", "port", "kind", "parent", "vid", "local", "peers", "address")
+
+
+def _net_values(p: Profile) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for i, plan in enumerate(p.network, 1):
+        given = {
+            "bridge": plan.bridge,
+            "port": plan.port,
+            "kind": plan.kind,
+            "parent": plan.parent or "",
+            "vid": "" if plan.vid is None else str(plan.vid),
+            "local": plan.local or "",
+            "peers": " ".join(plan.peers),
+            "address": plan.address or "",
+        }
+        out |= {f"cairn_net_{i}_{name}": given[name] for name in _NET_FIELDS}
+    return out
+
+
+def _net_calls(p: Profile) -> str:
+    lines = [
+        "cairn_net " + " ".join(f'"$cairn_net_{i}_{name}"' for name in _NET_FIELDS)
+        for i in range(1, len(p.network) + 1)
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _values(p: Profile, fmt: Format) -> dict[str, str]:
     values = {"cairn_host": p.host, "cairn_live": "yes" if fmt == "sh" else "no"}
     if p.container:
@@ -274,6 +345,8 @@ def _values(p: Profile, fmt: Format) -> dict[str, str]:
     if p.ssh_key:
         values["cairn_ssh_key"] = p.ssh_key.line
         values["cairn_ssh_key_id"] = p.ssh_key.ident
+    if p.container and fmt == "sh":
+        values |= _net_values(p)
     return values
 
 
@@ -291,6 +364,8 @@ def _parts(p: Profile, fmt: Format) -> list[str]:
         parts.append(_TLS_CLIENT)
     if p.container:
         parts += [_DAEMONS, _SERVICE]
+    if p.container and p.network and fmt == "sh":
+        parts += [_NETWORK, _net_calls(p)]
     return parts
 
 
@@ -308,11 +383,21 @@ def _about(p: Profile) -> list[str]:
                 "other": "cairn sets up no remote access for this kind of URI",
             }[p.access]
         )
+    if p.network:
+        made = ", ".join(f"{b.bridge} ({b.network}, {b.kind})" for b in p.network)
+        lines.append(f"bridges for VMs (sh only; at install run cairn sync host network): {made}")
     if p.client:
         lines.append("TLS client part: cairn on this machine reaches qemu+tls:// containers")
     if p.server or p.client:
         lines.append("This text holds private keys: keep it where only root can read it.")
     return lines
+
+
+def network_part(p: Profile) -> str:
+    """Only the bridges part of the sh profile, with its values (for tests and reuse)."""
+    values = _net_values(p)
+    head = "\n".join(f"{name}={shlex.quote(value)}" for name, value in values.items())
+    return head + _PRELUDE.split("# cairn_put")[0] + _NETWORK + _net_calls(p)
 
 
 def _script(p: Profile, fmt: Format) -> str:

@@ -5,4 +5,4 @@ A module of its own, free of imports, so that the SQLite read path
 keeps it in step with the migrations.
 """
 
-HEAD = "0004"
+HEAD = "0005"

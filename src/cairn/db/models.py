@@ -47,6 +47,8 @@ class Host(Base):
     rack: Mapped[int] = mapped_column(Integer, default=0)
     rank: Mapped[int] = mapped_column(Integer, default=0)
     cpus: Mapped[int] = mapped_column(Integer, default=1)
+    # What the host gets when it boots from the network: install | os | None.
+    boot: Mapped[str | None] = mapped_column(String(8))
 
     appliance: Mapped[Appliance] = relationship(lazy="joined", innerjoin=True)
     os: Mapped[OS] = relationship(lazy="joined", innerjoin=True)
@@ -57,6 +59,9 @@ class Host(Base):
 
 class Network(Base):
     __tablename__ = "networks"
+    __table_args__ = (
+        UniqueConstraint("isolation", "isolation_id", name="uq_networks_isolation_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(NAME, unique=True)
     subnet: Mapped[str | None] = mapped_column(String(64))
@@ -64,6 +69,18 @@ class Network(Base):
     bridge: Mapped[str | None] = mapped_column(String(15))
     # A libvirt network on the containers that VM interfaces on this network join.
     libvirt_network: Mapped[str | None] = mapped_column(String(63))
+    # How it is kept apart from the others on the containers: None (a plain
+    # bridge over the container's interface on it), "vlan" (802.1Q id on the
+    # container's interface on the carrier network) or "vxlan" (VNI carried
+    # over the carrier network's addresses).
+    isolation: Mapped[str | None] = mapped_column(String(8))
+    isolation_id: Mapped[int | None] = mapped_column(Integer)
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id", ondelete="RESTRICT"))
+    # The frontend serves DHCP (fixed leases, PXE) on it; a range for unknown MACs.
+    dhcp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    dhcp_range: Mapped[str | None] = mapped_column(String(100))
+
+    carrier: Mapped[Network | None] = relationship(remote_side=[id], lazy="joined")
 
 
 class Interface(Base):
@@ -139,6 +156,7 @@ class VM(Base):
     # True from a successful plugin_allocate until plugin_disallocate has run, so
     # that what was allocated is released exactly once.
     allocated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
 
     host: Mapped[Host] = relationship(foreign_keys=[host_id], lazy="joined", innerjoin=True)
     container: Mapped[Host] = relationship(
@@ -166,3 +184,29 @@ class VMDisk(Base):
     size_gb: Mapped[int] = mapped_column(Integer)
 
     vm: Mapped[VM] = relationship(back_populates="disks")
+
+
+class BootAction(Base):
+    """A named network boot: the kernel, ramdisk and arguments PXE serves."""
+
+    __tablename__ = "bootactions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    kernel: Mapped[str] = mapped_column(String(4096))
+    ramdisk: Mapped[str | None] = mapped_column(String(4096))
+    args: Mapped[str | None] = mapped_column(Text)
+
+
+class Cluster(Base):
+    """A virtual cluster: a frontend VM and compute VMs on a network it owns."""
+
+    __tablename__ = "clusters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, unique=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id", ondelete="RESTRICT"))
+    frontend_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hosts.id", ondelete="SET NULL"), unique=True
+    )
+
+    network: Mapped[Network] = relationship(lazy="joined", innerjoin=True)
+    frontend: Mapped[Host | None] = relationship(lazy="joined")

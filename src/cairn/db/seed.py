@@ -20,9 +20,10 @@ APPLIANCE_ATTRS = {"vm-container": {"kvm": "true"}}
 GLOBAL_ATTRS = {"cpu_mode": "host-passthrough"}
 # Rocks' two networks: the cluster's private one (Rocks' default subnet) and
 # the public one, whose subnet is the site's (`cairn set network public ...`).
+# Each has the bridge its VMs join on the containers that have an interface on it.
 NETWORKS = (
-    {"name": "private", "subnet": "10.1.0.0", "netmask": "255.255.0.0"},
-    {"name": "public", "subnet": None, "netmask": None},
+    {"name": "private", "subnet": "10.1.0.0", "netmask": "255.255.0.0", "bridge": "br-private"},
+    {"name": "public", "subnet": None, "netmask": None, "bridge": "br-public"},
 )
 DEFAULT_OS = "linux"
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")

@@ -22,7 +22,7 @@ from cairn.attrs import read
 from cairn.attrs.escape import unescape
 from cairn.attrs.owners import owners
 from cairn.attrs.scopes import Scope
-from cairn.db.models import OS, VM, Appliance, Host, Interface, Network
+from cairn.db.models import OS, VM, Appliance, BootAction, Cluster, Host, Interface, Network
 from cairn.db.rows import MANY, over_session
 from cairn.inventory import lookup
 from cairn.vms.facts import natural
@@ -80,6 +80,10 @@ def _interface_line(host: str, i: Interface) -> str:
     )
 
 
+def _boot_line(host: str, boot: str) -> str:
+    return command_line("set", "host", "boot", host=host, action=boot)
+
+
 def vm_lines(session: Session, vms: Sequence[VM]) -> list[str]:
     """Each VM's definition as Rocks' `dump host vm` wrote it, `set host vm HOST
     physnode=...` (which makes an existing host a VM), with its UUID and CDROM.
@@ -134,6 +138,28 @@ def everything(session: Session) -> list[str]:
         out += attr_lines(session, scope, [])
     vms = session.execute(select(VM)).scalars().all()
     out += vm_lines(session, _containers_first(vms))
+    out += cluster_lines(session)
+    return out
+
+
+def cluster_lines(session: Session) -> list[str]:
+    """Each virtual cluster as `add cluster` adopting its network and VMs."""
+    from cairn.vms.clusters import members
+
+    out = []
+    for cluster in session.execute(select(Cluster).order_by(Cluster.name)).scalars():
+        vms = members(session, cluster)
+        out.append(
+            command_line(
+                "add",
+                "cluster",
+                cluster=cluster.name,
+                network=cluster.network.name,
+                frontend=cluster.frontend.name if cluster.frontend else None,
+                member=[vm.host.name for vm in vms if vm.host_id != cluster.frontend_id],
+                computes=0,
+            )
+        )
     return out
 
 
@@ -142,7 +168,8 @@ def _inventory(session: Session) -> Iterator[str]:
         yield command_line("add", "os", os=name)
     for name in session.execute(select(Appliance.name).order_by(Appliance.name)).scalars():
         yield command_line("add", "appliance", appliance=name)
-    for n in session.execute(select(Network).order_by(Network.name)).scalars():
+    nets = session.execute(select(Network).order_by(Network.name)).scalars().all()
+    for n in sorted(nets, key=lambda n: n.carrier_id is not None):  # carriers first
         yield command_line(
             "add",
             "network",
@@ -151,6 +178,15 @@ def _inventory(session: Session) -> Iterator[str]:
             netmask=n.netmask,
             bridge=n.bridge,
             libvirt_network=n.libvirt_network,
+            isolation=n.isolation,
+            id=n.isolation_id,
+            carrier=n.carrier.name if n.carrier else None,
+            dhcp=n.dhcp or None,
+            range=n.dhcp_range,
+        )
+    for b in session.execute(select(BootAction).order_by(BootAction.name)).scalars():
+        yield command_line(
+            "add", "bootaction", action=b.name, kernel=b.kernel, ramdisk=b.ramdisk, args=b.args
         )
     yield from host_lines(session, lookup.hosts(session, []))
 
@@ -178,3 +214,6 @@ def host_lines(session: Session, hosts: Sequence[Host]) -> Iterator[str]:
     for h in hosts:  # in host order, so a dump of a replayed dump is the same
         for i in sorted(held[h.id], key=lambda i: natural(i.name)):
             yield _interface_line(h.name, i)
+    for h in hosts:
+        if h.boot:
+            yield _boot_line(h.name, h.boot)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +37,26 @@ def subnet_and_mask(subnet: str | None, netmask: str | None) -> tuple[str | None
     return str(net.network_address), str(net.netmask)
 
 
+ISOLATIONS = ("vlan", "vxlan")
+ID_RANGE = {"vlan": (1, 4094), "vxlan": (1, 16777215)}
+DEFAULT_CARRIER = "private"
+
+
+@dataclass
+class NetworkChange:
+    """What `add network` / `set network` may give; None leaves a field as it is."""
+
+    subnet: str | None = None
+    netmask: str | None = None
+    bridge: str | None = None
+    libvirt_network: str | None = None
+    isolation: str | None = None  # vlan | vxlan | none
+    isolation_id: int | None = None
+    carrier: str | None = None
+    dhcp: bool | None = None
+    dhcp_range: str | None = None  # START-END, or "none"
+
+
 def add_network(
     session: Session,
     name: str,
@@ -43,22 +64,163 @@ def add_network(
     netmask: str | None,
     bridge_name: str | None,
     libvirt_network: str | None = None,
+    change: NetworkChange | None = None,
 ) -> Network:
     if session.execute(select(Network.id).where(Network.name == name)).first():
         raise Conflict(f"network {name} exists already (see: cairn list network)")
-    try:
-        subnet, netmask = subnet_and_mask(subnet, netmask)
-    except ValueError as exc:
-        raise Conflict(str(exc)) from None
-    network = Network(
-        name=name,
-        subnet=subnet,
-        netmask=netmask,
-        bridge=bridge_name,
-        libvirt_network=libvirt_network,
-    )
+    network = Network(name=name, dhcp=False)
+    given = change or NetworkChange()
+    given.subnet, given.netmask = subnet, netmask
+    given.bridge, given.libvirt_network = bridge_name, libvirt_network
+    with session.no_autoflush:
+        apply_change(session, network, given)
     session.add(network)
     return network
+
+
+def apply_change(session: Session, network: Network, c: NetworkChange) -> None:
+    """Set the given fields of `network`, then check the whole of it."""
+    if c.subnet is not None or c.netmask is not None:
+        netmask = c.netmask
+        if netmask is None and (c.subnet is None or "/" not in c.subnet):
+            netmask = network.netmask  # a bare address keeps the netmask, as in Rocks
+        try:
+            network.subnet, network.netmask = subnet_and_mask(c.subnet or network.subnet, netmask)
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        if network.id is not None:  # a new subnet must still hold its interfaces' IPs
+            for iface in session.execute(
+                select(Interface).where(Interface.network_id == network.id)
+            ).scalars():
+                _check_ip(session, iface)
+    if c.bridge is not None:
+        network.bridge = None if c.bridge == "none" else c.bridge
+    if c.libvirt_network is not None:
+        network.libvirt_network = c.libvirt_network
+    if c.isolation is not None:
+        network.isolation = None if c.isolation == "none" else c.isolation
+        if network.isolation is None:
+            network.isolation_id = None
+    if c.isolation_id is not None:
+        network.isolation_id = c.isolation_id
+    if c.carrier is not None:
+        network.carrier = one(session, Network, c.carrier)
+    if c.dhcp is not None:
+        network.dhcp = c.dhcp
+    if c.dhcp_range is not None:
+        network.dhcp_range = None if c.dhcp_range == "none" else c.dhcp_range
+    _check_isolation(session, network)
+    _check_subnet_free(session, network)
+    _check_bridge_free(session, network)
+    _check_range(network)
+
+
+def _check_isolation(session: Session, network: Network) -> None:
+    kind = network.isolation
+    if kind is None:
+        if network.isolation_id is not None:
+            raise Conflict(
+                f"network {network.name}: id={network.isolation_id} needs isolation=vlan|vxlan"
+            )
+        network.carrier = None
+        return
+    if network.isolation_id is None:
+        low, high = ID_RANGE[kind]
+        raise Conflict(
+            f"network {network.name}: isolation={kind} needs its id= ({low}-{high}),"
+            " unique among the networks"
+        )
+    low, high = ID_RANGE[kind]
+    if not low <= network.isolation_id <= high:
+        raise Conflict(
+            f"network {network.name}: a {kind} id is {low}-{high}, not {network.isolation_id}"
+        )
+    other = session.execute(
+        select(Network.name).where(
+            Network.isolation == kind,
+            Network.isolation_id == network.isolation_id,
+            Network.name != network.name,
+        )
+    ).scalar_one_or_none()
+    if other is not None:
+        raise Conflict(
+            f"{kind} id {network.isolation_id} is already used by network {other}; give another id="
+        )
+    if network.carrier is None:
+        carrier = session.execute(
+            select(Network).where(Network.name == DEFAULT_CARRIER)
+        ).scalar_one_or_none()
+        if carrier is None or carrier is network:
+            raise Conflict(
+                f"network {network.name}: an isolated network needs carrier=NETWORK (the"
+                f" network its {kind} traffic crosses; there is no network {DEFAULT_CARRIER})"
+            )
+        network.carrier = carrier
+    if network.carrier is network or network.carrier.isolation is not None:
+        raise Conflict(
+            f"network {network.name}: its carrier {network.carrier.name} must be a plain"
+            " (not isolated) network other than itself"
+        )
+    if network.bridge is None:
+        network.bridge = f"br-{'vl' if kind == 'vlan' else 'vx'}{network.isolation_id}"
+
+
+def _check_subnet_free(session: Session, network: Network) -> None:
+    if not network.subnet:
+        return
+    mine = network_of(network.subnet, network.netmask)
+    rows = session.execute(
+        select(Network.name, Network.subnet, Network.netmask).where(
+            Network.subnet.is_not(None), Network.name != network.name
+        )
+    ).all()
+    for name, subnet, netmask in rows:
+        try:
+            theirs = network_of(subnet or "", netmask)
+        except ValueError:
+            continue
+        if theirs.version == mine.version and mine.overlaps(theirs):
+            raise Conflict(
+                f"subnet {mine} of network {network.name} overlaps network {name} ({theirs});"
+                " give a subnet apart from it"
+            )
+
+
+def _check_bridge_free(session: Session, network: Network) -> None:
+    if network.bridge is None:
+        return
+    other = session.execute(
+        select(Network.name).where(Network.bridge == network.bridge, Network.name != network.name)
+    ).scalar_one_or_none()
+    if other is not None:
+        raise Conflict(
+            f"bridge {network.bridge} is already the bridge of network {other}; give another"
+            " bridge= (one bridge per network)"
+        )
+
+
+def dhcp_bounds(network: Network) -> tuple[str, str] | None:
+    if not network.dhcp_range:
+        return None
+    start, _, end = network.dhcp_range.partition("-")
+    return start, end
+
+
+def _check_range(network: Network) -> None:
+    if not network.dhcp_range:
+        return
+    start, sep, end = network.dhcp_range.partition("-")
+    hint = "give range=START-END inside its subnet, e.g. range=10.9.0.100-10.9.0.200"
+    if not network.subnet:
+        raise Conflict(f"network {network.name} has no subnet for its DHCP range: {hint}")
+    subnet = network_of(network.subnet, network.netmask)
+    try:
+        low, high = ipaddress.ip_address(start), ipaddress.ip_address(end)
+    except ValueError:
+        raise Conflict(f"range {network.dhcp_range!r} of network {network.name}: {hint}") from None
+    if not sep or low not in subnet or high not in subnet or int(low) > int(high):
+        raise Conflict(f"range {network.dhcp_range} of network {network.name}: {hint}")
+    network.dhcp_range = f"{low}-{high}"
 
 
 def set_network(
@@ -70,23 +232,13 @@ def set_network(
     bridge_name: str | None = None,
     libvirt_network: str | None = None,
 ) -> Network:
-    """Change what is given; a new subnet must still hold its interfaces' IPs."""
+    """Change what is given (see `apply_change`)."""
     network = one(session, Network, name)
-    if subnet is not None or netmask is not None:
-        if netmask is None and (subnet is None or "/" not in subnet):
-            netmask = network.netmask  # a bare address keeps the netmask, as in Rocks
-        try:
-            network.subnet, network.netmask = subnet_and_mask(subnet or network.subnet, netmask)
-        except ValueError as exc:
-            raise Conflict(str(exc)) from None
-        for iface in session.execute(
-            select(Interface).where(Interface.network_id == network.id)
-        ).scalars():
-            _check_ip(session, iface)
-    if bridge_name is not None:
-        network.bridge = bridge_name
-    if libvirt_network is not None:
-        network.libvirt_network = libvirt_network
+    change = NetworkChange(
+        subnet=subnet, netmask=netmask, bridge=bridge_name, libvirt_network=libvirt_network
+    )
+    with session.no_autoflush:
+        apply_change(session, network, change)
     return network
 
 
@@ -126,17 +278,28 @@ def update_interface(
     subnet: str | None,
     vlan: int | None,
 ) -> None:
-    """Set the fields given (None: leave it)."""
+    """Set the fields given (None: leave it); see `set_fields`."""
     given = {"subnet": subnet, "mac": mac_, "ip": ip_, "vlan": vlan}
     set_fields(session, iface, {k: v for k, v in given.items() if v is not None})
 
 
 def set_fields(session: Session, iface: Interface, values: dict[str, object]) -> None:
     """Set several fields (None clears one); the IP is checked once, against
-    the network it ends up on."""
+    the network it ends up on. With both subnet= and vlan=, the network is the
+    802.1Q network of that id (itself, or carried on the named one)."""
+    subnet, vlan = values.get("subnet"), values.get("vlan")
+    if subnet is not None and vlan is not None:
+        # Rocks' form, subnet=private vlan=N, names the VLAN network carried on private.
+        named, tagged = one(session, Network, str(subnet)), _vlan_network(session, int(str(vlan)))
+        if named is not tagged and tagged.carrier is not named:
+            raise Conflict(
+                f"vlan={vlan} is network {tagged.name}, which is not network {named.name}"
+                f" ({_isolation_words(named)}) nor carried on it; leave vlan= or subnet= out"
+            )
+        values = {**{k: v for k, v in values.items() if k != "vlan"}, "subnet": tagged.name}
     for field, value in values.items():
         set_field(session, iface, field, value, check=False)
-    if "ip" in values or "subnet" in values:
+    if "ip" in values or "subnet" in values or "vlan" in values:
         _check_ip(session, iface)
 
 
@@ -147,17 +310,35 @@ def set_field(
     session: Session, iface: Interface, field: str, value: object, *, check: bool = True
 ) -> None:
     """One field of an interface (Rocks' `set host interface FIELD`); None clears it.
-    `check`: check the IP against its network now (else the caller does)."""
+    `check`: check the IP against its network now (else the caller does).
+
+    The stored VLAN is always the 802.1Q id of the interface's network (or
+    none): it is what the containers tag, never a number kept and ignored. So
+    vlan=N puts the interface on the network with that 802.1Q id, and a new
+    network brings its own VLAN.
+    """
     if field == "mac":
         if value is not None:
             check_mac_free(session, str(value), keep=iface)
         iface.mac = value  # type: ignore[assignment]
     elif field == "ip":
         iface.ip = value  # type: ignore[assignment]
-    elif field == "subnet":
-        iface.network = None if value is None else one(session, Network, str(value))
-    elif field == "vlan":
-        iface.vlan = value  # type: ignore[assignment]
+    elif field in ("subnet", "vlan"):
+        if field == "subnet":
+            iface.network = None if value is None else one(session, Network, str(value))
+        elif value is not None:
+            iface.network = _vlan_network(session, int(str(value)))
+        elif iface.network is not None and iface.network.isolation == "vlan":
+            raise Conflict(
+                f"{iface.name} is on network {iface.network.name}, 802.1Q VLAN"
+                f" {iface.network.isolation_id}: its VLAN is its network's; move it to another"
+                " network (subnet=) instead"
+            )
+        network = iface.network
+        iface.vlan = network.isolation_id if network and network.isolation == "vlan" else None
+        from cairn.inventory import reach
+
+        reach.check_interface(session, iface)
     elif field == "name":
         iface.hostname = value  # type: ignore[assignment]
     elif field == "module":
@@ -166,8 +347,27 @@ def set_field(
         iface.disablekvm = bool(value)
     else:
         raise ValueError(f"no interface field {field}")
-    if check and field in ("ip", "subnet"):
+    if check and field in ("ip", "subnet", "vlan"):
         _check_ip(session, iface)
+
+
+def _vlan_network(session: Session, vlan: int) -> Network:
+    """The network an interface's vlan= puts it on: the one with that 802.1Q id."""
+    network = session.execute(
+        select(Network).where(Network.isolation == "vlan", Network.isolation_id == vlan)
+    ).scalar_one_or_none()
+    if network is None:
+        raise Conflict(
+            f"no network has 802.1Q VLAN id {vlan}: make one (cairn add network NAME"
+            f" isolation=vlan id={vlan} subnet=...) or leave vlan= out"
+        )
+    return network
+
+
+def _isolation_words(network: Network) -> str:
+    if network.isolation is None:
+        return "not isolated"
+    return f"{network.isolation} id {network.isolation_id}"
 
 
 def _check_ip(session: Session, iface: Interface) -> None:

@@ -22,6 +22,7 @@ from cairn.hypervisor.errors import DomainNotFound
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.hypervisor.storage import delete_volume, ensure_volume
+from cairn.inventory import reach
 from cairn.lifecycle.targets import container_uris, resolved_flag
 from cairn.vms.define import change, inventory_host
 from cairn.vms.disks import volumes
@@ -34,6 +35,7 @@ def move(
     new = inventory_host(session, target)
     if new.id == old.id:
         return f"already on {old.name}"
+    reach.check_vm_on(session, vm, new)  # before anything changes anywhere
     old_uri = container_uris(session, [old])[old.id]
     try:
         guest: Guest | None = Guest.lookup(conns.get(old_uri), vm.host.name)

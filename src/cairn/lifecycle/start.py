@@ -27,6 +27,7 @@ from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.listing import list_states
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.hypervisor.storage import ensure_volume
+from cairn.inventory import reach
 from cairn.lifecycle.hooks import Hooks
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
 from cairn.lifecycle.targets import container_uris
@@ -175,6 +176,7 @@ def _prepare(
     for vm in list(vms):
         try:
             check_container(session, vm.container)  # allocate may have moved it
+            reach.check_vm_on(session, vm, vm.container)
             kinds[vm.id] = domain_type(conns.get(uris[vm.container_id]))
         except CairnError as exc:
             failed[vm.id] = f"preboot: {exc}{_release(session, hooks, vm)}"

@@ -41,6 +41,8 @@ def facts(vm: VM, interfaces: Sequence[Interface]) -> VMFacts:
                 i.mac or "",
                 i.network.bridge if i.network else None,
                 i.network.libvirt_network if i.network else None,
+                i.name,
+                i.network.name if i.network else None,
             )
             for i in sorted(interfaces, key=lambda i: natural(i.name))
             if i.mac and not i.disablekvm  # disablekvm: kept in the database only

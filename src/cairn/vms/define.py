@@ -15,14 +15,14 @@ from cairn.db.models import VM, Host, Interface, VMDisk
 from cairn.db.rows import MANY, over_session
 from cairn.errors import CairnError, Conflict, NotFound
 from cairn.inventory import hosts as inventory
-from cairn.inventory import networks
+from cairn.inventory import networks, reach
 from cairn.inventory.lookup import one
 from cairn.values import boolean
 from cairn.vms import disks as disklib
 from cairn.vms import macs
 from cairn.vms.facts import VMFacts, vm_facts
 
-VM_CONTAINER = "vm-container"
+VM_CONTAINER = reach.VM_CONTAINER
 
 
 @dataclass
@@ -172,6 +172,8 @@ def add(session: Session, new: NewVM) -> VM:
     )
     session.add(vm)
     session.flush()
+    for iface in host.interfaces:
+        reach.check_interface(session, iface)
     return vm
 
 
@@ -193,7 +195,7 @@ def _add_interfaces(session: Session, container: Host, host: Host, new: NewVM) -
     if len(new.vlans) > max(count, 1):
         raise CairnError(f"{len(new.vlans)} vlan values for {count} interfaces; give one each")
     subnet = new.subnet
-    if subnet is None and new.ip is None and count and _has_network(session, DEFAULT_NETWORK):
+    if subnet is None and new.ip is None and count and _default_reached(session):
         subnet = DEFAULT_NETWORK
     twice = sorted({m for m in new.macs if new.macs.count(m) > 1})
     if twice:
@@ -220,10 +222,18 @@ def _add_interfaces(session: Session, container: Host, host: Host, new: NewVM) -
     session.flush()
 
 
-def _has_network(session: Session, name: str) -> bool:
+def _default_reached(session: Session) -> bool:
+    """Whether a VM's first interface goes on the private network by default:
+    when it exists and some VM container reaches it (else the VM gets user-mode
+    networking, which `report host vm config` says)."""
     from cairn.db.models import Network
 
-    return session.execute(select(Network.id).where(Network.name == name)).first() is not None
+    found = session.execute(
+        select(Network).where(Network.name == DEFAULT_NETWORK)
+    ).scalar_one_or_none()
+    return found is not None and any(
+        reach.why_not(found, c) is None for c in reach.vm_capable(session)
+    )
 
 
 def inventory_host(session: Session, name: str) -> Host:

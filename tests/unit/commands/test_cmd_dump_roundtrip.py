@@ -232,6 +232,7 @@ WHOLE = [
     "add host compute-0-1 appliance=compute os=ubuntu",
     "add host vm-container-0-0 appliance=vm-container rack=1 cpus=16",
     "add host interface compute-0-0 eth0 mac=52:54:00:00:00:01 ip=10.1.255.254 subnet=private",
+    "add network v7 isolation=vlan id=7 carrier=storage",
     "add host interface compute-0-0 eth1 vlan=7 subnet=storage",
 ]
 
@@ -315,7 +316,9 @@ KVM_CLUSTER = [
     # A VM's interfaces beyond the first: a MAC-less one, and one with an
     # address, a network and a VLAN of its own.
     "add network ib subnet=10.3.0.0/16",
-    "add host interface hosted-vm-1-0-0 ib0 ip=10.3.0.5 subnet=ib vlan=7",
+    "add network ib7 subnet=10.4.0.0/16 isolation=vlan id=7 carrier=ib",
+    "add host interface gpu-1-0 ib0 ip=10.3.0.1 subnet=ib",
+    "add host interface hosted-vm-1-0-0 ib0 ip=10.4.0.5 subnet=ib vlan=7",
     "add host interface hosted-vm-0-5-0 eth2",
     # A VM that is itself a container (kvm=true), named after its guest.
     "add host vm gpu-1-0 name=zz-outer num-macs=0",

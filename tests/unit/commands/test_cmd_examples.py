@@ -20,6 +20,9 @@ COMMANDS = [tuple(words) for words in tree.all_commands()]
 # test driver, and what must be true before an example of a lifecycle command
 # can do its work (a VM must run before it can be paused, ...).
 VM_SETUP = [
+    # The containers' interfaces on private: VMs there are bridged onto br0.
+    "cairn add host interface vm-container-0-0 eth8 ip=10.1.255.240 subnet=private",
+    "cairn add host interface vm-container-0-1 eth8 ip=10.1.255.241 subnet=private",
     "cairn set host attr vm-container-0-0 kvm_connection test:///default",
     "cairn set host attr vm-container-0-1 kvm_connection test:///default",
     "cairn add host vm vm-container-0-0",
@@ -32,6 +35,11 @@ GIVEN = {
     "save host vm": [START],
     "restore host vm": [START, "cairn save host vm hosted-vm-0-0-0"],
     "remove os": ["cairn add os centos"],
+    "remove bootaction": ["cairn add bootaction rescue kernel=vmlinuz-rescue"],
+    "set host interface vlan": ["cairn add network v3 isolation=vlan id=3"],
+    "start cluster": ["cairn add cluster lab computes=1 subnet=10.77.0.0/24 public=none mem=64"],
+    "stop cluster": ["cairn add cluster lab computes=1 subnet=10.77.0.0/24 public=none mem=64"],
+    "remove cluster": ["cairn add cluster lab computes=1 subnet=10.77.0.0/24 public=none mem=64"],
 }
 
 

@@ -174,6 +174,11 @@ def test_a_device_name_given_twice_is_an_ordering_hint(example_cluster: Any) -> 
 
 def test_vlan_list_per_interface(example_cluster: Any) -> None:
     cli = example_cluster
+    cli.ok(
+        "add", "host", "interface", "vm-container-0-0", "eth8", "ip=10.1.255.240", "subnet=private"
+    )
+    for vid in (3, 5):  # a VLAN is a network's (Rocks: subnet=private vlan=N)
+        cli.ok("add", "network", f"v{vid}", "isolation=vlan", f"id={vid}")
     cli.ok("add", "host", "vm", "vm-container-0-0", "name=v", "num-macs=3", "vlan=3,none,5")
     listed = rows(cli, "list", "host", "interface", "v")
     assert [r["vlan"] for r in listed] == [3, None, 5]
@@ -214,6 +219,8 @@ def test_one_field_interface_commands(
     example_cluster: Any, field: str, value: str, column: str, shown: Any
 ) -> None:
     cli = example_cluster
+    if field == "vlan":  # a VLAN is a network's: the one with that 802.1Q id
+        cli.ok("add", "network", "v7", "isolation=vlan", "id=7")
     cli.ok("set", "host", "interface", field, "compute-0-0", "eth0", value)
     (row,) = rows(cli, "list", "host", "interface", "compute-0-0")
     assert row[column] == shown
@@ -251,7 +258,12 @@ def test_new_database_has_rocks_networks_and_vm_defaults(cli: Any) -> None:
     nets = {r["network"]: r for r in rows(cli, "list", "network")}
     assert (nets["private"]["subnet"], nets["private"]["netmask"]) == ("10.1.0.0", "255.255.0.0")
     assert nets["public"]["subnet"] is None
+    assert (nets["private"]["bridge"], nets["public"]["bridge"]) == ("br-private", "br-public")
     cli.ok("add", "host", "c", "appliance=vm-container")
+    cli.ok("add", "host", "vm", "c", "name=u")  # c has no way onto private yet: user-mode
+    (iface,) = rows(cli, "list", "host", "interface", "u")
+    assert iface["subnet"] is None
+    cli.ok("add", "host", "interface", "c", "eth0", "ip=10.1.255.250", "subnet=private")
     cli.ok("add", "host", "vm", "c", "name=v")
     (vm,) = rows(cli, "list", "host", "vm", "v")
     assert vm["mem"] == 1024

@@ -376,6 +376,10 @@ def test_the_same_mac_twice_is_refused_in_one_line(example_cluster: Any) -> None
 
 def test_subnet_ip_vlan_go_to_the_first_interface(example_cluster: Any) -> None:
     cli = example_cluster
+    cli.ok("add", "network", "v7", "isolation=vlan", "id=7")  # Rocks: vlan 7 of private
+    cli.ok(
+        "add", "host", "interface", "vm-container-0-0", "eth8", "ip=10.1.255.240", "subnet=private"
+    )
     cli.ok(
         "add",
         "host",
@@ -388,11 +392,11 @@ def test_subnet_ip_vlan_go_to_the_first_interface(example_cluster: Any) -> None:
     )
     nics = interfaces(cli, "hosted-vm-0-0-0")
     assert [(n["iface"], n["ip"], n["subnet"], n["vlan"]) for n in nics] == [
-        ("eth0", "10.1.0.5", "private", 7),
+        ("eth0", "10.1.0.5", "v7", 7),
         ("eth1", None, None, None),
     ]
     first, second = domain(cli, "hosted-vm-0-0-0").findall("devices/interface")
-    assert first.get("type") == "bridge" and first.find("source").get("bridge") == "br0"
+    assert first.get("type") == "bridge" and first.find("source").get("bridge") == "br-vl7"
     assert second.get("type") == "user" and second.find("source") is None
 
 

@@ -205,6 +205,10 @@ def views(url: str) -> tuple[str, str]:
 
 def test_dump_sh_recreates_identical_definitions(two_vms: Any, second_url: str) -> None:
     cli = two_vms
+    cli.ok("add", "network", "v12", "isolation=vlan", "id=12")  # Rocks: vlan 12 of private
+    cli.ok(
+        "add", "host", "interface", "vm-container-0-0", "eth8", "ip=10.1.255.240", "subnet=private"
+    )
     cli.ok(
         "add",
         "host",
@@ -228,6 +232,19 @@ def test_dump_sh_recreates_identical_definitions(two_vms: Any, second_url: str) 
     kinds = [" ".join(shlex.split(line)[1:4]) for line in dumped.splitlines()]
     assert kinds.count("set host vm") == 4 + 2  # definitions and CDROMs
     assert kinds.count("add host interface") == 2 + 1 + 3  # every interface, one by one
+    for words in (
+        ("add", "network", "v12", "isolation=vlan", "id=12"),
+        (
+            "add",
+            "host",
+            "interface",
+            "vm-container-0-0",
+            "eth8",
+            "ip=10.1.255.240",
+            "subnet=private",
+        ),
+    ):
+        assert run_at(second_url, *words)[0] == 0  # `dump host vm` holds the VMs only
     run_sh(dumped, second_url)
     listed, xml = views(cli.url)
     assert json.loads(listed) and xml.count("<domain ") == 4

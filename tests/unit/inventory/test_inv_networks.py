@@ -26,7 +26,7 @@ def test_example_networks(example_cluster):
     assert got == {
         "private": ("10.1.0.0", "255.255.0.0", "br0"),
         "storage": ("10.2.0.0", "255.255.0.0", None),
-        "public": (None, None, None),  # Rocks' networks are in every new database
+        "public": (None, None, "br-public"),  # Rocks' networks are in every new database
     }
     out = example_cluster.ok("list", "network", "output-header=no")
     first = out.splitlines()[0].split()
@@ -67,6 +67,7 @@ def test_example_interface(example_cluster):
 
 def test_add_list_set_remove_interface(example_cluster):
     c = example_cluster
+    c.ok("add", "network", "v12", "isolation=vlan", "id=12")  # carried on private
     c.ok(
         "add",
         "host",
@@ -80,7 +81,7 @@ def test_add_list_set_remove_interface(example_cluster):
     )
     c.ok("add", "host", "interface", "compute-0-1", "ib0")
     assert ifaces(c, "compute-0-1") == [
-        ("compute-0-1", "eth0", "52:54:00:ab:cd:ef", "10.1.255.253", "private", 12),
+        ("compute-0-1", "eth0", "52:54:00:ab:cd:ef", "10.1.255.253", "v12", 12),
         ("compute-0-1", "ib0", None, None, None, None),
     ]
     # set changes what it names and keeps the rest.
@@ -91,7 +92,7 @@ def test_add_list_set_remove_interface(example_cluster):
         "52:54:00:ab:cd:ef",
         "10.2.0.9",
         "storage",
-        12,
+        None,  # storage's VLAN: none
     )
     c.ok("set", "host", "interface", "compute-0-1", "eth0", "mac=52-54-00-00-00-02")
     assert ifaces(c, "compute-0-1")[0][2] == "52:54:00:00:00:02"

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Lists networks: subnet, netmask and bridge."""
+    """Lists networks: subnet, bridge, isolation (KIND:ID over CARRIER), DHCP."""
 
     lists = True
     examples = (Example("cairn list network", "Every network."),)
@@ -25,6 +25,29 @@ class Command(Base):
 
         nets = ctx.session.execute(select(Network).order_by(Network.name)).scalars()
         return Table(
-            ("NETWORK", "SUBNET", "NETMASK", "BRIDGE", "LIBVIRT-NETWORK"),
-            [(n.name, n.subnet, n.netmask, n.bridge, n.libvirt_network) for n in nets],
+            (
+                "NETWORK",
+                "SUBNET",
+                "NETMASK",
+                "BRIDGE",
+                "LIBVIRT-NETWORK",
+                "ISOLATION",
+                "CARRIER",
+                "DHCP",
+                "RANGE",
+            ),
+            [
+                (
+                    n.name,
+                    n.subnet,
+                    n.netmask,
+                    n.bridge,
+                    n.libvirt_network,
+                    f"{n.isolation}:{n.isolation_id}" if n.isolation else None,
+                    n.carrier.name if n.carrier else None,
+                    "yes" if n.dhcp else "no",
+                    n.dhcp_range,
+                )
+                for n in nets
+            ],
         )

@@ -1,12 +1,12 @@
 """Example plugin_allocate: start each VM on the container with the most free memory.
 
-Capacity of a container, in MB: its resolved attribute `kvm_memory_mb`, or,
-when that is not set, 2048 MB per CPU of the container (one default-sized VM
-per core). Used: the memory of the VMs already allocated there, running or
+The rule is cairn's own (cairn.vms.placement, which `add cluster` uses too):
+capacity of a container, in MB, is its resolved attribute `kvm_memory_mb`, or
+2048 MB per CPU; used is the memory of the VMs allocated there, running or
 saved (they hold their allocation until plugin_disallocate runs). The VM goes
-to the VM-capable container with the most free memory that still fits it;
-on a tie it stays where it is, otherwise the first by name wins. If no
-container has room, the start of this VM fails and says so.
+to the VM-capable container with the most free memory that still fits it and
+reaches its networks; on a tie it stays where it is, otherwise the first by
+name wins. If no container has room, the start of this VM fails and says so.
 
 The choice is recorded in the VM's host attribute `cairn_allocated_on`, which
 the example plugin_disallocate removes.
@@ -17,25 +17,33 @@ mode 0644 (see docs/plugins.md).
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from cairn.attrs.escape import unescape
-from cairn.attrs.resolve import resolve
 from cairn.attrs.scopes import Scope
 from cairn.attrs.store import Owner, put
-from cairn.db.models import VM, Host
+from cairn.db.models import Host, Interface
 from cairn.errors import CairnError
-from cairn.values import boolean
-from cairn.vms.define import VM_CONTAINER, change
+from cairn.inventory.reach import why_not
+from cairn.vms.define import change
+from cairn.vms.placement import capacity, choose, used_memory, vm_capable
 
-MB_PER_CPU = 2048
 RECORD = "cairn_allocated_on"
 
 
 def run(*, session, vm):
-    containers = vm_capable(session, vm)
+    containers = vm_capable(session, exclude=vm.host_id)
     if not containers:
         raise CairnError("no host can run VMs (appliance vm-container, or attribute kvm=true)")
+    networks = [
+        i.network
+        for i in session.execute(select(Interface).where(Interface.host_id == vm.host_id)).scalars()
+        if i.network is not None
+    ]
+    containers = {
+        c: attrs for c, attrs in containers.items() if all(why_not(n, c) is None for n in networks)
+    }
+    if not containers:
+        raise CairnError(f"no container reaches every network of {vm.host.name}")
     # Concurrent starts on PostgreSQL or MariaDB queue here, so that two of
     # them never count the same free memory. SQLite writers are serial anyway.
     session.execute(
@@ -44,61 +52,16 @@ def run(*, session, vm):
         .order_by(Host.id)
         .with_for_update()
     )
-    used = used_memory(session, vm)
+    used = used_memory(session, exclude=vm.id)
     free = {c.id: capacity(c, attrs) - used.get(c.id, 0) for c, attrs in containers.items()}
-    fits = [c for c in containers if free[c.id] >= vm.memory_mb]
-    if not fits:
+    chosen = choose(containers, free, vm.memory_mb, current=vm.container_id)
+    if chosen is None:
         best = max(containers, key=lambda c: free[c.id])
         raise CairnError(
             f"no container has {vm.memory_mb} MB free for {vm.host.name}"
             f" (most: {best.name} with {free[best.id]} MB)"
         )
-    chosen = min(fits, key=lambda c: (-free[c.id], c.id != vm.container_id, c.name))
     if chosen.id != vm.container_id:
         change(session, vm, physnode=chosen.name)
     owner = Owner(Scope.HOST, vm.host.id, vm.host.name)
     put(session, owner, RECORD, chosen.name, replace=True)
-
-
-def vm_capable(session, vm):
-    """{container host: its resolved attributes}, by the rule of `add host vm`."""
-    hosts = list(
-        session.execute(select(Host).where(Host.id != vm.host_id).order_by(Host.name)).scalars()
-    )
-    resolved = resolve(session, hosts)
-    out = {}
-    for host in hosts:
-        attrs = {name: unescape(r.value) for name, r in resolved[host.id].items()}
-        if host.appliance.name == VM_CONTAINER or _true(attrs.get("kvm", "false")):
-            out[host] = attrs
-    return out
-
-
-def capacity(host, attrs):
-    given = attrs.get("kvm_memory_mb")
-    if given is None:
-        return host.cpus * MB_PER_CPU
-    try:
-        return int(given)
-    except ValueError:
-        raise CairnError(
-            f"attribute kvm_memory_mb of {host.name} is {given!r}, not a number of MB;"
-            f" fix it with 'cairn set host attr {host.name} kvm_memory_mb 65536'"
-        ) from None
-
-
-def used_memory(session, vm):
-    """{container id: MB of the other VMs allocated there}, in one query."""
-    stmt = (
-        select(VM.container_id, func.sum(VM.memory_mb))
-        .where(VM.allocated.is_(True), VM.id != vm.id)
-        .group_by(VM.container_id)
-    )
-    return {container_id: int(mb) for container_id, mb in session.execute(stmt).all()}
-
-
-def _true(value):
-    try:
-        return boolean(value)
-    except ValueError:
-        return False

@@ -1,0 +1,107 @@
+"""`cairn add cluster`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cairn import values
+from cairn.cli.spec import Arg, Example, Param
+from cairn.cli.spec import Command as Base
+
+if TYPE_CHECKING:
+    from cairn.context import Context
+
+PUBLIC_DEFAULT = "public"
+
+
+class Command(Base):
+    """Adds a virtual cluster: a frontend VM and N computes on a network of its own.
+
+    The cluster's network is isolated (VXLAN by default, over the private
+    network; its id and a free /24 in 10.128.0.0/9 are chosen unless given),
+    with DHCP on. The frontend VM NAME has eth0 on it and eth1 on the public
+    network; the computes NAME-compute-I are on the cluster's network only and
+    set to install from the network. MACs and addresses come from the
+    database; each VM goes to the VM container with the most free memory that
+    reaches its networks (the rule of the example plugin_allocate). Start it
+    with `cairn start cluster NAME`.
+
+    network=, frontend= and member= adopt a network and VMs that exist (that is
+    how `cairn dump` replays a cluster).
+    """
+
+    args = (Arg("cluster", "the cluster name (its frontend VM's name)", convert=values.label),)
+    params = (
+        Param("computes", "compute VMs to make", 0, values.integer(0, 4096), metavar="N"),
+        Param("subnet", "the cluster network's subnet (default: a free /24)", metavar="CIDR"),
+        Param(
+            "isolation",
+            "vxlan (default) or vlan",
+            "vxlan",
+            values.choice("vxlan", "vlan"),
+            metavar="KIND",
+        ),
+        Param(
+            "id",
+            "the network's VXLAN or VLAN id",
+            convert=values.integer(1, 16777215),
+            metavar="ID",
+        ),
+        Param(
+            "carrier",
+            "the network it crosses (default: private)",
+            convert=values.label,
+            metavar="NET",
+        ),
+        Param(
+            "public", "the frontend's public network (none: no eth1)", PUBLIC_DEFAULT, metavar="NET"
+        ),
+        Param("public-ip", "the frontend's public address", convert=values.ip, metavar="IP"),
+        Param("mem", "MB of memory per VM", 1024, values.integer(64, 4194304), metavar="MB"),
+        Param("cpus", "CPUs per VM", 1, values.integer(1, 4096), metavar="N"),
+        Param(
+            "network",
+            "adopt this network instead of making one",
+            convert=values.label,
+            metavar="NET",
+        ),
+        Param("frontend", "adopt this VM as the frontend", convert=values.label, metavar="HOST"),
+        Param(
+            "member",
+            "adopt this VM as a compute (repeat)",
+            convert=values.label,
+            many=True,
+            metavar="HOST",
+        ),
+    )
+    writes = True
+    examples = (
+        Example(
+            "cairn add cluster lab computes=2 subnet=10.77.0.0/24 public=none",
+            "A frontend lab and computes lab-compute-0 and -1 on network lab.",
+        ),
+    )
+    related = ("list cluster", "start cluster", "stop cluster", "remove cluster")
+
+    def run(self, ctx: Context, a: dict[str, Any]) -> None:
+        from cairn.vms import clusters
+
+        public = a["public"]
+        clusters.add(
+            ctx.session,
+            clusters.NewCluster(
+                name=a["cluster"],
+                computes=a["computes"],
+                subnet=a["subnet"],
+                isolation=a["isolation"],
+                isolation_id=a["id"],
+                carrier=a["carrier"],
+                public=None if public == "none" else values.label(public),
+                public_ip=a["public_ip"],
+                memory_mb=a["mem"],
+                cpus=a["cpus"],
+                network=a["network"],
+                frontend=a["frontend"],
+                members=tuple(a["member"] or ()),
+            ),
+        )

@@ -1,0 +1,126 @@
+"""Which containers can put a VM on which network, and why not.
+
+A container reaches a network when:
+- the network names a libvirt network (libvirt on every container holds it);
+- the network is plain and has a bridge, and the container has an interface on it
+  (the bridge is made over that interface);
+- the network is isolated (802.1Q VLAN or VXLAN) and the container has an
+  interface on its carrier network (for VXLAN, with an address: the tunnel's end).
+The rules read the database only; `netplan` turns them into devices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cairn.db.models import VM, Host, Interface, Network
+from cairn.errors import CairnError
+
+VM_CONTAINER = "vm-container"  # the appliance whose hosts run VMs (see vms.define)
+
+
+def why_not(network: Network, container: Host) -> str | None:
+    """None when `container` reaches `network`, else what to do about it."""
+    if network.libvirt_network:
+        return None
+    if network.isolation is None:
+        if not network.bridge:
+            return (
+                f"network {network.name} has no bridge for VMs (give it one: cairn set network"
+                f" {network.name} bridge=NAME)"
+            )
+        on = network
+    else:
+        assert network.carrier is not None
+        on = network.carrier
+    for iface in container.interfaces:
+        if iface.network_id == on.id and (network.isolation != "vxlan" or iface.ip):
+            return None
+    what = "interface" if network.isolation != "vxlan" else "interface with an address"
+    via = "" if on is network else f" (its {network.isolation} carrier)"
+    return (
+        f"container {container.name} cannot reach network {network.name}: it has no {what} on"
+        f" network {on.name}{via} (cairn add host interface {container.name} IFACE"
+        f" subnet={on.name} ...)"
+    )
+
+
+def check_vm_on(session: Session, vm: VM, container: Host) -> None:
+    """Refuse to run `vm` on `container` when one of its networks is out of reach."""
+    for iface in _interfaces(session, vm.host_id):
+        if iface.network is not None and (reason := why_not(iface.network, container)):
+            raise CairnError(f"{vm.host.name} {iface.name}: {reason}")
+
+
+def _interfaces(session: Session, host_id: int) -> Iterable[Interface]:
+    return session.execute(select(Interface).where(Interface.host_id == host_id)).scalars()
+
+
+def check_interface(session: Session, iface: Interface) -> None:
+    """A VM's interface must be on a network that some container it may run on
+    reaches (any VM-capable host: a start's allocation may move it)."""
+    network = iface.network
+    if network is None or network.libvirt_network:
+        return
+    host = iface.host
+    with session.no_autoflush:
+        is_vm = (
+            host.id is not None
+            and session.execute(select(VM.id).where(VM.host_id == host.id)).first()
+        )
+    if not is_vm:
+        return
+    containers = vm_capable(session)
+    if any(why_not(network, c) is None for c in containers):
+        return
+    first = next((why_not(network, c) for c in containers), None)
+    raise CairnError(
+        f"no VM container reaches network {network.name}, so {host.name} {iface.name} could"
+        f" never start: {first or 'there are no VM containers'}"
+    )
+
+
+def vm_capable(session: Session, *, exclude: int | None = None) -> dict[Host, dict[str, str]]:
+    """{host that may run VMs: its resolved attributes}: appliance vm-container,
+    or resolved attribute kvm true (the rule of `add host vm`), by name."""
+    from cairn.attrs.escape import unescape
+    from cairn.attrs.resolve import resolve
+    from cairn.values import boolean
+
+    stmt = select(Host).order_by(Host.name)
+    if exclude is not None:
+        stmt = stmt.where(Host.id != exclude)
+    hosts = list(session.execute(stmt).scalars())
+    resolved = resolve(session, hosts)
+    out = {}
+    for host in hosts:
+        attrs = {name: unescape(r.value) for name, r in resolved[host.id].items()}
+        try:
+            capable = host.appliance.name == VM_CONTAINER or boolean(attrs.get("kvm", "false"))
+        except ValueError:
+            capable = False
+        if capable:
+            out[host] = attrs
+    return out
+
+
+def vm_capable_host(session: Session, host: Host) -> bool:
+    """Whether `host` may run VMs (the rule of `vm_capable`, for one host)."""
+    from cairn.attrs.escape import unescape
+    from cairn.attrs.resolve import resolve
+    from cairn.values import boolean
+
+    if host.appliance.name == VM_CONTAINER:
+        return True
+    found = resolve(session, [host])[host.id].get("kvm")
+    try:
+        return found is not None and boolean(unescape(found.value))
+    except ValueError:
+        return False
+
+
+def reaching(session: Session, network: Network, containers: Iterable[Host]) -> list[Host]:
+    return [c for c in containers if why_not(network, c) is None]

@@ -1,0 +1,212 @@
+"""The dnsmasq that serves the frontend's DHCP and TFTP: write its files, check
+them with dnsmasq itself, then start it, or reload it (SIGHUP re-reads the
+fixed leases; PXE files are read as they are asked for), or restart it when
+dnsmasq.conf changed. A dnsmasq that cairn did not start, a DHCP or TFTP port
+held by another program, and a configuration dnsmasq refuses are each one
+clear error, and leave a running cairn dnsmasq as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cairn.errors import CairnError
+from cairn.netboot.config import LDLINUX, PXELINUX
+
+DNSMASQ = "dnsmasq"
+PORTS = {67: "DHCP", 69: "TFTP"}
+STOP_WAIT = 5.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    written: list[str]
+    service: str  # what happened to dnsmasq
+
+
+def _binary() -> str:
+    found = shutil.which(DNSMASQ) or next(
+        (p for p in ("/usr/sbin/dnsmasq", "/sbin/dnsmasq") if os.path.exists(p)), None
+    )
+    if found is None:
+        raise CairnError("dnsmasq is not installed: apt-get install dnsmasq-base (Debian)")
+    return found
+
+
+def write(directory: Path, texts: dict[str, str]) -> list[str]:
+    """Write the files that differ (atomically); the names written. PXE files of
+    MACs no longer in the database are removed."""
+    written = []
+    for sub in ("", "tftp", "tftp/pxelinux.cfg"):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+        (directory / sub).chmod(0o755)  # dnsmasq reads as nobody
+    for name, text in texts.items():
+        path = directory / name
+        if path.exists() and path.read_text() == text:
+            continue
+        tmp = path.with_name(path.name + ".new")
+        tmp.write_text(text)
+        tmp.chmod(0o644)
+        tmp.replace(path)
+        written.append(name)
+    for loader in (PXELINUX, LDLINUX):
+        target = directory / "tftp" / Path(loader).name
+        if os.path.exists(loader) and not target.exists():
+            shutil.copyfile(loader, target)
+            target.chmod(0o644)
+            written.append(f"tftp/{target.name}")
+    cfg = directory / "tftp" / "pxelinux.cfg"
+    for old in sorted(cfg.glob("01-*")):
+        if f"tftp/pxelinux.cfg/{old.name}" not in texts:
+            old.unlink()
+            written.append(f"tftp/pxelinux.cfg/{old.name} (removed)")
+    return written
+
+
+def check(conf: Path, shown: Path | None = None) -> None:
+    """Raise the error dnsmasq gives for `conf`, quoting the line it names."""
+    done = subprocess.run(
+        [_binary(), "--test", f"--conf-file={conf}"], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        why = " ".join(done.stderr.replace(str(conf), str(shown or conf)).split()) or "no message"
+        found = re.search(r"at line (\d+)", why)
+        lines = conf.read_text().splitlines()
+        if found and 0 < int(found.group(1)) <= len(lines):
+            why += f" ({lines[int(found.group(1)) - 1][:80]!r})"
+        raise CairnError(f"dnsmasq refuses the configuration {shown or conf}: {why}")
+
+
+def _pid(directory: Path) -> int | None:
+    """The pid of the cairn dnsmasq of this directory, if it runs."""
+    try:
+        pid = int((directory / "dnsmasq.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _is_dnsmasq(pid) else None
+
+
+def _is_dnsmasq(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == DNSMASQ
+    except OSError:
+        return False
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def _stray(conf: Path, ours: int | None) -> int | None:
+    """A dnsmasq running this configuration that cairn's pid file does not name."""
+    for entry in Path("/proc").iterdir():
+        pid = int(entry.name) if entry.name.isdigit() else None
+        if pid is not None and pid != ours and _is_dnsmasq(pid):  # noqa: SIM102
+            if any(str(conf) in word for word in _cmdline(pid)):
+                return pid
+    return None
+
+
+def port_holder(port: int) -> str | None:
+    """Who holds UDP `port` in this network namespace: 'NAME (pid N)', or 'a
+    process' when its owner cannot be seen; None when it is free."""
+    inodes = set()
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    link = os.readlink(fd)
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        name = (proc / "comm").read_text().strip()
+                        return f"{name} (pid {proc.name})"
+    return "a process"
+
+
+def apply(directory: Path, texts: dict[str, str], *, serve: bool) -> Outcome:
+    conf = directory / "dnsmasq.conf"
+    before = conf.read_text() if conf.exists() else None
+    ours = _pid(directory)
+    stray = _stray(conf, ours)
+    if stray is not None:
+        raise CairnError(
+            f"a dnsmasq that cairn did not start already runs {conf} (pid {stray}): stop it,"
+            " then run cairn sync config again"
+        )
+    staged = directory / "dnsmasq.conf.check"
+    directory.mkdir(parents=True, exist_ok=True)
+    staged.write_text(texts["dnsmasq.conf"])
+    try:
+        check(staged, conf)
+    finally:
+        staged.unlink(missing_ok=True)
+    written = write(directory, texts)
+    if not serve:
+        if ours is not None:
+            _stop(ours)
+            return Outcome(written, f"stopped (pid {ours}): no network has dhcp=yes")
+        return Outcome(written, "not started: no network has dhcp=yes")
+    if ours is not None and before == texts["dnsmasq.conf"]:
+        os.kill(ours, signal.SIGHUP)
+        return Outcome(written, f"reloaded (pid {ours})")
+    if ours is not None:
+        _stop(ours)
+    pid = _start(conf, directory)
+    return Outcome(written, f"{'restarted' if ours else 'started'} (pid {pid})")
+
+
+def _stop(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_WAIT
+    while _is_dnsmasq(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _is_dnsmasq(pid):
+        raise CairnError(f"the cairn dnsmasq (pid {pid}) did not stop within {STOP_WAIT:.0f} s")
+
+
+def _start(conf: Path, directory: Path) -> int:
+    for port, what in PORTS.items():
+        holder = port_holder(port)
+        if holder is not None:
+            raise CairnError(
+                f"port {port} ({what}) is in use by {holder}: another {what} server runs here;"
+                " stop it, or serve from another host or network namespace"
+            )
+    log = directory / "dnsmasq.log"
+    done = subprocess.run(
+        [_binary(), f"--conf-file={conf}", f"--log-facility={log}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0:
+        why = " ".join(done.stderr.split()) or f"exit status {done.returncode}"
+        if "in use" in why:
+            raise CairnError(f"dnsmasq cannot take its ports: {why}; stop what holds them")
+        raise CairnError(f"dnsmasq did not start: {why}")
+    pid = _pid(directory)
+    if pid is None:
+        raise CairnError(f"dnsmasq started but wrote no pid to {directory / 'dnsmasq.pid'}")
+    return pid
