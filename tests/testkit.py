@@ -233,7 +233,7 @@ def light_run(url: str, argvs: list[list[str]]) -> dict[str, Any]:
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": url},
+        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": url, "CAIRN_SERVICE": "off"},
     )
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)

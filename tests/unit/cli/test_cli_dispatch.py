@@ -257,7 +257,11 @@ def test_help_and_mistakes_import_no_heavy_modules(argvs, codes, tmp_path):
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": f"sqlite:///{tmp_path}/x.db"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "CAIRN_DB_URL": f"sqlite:///{tmp_path}/x.db",
+            "CAIRN_SERVICE": "off",
+        },
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

@@ -104,7 +104,7 @@ def test_attribute_reads_import_no_sqlalchemy(maria_cli: Cli) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": maria_cli.url},
+        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": maria_cli.url, "CAIRN_SERVICE": "off"},
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "22\nlight 0\n"
