@@ -14,6 +14,7 @@ Listing many domains belongs in `listing`; building XML belongs in `domainxml`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import libvirt
@@ -41,6 +42,16 @@ def cpuset(bits: Sequence[bool]) -> str:
         ranges.append(str(cpus[i]) if i == j else f"{cpus[i]}-{cpus[j]}")
         i = j + 1
     return ",".join(ranges)
+
+
+@dataclass(frozen=True)
+class Display:
+    """A graphics device: vnc or spice, its TCP port, the address it listens on
+    ("" when libvirt's default, qemu.conf's vnc_listen, applies)."""
+
+    kind: str
+    port: int
+    listen: str
 
 
 class Guest:
@@ -240,6 +251,21 @@ class Guest:
         """The domain XML: live if running, or the persistent config with `inactive`."""
         flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
         return str(self._do("read XML of", self._dom.XMLDesc, flags))
+
+    def displays(self) -> list[Display]:
+        """The guest's graphics devices as running (port -1: none assigned)."""
+        out = []
+        for g in parse(self.xml()).iterfind("devices/graphics"):
+            listen = g.find("listen")
+            address = listen.get("address") if listen is not None else None
+            out.append(
+                Display(
+                    kind=g.get("type", ""),
+                    port=int(g.get("port", "-1") or -1),
+                    listen=address or g.get("listen") or "",
+                )
+            )
+        return out
 
     def undefine(self) -> bool:
         """Remove the persistent definition; False if already undefined.
