@@ -94,7 +94,7 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         domain_type=domain_type,
         machine=a.get("kvm_machine_type") or DEFAULT_MACHINE,
         features=_features(a),
-        disks=tuple(_disk(d) for d in facts.disks),
+        disks=tuple(disk_spec(d) for d in facts.disks),
         cdrom=Cdrom(facts.cdrom) if facts.cdrom else None,
         nics=tuple(_nic(n) for n in facts.nics),
         boot=("cdrom", "network", "hd") if facts.cdrom else ("network", "hd"),
@@ -209,7 +209,8 @@ def blame(facts: VMFacts, attrs: Mapping[str, Resolved]) -> None:
             probe.check(a.what(name), devices=elements)
 
 
-def _disk(d: VMDisk) -> Disk:
+def disk_spec(d: VMDisk) -> Disk:
+    """The spec of one disk: phy is a raw block device, file a raw image, qcow2 a qcow2 one."""
     if d.kind == "phy":
         return Disk(d.path, d.device, d.bus, "raw", "block")
     return Disk(d.path, d.device, d.bus, "qcow2" if d.kind == "qcow2" else "raw", "file")

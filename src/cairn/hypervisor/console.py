@@ -196,6 +196,7 @@ def attach(
             libvirt.virEventRemoveHandle(watch)
         _quietly(stream.eventRemoveCallback)
         _quietly(stream.finish if session.ended and session.ended.why == "eof" else stream.abort)
+    assert session.ended is not None
     return session.ended
 
 

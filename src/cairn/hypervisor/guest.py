@@ -252,6 +252,31 @@ class Guest:
         flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
         return str(self._do("read XML of", self._dom.XMLDesc, flags))
 
+    def block_resize(self, device: str, size_bytes: int) -> None:
+        """Grow a disk of the running guest (image and the guest's view at once)."""
+        self._do(f"resize disk {device} of", self._dom.blockResize, device, size_bytes,
+                 libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)  # fmt: skip
+
+    def attach_disk(self, xml: str, live: bool) -> None:
+        """Add a <disk> to the definition, and to the running guest with `live`."""
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
+        self._do("attach a disk to", self._dom.attachDeviceFlags, xml, flags)
+
+    def detach_disk(self, xml: str, live: bool) -> None:
+        """Remove a <disk> from the definition, and ask the running guest to let it go."""
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
+        self._do("detach a disk from", self._dom.detachDeviceFlags, xml, flags)
+
+    def disk_devices(self, inactive: bool = False) -> dict[str, str]:
+        """{target device: source path} of the guest's disks (cdroms left out)."""
+        out = {}
+        for d in parse(self.xml(inactive)).iterfind("devices/disk[@device='disk']"):
+            source = d.find("source")
+            target = d.find("target")
+            if target is not None and source is not None:
+                out[target.get("dev", "")] = source.get("file") or source.get("dev") or ""
+        return out
+
     def displays(self) -> list[Display]:
         """The guest's graphics devices as running (port -1: none assigned)."""
         out = []
