@@ -1,0 +1,1 @@
+"""`cairn remove host vm ...`: a VM's disks and snapshots."""
