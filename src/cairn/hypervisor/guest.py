@@ -301,7 +301,12 @@ class Guest:
         """
         if self._state() is State.UNDEFINED:
             return False
-        flags = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+        # Snapshot metadata goes too (libvirt refuses otherwise); the snapshots
+        # themselves stay inside the qcow2 images, like the disks.
+        flags = (
+            libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+            | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+        )
         if self._has_nvram():
             flags |= libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
         self._do("undefine", self._dom.undefineFlags, flags)
