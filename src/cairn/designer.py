@@ -17,7 +17,7 @@ from lxml import etree
 
 from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import Resolved
-from cairn.attrs.wellknown import DEVICE_ATTR
+from cairn.attrs.wellknown import DEVICE_ATTR, integer
 from cairn.domainxml.cpu import pin_all
 from cairn.domainxml.cpumode import parse_cpu_mode
 from cairn.domainxml.fragments import (
@@ -28,6 +28,7 @@ from cairn.domainxml.fragments import (
 )
 from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, Nic
 from cairn.errors import CairnError
+from cairn.metadata import StartOrder
 from cairn.values import boolean
 
 SCOPES = {"G": "global", "O": "os", "A": "appliance", "H": "host", "I": "intrinsic"}
@@ -105,6 +106,7 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         # BIOS writes with kvm_bios_useserial) instead of cairn's pty console.
         serial_console=not any(e.tag == "serial" for e in devices),
         bios_useserial=_flag(a, "kvm_bios_useserial"),
+        start=StartOrder(_number(a, "kvm_start_order"), _number(a, "kvm_start_delay") or 0),
     )
     return Design(spec, notes)
 
@@ -127,6 +129,11 @@ def _flag(a: _Attrs, name: str) -> bool:
         return boolean(value)
     except ValueError as exc:
         raise CairnError(f"{a.what(name)}: {exc}") from None
+
+
+def _number(a: _Attrs, name: str) -> int | None:
+    value = a.get(name)
+    return None if value is None else integer(name, value, a.what(name))
 
 
 def _features(a: _Attrs) -> tuple[etree._Element, ...] | None:

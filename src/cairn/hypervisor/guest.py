@@ -20,11 +20,13 @@ from typing import Any, TypeVar
 import libvirt
 from lxml import etree
 
+from cairn import metadata
 from cairn.hypervisor._xml import parse
 from cairn.hypervisor.connections import where
 from cairn.hypervisor.errors import HypervisorError, InvalidState, OperationTimeout, classify
 from cairn.hypervisor.states import ACTIVE, State, from_libvirt
 from cairn.hypervisor.waiting import wait_until
+from cairn.metadata import StartOrder
 
 T = TypeVar("T")
 _STOPPED = frozenset({State.SHUTOFF, State.SAVED, State.UNDEFINED})
@@ -276,6 +278,18 @@ class Guest:
             if target is not None and source is not None:
                 out[target.get("dev", "")] = source.get("file") or source.get("dev") or ""
         return out
+
+    def start_order(self) -> StartOrder | None:
+        """cairn's start order from the domain's metadata; None if cairn did not
+        define this domain (it carries no cairn metadata)."""
+        try:
+            text = self._dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, metadata.NS, 0)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+                return None
+            context = f"cannot read metadata of guest {self.name} on {where(self._dom.connect())}"
+            raise classify(exc, context) from None
+        return metadata.parse(str(text))
 
     def displays(self) -> list[Display]:
         """The guest's graphics devices as running (port -1: none assigned)."""
