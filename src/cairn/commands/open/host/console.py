@@ -105,7 +105,10 @@ class Command(Base):
             if log is not None:
                 log.close()
         if ended.why == "error":
-            raise CairnError(f"the console of {name} failed: {ended.detail}")
+            raise CairnError(
+                f"the console of {name} closed: {ended.detail} (another session may have"
+                " taken it over with force=yes)"
+            )
 
 
 def _open_log(path: str | None) -> Any:
