@@ -189,8 +189,34 @@ def _devices(a: _Attrs, notes: list[str]) -> tuple[etree._Element, ...]:
             )
         previous = number
         value = a.get(name) or ""
-        out.extend(parse_fragment(value, allowed_roots=DEVICE_ROOTS, what=a.what(name)))
+        elements = parse_fragment(value, allowed_roots=DEVICE_ROOTS, what=a.what(name))
+        check_displays(elements, a.what(name))
+        out.extend(elements)
     return tuple(out)
+
+
+_LOOPBACK = ("127.", "::1", "localhost")
+
+
+def check_displays(elements: tuple[etree._Element, ...], what: str) -> None:
+    """Refuse a <graphics> that would listen on a network address: a VM's display
+    is reached through the container's loopback (cairn report host vm vnc)."""
+    for element in elements:
+        for graphics in element.iter("graphics"):
+            places = [graphics.get("listen")]
+            for listen in graphics.iter("listen"):
+                kind = listen.get("type", "address")
+                if kind == "address":
+                    places.append(listen.get("address"))
+                elif kind == "network":  # an address of that network: never loopback
+                    places.append(f"network {listen.get('network', '')}")
+            for place in places:
+                if place is not None and not place.startswith(_LOOPBACK):
+                    raise CairnError(
+                        f"{what}: a display listening on {place} would be open to the"
+                        " network; listen on 127.0.0.1 and reach it through SSH"
+                        " (see: cairn report host vm vnc)"
+                    )
 
 
 def blame(facts: VMFacts, attrs: Mapping[str, Resolved]) -> None:

@@ -61,6 +61,14 @@ def _xml(roots: str) -> Callable[[str, str], None]:
     return check
 
 
+def _displays(value: str, what: str) -> None:
+    from cairn.designer import check_displays
+    from cairn.domainxml import fragments
+
+    elements = fragments.parse_fragment(value, allowed_roots=fragments.DEVICE_ROOTS, what=what)
+    check_displays(elements, what)
+
+
 def _cpu_mode(value: str, what: str) -> None:
     from cairn.designer import NO_CPU
     from cairn.domainxml import probe
@@ -163,6 +171,7 @@ def check(name: str, value: str, where: str) -> None:
         integer(name, value, what)
     elif DEVICE_ATTR.fullmatch(name):
         _xml("DEVICE_ROOTS")(value, what)
+        _displays(value, what)
     elif name.startswith("kvm_device"):  # cairn would never read it
         raise CairnError(
             f"{name} is not a device attribute cairn reads: name it kvm_device_N, N a"

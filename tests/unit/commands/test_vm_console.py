@@ -60,3 +60,25 @@ def test_a_console_of_a_vm_that_is_off_is_refused(example_cluster):
         keep.close()
     assert done.code == 1
     assert "offvm is shutoff: its console exists only while it runs" in done.err
+
+
+@pytest.mark.parametrize(
+    ("device", "said"),
+    [
+        ("<graphics type='vnc' listen='0.0.0.0'/>", "listening on 0.0.0.0"),
+        ("<graphics type='vnc'><listen type='address' address='10.1.1.1'/></graphics>",
+         "listening on 10.1.1.1"),
+        ("<graphics type='spice'><listen type='network' network='default'/></graphics>",
+         "listening on network default"),
+    ],
+)  # fmt: skip
+def test_a_display_on_a_network_address_is_refused(cluster, device, said):
+    done = cluster("set", "host", "attr", "vm-container-0-0", "kvm_device_1", device)
+    assert done.code == 1
+    assert said in done.err and "would be open to the network" in done.err
+
+
+def test_a_display_on_loopback_or_a_socket_is_accepted(cluster):
+    cluster.ok("set", "attr", "kvm_device_1", "<graphics type='vnc' listen='127.0.0.1'/>")
+    cluster.ok("set", "attr", "kvm_device_2",
+               "<graphics type='spice'><listen type='socket'/></graphics>")  # fmt: skip
