@@ -25,6 +25,8 @@ VM_SETUP = [
     "cairn add host vm vm-container-0-0",
 ]
 START = "cairn start host vm hosted-vm-0-0-0"
+QCOW2 = "cairn set host vm hosted-vm-0-0-0 disk=qcow2:/var/lib/libvirt/images/hosted-vm-0-0-0.vda"
+SNAPSHOT = "cairn add host vm snapshot hosted-vm-0-0-0 before-upgrade"
 GIVEN = {
     "stop host vm": [START],
     "pause host vm": [START],
@@ -33,10 +35,10 @@ GIVEN = {
     "restore host vm": [START, "cairn save host vm hosted-vm-0-0-0"],
     "remove os": ["cairn add os centos"],
     "report host vm vnc": [START],
-    "add host vm snapshot": [START],
-    "list host vm snapshot": [START, "cairn add host vm snapshot hosted-vm-0-0-0 before-upgrade"],
-    "revert host vm snapshot": [START, "cairn add host vm snapshot hosted-vm-0-0-0 before-upgrade"],
-    "remove host vm snapshot": [START, "cairn add host vm snapshot hosted-vm-0-0-0 before-upgrade"],
+    "add host vm snapshot": [QCOW2, START],
+    "list host vm snapshot": [QCOW2, START, SNAPSHOT],
+    "revert host vm snapshot": [QCOW2, START, SNAPSHOT],
+    "remove host vm snapshot": [QCOW2, START, SNAPSHOT],
     "container shutdown": [START],
 }
 # libvirt's test driver has no consoles: these examples run against the real
@@ -83,7 +85,10 @@ def test_example_runs(example_cluster, title, command):
             if dom.name() != "test":
                 if dom.isActive():
                     dom.destroy()
-                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+                dom.undefineFlags(
+                    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                    | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                )
         keep.close()
     assert result.code == 0, f"{command}: {result.err}"
     assert "error" not in result.err

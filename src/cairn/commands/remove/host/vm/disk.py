@@ -17,11 +17,11 @@ COLUMNS = ("VM-HOST", "DISK", "RESULT")
 class Command(Base):
     """Removes a disk from a VM (unplugged if it runs); delete=yes deletes its volume.
 
-    Its volume stays unless delete=yes. The disk is named by its device (vdb) or its path. From a running VM it
-    is hot-unplugged, which the guest's system must accept; a guest that does
-    not let it go within 10 s keeps it and nothing is changed (stop the VM and
-    remove it then). delete=yes also deletes the volume on the container
-    (never a phy device).
+    Its volume stays unless delete=yes. The disk is named by its device
+    (vdb) or its path. From a running VM it is hot-unplugged, which the
+    guest's system must accept; a guest that does not let it go within 10 s
+    keeps it and nothing is changed (stop the VM and remove it then).
+    delete=yes also deletes the volume on the container (never a phy device).
     """
 
     args = (Arg("host", "the VM's name", metavar="VM"), Arg("disk", "device name or path"))
