@@ -17,7 +17,7 @@ from lxml import etree
 
 from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import Resolved
-from cairn.attrs.wellknown import DEVICE_ATTR
+from cairn.attrs.wellknown import DEVICE_ATTR, integer
 from cairn.domainxml.cpu import pin_all
 from cairn.domainxml.cpumode import parse_cpu_mode
 from cairn.domainxml.fragments import (
@@ -28,6 +28,7 @@ from cairn.domainxml.fragments import (
 )
 from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, Nic
 from cairn.errors import CairnError
+from cairn.metadata import StartOrder
 from cairn.values import boolean
 
 SCOPES = {"G": "global", "O": "os", "A": "appliance", "H": "host", "I": "intrinsic"}
@@ -96,7 +97,7 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         domain_type=domain_type,
         machine=a.get("kvm_machine_type") or DEFAULT_MACHINE,
         features=_features(a),
-        disks=tuple(_disk(d) for d in facts.disks),
+        disks=tuple(disk_spec(d) for d in facts.disks),
         cdrom=Cdrom(facts.cdrom) if facts.cdrom else None,
         nics=tuple(_nic(facts.name, n, notes) for n in facts.nics),
         boot=("cdrom", "network", "hd") if facts.cdrom else ("network", "hd"),
@@ -107,6 +108,7 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         # BIOS writes with kvm_bios_useserial) instead of cairn's pty console.
         serial_console=not any(e.tag == "serial" for e in devices),
         bios_useserial=_flag(a, "kvm_bios_useserial"),
+        start=StartOrder(_number(a, "kvm_start_order"), _number(a, "kvm_start_delay") or 0),
     )
     return Design(spec, notes)
 
@@ -129,6 +131,11 @@ def _flag(a: _Attrs, name: str) -> bool:
         return boolean(value)
     except ValueError as exc:
         raise CairnError(f"{a.what(name)}: {exc}") from None
+
+
+def _number(a: _Attrs, name: str) -> int | None:
+    value = a.get(name)
+    return None if value is None else integer(name, value, a.what(name))
 
 
 def _features(a: _Attrs) -> tuple[etree._Element, ...] | None:
@@ -184,8 +191,34 @@ def _devices(a: _Attrs, notes: list[str]) -> tuple[etree._Element, ...]:
             )
         previous = number
         value = a.get(name) or ""
-        out.extend(parse_fragment(value, allowed_roots=DEVICE_ROOTS, what=a.what(name)))
+        elements = parse_fragment(value, allowed_roots=DEVICE_ROOTS, what=a.what(name))
+        check_displays(elements, a.what(name))
+        out.extend(elements)
     return tuple(out)
+
+
+_LOOPBACK = ("127.", "::1", "localhost")
+
+
+def check_displays(elements: tuple[etree._Element, ...], what: str) -> None:
+    """Refuse a <graphics> that would listen on a network address: a VM's display
+    is reached through the container's loopback (cairn report host vm vnc)."""
+    for element in elements:
+        for graphics in element.iter("graphics"):
+            places = [graphics.get("listen")]
+            for listen in graphics.iter("listen"):
+                kind = listen.get("type", "address")
+                if kind == "address":
+                    places.append(listen.get("address"))
+                elif kind == "network":  # an address of that network: never loopback
+                    places.append(f"network {listen.get('network', '')}")
+            for place in places:
+                if place is not None and not place.startswith(_LOOPBACK):
+                    raise CairnError(
+                        f"{what}: a display listening on {place} would be open to the"
+                        " network; listen on 127.0.0.1 and reach it through SSH"
+                        " (see: cairn report host vm vnc)"
+                    )
 
 
 def blame(facts: VMFacts, attrs: Mapping[str, Resolved]) -> None:
@@ -211,7 +244,8 @@ def blame(facts: VMFacts, attrs: Mapping[str, Resolved]) -> None:
             probe.check(a.what(name), devices=elements)
 
 
-def _disk(d: VMDisk) -> Disk:
+def disk_spec(d: VMDisk) -> Disk:
+    """The spec of one disk: phy is a raw block device, file a raw image, qcow2 a qcow2 one."""
     if d.kind == "phy":
         return Disk(d.path, d.device, d.bus, "raw", "block")
     return Disk(d.path, d.device, d.bus, "qcow2" if d.kind == "qcow2" else "raw", "file")

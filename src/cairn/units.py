@@ -68,7 +68,7 @@ def container_unit(cairn: str) -> str:
             "Type=oneshot",
             "RemainAfterExit=yes",
             f"ExecStart={cairn} container boot",
-            f"ExecStop={cairn} container shutdown",
+            f"ExecStop={cairn} container shutdown yes=true",
             f"TimeoutStartSec={UNIT_TIMEOUT}",
             f"TimeoutStopSec={UNIT_TIMEOUT}",
         ],

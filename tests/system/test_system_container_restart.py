@@ -4,7 +4,7 @@ A clean shutdown saves them and the restart restores them; a power cut (QEMU
 and libvirtd killed) brings them back through a normal boot. VMs without
 kvm_autostart stay off. The container here is this machine: its real libvirtd
 is stopped and started again, so these tests own the whole daemon for a while
-(`cairn container shutdown` also acts on every running domain of the host).
+(`cairn container shutdown yes=true` acts on every VM cairn defined on the host).
 
 A real reboot empties /run; libvirt 9 keeps in /run/libvirt/qemu/autostarted
 the fact that it has autostarted domains since boot, and skips autostart when a
@@ -39,7 +39,8 @@ def _no_cpu(lab: Any) -> None:
 
 def container(lab: Any, verb: str, *params: str) -> tuple[int, dict[str, tuple[str, str]]]:
     """`cairn container VERB`: (exit status, {vm: (action, result)}) for this test's VMs."""
-    done = lab.cli("container", verb, *params, "output-format=json")
+    act = ("yes=true",) if verb == "shutdown" else ()
+    done = lab.cli("container", verb, *act, *params, "output-format=json")
     rows = json.loads(done.out) if done.out.strip() else []
     assert done.out.strip() or done.code == 0, f"container {verb}: {done.err}"
     mine = {r["vm"]: (r["action"], r["result"]) for r in rows if r["vm"] in lab.names}

@@ -38,7 +38,7 @@ def sections(text: str) -> configparser.RawConfigParser:
         (
             "cairn-container.service",
             container_unit,
-            {"ExecStart": "container boot", "ExecStop": "container shutdown"},
+            {"ExecStart": "container boot", "ExecStop": "container shutdown yes=true"},
         ),
     ],
 )
@@ -101,7 +101,7 @@ def test_the_unit_runs_cairn_container_boot_and_shutdown() -> None:
     for want in (
         "Type=oneshot", "RemainAfterExit=yes", "Requires=libvirtd.service",
         "ExecStart=/opt/cairn/bin/cairn container boot",
-        "ExecStop=/opt/cairn/bin/cairn container shutdown",
+        "ExecStop=/opt/cairn/bin/cairn container shutdown yes=true",
         f"TimeoutStopSec={UNIT_TIMEOUT}", "WantedBy=multi-user.target",
     ):  # fmt: skip
         assert want in lines, want

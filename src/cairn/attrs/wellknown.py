@@ -16,6 +16,23 @@ from cairn.errors import CairnError
 from cairn.values import boolean, mac
 
 BOOLEANS = frozenset({"kvm", "kvm_autostart", "kvm_bios_useserial"})
+# Integer attributes, declared as data: name -> (smallest, largest, meaning).
+# The start order (Proxmox's startup order=,up=) goes into each VM's domain
+# metadata, where `container boot` and `container shutdown` read it.
+INTEGERS: dict[str, tuple[int, int, str]] = {
+    "kvm_start_order": (
+        0,
+        999_999,
+        "the VM's group in its container's start order: lower groups start first and"
+        " stop last; VMs without it start after every group and stop first",
+    ),
+    "kvm_start_delay": (
+        0,
+        3_600,
+        "seconds `container boot` waits after the VM's group has started before it"
+        " starts the next group (the largest delay of a group counts)",
+    ),
+}
 DEVICE_ATTR = re.compile(r"^kvm_device_(0|[1-9][0-9]*)$")  # the names the designer reads
 _WORD = re.compile(r"^[A-Za-z0-9_.-]+$")
 # Rocks' names for what cairn reads under another name: refused when set,
@@ -42,6 +59,14 @@ def _xml(roots: str) -> Callable[[str, str], None]:
         probe.check(what, **{_PLACES[roots]: elements})  # type: ignore[arg-type]
 
     return check
+
+
+def _displays(value: str, what: str) -> None:
+    from cairn.designer import check_displays
+    from cairn.domainxml import fragments
+
+    elements = fragments.parse_fragment(value, allowed_roots=fragments.DEVICE_ROOTS, what=what)
+    check_displays(elements, what)
 
 
 def _cpu_mode(value: str, what: str) -> None:
@@ -135,6 +160,18 @@ CHECKS: dict[str, Callable[[str, str], None]] = {
 }
 
 
+def integer(name: str, value: str, what: str) -> int:
+    """The value of an INTEGERS attribute, or CairnError naming its range."""
+    low, high, _meaning = INTEGERS[name]
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise CairnError(f"{what}: {value!r} is not a whole number from {low} to {high}")
+    return number
+
+
 def check(name: str, value: str, where: str) -> None:
     """Raise CairnError if `value` cannot work for `name`; `where` names the owner."""
     what = f"attribute {name} for {where}"
@@ -154,8 +191,11 @@ def check(name: str, value: str, where: str) -> None:
             boolean(value)
         except ValueError as exc:
             raise CairnError(f"{what}: {exc}") from None
+    elif name in INTEGERS:
+        integer(name, value, what)
     elif DEVICE_ATTR.fullmatch(name):
         _xml("DEVICE_ROOTS")(value, what)
+        _displays(value, what)
     elif name.startswith("kvm_device"):  # cairn would never read it
         raise CairnError(
             f"{name} is not a device attribute cairn reads: name it kvm_device_N, N a"

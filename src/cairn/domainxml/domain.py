@@ -1,6 +1,6 @@
 """The <domain> document: assembling the element families, and serializing.
 
-Children come in the order `virsh dumpxml` shows them (name, uuid, memory, vcpu,
+Children come in the order `virsh dumpxml` shows them (name, uuid, metadata, memory, vcpu,
 tuning, os, features, cpu, devices), so a built document diffs well against one
 libvirt wrote back.  The schema check lives in `schema`, kept apart so building
 stays cheap.
@@ -12,6 +12,7 @@ import copy
 
 from lxml import etree
 
+from cairn import metadata
 from cairn.domainxml._tree import adopt, sub
 from cairn.domainxml.cpu import build_cpu
 from cairn.domainxml.devices import build_devices
@@ -25,6 +26,8 @@ def build_domain(spec: DomainSpec) -> etree._Element:
     domain = etree.Element("domain", type=spec.domain_type)
     sub(domain, "name", spec.name)
     sub(domain, "uuid", spec.uuid)
+    if spec.start is not None:
+        sub(domain, "metadata").append(metadata.element(spec.start))
     sub(domain, "memory", str(spec.memory_mib), unit="MiB")
     sub(domain, "vcpu", str(spec.vcpus))
     adopt(domain, spec.domain_extra)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from cairn.errors import CairnError
+from cairn.metadata import StartOrder
 
 __all__ = [
     "BOOT_DEVICES",
@@ -36,7 +37,9 @@ CPU_MODES = frozenset({"host-model", "host-passthrough", "custom", "maximum"})
 CPU_MATCHES = frozenset({"exact", "minimum", "strict"})
 BOOT_DEVICES = frozenset({"cdrom", "network", "hd"})
 # Children of <domain> the builder writes itself; an extra element must not add a second.
-BUILDER_OWNED = frozenset({"name", "uuid", "memory", "vcpu", "os", "features", "cpu", "devices"})
+BUILDER_OWNED = frozenset(
+    {"name", "uuid", "metadata", "memory", "vcpu", "os", "features", "cpu", "devices"}
+)
 
 _MAC = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-?([0-9A-Fa-f]{4}-?){3}[0-9A-Fa-f]{12}")
@@ -152,6 +155,8 @@ class DomainSpec:
     graphics_vnc: bool = True  # VNC on 127.0.0.1, port chosen by libvirt
     serial_console: bool = True  # <serial type='pty'> + <console type='pty'>
     bios_useserial: bool = False  # <bios useserial='yes'/>: BIOS output on the serial port
+    # cairn's <metadata> (the mark of a managed VM, its start order); None: none
+    start: StartOrder | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[^\s/]+", self.name):

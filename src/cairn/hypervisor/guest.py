@@ -14,16 +14,19 @@ Listing many domains belongs in `listing`; building XML belongs in `domainxml`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import libvirt
 from lxml import etree
 
+from cairn import metadata
 from cairn.hypervisor._xml import parse
 from cairn.hypervisor.connections import where
 from cairn.hypervisor.errors import HypervisorError, InvalidState, OperationTimeout, classify
 from cairn.hypervisor.states import ACTIVE, State, from_libvirt
 from cairn.hypervisor.waiting import wait_until
+from cairn.metadata import StartOrder
 
 T = TypeVar("T")
 _STOPPED = frozenset({State.SHUTOFF, State.SAVED, State.UNDEFINED})
@@ -41,6 +44,16 @@ def cpuset(bits: Sequence[bool]) -> str:
         ranges.append(str(cpus[i]) if i == j else f"{cpus[i]}-{cpus[j]}")
         i = j + 1
     return ",".join(ranges)
+
+
+@dataclass(frozen=True)
+class Display:
+    """A graphics device: vnc or spice, its TCP port, the address it listens on
+    ("" when libvirt's default, qemu.conf's vnc_listen, applies)."""
+
+    kind: str
+    port: int
+    listen: str
 
 
 class Guest:
@@ -241,6 +254,58 @@ class Guest:
         flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
         return str(self._do("read XML of", self._dom.XMLDesc, flags))
 
+    def block_resize(self, device: str, size_bytes: int) -> None:
+        """Grow a disk of the running guest (image and the guest's view at once)."""
+        self._do(f"resize disk {device} of", self._dom.blockResize, device, size_bytes,
+                 libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)  # fmt: skip
+
+    def attach_disk(self, xml: str, live: bool) -> None:
+        """Add a <disk> to the definition, and to the running guest with `live`."""
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
+        self._do("attach a disk to", self._dom.attachDeviceFlags, xml, flags)
+
+    def detach_disk(self, xml: str, live: bool) -> None:
+        """Remove a <disk> from the definition, and ask the running guest to let it go."""
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
+        self._do("detach a disk from", self._dom.detachDeviceFlags, xml, flags)
+
+    def disk_devices(self, inactive: bool = False) -> dict[str, str]:
+        """{target device: source path} of the guest's disks (cdroms left out)."""
+        out = {}
+        for d in parse(self.xml(inactive)).iterfind("devices/disk[@device='disk']"):
+            source = d.find("source")
+            target = d.find("target")
+            if target is not None and source is not None:
+                out[target.get("dev", "")] = source.get("file") or source.get("dev") or ""
+        return out
+
+    def start_order(self) -> StartOrder | None:
+        """cairn's start order from the domain's metadata; None if cairn did not
+        define this domain (it carries no cairn metadata)."""
+        try:
+            text = self._dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, metadata.NS, 0)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+                return None
+            context = f"cannot read metadata of guest {self.name} on {where(self._dom.connect())}"
+            raise classify(exc, context) from None
+        return metadata.parse(str(text))
+
+    def displays(self) -> list[Display]:
+        """The guest's graphics devices as running (port -1: none assigned)."""
+        out = []
+        for g in parse(self.xml()).iterfind("devices/graphics"):
+            listen = g.find("listen")
+            address = listen.get("address") if listen is not None else None
+            out.append(
+                Display(
+                    kind=g.get("type", ""),
+                    port=int(g.get("port", "-1") or -1),
+                    listen=address or g.get("listen") or "",
+                )
+            )
+        return out
+
     def undefine(self) -> bool:
         """Remove the persistent definition; False if already undefined.
 
@@ -250,7 +315,12 @@ class Guest:
         """
         if self._state() is State.UNDEFINED:
             return False
-        flags = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+        # Snapshot metadata goes too (libvirt refuses otherwise); the snapshots
+        # themselves stay inside the qcow2 images, like the disks.
+        flags = (
+            libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+            | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+        )
         if self._has_nvram():
             flags |= libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
         self._do("undefine", self._dom.undefineFlags, flags)

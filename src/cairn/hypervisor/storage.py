@@ -170,3 +170,55 @@ def delete_volume(conn: libvirt.virConnect, path: str) -> bool:
     except libvirt.libvirtError as exc:
         raise classify(exc, f"cannot delete disk {path}", StorageError) from None
     return True
+
+
+GIB = 1024**3
+
+
+def _volume(conn: libvirt.virConnect, path: str) -> libvirt.virStorageVol | None:
+    directory, name = posixpath.split(check_path(path))
+    pool = _find_pool(conn, directory)
+    if pool is None:
+        return None
+    if not pool.isActive():
+        pool.create(0)
+    _refresh(pool)
+    return _lookup(pool, name)
+
+
+def capacity(conn: libvirt.virConnect, path: str) -> int | None:
+    """The size in bytes the guest sees of the disk at `path`; None if no such volume."""
+    try:
+        vol = _volume(conn, path)
+        return None if vol is None else int(vol.info()[1])
+    except libvirt.libvirtError as exc:
+        raise classify(exc, f"cannot read the size of disk {path}", StorageError) from None
+
+
+def grow_volume(conn: libvirt.virConnect, path: str, size_gib: int) -> bool:
+    """Grow the (unused) volume at `path` to `size_gib` GiB; False if it is that big already.
+
+    Shrinking is refused: the guest's partitions and file systems would lose
+    their end. A running guest's disk is grown with `Guest.block_resize` instead.
+    """
+    try:
+        vol = _volume(conn, path)
+        if vol is None:
+            raise StorageError(f"cannot grow disk {path}: there is no such volume")
+        now = int(vol.info()[1])
+        wanted = size_gib * GIB
+        if wanted < now:
+            raise StorageError(shrink_refused(path, now, size_gib))
+        if wanted == now:
+            return False
+        vol.resize(wanted, 0)
+    except libvirt.libvirtError as exc:
+        raise classify(exc, f"cannot grow disk {path}", StorageError) from None
+    return True
+
+
+def shrink_refused(path: str, now: int, size_gib: int) -> str:
+    return (
+        f"disk {path} is {now / GIB:g} GiB and cannot shrink to {size_gib} GiB: the data at"
+        " its end would be lost; give a size of at least its own"
+    )

@@ -26,8 +26,8 @@ from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.listing import list_states
 from cairn.hypervisor.states import ACTIVE, State
-from cairn.hypervisor.storage import ensure_volume
 from cairn.inventory import reach
+from cairn.lifecycle.disks import fit_volume
 from cairn.lifecycle.hooks import Hooks
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
 from cairn.lifecycle.targets import container_uris
@@ -227,7 +227,7 @@ def _launch(job: Launch, conns: Connections) -> str:
     step = "disks"
     try:
         for path, size, fmt in job.disks:
-            ensure_volume(conn, path, size, fmt)
+            fit_volume(conn, path, size, fmt)  # grown if defined bigger since
         step = "define"
         guest = Guest.define(conn, job.xml)
         step = "launch"

@@ -9,6 +9,7 @@ for the others (what Rocks did).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,11 @@ from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import resolve
 from cairn.db.models import Host
 from cairn.db.seed import local_hostname
+
+if TYPE_CHECKING:
+    from cairn.db.models import VM
+    from cairn.hypervisor.connections import Connections
+    from cairn.hypervisor.guest import Guest
 
 LOCAL = "qemu:///system"
 REMOTE = "qemu+ssh://{host}/system"
@@ -60,3 +66,11 @@ def guest_state(conns: object, uri: str, name: str) -> object:
         return Guest.lookup(conns.get(uri), name).state()
     except DomainNotFound:
         return State.UNDEFINED
+
+
+def guest_of(session: Session, vm: VM, conns: Connections) -> Guest:
+    """The libvirt guest of one VM on its container (DomainNotFound if not defined there)."""
+    from cairn.hypervisor.guest import Guest
+
+    uri = container_uris(session, [vm.container])[vm.container_id]
+    return Guest.lookup(conns.get(uri), vm.host.name)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import Resolved, resolve
 from cairn.db.models import VM, Interface
+from cairn.db.models import VMDisk as DiskRow
 from cairn.designer import VMDisk, VMFacts, VMNic, blame, design
 from cairn.domainxml import schema
 from cairn.domainxml.domain import build_domain, to_xml
@@ -48,6 +49,15 @@ def facts(vm: VM, interfaces: Sequence[Interface]) -> VMFacts:
             if i.mac and not i.disablekvm  # disablekvm: kept in the database only
         ),
     )
+
+
+def disk_xml(disk: DiskRow) -> str:
+    """The <disk> element of one VM disk, as the VM's domain XML holds it."""
+    from cairn.designer import disk_spec
+    from cairn.domainxml.devices import build_disk
+
+    made = disk_spec(VMDisk(disk.kind, disk.path, disk.device, disk.bus))
+    return to_xml(build_disk(made))
 
 
 def build(

@@ -15,15 +15,35 @@ from cairn.db.rows import Rows
 from cairn.vms.facts import VMFacts, disks, macs
 
 
+def real_size(found: Any, kind: str, defined_gb: int) -> str | None:
+    """The REALSIZE of a disk: `8G`, `8G!` when not its defined size, `none`
+    before it is made, `?` when the container cannot say; nothing for phy."""
+    if kind == "phy":
+        return None
+    if found is None:
+        return "none"
+    if isinstance(found, str):
+        return "?"
+    gib = found / 1024**3
+    shown = f"{gib:g}G" if gib == int(gib) else f"{gib:.2f}G"
+    return shown if found == defined_gb * 1024**3 else f"{shown}!"
+
+
 def table(
-    rows: Rows, vms: Sequence[VMFacts], *, showdisks: bool, states: dict[int, str] | None
+    rows: Rows,
+    vms: Sequence[VMFacts],
+    *,
+    showdisks: bool,
+    states: dict[int, str] | None,
+    real: dict[int, dict[str, Any]] | None = None,
 ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    """Columns and rows; `states` (VM id: live state) adds a STATUS column."""
+    """Columns and rows; `states` (VM id: live state) adds a STATUS column,
+    `real` ({VM id: {path: bytes, None or a word}}) a REALSIZE column."""
     columns: tuple[str, ...] = ("VM-HOST", "SLICE", "MEM", "CPUS", "MAC", "CONTAINER", "CDROM")
     if states is not None:
         columns = (*columns, "STATUS")
     if showdisks:
-        columns = (*columns, "DISK", "DISKSIZE")
+        columns = (*columns, "DISK", "DISKSIZE", *(("REALSIZE",) if real is not None else ()))
     all_macs = macs(rows, vms)
     held = disks(rows, vms) if showdisks else {}
     out = []
@@ -45,5 +65,14 @@ def table(
                 row.append(states.get(vm.id, "unknown") if first else None)
             if showdisks:
                 row += [disk[0], disk[1]] if disk else [None, None]
+            if showdisks and real is not None:
+                row.append(_real(real.get(vm.id, {}), disk))
             out.append(tuple(row))
     return columns, out
+
+
+def _real(sizes: dict[str, Any], disk: tuple[str, int] | None) -> str | None:
+    if disk is None:
+        return None
+    kind, _, rest = disk[0].partition(":")
+    return real_size(sizes.get(rest.split(",")[0]), kind, disk[1])

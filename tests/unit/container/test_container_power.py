@@ -20,6 +20,8 @@ import pytest
 from lxml import etree
 
 import cairn.hypervisor.errors  # noqa: F401  (silences libvirt's stderr handler)
+from cairn import metadata
+from cairn.metadata import StartOrder
 
 TEST_URI = "test:///default"
 URI = f"uri={TEST_URI}"
@@ -30,9 +32,11 @@ def tag() -> str:
     return uuid.uuid4().hex[:6]
 
 
-def domain_xml(name: str, *, ignores_acpi: bool = False) -> str:
+def domain_xml(name: str, *, ignores_acpi: bool = False, start: Any = None) -> str:
     dom = etree.Element("domain", type="test")
     etree.SubElement(dom, "name").text = name
+    if start is not None:  # cairn's mark and start order, as start host vm defines it
+        etree.SubElement(dom, "metadata").append(metadata.element(start))
     etree.SubElement(dom, "memory", unit="MiB").text = "64"
     os_el = etree.SubElement(dom, "os")
     etree.SubElement(os_el, "type", arch="x86_64").text = "hvm"
@@ -51,8 +55,9 @@ def make(
     autostart: bool = False,
     saved: bool = False,
     ignores_acpi: bool = False,
+    start: Any = None,
 ) -> libvirt.virDomain:
-    dom = hv.defineXML(domain_xml(name, ignores_acpi=ignores_acpi))
+    dom = hv.defineXML(domain_xml(name, ignores_acpi=ignores_acpi, start=start))
     dom.setAutostart(int(autostart))
     if running or saved:
         dom.create()
@@ -90,7 +95,8 @@ def state(hv: libvirt.virConnect, name: str) -> str:
 
 def run(cli: Any, verb: str, *params: str) -> tuple[int, dict[str, tuple[str, str]]]:
     """`cairn container VERB uri=test:///default ...`: (exit status, {vm: (action, result)})."""
-    done = cli("container", verb, URI, *params, "output-format=json")
+    extra = ("yes=true", "all=yes") if verb == "shutdown" else ()
+    done = cli("container", verb, URI, *extra, *params, "output-format=json")
     assert done.out.strip(), f"container {verb} printed no table: {done.err}"
     rows = json.loads(done.out)
     by_vm = {r["vm"]: (r["action"], r["result"]) for r in rows}
@@ -282,3 +288,77 @@ def test_unreachable_uri_is_one_line_on_the_real_stderr(sqlite_cli):
     assert done.err.startswith("error - "), done.err
     assert "/nonexistent.xml does not exist" in done.err
     assert len(done.err.splitlines()) == 1, done.err
+
+
+# --- start order ----------------------------------------------------------
+
+
+def ordered_rows(cli: Any, verb: str, *params: str) -> tuple[int, list[tuple[str, str, str]]]:
+    """(exit status, [(vm, order, action)]) in the order the table lists them."""
+    done = cli("container", verb, URI, *params, "output-format=json")
+    return done.code, [(r["vm"], r["order"], r["action"]) for r in json.loads(done.out)]
+
+
+def test_boot_starts_groups_in_order_and_waits_each_groups_delay(hv, tag):
+    from cairn.container import power
+
+    make(hv, f"late-{tag}", running=False, autostart=True)  # no order: last
+    make(hv, f"db-{tag}", running=False, autostart=True, start=StartOrder(1, 7))
+    make(hv, f"db2-{tag}", running=False, autostart=True, start=StartOrder(1, 3))
+    make(hv, f"web-{tag}", running=False, autostart=True, start=StartOrder(2, 5))
+    make(hv, f"up-{tag}", autostart=True, start=StartOrder(0, 30))  # running: no wait after it
+    waits: list[float] = []
+
+    rows = power.boot(hv, sleep=waits.append)
+
+    assert [(r.vm, r.order) for r in rows] == [
+        (f"up-{tag}", 0),
+        (f"db-{tag}", 1),
+        (f"db2-{tag}", 1),
+        (f"web-{tag}", 2),
+        (f"late-{tag}", None),
+    ]
+    assert waits == [7, 5]  # a group's largest delay, only after a group that started
+    assert all(state(hv, r.vm) == "running" for r in rows)
+
+
+def test_shutdown_goes_in_reverse_order_and_only_takes_cairns_domains(sqlite_cli, hv, tag):
+    make(hv, f"db-{tag}", start=StartOrder(1))
+    make(hv, f"web-{tag}", start=StartOrder(2))
+    make(hv, f"free-{tag}", start=StartOrder())
+    make(hv, f"theirs-{tag}")  # not defined by cairn: no metadata
+
+    code, rows = ordered_rows(sqlite_cli, "shutdown", "timeout=5", "yes=true")
+
+    assert code == 0
+    assert rows == [
+        (f"free-{tag}", "-", "shutdown"),
+        (f"web-{tag}", "2", "shutdown"),
+        (f"db-{tag}", "1", "shutdown"),
+    ]
+    assert state(hv, f"theirs-{tag}") == "running"
+    assert state(hv, "test") == "running"
+    assert {state(hv, vm) for vm, _, _ in rows} == {"shutoff"}
+
+
+def test_shutdown_without_yes_says_what_it_would_do_and_stops_nothing(sqlite_cli, hv, tag):
+    make(hv, f"auto-{tag}", autostart=True, start=StartOrder(1))
+    make(hv, f"plain-{tag}", start=StartOrder(2))
+
+    done = sqlite_cli("container", "shutdown", URI, "output-format=json")
+
+    assert done.code == 0  # it did what was asked: say what it would do
+    assert "nothing was stopped: run it again with yes=true" in done.err
+    rows = {r["vm"]: (r["action"], r["result"]) for r in json.loads(done.out)}
+    assert rows == {
+        f"auto-{tag}": ("save", power_planned()),
+        f"plain-{tag}": ("shutdown", power_planned()),
+    }
+    assert state(hv, f"auto-{tag}") == "running"
+    assert state(hv, f"plain-{tag}") == "running"
+
+
+def power_planned() -> str:
+    from cairn.container.power import PLANNED
+
+    return PLANNED

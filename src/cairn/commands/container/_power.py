@@ -5,7 +5,7 @@ from __future__ import annotations
 from cairn.cli.spec import Param, Table
 
 URI = Param("uri", "libvirt URI of this container's hypervisor", "qemu:///system", metavar="URI")
-COLUMNS = ("VM", "ACTION", "RESULT")
+COLUMNS = ("VM", "ORDER", "ACTION", "RESULT")
 
 
 def table(rows: list) -> Table:  # type: ignore[type-arg]

@@ -20,6 +20,11 @@ class Command(Base):
     restored from its saved image after a clean shutdown, booted normally after
     a crash. VMs without autostart stay off. Safe to run again: running VMs
     are left alone (libvirtd may already have started them).
+
+    VMs start in groups by kvm_start_order, lowest first, VMs without one
+    last; after a group in which something started, the next waits the
+    group's largest kvm_start_delay (seconds). The table lists VMs in the
+    order they were started.
     """
 
     params = (URI,)

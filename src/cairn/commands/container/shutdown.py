@@ -23,6 +23,14 @@ class Command(Base):
     down instead and reported. The other VMs get an ACPI shutdown, then are
     powered off if they ignore it. Exit status 1 if any VM was not saved or
     shut down as intended.
+
+    Only the VMs cairn defined on this container are touched (their domain
+    XML carries cairn's metadata); all=yes takes every running domain of the
+    hypervisor. VMs go down in the reverse of their start order
+    (kvm_start_order: VMs without one first, then the highest group, ...),
+    each group in parallel and down before the next begins. Nothing is
+    stopped without yes=true (the cairn-container service passes it): without
+    it, the table says what would be done (and a warning says nothing was).
     """
 
     params = (
@@ -35,13 +43,20 @@ class Command(Base):
             metavar="S",
         ),
         Param("parallel", "VMs saved at once", 4, values.integer(1, 64), metavar="N"),
-    )
+        Param("yes", "really stop them (without: say what would be done)", False,
+              values.boolean, metavar="BOOL"),
+        Param("all", "also domains cairn did not define", False, values.boolean, metavar="BOOL"),
+    )  # fmt: skip
     uses_db = False
     lists = True
     examples = (
         Example(
-            "cairn container shutdown uri=test:///default timeout=60",
-            "Saves autostart VMs, stops the rest.",
+            "cairn container shutdown uri=test:///default",
+            "Says what it would do, stops nothing.",
+        ),
+        Example(
+            "cairn container shutdown uri=test:///default timeout=60 yes=true",
+            "Saves autostart VMs, stops the rest, in reverse start order.",
         ),
     )
     related = ("container boot", "report host profile")
@@ -56,5 +71,10 @@ class Command(Base):
                 timeout=a["timeout"],
                 parallel=a["parallel"],
                 progress=ctx.progress,
+                everything=a["all"],
+                act=a["yes"],
             )
-        return table(rows)
+        done = table(rows)
+        if not a["yes"]:
+            ctx.note("nothing was stopped: run it again with yes=true to do the above")
+        return done

@@ -28,8 +28,8 @@ class Command(Base):
         (default /var/lib/libvirt/qemu/save);
       - libvirt-guests disabled and cairn-container.service enabled: a
         oneshot systemd unit that runs `<cairn_command> container boot` after
-        libvirtd starts and `<cairn_command> container shutdown` before it
-        stops. cairn_command defaults to the cairn executable running this
+        libvirtd starts and `<cairn_command> container shutdown yes=true`
+        before it stops. cairn_command defaults to the cairn executable running this
         command; it must be installed at that path on the node. Without
         systemd, nothing runs them at boot (the script says so);
       - remote access, after the host's kvm_connection: qemu+ssh:// puts root's

@@ -20,8 +20,10 @@ _CHANGES = ("physnode", "mem", "cpus", "disk", "disksize", "slice", "uuid")
 class Command(Base):
     """Changes VM definitions: container, memory, CPUs, disks, slice.
 
-    Takes effect the next time the VM is started. disk= replaces all disks;
-    disksize= alone resizes the first disks in order. A host that is not a VM
+    Takes effect the next time the VM is started, except disk sizes: a disk
+    whose disksize grows is grown on its container at once (in the running
+    VM too); shrinking a disk, or resizing a phy disk, is refused. disk=
+    replaces all disks; disksize= alone resizes the first disks in order. A host that is not a VM
     yet becomes one on the container physnode= names, keeping its interfaces
     (how Rocks' 'dump host vm' recreates VMs); what is not given gets the
     defaults of 'add host vm'.
@@ -93,6 +95,7 @@ class Command(Base):
                 if a["cpus"] is not None:
                     host.cpus = a["cpus"]
                 continue
+            before = {d.path: d.size_gb for d in vm.disks}
             change(
                 ctx.session,
                 vm,
@@ -105,3 +108,16 @@ class Command(Base):
                 uuid=a["uuid"],
                 notes=ctx.notes,
             )
+            if a["disksize"] or a["disk"]:
+                _follow(ctx, vm, before)
+
+
+def _follow(ctx: Context, vm: Any, before: dict[str, int]) -> None:
+    """Grow the volumes on the container now (see lifecycle.disks)."""
+    from cairn.hypervisor.connections import Connections
+    from cairn.lifecycle.disks import follow_sizes
+
+    ctx.session.flush()
+    with Connections() as conns:
+        for done in follow_sizes(ctx.session, vm, before, conns, ctx.notes):
+            ctx.note(f"{vm.host.name}: {done}")

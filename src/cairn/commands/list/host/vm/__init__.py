@@ -22,7 +22,10 @@ class Command(Base):
     VM-HOST column is left out, so 'cairn list host vm NAME | awk' reads the
     columns a Rocks script expects (output-format=json keeps every key).
     status=yes adds the live state from each container (one listing per
-    container).
+    container). Both together add each disk's REALSIZE on its container:
+    `8G!` (and a warning) where it is not the defined size, `none` for a disk
+    not made yet; `start host vm` or `set host vm disksize=` grows a smaller
+    disk, and cairn never shrinks one.
     """
 
     args = (HOSTS,)
@@ -48,12 +51,24 @@ class Command(Base):
         # first and ctx.rows reads through it; without it, no SQLAlchemy at all.
         session = ctx.session if a["status"] else None
         vms = vm_facts(ctx.rows, a["host"], all_if_empty=True)
-        states = None
+        states = real = None
         if session is not None:
             from cairn.vms.define import mapped
             from cairn.vms.status import live_states
 
             states = live_states(session, mapped(session, vms))
+            if a["showdisks"]:
+                from cairn.lifecycle.disks import real_sizes
+
+                real = real_sizes(session, mapped(session, vms))
         one_named = len(a["host"]) == 1 and [vm.host.name for vm in vms] == a["host"]
-        columns, rows = table(ctx.rows, vms, showdisks=a["showdisks"], states=states)
+        columns, rows = table(ctx.rows, vms, showdisks=a["showdisks"], states=states, real=real)
+        if real is not None:
+            at = columns.index("DISK")
+            for row in rows:
+                if str(row[at + 2]).endswith("!"):
+                    ctx.note(
+                        f"{row[0]}: disk {row[at]} is {row[at + 2][:-1]} on its container,"
+                        f" not {row[at + 1]}G as defined"
+                    )
         return Table(columns, rows, hide_owner=one_named)

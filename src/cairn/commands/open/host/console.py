@@ -1,0 +1,120 @@
+"""`cairn open host console`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cairn import values
+from cairn.cli.spec import Arg, Example, Param
+from cairn.cli.spec import Command as Base
+from cairn.errors import CairnError
+
+if TYPE_CHECKING:
+    from cairn.context import Context
+
+
+def _escape(word: str) -> bytes:
+    """^] or ^A..^_ (a control key), as virsh console's --escape."""
+    if len(word) == 2 and word[0] == "^" and 64 <= ord(word[1].upper()) <= 95:
+        return bytes([ord(word[1].upper()) - 64])
+    raise ValueError(f"{word!r} is not a control key; write it as ^] or ^A ... ^_")
+
+
+class Command(Base):
+    """Attaches to a running VM's serial console.
+
+    The console is reached through libvirt's own connection to the VM's
+    container (its kvm_connection: local, qemu+ssh or qemu+tls), as `virsh
+    console` does: no other port or daemon. On a terminal, keys go to the VM
+    until the escape key (printed when it starts; ^] unless escape= says
+    otherwise) ends the session; readonly=yes only shows the output. Without a
+    terminal (a script), the output is streamed to stdout and the command ends
+    when the console closes (the VM stops) or after seconds=. A console that
+    another session holds is refused unless force=yes, which takes it over.
+    log= appends everything the VM prints to a file on this machine. For the
+    BIOS's messages on the console, set kvm_bios_useserial to true.
+    """
+
+    args = (Arg("host", "the VM's name", metavar="VM"),)
+    params = (
+        Param("readonly", "only show the output, never type into the console", False,
+              values.boolean, metavar="BOOL"),
+        Param("force", "take over a console another session holds", False, values.boolean,
+              metavar="BOOL"),
+        Param("log", "append the console's output to this file on this machine", metavar="PATH"),
+        Param("seconds", "end after this many seconds (0: when the console closes)", 0,
+              values.integer(0, 31_536_000), metavar="S"),
+        Param("escape", "the key that ends the session", "^]", _escape, metavar="^KEY"),
+    )  # fmt: skip
+    examples = (
+        Example("cairn open host console hosted-vm-0-0-0", "Types into the VM's console; ^] ends."),
+        Example(
+            "cairn open host console hosted-vm-0-0-0 readonly=yes seconds=30 log=/tmp/vm.log",
+            "Watches (and logs) the console for 30 seconds.",
+        ),
+    )
+    related = ("report host vm vnc", "start host vm", "set host attr")
+
+    def run(self, ctx: Context, a: dict[str, Any]) -> None:
+        import contextlib
+        import sys
+
+        from cairn.cli import terminal
+        from cairn.hypervisor import console
+        from cairn.hypervisor.connections import Connections
+        from cairn.lifecycle.targets import guest_of
+        from cairn.vms.define import one_vm
+
+        vm = one_vm(ctx.session, a["host"])
+        name = vm.host.name
+        log = _open_log(a["log"])
+        typing = terminal.interactive() and not a["readonly"]
+        console.use_event_loop()  # before the connection opens
+
+        def sink(data: bytes) -> None:
+            terminal.write_out(data)
+            if log is not None:
+                log.write(data)
+                log.flush()
+
+        def attached() -> None:
+            how = (
+                f"Escape character is {console.escape_name(a['escape'])}"
+                if typing
+                else "read-only" + (f", for {a['seconds']} s" if a["seconds"] else "")
+            )
+            print(f"Connected to {name} ({how})", file=sys.stderr, flush=True)
+
+        try:
+            with Connections() as conns:
+                guest = guest_of(ctx.session, vm, conns)
+                fd = sys.stdin.fileno() if typing else None
+                with terminal.raw(fd) if fd is not None else contextlib.nullcontext():
+                    ended = console.attach(
+                        guest,
+                        sink,
+                        source=fd,
+                        escape=a["escape"],
+                        force=a["force"],
+                        seconds=a["seconds"] or None,
+                        attached=attached,
+                    )
+                if fd is not None:
+                    print("", file=sys.stderr)
+        finally:
+            if log is not None:
+                log.close()
+        if ended.why == "error":
+            raise CairnError(
+                f"the console of {name} closed: {ended.detail} (another session may have"
+                " taken it over with force=yes)"
+            )
+
+
+def _open_log(path: str | None) -> Any:
+    if path is None:
+        return None
+    try:
+        return open(path, "ab")
+    except OSError as exc:
+        raise CairnError(f"cannot write the console log {path}: {exc.strerror}") from None
