@@ -120,9 +120,8 @@ class Space:
         )
         if check and done.returncode != 0:
             said = (done.stderr or done.stdout).strip().splitlines()
-            raise TestbedError(
-                f"{self.name}: {' '.join(words)[:80]} failed: {said[-1] if said else done.returncode}"
-            )
+            why = said[-1] if said else f"exit {done.returncode}"
+            raise TestbedError(f"{self.name}: {' '.join(words)[:80]} failed: {why}")
         return done
 
     def sh(self, script: str, timeout: float = 120) -> str:
@@ -220,15 +219,40 @@ class Testbed:
     def env(self) -> dict[str, str]:
         return cairn_env(self.root)
 
-    def cairn(self, *words: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def cairn(
+        self, *words: str, check: bool = True, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         """`cairn WORDS...` on the frontend (its network, its /etc, the testbed's database)."""
         done = subprocess.run(
             self.frontend.argv("env", *(f"{k}={v}" for k, v in self.env.items()), CAIRN, *words),
             capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         if check and done.returncode != 0:
-            raise TestbedError(f"cairn {' '.join(words)}: {done.stderr.strip() or done.stdout.strip()}")
+            raise TestbedError(
+                f"cairn {' '.join(words)}: {done.stderr.strip() or done.stdout.strip()}"
+            )
         return done
+
+    def cairn_batch(self, argvs: Sequence[Sequence[str]], timeout: float = 600) -> None:
+        """Many cairn commands in one process on the frontend (each alone costs the
+        start-up of cairn); TestbedError naming the first that failed."""
+        code = (
+            "import json, sys\n"
+            "from cairn.cli.main import main\n"
+            "for words in json.load(sys.stdin):\n"
+            "    if main(words) != 0:\n"
+            "        sys.exit('failed: cairn ' + ' '.join(words))\n"
+        )
+        done = subprocess.run(
+            self.frontend.argv(
+                "env", *(f"{k}={v}" for k, v in self.env.items()), PYTHON, "-c", code
+            ),
+            input=json.dumps([list(a) for a in argvs]), capture_output=True, text=True,
+            timeout=timeout,
+        )  # fmt: skip
+        if done.returncode != 0:
+            said = done.stderr.strip().splitlines()
+            raise TestbedError(" / ".join(said[-2:]) if said else f"exit {done.returncode}")
 
     def on_frontend(self, *words: str, **kw: object) -> subprocess.CompletedProcess[str]:
         """Any program on the frontend side, with cairn's environment."""
@@ -262,16 +286,64 @@ class Testbed:
                 return int(entry.name)
         return None
 
-    def start_libvirtd(self, name: str) -> None:
-        """Start a container's libvirtd again (after it was killed), listening for TLS."""
+    def start_libvirtd(self, name: str, *, tls: bool = True) -> None:
+        """Start a container's libvirtd again (after it was killed), listening for TLS;
+        returns once it answers on its socket and (with `tls`) to the frontend."""
         space = self.container(name)
         space.run("libvirtd", "-d", "--listen")
-        _wait(lambda: self.answers(name), f"libvirtd of {name} to answer over TLS")
+        _wait(
+            lambda: space.run("virsh", "version", check=False, timeout=30).returncode == 0,
+            f"libvirtd of {name} to answer",
+        )
+        if tls:
+            _wait(lambda: self.answers(name), f"libvirtd of {name} to answer over TLS")
+
+    def restart_libvirtd(self, name: str, *, tls: bool = True) -> None:
+        pid = self.libvirtd_pid(name)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            _wait(lambda: _gone(pid), f"libvirtd of {name} to end")
+        self.start_libvirtd(name, tls=tls)
+
+    def plugin(self, verb: str, hook: str, code: str) -> None:
+        """Install a start/stop plugin on the frontend (`forget_plugins` removes it)."""
+        where = self.root / "plugins" / verb / "host" / "vm"
+        where.mkdir(parents=True, exist_ok=True)
+        for d in [self.root / "plugins", *(self.root / "plugins").rglob("*")]:
+            if d.is_dir():
+                d.chmod(0o755)
+        (where / f"plugin_{hook}.py").write_text(code)
+        (where / f"plugin_{hook}.py").chmod(0o644)
+
+    def forget_plugins(self) -> None:
+        """Every plugin but the testbed's own preboot."""
+        for path in (self.root / "plugins").rglob("plugin_*.py"):
+            if path.name != "plugin_preboot.py":
+                path.unlink()
+
+    def console(self, container: str, vm: str) -> Path:
+        """A testbed guest's serial console file on a container, seen from here."""
+        return self.root / container / "lib" / "images" / f"{vm}.console"
+
+    def disk(self, container: str, vm: str, device: str = "vda") -> Path:
+        return self.root / container / "lib" / "images" / f"{vm}.{device}"
+
+    def forget_vms(self, pattern: str) -> None:
+        """Destroy every domain on every container, then remove the VMs named by
+        `pattern` (a cairn HOST word) from the database: a clean slate between tests."""
+        for space in self.containers:
+            if self.libvirtd_pid(space.name) is None:
+                self.start_libvirtd(space.name)
+            space.sh(
+                "for d in $(virsh -q list --all --name); do"
+                ' virsh -q destroy "$d" >/dev/null 2>&1 || true;'
+                ' virsh -q undefine --managed-save "$d" >/dev/null 2>&1 || true; done;'
+                " rm -f /var/lib/libvirt/images/*"
+            )
+        self.cairn("remove", "host", pattern, check=False)
 
     def answers(self, name: str) -> bool:
-        done = self.on_frontend(
-            "virsh", "-c", self.uri(name), "hostname", check=False, timeout=30
-        )
+        done = self.on_frontend("virsh", "-c", self.uri(name), "hostname", check=False, timeout=30)
         return done.returncode == 0 and done.stdout.strip() == name
 
     # --- bringing it up -----------------------------------------------------------------
@@ -352,10 +424,17 @@ class Testbed:
             name = container_name(i)
             words += [
                 ["add", "host", name, "appliance=vm-container", "rack=0", f"rank={i}", "cpus=2"],
-                ["add", "host", "interface", name, "eth0", f"ip={container_ip(i)}", "subnet=private"],
+                [
+                    "add",
+                    "host",
+                    "interface",
+                    name,
+                    "eth0",
+                    f"ip={container_ip(i)}",
+                    "subnet=private",
+                ],
             ]
-        for w in words:
-            self.cairn(*w)
+        self.cairn_batch(words)
 
     def _addresses(self) -> dict[str, str]:
         rows = json.loads(self.cairn("list", "host", "interface", "output-format=json").stdout)
@@ -469,8 +548,9 @@ def run(*, session, vm, xml, **_):
     tree = etree.fromstring(xml.encode())
     tree.set("type", DOMAIN_TYPE)
     os_ = tree.find("os")
-    for old in os_.findall("boot") + os_.findall("kernel") + os_.findall("initrd") + os_.findall("cmdline"):
-        os_.remove(old)
+    for tag in ("boot", "kernel", "initrd", "cmdline"):
+        for old in os_.findall(tag):
+            os_.remove(old)
     words = ["console=ttyS0", "quiet", "panic=-1", f"cairn.ip={{ips[0]}}/{{PREFIX}}"]
     etree.SubElement(os_, "kernel").text = KERNEL
     etree.SubElement(os_, "initrd").text = INITRD
@@ -479,7 +559,8 @@ def run(*, session, vm, xml, **_):
     for old in devices.findall("serial") + devices.findall("console"):
         devices.remove(old)
     serial = etree.SubElement(devices, "serial", type="file")
-    etree.SubElement(serial, "source", path=f"/var/lib/libvirt/images/{{vm.host.name}}.console", append="on")
+    console = f"/var/lib/libvirt/images/{{vm.host.name}}.console"
+    etree.SubElement(serial, "source", path=console, append="on")
     etree.SubElement(serial, "target", port="0")
     return etree.tostring(tree).decode()
 '''
@@ -595,18 +676,21 @@ def _main(argv: Sequence[str]) -> int:
             took = time.monotonic() - started
             print(
                 f"testbed: {'up' if made else 'already up'} at {bed.root} with"
-                f" {len(bed.containers)} containers ({took:.1f} s); cairn there: {bed.root}/bin/cairn"
+                f" {len(bed.containers)} containers ({took:.1f} s);"
+                f" cairn there: {bed.root}/bin/cairn"
             )
             return 0
         if verb == "down":
             started = time.monotonic()
-            had = down()
-            print(f"testbed: {'down' if had else 'nothing to take down'} ({time.monotonic() - started:.1f} s)")
+            said = "down" if down() else "nothing to take down"
+            print(f"testbed: {said} ({time.monotonic() - started:.1f} s)")
             return 0
         if verb == "status":
             bed = Testbed.attach()
             for space in bed.containers:
-                print(f"{space.name}  {'answers' if bed.answers(space.name) else 'does not answer'}")
+                print(
+                    f"{space.name}  {'answers' if bed.answers(space.name) else 'does not answer'}"
+                )
             return 0
         if verb == "cairn":
             bed = Testbed.attach()
