@@ -17,13 +17,13 @@ class Command(Base):
 
     Each host's first interface with an IP address (in interface order, eth2
     before eth10) carries the host's name; each further one is named
-    HOST-IFACE. Hosts without addresses are left out.
+    HOST-IFACE. Hosts without addresses are left out. To make them a node's
+    own: `cairn report host > /etc/hosts`.
     """
 
     args = (HOSTS,)
     examples = (
         Example("cairn report host", "Every host's addresses, as /etc/hosts lines."),
-        Example("cairn report host > /etc/hosts", "Makes them this machine's /etc/hosts."),
         Example("cairn report host 'vm-container-*'", "Only the containers."),
     )
     related = ("add host interface", "list host interface")
