@@ -9,6 +9,7 @@ DEB_PACKAGES=(
   libvirt-daemon-system libvirt-clients libvirt-dev pkg-config gcc python3-dev
   qemu-system-x86 qemu-utils ipxe-qemu libxml2-utils genisoimage
   systemd  # systemd-analyze verifies the units cairn writes; nothing here runs systemd
+  busybox-static  # the testbed's small guest (scripts/guest.sh) and its pings
 )
 PYTHON=${PYTHON:-python3}
 
@@ -36,4 +37,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
   echo "$want" > "$stamp"
+fi
+
+# The testbed's small guest (tests/testbed.py): a kernel from linux-image-cloud-amd64 and a
+# busybox-static initramfs, built once into /var/cache/cairn-guest. The kernel package is
+# only downloaded (apt-get download), never installed on this machine.
+if [ "$(id -u)" -eq 0 ] && [ -z "${CAIRN_NO_GUEST:-}" ]; then
+  bash scripts/guest.sh >/dev/null || echo "setup: could not build the testbed's guest (scripts/guest.sh)" >&2
 fi

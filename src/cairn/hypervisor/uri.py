@@ -76,8 +76,7 @@ def allowed_options() -> frozenset[str]:
     extra = config().get(OPTIONS_KEY, [])
     if not isinstance(extra, list) or not all(isinstance(o, str) for o in extra):
         raise CairnError(
-            f"{OPTIONS_KEY} in {config_path()} must be a list of option names,"
-            ' such as ["socket"]'
+            f'{OPTIONS_KEY} in {config_path()} must be a list of option names, such as ["socket"]'
         )
     return SAFE_OPTIONS | frozenset(extra)
 

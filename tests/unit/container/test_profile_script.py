@@ -182,7 +182,7 @@ def test_the_tls_part_pins_the_frontend_and_switches_verification_on(tmp_path: P
     snippet = (
         rendering._TLS_SERVER.replace("/etc/libvirt/libvirtd.conf", str(conf))
         .replace("/etc/pki", str(tmp_path / "pki"))
-        .replace('cairn_enable libvirtd-tls.socket', ":")
+        .replace("cairn_enable libvirtd-tls.socket", ":")
     )
     line = rendering.allowed_dn_line(["CN=fe,O=cairn", "CN=fe-2,O=cairn"])
     env = {

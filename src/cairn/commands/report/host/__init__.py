@@ -42,5 +42,5 @@ class Command(Base):
                 Interface.host_id.in_(list(ids)), Interface.ip.is_not(None)
             )
         ).all()
-        found = [Address(ids[h], name, ip) for h, name, ip in rows]
+        found = [Address(ids[h], name, ip) for h, name, ip in rows if ip]
         return Text("\n".join(lines([h.name for h in hosts], found)) + "\n")
