@@ -366,3 +366,29 @@ def test_a_client_without_a_certificate_from_cairns_ca_cannot_talk_to_a_containe
     assert refused.returncode != 0
     # The frontend's own certificate is let in.
     assert bed.answers(tb.container_name(1))
+
+
+# --- 5. a container that cannot be reached ----------------------------------------------------
+
+
+def test_a_container_nobody_answers_for_is_reported_and_the_others_go_on(
+    testbed: tb.Testbed,
+) -> None:
+    bed = testbed
+    far = "tb-far-0-9"
+    bed.cairn("add", "host", far, "appliance=vm-container", "rack=9", "rank=9")
+    try:
+        # An address of the private network where no container is: no ARP answer.
+        bed.cairn("set", "host", "attr", far, "kvm_connection", "qemu+tls://198.18.0.99/system")
+        bed.cairn("add", "host", "vm", far, "name=tb-far-vm", "mem=128", "disksize=1")
+        bed.cairn("add", "host", "vm", tb.container_name(0), "name=tb-near", "mem=128")
+        bed.cairn("start", "host", "vm", "tb-near")
+        done = bed.cairn(
+            "list", "host", "vm", "tb-*", "status=yes", "output-format=json", check=False
+        )
+        listed = {r["vm-host"]: r["status"] for r in json.loads(done.stdout)}
+        assert listed["tb-near"] == "running"
+        assert listed["tb-far-vm"] == "unreachable"
+    finally:
+        bed.cairn("remove", "host", "tb-far-vm", check=False)
+        bed.cairn("remove", "host", far, check=False)

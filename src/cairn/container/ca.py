@@ -300,11 +300,12 @@ def subject(name: str) -> x509.Name:
 
 
 def client_dn(name: str) -> str:
-    """The distinguished name of host `name`'s client certificate, as libvirt
-    (GnuTLS, RFC 4514) writes it for tls_allowed_dn_list: CN=name,O=cairn."""
+    """The distinguished name of host `name`'s client certificate as libvirt
+    matches it in tls_allowed_dn_list: GnuTLS's gnutls_x509_crt_get_dn, the
+    attributes in certificate order (not RFC 4514's reversed one): O=cairn,CN=name."""
     if not _NAME.fullmatch(name):
         raise CairnError(f"{name!r} cannot be put in a certificate: it is not a host name")
-    return subject(name).rfc4514_string()
+    return ",".join(attr.rfc4514_string() for attr in subject(name))
 
 
 def subject_alt_names(cert: x509.Certificate) -> list[str]:

@@ -135,7 +135,7 @@ def test_tls_installs_the_ca_and_a_server_certificate_kept_between_calls(
     cli.ok("add", "host", "fe-2", "appliance=frontend")
     pinned = values(cli.ok("report", "host", "profile", "compute-0-0"))["cairn_tls_allowed_dn_list"]
     names = sorted({local_hostname(), "fe-2"})
-    assert pinned == "tls_allowed_dn_list = [" + ", ".join(f'"CN={n},O=cairn"' for n in names) + "]"
+    assert pinned == "tls_allowed_dn_list = [" + ", ".join(f'"O=cairn,CN={n}"' for n in names) + "]"
     cli.ok("remove", "host", "fe-2")
 
     again = cli("report", "host", "profile", "compute-0-0")

@@ -39,7 +39,7 @@ def profile(**values: object) -> prof.Profile:
     base: dict[str, object] = dict(
         host="node", container=True, uri="qemu+tls://node/system", access="tls",
         ca_pem=CERT.cert_pem, server=CERT, client=CERT, ssh_key=KEY,
-        clients=("CN=fe,O=cairn",),
+        clients=("O=cairn,CN=fe",),
     )  # fmt: skip
     base.update(values)
     return prof.Profile(**base)  # type: ignore[arg-type]
@@ -184,7 +184,7 @@ def test_the_tls_part_pins_the_frontend_and_switches_verification_on(tmp_path: P
         .replace("/etc/pki", str(tmp_path / "pki"))
         .replace("cairn_enable libvirtd-tls.socket", ":")
     )
-    line = rendering.allowed_dn_line(["CN=fe,O=cairn", "CN=fe-2,O=cairn"])
+    line = rendering.allowed_dn_line(["O=cairn,CN=fe", "O=cairn,CN=fe-2"])
     env = {
         "cairn_ca_cert": "CA", "cairn_server_cert": "CERT", "cairn_server_key": "KEY",
         "cairn_tls_allowed_dn_list": line, "cairn_init": "none",
@@ -197,7 +197,7 @@ def test_the_tls_part_pins_the_frontend_and_switches_verification_on(tmp_path: P
         "# site settings",
         "max_clients = 5000",
         "listen_tls = 1",
-        'tls_allowed_dn_list = ["CN=fe,O=cairn", "CN=fe-2,O=cairn"]',
+        'tls_allowed_dn_list = ["O=cairn,CN=fe", "O=cairn,CN=fe-2"]',
         "tls_no_verify_certificate = 0",
     ]
     second = run(setup + prelude + snippet + 'echo "[$cairn_changes]"\n', tmp_path)
