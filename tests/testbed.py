@@ -414,7 +414,7 @@ class Testbed:
 
     def _inventory(self, count: int) -> None:
         words = [
-            ["add", "network", "private", f"subnet={NETWORK}", f"bridge={BRIDGE}"],
+            ["set", "network", "private", f"subnet={NETWORK}", f"bridge={BRIDGE}"],
             ["add", "host", "interface", FRONTEND, "eth0", f"ip={FRONTEND_IP}", "subnet=private"],
             ["set", "attr", "kvm_connection", "qemu+tls://{host}/system"],
             # Nested KVM cannot run host-passthrough guests (see ENVIRONMENT.md).
