@@ -102,7 +102,10 @@ def bulk(bed: tb.Testbed, containers: int, count: int) -> None:
 
 def migration(bed: tb.Testbed) -> None:
     src, dest, ip = tb.container_name(0), tb.container_name(1), "198.18.1.60"
-    bed.cairn("add", "host", "vm", src, "name=bench-mig", "mem=128", "disksize=1", f"ip={ip}")
+    bed.cairn(
+        "add", "host", "vm", src, "name=bench-mig", "mem=128", "disksize=1", f"ip={ip}",
+        "subnet=private",
+    )  # fmt: skip
     bed.cairn("start", "host", "vm", "bench-mig")
     deadline = time.monotonic() + 600
     while bed.on_frontend("busybox", "ping", "-c1", "-W1", ip, check=False).returncode:
