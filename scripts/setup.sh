@@ -39,3 +39,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
   echo "$want" > "$stamp"
 fi
+
+# The testbed's small guest (tests/testbed.py): a kernel from linux-image-cloud-amd64 and a
+# busybox-static initramfs, built once into /var/cache/cairn-guest. The kernel package is
+# only downloaded (apt-get download), never installed on this machine.
+if [ "$(id -u)" -eq 0 ] && [ -z "${CAIRN_NO_GUEST:-}" ]; then
+  bash scripts/guest.sh >/dev/null || echo "setup: could not build the testbed's guest (scripts/guest.sh)" >&2
+fi

@@ -347,3 +347,37 @@ def watch(lab: Any, tmp_path: Path) -> Iterator[Callable[..., Watch]]:
     finally:
         for w in started:
             w.stop()
+
+
+# --- the testbed: a cluster of four containers in namespaces (tests/testbed.py) ----------
+
+TESTBED_ROOT = Path("/var/lib/cairn-testbed-systest")
+
+
+@pytest.fixture(scope="session")
+def _testbed() -> Iterator[Any]:
+    """Four VM containers reached over TLS, made once for the session, in a directory
+    of their own (a user's testbed is left alone); removed after, even on failure."""
+    import testbed as tb
+
+    tb.down(TESTBED_ROOT)  # what a killed run left
+    missing = tb.prerequisites()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the testbed cannot start: {missing}", pytrace=False)
+        pytest.skip(f"the testbed cannot start: {missing}")
+    try:
+        bed, _made = tb.Testbed.up(4, TESTBED_ROOT)
+        yield bed
+    finally:
+        tb.down(TESTBED_ROOT)
+
+
+@pytest.fixture
+def testbed(_testbed: Any) -> Iterator[Any]:
+    """The session's testbed; after each test its VMs (tb-*) and extra plugins are gone."""
+    try:
+        yield _testbed
+    finally:
+        _testbed.forget_plugins()
+        _testbed.forget_vms("tb-*")

@@ -30,7 +30,11 @@ SPOT = 512 * 1024 * 1024  # where the second mark sits in the 1 GiB disk
 
 
 @pytest.fixture
-def peer(lab: Any) -> Iterator[Peer]:
+def peer(lab: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Peer]:
+    # kvm_connection names the peer's socket, which only an administrator may allow.
+    config = lab.tmp / "cairn.toml"
+    config.write_text('kvm_connection_options = ["socket"]\n')
+    monkeypatch.setenv("CAIRN_CONFIG", str(config))
     # A short path: the peer's socket path must fit a unix socket name (108 bytes).
     made = Peer(Path(tempfile.mkdtemp(prefix="cairn-peer-")))
     made.start()

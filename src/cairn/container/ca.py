@@ -247,14 +247,7 @@ class Authority:
         )
         cert = (
             x509.CertificateBuilder()
-            .subject_name(
-                x509.Name(
-                    [
-                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cairn"),
-                        x509.NameAttribute(NameOID.COMMON_NAME, name),
-                    ]
-                )
-            )
+            .subject_name(subject(name))
             .issuer_name(self.cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
@@ -294,6 +287,25 @@ class Authority:
         except (InvalidSignature, ValueError, TypeError):
             return False
         return True
+
+
+def subject(name: str) -> x509.Name:
+    """The subject of every certificate this CA issues for host `name`."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cairn"),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+        ]
+    )
+
+
+def client_dn(name: str) -> str:
+    """The distinguished name of host `name`'s client certificate as libvirt
+    matches it in tls_allowed_dn_list: GnuTLS's gnutls_x509_crt_get_dn, the
+    attributes in certificate order (not RFC 4514's reversed one): O=cairn,CN=name."""
+    if not _NAME.fullmatch(name):
+        raise CairnError(f"{name!r} cannot be put in a certificate: it is not a host name")
+    return ",".join(attr.rfc4514_string() for attr in subject(name))
 
 
 def subject_alt_names(cert: x509.Certificate) -> list[str]:

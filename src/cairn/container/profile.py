@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import Resolved, resolve
-from cairn.container.ca import Authority, Issued
+from cairn.container.ca import Authority, Issued, client_dn
 from cairn.container.sshkey import PublicKey, frontend_key
-from cairn.db.models import Host
+from cairn.db.models import Appliance, Host
 from cairn.errors import CairnError
 from cairn.inventory.netplan import BridgePlan, plans
 from cairn.units import check_command, default_cairn_command
@@ -63,6 +63,7 @@ class Profile:
     server: Issued | None = None
     client: Issued | None = None
     network: tuple[BridgePlan, ...] = ()  # bridges for VMs (see inventory.netplan)
+    clients: tuple[str, ...] = ()  # DNs of the client certificates a TLS server lets in
     notes: list[str] = field(default_factory=list, compare=False)
 
 
@@ -130,6 +131,15 @@ def _server_names(host: Host, uri: str, local: bool) -> tuple[list[str], list[st
     return list(dict.fromkeys(dns)), list(dict.fromkeys(ips))
 
 
+def _frontends(session: Session, me: str) -> list[str]:
+    """The hosts whose client certificates reach containers: this machine (which
+    makes the profiles and runs cairn) and every host of appliance frontend."""
+    names = session.execute(
+        select(Host.name).join(Host.appliance).where(Appliance.name == FRONTEND)
+    ).scalars()
+    return sorted({me, *names})
+
+
 def gather(session: Session, host: Host, *, client: bool | None = None) -> Profile:
     """Everything the profile of `host` needs. May make the cluster CA, certificates
     and root's SSH key; says so in the profile's notes.
@@ -185,9 +195,11 @@ def gather(session: Session, host: Host, *, client: bool | None = None) -> Profi
         _attr(attrs, "cairn_command", "") or default_cairn_command(), where.format("cairn_command")
     )
     server = ssh_key = None
+    clients: tuple[str, ...] = ()
     if access == "tls":
         dns, ips = _server_names(host, uri, local)
         server = authority().issue("server", host.name, dns=dns, ips=ips)
+        clients = tuple(client_dn(name) for name in _frontends(session, me))
     elif access == "ssh":
         ssh_key = frontend_key()
         if ssh_key.generated:
@@ -208,5 +220,6 @@ def gather(session: Session, host: Host, *, client: bool | None = None) -> Profi
         ca_pem=ca.cert_pem if ca else None,
         server=server,
         client=client_cert,
+        clients=clients,
         notes=notes,
     )

@@ -10,6 +10,7 @@ of the script, and the rest is constant text that uses "$var".
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 
 from cairn.container.profile import (
     DEBIAN_PACKAGES,
@@ -115,13 +116,21 @@ cairn_put /etc/pki/CA/cacert.pem 644 "$cairn_ca_cert"
 cairn_put /etc/pki/libvirt/servercert.pem 644 "$cairn_server_cert"
 cairn_put /etc/pki/libvirt/private/serverkey.pem 600 "$cairn_server_key"
 cairn_conf=/etc/libvirt/libvirtd.conf
-if ! grep -Eq '^\s*listen_tls\s*=\s*1\s*$' "$cairn_conf" 2>/dev/null; then
-  if [ -f "$cairn_conf" ]; then
-    sed -i '/^\s*listen_tls\s*=/d' "$cairn_conf"
+# cairn_set_conf KEY LINE: LINE is the one setting of KEY (a constant name) in $cairn_conf.
+cairn_set_conf() {
+  if ! grep -qxF -- "$2" "$cairn_conf" 2>/dev/null ||
+    [ "$(grep -Ec "^[[:space:]]*$1[[:space:]]*=" "$cairn_conf")" != 1 ]; then
+    if [ -f "$cairn_conf" ]; then
+      sed -i "/^[[:space:]]*$1[[:space:]]*=/d" "$cairn_conf"
+    fi
+    printf '%s\n' "$2" >>"$cairn_conf"
+    cairn_changed "$1 in $cairn_conf"
   fi
-  printf '%s\n' 'listen_tls = 1' >>"$cairn_conf"
-  cairn_changed "listen_tls = 1 in $cairn_conf"
-fi
+}
+cairn_set_conf listen_tls 'listen_tls = 1'
+# Only the frontend's client certificate may connect, and certificates are checked.
+cairn_set_conf tls_allowed_dn_list "$cairn_tls_allowed_dn_list"
+cairn_set_conf tls_no_verify_certificate 'tls_no_verify_certificate = 0'
 if [ "$cairn_changes" != "$cairn_before" ]; then
   cairn_tls_changed=yes
 fi
@@ -244,6 +253,18 @@ fi
 """
 
 
+def allowed_dn_line(dns: Sequence[str]) -> str:
+    """libvirtd.conf's `tls_allowed_dn_list = [...]` for these client DNs. Each DN
+    is a libvirt config string (double-quoted; `"` and `\\` escaped), and libvirt
+    matches it as a glob, so glob characters are refused."""
+    if not dns:
+        raise CairnError("no client certificate to let in: tls_allowed_dn_list would be empty")
+    for dn in dns:
+        if any(c in dn for c in '*?[]"\\') or not dn.isprintable():
+            raise CairnError(f"client certificate name {dn!r} cannot be put in tls_allowed_dn_list")
+    return "tls_allowed_dn_list = [" + ", ".join(f'"{dn}"' for dn in dns) + "]"
+
+
 def _comment(text: str) -> str:
     """One comment line: nothing in `text` can end the comment or the line."""
     clean = "".join(c if c.isprintable() else "?" for c in text)
@@ -339,6 +360,7 @@ def _values(p: Profile, fmt: Format) -> dict[str, str]:
     if p.server:
         values["cairn_server_cert"] = p.server.cert_pem.rstrip("\n")
         values["cairn_server_key"] = p.server.key_pem.rstrip("\n")
+        values["cairn_tls_allowed_dn_list"] = allowed_dn_line(p.clients)
     if p.client:
         values["cairn_client_cert"] = p.client.cert_pem.rstrip("\n")
         values["cairn_client_key"] = p.client.key_pem.rstrip("\n")

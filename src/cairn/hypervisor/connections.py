@@ -12,12 +12,19 @@ nothing, so each container keeps one connection for the life of the process
 (one found dead is opened again on next use).
 
 Also `uri_for`, which turns the `kvm_connection` attribute template into a URI.
+
+Before a URI is opened it is checked again (`check_uri`: no transport or
+option that runs a program or names a file), and a remote TLS or TCP
+container is first knocked on with a plain TCP connection bounded by
+CONNECT_TIMEOUT, so an unreachable container fails in seconds rather than
+after the kernel's TCP time-outs (minutes), and the others go on.
 Nothing here looks at domains or storage.
 """
 
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +33,10 @@ from urllib.parse import urlsplit
 import libvirt
 
 from cairn.hypervisor.errors import ContainerUnreachable, classify
+from cairn.hypervisor.uri import check_uri
+
+CONNECT_TIMEOUT = 5.0  # seconds a container's libvirtd port may take to accept
+_PORTS = {"": 16514, "tls": 16514, "tcp": 16509}  # libvirt's defaults
 
 
 def describe(uri: str) -> str:
@@ -100,7 +111,9 @@ class Connections:
                 conn = self._open.get(uri)
             if conn is not None and (self is not _kept or _alive(conn)):
                 return conn
+            check_uri(uri)
             _check_test_file(uri)
+            knock(uri)
             try:
                 conn = libvirt.open(uri)
             except libvirt.libvirtError as exc:
@@ -131,6 +144,30 @@ def _alive(conn: libvirt.virConnect) -> bool:
         return bool(conn.isAlive())
     except libvirt.libvirtError:
         return False
+
+
+def knock(uri: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """For a TLS or TCP URI with a host: ContainerUnreachable unless its libvirtd
+    port accepts a TCP connection within `timeout` seconds. SSH is left to ssh
+    (its own configuration may name another host or port)."""
+    parts = urlsplit(uri)
+    driver, _, transport = parts.scheme.partition("+")
+    port = _PORTS.get(transport)
+    if driver == "test" or not parts.hostname or port is None:
+        return
+    try:
+        port = parts.port or port
+    except ValueError:
+        return  # libvirt will say what is wrong with it
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise ContainerUnreachable(
+            f"cannot reach {describe(uri)}: port {port}: {why} (waited at most {timeout:g} s)",
+            libvirt.VIR_ERR_NO_CONNECT,
+        ) from None
 
 
 def _check_test_file(uri: str) -> None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import libvirt
 
-from cairn.hypervisor.connections import describe
+from cairn.hypervisor.connections import describe, knock
 from cairn.hypervisor.errors import ContainerUnreachable, classify
 from cairn.hypervisor.listing import list_states
 from cairn.hypervisor.states import State
+from cairn.hypervisor.uri import check_uri
 
 _loop_lock = threading.Lock()
 _loop_started = False
@@ -82,6 +83,8 @@ class Subscription:
 
     def open(self) -> dict[str, State]:
         """Connect, subscribe, and return the domain states as of now."""
+        check_uri(self.uri)
+        knock(self.uri)
         start_loop()
         try:
             conn = libvirt.open(self.uri)

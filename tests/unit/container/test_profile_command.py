@@ -131,6 +131,12 @@ def test_tls_installs_the_ca_and_a_server_certificate_kept_between_calls(
     assert "BEGIN PRIVATE KEY" in v["cairn_server_key"]
     assert "listen_tls = 1" in first.out and "authorized_keys" not in first.out
     assert "cairn_client_cert" not in v  # compute-0-0 is not this machine nor a frontend
+    # Only the frontend's client certificate (this machine's, and any frontend host's) gets in.
+    cli.ok("add", "host", "fe-2", "appliance=frontend")
+    pinned = values(cli.ok("report", "host", "profile", "compute-0-0"))["cairn_tls_allowed_dn_list"]
+    names = sorted({local_hostname(), "fe-2"})
+    assert pinned == "tls_allowed_dn_list = [" + ", ".join(f'"O=cairn,CN={n}"' for n in names) + "]"
+    cli.ok("remove", "host", "fe-2")
 
     again = cli("report", "host", "profile", "compute-0-0")
     assert again.out == first.out  # same CA, same certificate: applying it again changes nothing

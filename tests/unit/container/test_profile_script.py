@@ -39,6 +39,7 @@ def profile(**values: object) -> prof.Profile:
     base: dict[str, object] = dict(
         host="node", container=True, uri="qemu+tls://node/system", access="tls",
         ca_pem=CERT.cert_pem, server=CERT, client=CERT, ssh_key=KEY,
+        clients=("O=cairn,CN=fe",),
     )  # fmt: skip
     base.update(values)
     return prof.Profile(**base)  # type: ignore[arg-type]
@@ -170,3 +171,42 @@ def test_the_ssh_part_adds_the_key_once_after_a_last_line_without_newline(tmp_pa
 )
 def test_access_of_uri(uri: str, access: str) -> None:
     assert prof.access_of(uri) == access
+
+
+def test_the_tls_part_pins_the_frontend_and_switches_verification_on(tmp_path: Path) -> None:
+    conf = tmp_path / "libvirtd.conf"
+    conf.write_text(
+        "# site settings\nlisten_tls = 0\ntls_no_verify_certificate = 1\n"
+        'tls_allowed_dn_list = ["*"]\n  tls_allowed_dn_list = ["CN=old"]\nmax_clients = 5000\n'
+    )
+    snippet = (
+        rendering._TLS_SERVER.replace("/etc/libvirt/libvirtd.conf", str(conf))
+        .replace("/etc/pki", str(tmp_path / "pki"))
+        .replace("cairn_enable libvirtd-tls.socket", ":")
+    )
+    line = rendering.allowed_dn_line(["O=cairn,CN=fe", "O=cairn,CN=fe-2"])
+    env = {
+        "cairn_ca_cert": "CA", "cairn_server_cert": "CERT", "cairn_server_key": "KEY",
+        "cairn_tls_allowed_dn_list": line, "cairn_init": "none",
+    }  # fmt: skip
+    setup = "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
+    prelude = rendering._PRELUDE.replace('if [ "$cairn_live" = yes ]', "if false")
+    first = run(setup + prelude + snippet, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert conf.read_text().splitlines() == [
+        "# site settings",
+        "max_clients = 5000",
+        "listen_tls = 1",
+        'tls_allowed_dn_list = ["O=cairn,CN=fe", "O=cairn,CN=fe-2"]',
+        "tls_no_verify_certificate = 0",
+    ]
+    second = run(setup + prelude + snippet + 'echo "[$cairn_changes]"\n', tmp_path)
+    assert second.stdout.strip().endswith("[]"), second.stdout
+
+
+@pytest.mark.parametrize("dn", ["CN=*,O=cairn", 'CN=a",O=x', "CN=a\\", "CN=[ab]", "CN=a\nb"])
+def test_a_client_name_that_would_widen_the_pin_is_refused(dn: str) -> None:
+    with pytest.raises(CairnError, match="tls_allowed_dn_list"):
+        rendering.allowed_dn_line([dn])
+    with pytest.raises(CairnError, match="empty"):
+        rendering.allowed_dn_line([])

@@ -75,7 +75,7 @@ def test_uri_for_substitutes_host():
         "qemu+ssh://root@10.1.255.254/system?no_tty=1"
     )
     assert uri_for("test:///default", "compute-0-1") == "test:///default"
-    assert uri_for("x://{{literal}}/{host}", "h") == "x://{literal}/h"
+    assert uri_for("test:///{{literal}}/{host}", "h") == "test:///{literal}/h"
 
 
 @pytest.mark.parametrize(
