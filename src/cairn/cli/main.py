@@ -201,6 +201,9 @@ def _help(words: list[str], out: TextIO) -> int:
         out.write(helptext.OVERVIEW_HEAD + "\n")
         render(helptext.overview(), out)
         return 0
+    if words == ["attrs"]:
+        render(helptext.attributes(), sys.stdout)
+        return 0
     n = tree.longest_command(words)
     if n == len(words):
         out.write(helptext.command_help(tree.load(words), " ".join(words)))

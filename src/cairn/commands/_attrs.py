@@ -87,11 +87,11 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
         related = (_title("list", scope), _title("remove", scope), "report host attr")
 
         def run(self, ctx: Context, a: dict[str, Any]) -> None:
-            from cairn.attrs import store
+            from cairn import attrcheck
             from cairn.attrs.owners import owners
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
-                store.put(ctx.session, owner, a["attr"], a["value"], replace=replace)
+                attrcheck.put(ctx.session, owner, a["attr"], a["value"], replace=replace)
 
     Put.__doc__ = (
         f"{'Sets' if replace else 'Adds'} an attribute at {scope.value} scope.\n\n"
@@ -101,7 +101,10 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
             else "Refuses an attribute that exists; 'set' replaces."
         )
         + " The value is stored XML-escaped (only & < >), as in Rocks;"
-        " 'report host attr' prints it back exactly."
+        " 'report host attr' prints it back exactly. An attribute cairn reads is"
+        " checked now, from its declaration: 'cairn help attrs' lists them, with"
+        " their types and defaults. Names are case-sensitive; a name that differs"
+        " from one the owner has, or one cairn reads, only in case is refused."
     )
     return Put
 

@@ -26,14 +26,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cairn.attrs.escape import unescape
+from cairn.attrs import wellknown
 from cairn.attrs.resolve import Resolved, resolve
 from cairn.container.ca import Authority, Issued
 from cairn.container.sshkey import PublicKey, frontend_key
 from cairn.db.models import Host
 from cairn.errors import CairnError
 from cairn.units import check_command, default_cairn_command
-from cairn.values import boolean
 from cairn.vms.disks import DEFAULT_DIR, check_path
 
 Access = Literal["tls", "ssh", "local", "other"]
@@ -44,7 +43,6 @@ RHEL_PACKAGES = ("qemu-kvm", "qemu-img", "libvirt", "libvirt-client")
 SSH_PACKAGE = "openssh-server"
 DEFAULT_SAVE_DIR = "/var/lib/libvirt/qemu/save"
 FRONTEND = "frontend"
-VM_CONTAINER = "vm-container"
 
 
 @dataclass(frozen=True)
@@ -83,27 +81,17 @@ def access_of(uri: str) -> Access:
 
 
 def _attr(attrs: dict[str, Resolved], name: str, default: str) -> str:
-    found = attrs.get(name)
-    return unescape(found.value) if found else default
-
-
-def _is_container(host: Host, attrs: dict[str, Resolved]) -> bool:
-    """The rule of cairn.vms.define.check_container, for many hosts at once."""
-    if host.appliance.name == VM_CONTAINER:
-        return True
-    try:
-        return boolean(_attr(attrs, "kvm", "false"))
-    except ValueError:
-        return False
+    found = wellknown.text(attrs, name)
+    return default if found is None else found
 
 
 def _tls_in_use(session: Session) -> bool:
     """Whether cairn reaches any container through TLS."""
-    from cairn.lifecycle.targets import container_uris
+    from cairn.inventory.containers import container_uris, is_container
 
     hosts = list(session.execute(select(Host)).scalars())
     resolved = resolve(session, hosts, all_hosts=True)
-    containers = [h for h in hosts if _is_container(h, resolved[h.id])]
+    containers = [h for h in hosts if is_container(h, resolved[h.id])]
     return any(access_of(u) == "tls" for u in container_uris(session, containers).values())
 
 
@@ -136,8 +124,7 @@ def gather(session: Session, host: Host, *, client: bool | None = None) -> Profi
     frontend and some container is reached through TLS).
     """
     from cairn.db.seed import local_hostname
-    from cairn.lifecycle.targets import container_uris
-    from cairn.vms.define import check_container
+    from cairn.inventory.containers import check_container, container_uris
 
     notes: list[str] = []
     me = local_hostname()

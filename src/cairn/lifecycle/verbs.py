@@ -15,8 +15,8 @@ from cairn.db.models import VM
 from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.guest import Guest
+from cairn.inventory.containers import container_uris
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
-from cairn.lifecycle.targets import container_uris
 from cairn.vms.disks import check_path
 
 

@@ -25,8 +25,8 @@ from cairn.attrs.scopes import Scope
 from cairn.attrs.store import Owner, put
 from cairn.db.models import VM, Host
 from cairn.errors import CairnError
-from cairn.values import boolean
-from cairn.vms.define import VM_CONTAINER, change
+from cairn.inventory.containers import is_container
+from cairn.vms.define import change
 
 MB_PER_CPU = 2048
 RECORD = "cairn_allocated_on"
@@ -68,9 +68,8 @@ def vm_capable(session, vm):
     resolved = resolve(session, hosts)
     out = {}
     for host in hosts:
-        attrs = {name: unescape(r.value) for name, r in resolved[host.id].items()}
-        if host.appliance.name == VM_CONTAINER or _true(attrs.get("kvm", "false")):
-            out[host] = attrs
+        if is_container(host, resolved[host.id]):
+            out[host] = {name: unescape(r.value) for name, r in resolved[host.id].items()}
     return out
 
 
@@ -95,10 +94,3 @@ def used_memory(session, vm):
         .group_by(VM.container_id)
     )
     return {container_id: int(mb) for container_id, mb in session.execute(stmt).all()}
-
-
-def _true(value):
-    try:
-        return boolean(value)
-    except ValueError:
-        return False
