@@ -29,8 +29,14 @@ def _is_command_package(directory: Path) -> bool:
     return "\nclass Command(" in body or "\nCommand = " in body
 
 
+def _word(word: str) -> bool:
+    """Whether `word` may be part of a command's name (never a path's trouble:
+    no '/', '..', over-long or non-UTF-8 names)."""
+    return word.isidentifier() and not word.startswith("_") and len(word) <= 64
+
+
 def _names_command(words: Sequence[str]) -> bool:
-    if not words or any(not w.isidentifier() or w.startswith("_") for w in words):
+    if not words or not all(_word(w) for w in words):
         return False
     base = _ROOT.joinpath(*words)
     if base.is_dir() and _is_command_package(base):
@@ -42,7 +48,7 @@ def longest_command(words: Sequence[str]) -> int:
     """How many leading words name a command (0: none)."""
     n = 0
     for i in range(1, len(words) + 1):
-        if "=" in words[i - 1]:
+        if not _word(words[i - 1]):
             break
         if _names_command(words[:i]):
             n = i
