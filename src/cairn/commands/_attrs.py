@@ -58,6 +58,14 @@ def _example(verb: str, scope: Scope, *rest: str) -> str:
     return " ".join(w for w in ("cairn", _title(verb, scope), owner, *rest) if w)
 
 
+def _keep_holders(ctx: Context, name: str) -> None:
+    """`kvm` decides which hosts may hold VMs: none that holds some may lose it."""
+    if name == "kvm":
+        from cairn.inventory.containers import check_holders
+
+        check_holders(ctx.session)
+
+
 def make_put(scope: Scope, *, replace: bool) -> type[Command]:
     verb = "set" if replace else "add"
     owner_args = () if scope is Scope.GLOBAL else (OWNER_ARG[scope],)
@@ -92,6 +100,7 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
                 attrcheck.put(ctx.session, owner, a["attr"], a["value"], replace=replace)
+            _keep_holders(ctx, a["attr"])
 
     Put.__doc__ = (
         f"{'Sets' if replace else 'Adds'} an attribute at {scope.value} scope.\n\n"
@@ -131,6 +140,7 @@ def make_remove(scope: Scope) -> type[Command]:
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
                 store.remove(ctx.session, owner, a["attr"])
+            _keep_holders(ctx, a["attr"])
 
     Remove.__doc__ = f"Removes an attribute at {scope.value} scope."
     return Remove

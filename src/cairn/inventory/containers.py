@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from cairn.attrs import wellknown
 from cairn.attrs.resolve import Resolved, resolve
 from cairn.db.models import Host
-from cairn.errors import CairnError
+from cairn.errors import CairnError, Conflict
 from cairn.inventory.hostwords import local_hostname
 
 VM_CONTAINER = "vm-container"
@@ -40,6 +40,36 @@ def check_container(session: Session, host: Host) -> None:
         f" {VM_CONTAINER}, and its attribute kvm is not true; enable it with"
         f" 'cairn set host attr {host.name} kvm true' and apply its profile again"
     )
+
+
+def check_holders(session: Session) -> None:
+    """Refuse a change after which a host that holds VMs could not run them
+    (its kvm attribute removed or false, its appliance changed): its VMs could
+    neither start nor be dumped and replayed."""
+    from sqlalchemy import select
+
+    from cairn.db.models import VM
+
+    session.flush()
+    holders = list(
+        session.execute(select(Host).where(Host.id.in_(select(VM.container_id)))).scalars()
+    )
+    resolved = resolve(session, holders)
+    for host in holders:
+        if not is_container(host, resolved[host.id]):
+            guests = sorted(
+                session.execute(
+                    select(Host.name)
+                    .join(VM, VM.host_id == Host.id)
+                    .where(VM.container_id == host.id)
+                ).scalars()
+            )
+            more = " and more" if len(guests) > 3 else ""
+            raise Conflict(
+                f"host {host.name} holds the VMs {', '.join(guests[:3])}{more}, so it must"
+                " stay a VM container (appliance vm-container, or attribute kvm true);"
+                " move them (set host vm ... physnode=) or remove them first"
+            )
 
 
 def container_uris(session: Session, containers: Sequence[Host]) -> dict[int, str]:
