@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from cairn.attrs import wellknown
 from cairn.attrs.resolve import resolve
+from cairn.db import locks
 from cairn.db.models import VM, Host, Interface, VMDisk
 from cairn.db.rows import MANY, over_session
 from cairn.errors import CairnError, Conflict, NotFound
@@ -116,6 +117,7 @@ def _disks(
 
 
 def add(session: Session, new: NewVM) -> VM:
+    locks.allocation(session)  # the free slice, name and MACs are chosen one at a time
     container = inventory_host(session, new.container)
     check_container(session, container)
     if new.slice is not None:
