@@ -123,8 +123,8 @@ def gather(session: Session, host: Host, *, client: bool | None = None) -> Profi
     client: include the TLS client part (None: when `host` is this machine or a
     frontend and some container is reached through TLS).
     """
-    from cairn.db.seed import local_hostname
     from cairn.inventory.containers import check_container, container_uris
+    from cairn.inventory.hostwords import local_hostname
 
     notes: list[str] = []
     me = local_hostname()

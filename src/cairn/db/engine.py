@@ -76,7 +76,7 @@ def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CairnError(f"cannot create the database directory for {path}: {exc}") from None
-    engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})  # type: ignore[call-overload]
+    engine: Engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})  # type: ignore[call-overload]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]

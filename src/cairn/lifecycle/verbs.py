@@ -89,9 +89,9 @@ def run(
 
 def _restore(conn: object, job: Job) -> str:
     if job.file is not None:
-        Guest.restore(conn, job.file)  # type: ignore[arg-type]
+        Guest.restore(conn, job.file)
         return f"restored from {job.file}"
-    guest = Guest.lookup(conn, job.name)  # type: ignore[arg-type]
+    guest = Guest.lookup(conn, job.name)
     if not guest.has_managed_save():
         raise CairnError(f"{job.name} has no saved image; start it with 'cairn start host vm'")
     guest.launch()

@@ -84,7 +84,8 @@ def test_a_read_creates_no_database_where_its_directory_is_missing(
 ) -> None:
     where = tmp_path / "typo" / "deeper" / "cairn.db"
     monkeypatch.setenv("CAIRN_DB_URL", f"sqlite:///{where}")
-    for words in (["list", "host"], ["list", "host", "vm"], ["dump"], ["report", "host", "attr", "h"]):
+    reads = (["list", "host"], ["list", "host", "vm"], ["dump"], ["report", "host", "attr", "h"])
+    for words in reads:
         result = sqlite_cli(*words)
         _one_error(result.code, result.err)
         assert "no database at" in result.err
