@@ -116,9 +116,12 @@ def _server_names(host: Host, uri: str, local: bool) -> tuple[list[str], list[st
     return list(dict.fromkeys(dns)), list(dict.fromkeys(ips))
 
 
-def gather(session: Session, host: Host, *, client: bool | None = None) -> Profile:
-    """Everything the profile of `host` needs. May make the cluster CA, certificates
-    and root's SSH key; says so in the profile's notes.
+def gather(
+    session: Session, host: Host, *, client: bool | None = None, create: bool = False
+) -> Profile:
+    """Everything the profile of `host` needs. With `create`, makes the cluster CA,
+    certificates and root's SSH key that are missing and says so in the notes;
+    without it (a report), writes nothing and a missing one is an error.
 
     client: include the TLS client part (None: when `host` is this machine or a
     frontend and some container is reached through TLS).
@@ -143,12 +146,12 @@ def gather(session: Session, host: Host, *, client: bool | None = None) -> Profi
     def authority() -> Authority:
         nonlocal ca
         if ca is None:
-            ca = Authority.open(common_name=me)
+            ca = Authority.open(common_name=me, create=create)
             if ca.created:
                 notes.append(f"made the cluster CA in {ca.directory} (keep cakey.pem private)")
         return ca
 
-    client_cert = authority().issue("client", host.name) if client else None
+    client_cert = authority().issue("client", host.name, create=create) if client else None
     if reason:
         return Profile(
             host=host.name,
@@ -172,9 +175,9 @@ def gather(session: Session, host: Host, *, client: bool | None = None) -> Profi
     server = ssh_key = None
     if access == "tls":
         dns, ips = _server_names(host, uri, local)
-        server = authority().issue("server", host.name, dns=dns, ips=ips)
+        server = authority().issue("server", host.name, dns=dns, ips=ips, create=create)
     elif access == "ssh":
-        ssh_key = frontend_key()
+        ssh_key = frontend_key(create=create)
         if ssh_key.generated:
             notes.append(
                 f"made the SSH key {ssh_key.path.with_suffix('')} (no passphrase) for cairn's"

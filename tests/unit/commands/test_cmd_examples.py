@@ -32,6 +32,7 @@ GIVEN = {
     "save host vm": [START],
     "restore host vm": [START, "cairn save host vm hosted-vm-0-0-0"],
     "remove os": ["cairn add os centos"],
+    "report host profile": ["cairn create keys"],
 }
 
 
