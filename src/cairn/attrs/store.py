@@ -83,12 +83,12 @@ def _refuse_case_twin(session: Session, owner: Owner, name: str) -> None:
     from sqlalchemy import func
 
     model = MODELS[owner.scope]
-    twin = session.execute(
-        select(model.name).where(
-            func.lower(model.name) == name.lower(), model.name != name, *_where(owner)
-        )
-    ).scalar()
-    if twin is not None and twin != name:
+    # Compared here, not in SQL: where the database ignores case, != would too.
+    found = session.execute(
+        select(model.name).where(func.lower(model.name) == name.lower(), *_where(owner))
+    ).scalars()
+    twin = next((n for n in found if n != name), None)
+    if twin is not None:
         raise Conflict(
             f"attribute {name} for {owner.describe()}: it has {twin}, which differs only in"
             f" case; set {twin} instead (some databases cannot tell the two apart)"

@@ -185,3 +185,46 @@ def test_attrs_imports_nothing_above_it() -> None:
                 if n.startswith("cairn") and not n.startswith(_ATTRS_MAY_IMPORT)
             ]
     assert not upward, upward
+
+
+def test_names_that_differ_only_in_case_are_refused_on_every_backend(cluster) -> None:
+    cluster.ok("set", "host", "attr", "compute-0-0", "note", "one")
+    for words in (
+        ("set", "host", "attr", "compute-0-0", "Note", "two"),
+        ("add", "host", "attr", "compute-0-0", "NOTE", "two"),
+        ("set", "host", "attr", "compute-0-0", "CPU_MODE", "bogus"),
+    ):
+        refused = cluster(*words)
+        assert refused.code != 0 and refused.err.count("\n") == 1, words
+    assert cluster.ok("report", "host", "attr", "compute-0-0", "attr=note") == "one\n"
+    cluster.ok("set", "host", "attr", "compute-0-1", "Note", "other host, other owner")
+
+
+def test_mariadb_comparing_without_case_cannot_be_fooled(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database made with MariaDB's default collation compares names without case:
+    CPU_MODE would have passed unchecked and overwritten cpu_mode."""
+    import os
+    import uuid
+
+    from testkit import MYSQL_ADMIN_URL, Cli, build_cluster, mysql_admin
+
+    if MYSQL_ADMIN_URL is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but CAIRN_TEST_MYSQL_URL is not set")
+        pytest.skip("MariaDB not configured (CAIRN_TEST_MYSQL_URL)")
+    name = f"cairn_ci_{uuid.uuid4().hex[:8]}"
+    mysql_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
+    try:
+        cli = Cli(f"{MYSQL_ADMIN_URL.rstrip('/')}/{name}?charset=utf8mb4", capsys, monkeypatch)
+        build_cluster(cli)
+        before = cli.ok("report", "host", "attr", "compute-0-0", "attr=cpu_mode")
+        refused = cli("set", "attr", "CPU_MODE", "bogus")
+        assert refused.code != 0 and "case-sensitive" in refused.err
+        assert cli.ok("report", "host", "attr", "compute-0-0", "attr=cpu_mode") == before
+        cli.ok("set", "host", "attr", "compute-0-0", "note", "one")
+        assert cli("set", "host", "attr", "compute-0-0", "NOTE", "two").code != 0
+        assert cli.ok("report", "host", "attr", "compute-0-0", "attr=note") == "one\n"
+    finally:
+        mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
