@@ -94,12 +94,11 @@ def overview() -> Table:
 
 def attributes() -> Table:
     """The attributes cairn reads, from their declarations (cairn help attrs)."""
-    from cairn.attrs.wellknown import KNOBS
+    from cairn.attrs.wellknown import KNOBS, RENAMED
 
-    return Table(
-        ("ATTRIBUTE", "TYPE", "DEFAULT", "SET AT", "MEANING"),
-        [(k.name, k.kind, k.default or "-", k.scope, k.help) for k in KNOBS],
-    )
+    rows: list[Sequence[Any]] = [(k.name, k.kind, k.default or "-", k.scope, k.help) for k in KNOBS]
+    rows += [(old, "Rocks' name", "-", "-", f"refused: set {new}") for old, new in RENAMED.items()]
+    return Table(("ATTRIBUTE", "TYPE", "DEFAULT", "SET AT", "MEANING"), rows)
 
 
 OVERVIEW_HEAD = (
