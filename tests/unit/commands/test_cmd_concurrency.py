@@ -7,12 +7,11 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from testkit import build_at, new_database
+from testkit import build_at
 
 CAIRN = str(Path(sys.executable).parent / "cairn")
 N = 16
@@ -84,17 +83,10 @@ def test_sixteen_processes_create_a_new_sqlite_database_once(tmp_path):
     assert attrs == {"cpu_mode": "host-passthrough", **{f"a{i}": f"v{i}" for i in range(N)}}
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgres),
-        pytest.param("mariadb", marks=pytest.mark.mariadb),
-    ]
-)
-def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with new_database(request.param, tmp_path) as url:
-        build_at(url)
-        yield url
+@pytest.fixture
+def any_db(every_db_url: str) -> str:
+    build_at(every_db_url)
+    return every_db_url
 
 
 def test_sixteen_add_host_vm_on_one_container(any_db: str) -> None:

@@ -328,9 +328,7 @@ def test_whole_dump_recreates_vms_on_containers_that_kvm_true_makes(two_dbs, rec
     """Seed: "Running VM on different appliances". The `kvm` attributes must
     exist before the VMs they allow; the VMs' own attributes after them."""
     source, target = two_dbs
-    source.ok("init", "defaults=no")
-    for line in KVM_CLUSTER:
-        source.ok(*line.split())
+    kvm_cluster(source)
     replays_exactly(source, target, recorder)
     vms = target.ok("list", "host", "vm", "output-format=json")
     assert vms == source.ok("list", "host", "vm", "output-format=json")
@@ -344,12 +342,17 @@ def test_whole_dump_recreates_vms_on_containers_that_kvm_true_makes(two_dbs, rec
     assert target.ok("report", "host", "attr", "hosted-vm-1-0-0", "attr=kvm_autostart") == "true\n"
 
 
+def kvm_cluster(at: At) -> None:
+    """KVM_CLUSTER in a database made with defaults=no."""
+    at.ok("init", "defaults=no")
+    for line in KVM_CLUSTER:
+        at.ok(*line.split())
+
+
 def test_a_vm_hosts_own_rack_rank_and_os_survive_the_dump(two_dbs, recorder):
     """`add host vm` takes them from the container; set apart later, they were lost."""
     source, target = two_dbs
-    source.ok("init", "defaults=no")
-    for line in KVM_CLUSTER:
-        source.ok(*line.split())
+    kvm_cluster(source)
     source.ok("add", "os", "other")
     source.ok("set", "host", "rack", "hosted-vm-0-5-0", "7")
     source.ok("set", "host", "rank", "hosted-vm-0-5-0", "8")
@@ -375,9 +378,7 @@ def test_a_vm_hosts_own_rack_rank_and_os_survive_the_dump(two_dbs, recorder):
 )
 def test_a_container_holding_vms_cannot_stop_being_one(two_dbs, change):
     source, _ = two_dbs
-    source.ok("init", "defaults=no")
-    for line in KVM_CLUSTER:
-        source.ok(*line.split())
+    kvm_cluster(source)
     before = source.ok("dump")
     code, _, err = source(*change.split())
     if change.startswith("set host appliance compute-0-5"):
