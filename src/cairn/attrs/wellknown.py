@@ -76,7 +76,7 @@ class Knob:
 KNOBS: tuple[Knob, ...] = (
     # Facts of a host, shown with its attributes, set with their own commands.
     *(
-        Knob(n, INTRINSIC_KIND, f"the host's {n}, shown as an attribute (set with its command)")
+        Knob(n, INTRINSIC_KIND, f"the host's {n}, shown as an attribute", scope="its own command")
         for n in INTRINSIC
     ),
     # Containers: which hosts run VMs and how cairn reaches them.
@@ -90,8 +90,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "kvm_connection",
         URI_TEMPLATE,
-        "the libvirt URI of a container, {host} its name (qemu+ssh://{host}/system)",
-        default="qemu:///system here, qemu+ssh://{host}/system elsewhere",
+        "the libvirt URI of a container, {host} its name; this machine: qemu:///system",
+        default="qemu+ssh://{host}/system",
         scope="global or container",
     ),
     Knob(
@@ -142,7 +142,7 @@ KNOBS: tuple[Knob, ...] = (
         "cpu_mode",
         CPU_MODE,
         "the VM's <cpu>: a mode, optionally ':' and XML for inside <cpu>",
-        default="none (no <cpu>: QEMU's default model); new databases hold host-passthrough",
+        default="none (a new database: host-passthrough)",
         scope="VM, its appliance or global",
         words=(
             "none",
@@ -183,14 +183,14 @@ KNOBS: tuple[Knob, ...] = (
         "vm_mac_base_addr",
         MAC,
         "the first MAC address given to new VMs' interfaces",
-        default="the Rocks base",
+        default="52:54:00:00:00:00",
         scope="global",
     ),
     Knob(
         "vm_mac_base_addr_mask",
         MAC,
         "which bits of vm_mac_base_addr new MAC addresses keep",
-        default="the Rocks mask",
+        default="ff:ff:ff:00:00:00",
         scope="global",
     ),
 )

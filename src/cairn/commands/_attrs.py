@@ -172,7 +172,11 @@ def make_list(scope: Scope) -> type[Command]:
             ]
             return Table((*head, "ATTR", "VALUE"), rows)
 
-    List.__doc__ = f"Lists the attributes set at {scope.value} scope (values shown escaped)."
+    List.__doc__ = (
+        f"Lists the attributes set at {scope.value} scope (values shown escaped).\n\n"
+        "The attributes cairn itself reads, with their types, defaults and meaning,"
+        " are listed by 'cairn help attrs'."
+    )
     return List
 
 

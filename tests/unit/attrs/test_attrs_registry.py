@@ -230,3 +230,21 @@ def test_mariadb_comparing_without_case_cannot_be_fooled(
         assert cli.ok("report", "host", "attr", "compute-0-0", "attr=note") == "one\n"
     finally:
         mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def test_declared_defaults_are_the_ones_the_code_uses() -> None:
+    from cairn.container.profile import DEFAULT_SAVE_DIR
+    from cairn.designer import DEFAULT_MACHINE
+    from cairn.domainxml.features import DEFAULT_FEATURES
+    from cairn.inventory.containers import REMOTE
+    from cairn.vms import macs
+    from cairn.vms.disks import DEFAULT_DIR
+
+    default = {k.name: k.default for k in wk.KNOBS}
+    assert default["kvm_disk_dir"] == DEFAULT_DIR
+    assert default["kvm_save_dir"] == DEFAULT_SAVE_DIR
+    assert default["kvm_machine_type"] == DEFAULT_MACHINE
+    assert default["kvm_connection"] == REMOTE
+    assert default["vm_mac_base_addr"] == macs.DEFAULT_BASE
+    assert default["vm_mac_base_addr_mask"] == macs.DEFAULT_MASK
+    assert default["HVM_Features"] == "".join(f"<{f}/>" for f in DEFAULT_FEATURES)
