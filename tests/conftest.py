@@ -40,6 +40,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ]
+)
+def every_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """`db_url` with MariaDB too: a new, empty database on each of the three."""
+    with new_database(request.param, tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cairn.db'}"

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from cairn.attrs.escape import unescape
+from cairn.attrs import wellknown
 from cairn.attrs.resolve import Resolved
 from cairn.attrs.wellknown import DEVICE_ATTR, integer
 from cairn.domainxml.cpu import pin_all
-from cairn.domainxml.cpumode import parse_cpu_mode
+from cairn.domainxml.cpumode import NO_CPU, parse_cpu_mode
 from cairn.domainxml.fragments import (
     DEVICE_ROOTS,
     DOMAIN_CHILD_ROOTS,
@@ -29,9 +29,7 @@ from cairn.domainxml.fragments import (
 from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, Nic
 from cairn.errors import CairnError
 from cairn.metadata import StartOrder
-from cairn.values import boolean
 
-SCOPES = {"G": "global", "O": "os", "A": "appliance", "H": "host", "I": "intrinsic"}
 DEFAULT_MACHINE = "pc"  # an alias QEMU keeps pointing at its newest i440fx machine
 
 
@@ -77,12 +75,10 @@ class _Attrs:
         self.attrs = attrs
 
     def get(self, name: str) -> str | None:
-        found = self.attrs.get(name)
-        return unescape(found.value) if found else None
+        return wellknown.text(self.attrs, name)
 
     def what(self, name: str) -> str:
-        scope = SCOPES.get(self.attrs[name].source, "?")
-        return f"attribute {name} of host {self.vm} ({scope} scope)"
+        return wellknown.what(name, self.vm, self.attrs.get(name))
 
 
 def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = "kvm") -> Design:
@@ -107,13 +103,10 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         # A serial device of the administrator's takes the first port (where the
         # BIOS writes with kvm_bios_useserial) instead of cairn's pty console.
         serial_console=not any(e.tag == "serial" for e in devices),
-        bios_useserial=_flag(a, "kvm_bios_useserial"),
+        bios_useserial=wellknown.flag(attrs, "kvm_bios_useserial", facts.name),
         start=StartOrder(_number(a, "kvm_start_order"), _number(a, "kvm_start_delay") or 0),
     )
     return Design(spec, notes)
-
-
-NO_CPU = frozenset({"", "none"})  # no <cpu> element: QEMU's default CPU model
 
 
 def _cpu(a: _Attrs) -> Cpu | None:
@@ -121,16 +114,6 @@ def _cpu(a: _Attrs) -> Cpu | None:
     if value is None or value.strip().lower() in NO_CPU:
         return None
     return parse_cpu_mode(value, a.what("cpu_mode"))
-
-
-def _flag(a: _Attrs, name: str) -> bool:
-    value = a.get(name)
-    if value is None:
-        return False
-    try:
-        return boolean(value)
-    except ValueError as exc:
-        raise CairnError(f"{a.what(name)}: {exc}") from None
 
 
 def _number(a: _Attrs, name: str) -> int | None:

@@ -74,6 +74,7 @@ def test_a_vm_starts_and_stops_through_tls_after_the_profile_is_applied(
     lab.cli.ok("set", "host", "attr", "localhost", "kvm", "true")
     lab.cli.ok("set", "host", "attr", "localhost", "kvm_connection", "qemu+tls://{host}/system")
     script = tmp_path / "profile.sh"
+    lab.cli.ok("create", "keys", "localhost")  # a report writes nothing
     script.write_text(lab.cli.ok("report", "host", "profile", "localhost", "format=sh"))
 
     # If applying restarts libvirtd, the shared `virt` connection reopens by itself.

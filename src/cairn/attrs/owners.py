@@ -13,16 +13,16 @@ from cairn.attrs.store import Owner
 
 def owners(session: Session, scope: Scope, words: list[str], *, all_if_empty: bool) -> list[Owner]:
     from cairn.db.models import OS, Appliance
-    from cairn.inventory import lookup
+    from cairn.inventory.lookup import hosts, one
 
     if scope is Scope.GLOBAL:
         return [Owner(scope)]
     if scope is Scope.HOST:
-        found = lookup.hosts(session, words, all_if_empty=all_if_empty)
+        found = hosts(session, words, all_if_empty=all_if_empty)
         return [Owner(scope, h.id, h.name) for h in found]
     model: Any = OS if scope is Scope.OS else Appliance
     if not words:
         rows = session.execute(select(model).order_by(model.name)).scalars().all()
     else:
-        rows = [lookup.one(session, model, w) for w in words]
+        rows = [one(session, model, w) for w in words]
     return [Owner(scope, r.id, r.name) for r in rows]

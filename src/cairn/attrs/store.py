@@ -56,8 +56,14 @@ def get(session: Session, owner: Owner, name: str) -> str | None:
 
 
 def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool) -> None:
-    """Store `value` (given unescaped). `replace=False` refuses an existing one."""
-    wellknown.check(name, value, owner.describe())
+    """Store `value` (given unescaped). `replace=False` refuses an existing one.
+
+    Values are checked by the caller (cairn.attrcheck.put); names here too.
+    """
+    knob = wellknown.check_name(name)
+    if knob is not None:
+        wellknown.check_plain(knob, value, f"attribute {name} for {owner.describe()}")
+    _refuse_case_twin(session, owner, name)
     if not replace and get(session, owner, name) is not None:
         raise Conflict(
             f"attribute {name} exists already for {owner.describe()}; use 'set' to change it"
@@ -69,6 +75,24 @@ def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool)
         row[OWNER_COLUMN[owner.scope]] = owner.id
         keys.insert(0, OWNER_COLUMN[owner.scope])
     session.execute(_upsert(session, model, row, keys))
+
+
+def _refuse_case_twin(session: Session, owner: Owner, name: str) -> None:
+    """MariaDB compares names without case, PostgreSQL and SQLite with it: a name
+    that differs from an existing one only in case is refused on all of them."""
+    from sqlalchemy import func
+
+    model = MODELS[owner.scope]
+    # Compared here, not in SQL: where the database ignores case, != would too.
+    found = session.execute(
+        select(model.name).where(func.lower(model.name) == name.lower(), *_where(owner))
+    ).scalars()
+    twin = next((n for n in found if n != name), None)
+    if twin is not None:
+        raise Conflict(
+            f"attribute {name} for {owner.describe()}: it has {twin}, which differs only in"
+            f" case; set {twin} instead (some databases cannot tell the two apart)"
+        )
 
 
 def _upsert(session: Session, model: Any, row: dict[str, Any], keys: list[str]) -> Any:

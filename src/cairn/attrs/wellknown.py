@@ -1,168 +1,267 @@
-"""Checks for attribute names that cairn itself reads, run when a value is set.
+"""The registry: every attribute cairn reads, declared once, as data.
 
-A value that cannot work is refused when it is set, not when a VM starts.
-XML-valued attributes (cpu_mode, kvm_cpu_pinning, kvm_device_N, HVM_Features)
-are parsed the way the designer will parse them; they are checked again when
-the domain XML is built.
+Each `Knob` says the name (or a pattern such as kvm_device_N), the type of its
+value, the default when it is unset, where it is meant to be set, and one line
+of help. From these declarations come: the check when a value is set
+(`cairn.attrcheck`), typed reads (`flag`, `text`), the listing of
+`cairn list attr help`, and the coverage test that every name the code reads
+is declared here. A new attribute is one more `Knob` below, nothing else.
+
+What belongs here: the declarations, name matching, and the checks that need
+no other package (booleans, integers, words). What does not: parsing XML or
+URIs (cairn.attrcheck brings those in), policy (cairn.designer). This module
+imports nothing above cairn.values, so every layer may read it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from cairn.attrs.escape import unescape
 from cairn.attrs.scopes import INTRINSIC
 from cairn.errors import CairnError
-from cairn.values import boolean, mac
+from cairn.values import boolean
 
-BOOLEANS = frozenset({"kvm", "kvm_autostart", "kvm_bios_useserial"})
-# Integer attributes, declared as data: name -> (smallest, largest, meaning).
-# The start order (Proxmox's startup order=,up=) goes into each VM's domain
-# metadata, where `container boot` and `container shutdown` read it.
-INTEGERS: dict[str, tuple[int, int, str]] = {
-    "kvm_start_order": (
-        0,
-        999_999,
-        "the VM's group in its container's start order: lower groups start first and"
-        " stop last; VMs without it start after every group and stop first",
+if TYPE_CHECKING:
+    from cairn.attrs.resolve import Resolved
+
+# The types of value; XML places are where cairn.designer puts the elements
+# (their allowed root tags: cairn.domainxml.fragments.ROOTS[place]).
+BOOLEAN = "boolean"
+INTEGER = "integer"
+PATH = "path"
+URI_TEMPLATE = "URI template"
+WORDS = "word list"
+XML = "XML fragment"
+MAC = "MAC address"
+COMMAND = "command"
+CPU_MODE = "CPU mode"  # a word of `words`, optionally ':' and XML for inside <cpu>
+PREFIX = "command prefix"  # words put before a command, {host} the host's name
+LABEL = "name"  # a DNS label (a boot action's name)
+INTRINSIC_KIND = "fact of the host"
+KINDS = (
+    BOOLEAN,
+    INTEGER,
+    PATH,
+    URI_TEMPLATE,
+    WORDS,
+    XML,
+    MAC,
+    COMMAND,
+    CPU_MODE,
+    PREFIX,
+    LABEL,
+    INTRINSIC_KIND,
+)
+
+# Machine types of QEMU's x86 targets (cairn builds x86 guests); versioned ones
+# such as pc-q35-7.2 or pc-i440fx-7.2 too.
+# VERSION in a word stands for a version such as 7.2.
+MACHINE_TYPES = ("pc", "q35", "isapc", "microvm", "pc-i440fx-VERSION", "pc-q35-VERSION")
+_VERSION = "[0-9][A-Za-z0-9.]*"
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One attribute cairn reads. `name` may hold one N, a number (kvm_device_N)."""
+
+    name: str
+    kind: str
+    help: str
+    default: str | None = None  # None: unset means "not used"; see help
+    scope: str = "any scope"  # where an administrator usually sets it
+    words: tuple[str, ...] = ()  # WORDS/CPU_MODE: the words allowed; XML: words allowed too
+    place: str = ""  # XML and CPU_MODE: where the elements go in the domain
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        if "_N" not in self.name:
+            return None
+        head, _, tail = self.name.partition("_N")
+        return re.compile(rf"^{re.escape(head)}_(0|[1-9][0-9]*){re.escape(tail)}$")
+
+    def matches(self, name: str) -> bool:
+        pattern = self.pattern
+        return pattern.fullmatch(name) is not None if pattern else name == self.name
+
+
+KNOBS: tuple[Knob, ...] = (
+    # Facts of a host, shown with its attributes, set with their own commands.
+    *(
+        Knob(n, INTRINSIC_KIND, f"the host's {n}, shown as an attribute", scope="its own command")
+        for n in INTRINSIC
     ),
-    "kvm_start_delay": (
-        0,
-        3_600,
-        "seconds `container boot` waits after the VM's group has started before it"
-        " starts the next group (the largest delay of a group counts)",
+    # Containers: which hosts run VMs and how cairn reaches them.
+    Knob(
+        "kvm",
+        BOOLEAN,
+        "whether hosts run VMs (a VM container); vm-container has it true",
+        default="false",
+        scope="appliance or host",
     ),
-}
-DEVICE_ATTR = re.compile(r"^kvm_device_(0|[1-9][0-9]*)$")  # the names the designer reads
-_WORD = re.compile(r"^[A-Za-z0-9_.-]+$")
+    Knob(
+        "kvm_connection",
+        URI_TEMPLATE,
+        "the libvirt URI of a container, {host} its name; this machine: qemu:///system",
+        default="qemu+ssh://{host}/system",
+        scope="global or container",
+    ),
+    Knob(
+        "kvm_disk_dir",
+        PATH,
+        "the directory of a container where new VMs' disk images go",
+        default="/var/lib/libvirt/images",
+        scope="global or container",
+    ),
+    Knob(
+        "kvm_save_dir",
+        PATH,
+        "the directory of a container where saved VM images go",
+        default="/var/lib/libvirt/qemu/save",
+        scope="global or container",
+    ),
+    Knob(
+        "cairn_command",
+        COMMAND,
+        "the absolute path of cairn on containers, run by their boot and shutdown units",
+        default="the cairn that is running",
+        scope="global or container",
+    ),
+    # VMs: the domain each one gets.
+    Knob(
+        "kvm_autostart",
+        BOOLEAN,
+        "whether a VM starts again when its container boots",
+        default="false",
+        scope="VM, its appliance or global",
+    ),
+    Knob(
+        "kvm_bios_useserial",
+        BOOLEAN,
+        "whether the VM's BIOS writes to the first serial port",
+        default="false",
+        scope="VM, its appliance or global",
+    ),
+    Knob(
+        "kvm_machine_type",
+        WORDS,
+        "the QEMU machine type of VMs",
+        default="pc",
+        scope="VM, its appliance or global",
+        words=MACHINE_TYPES,
+    ),
+    Knob(
+        "cpu_mode",
+        CPU_MODE,
+        "the VM's <cpu>: a mode, optionally ':' and XML for inside <cpu>",
+        default="none (a new database: host-passthrough)",
+        scope="VM, its appliance or global",
+        words=(
+            "none",
+            "host-passthrough",
+            "host-model",
+            "custom",
+            "maximum",
+            "exact",
+            "minimum",
+            "strict",
+        ),
+        place="cpu",
+    ),
+    Knob(
+        "kvm_cpu_pinning",
+        XML,
+        "pin_all (vCPU i on CPU i) or <cputune>... elements for the domain",
+        scope="VM, its appliance or global",
+        words=("pin_all",),
+        place="domain",
+    ),
+    Knob(
+        "HVM_Features",
+        XML,
+        "elements for the VM's <features> (<acpi/><apic/>...)",
+        default="<acpi/><apic/><pae/>",
+        scope="VM, its appliance or global",
+        place="features",
+    ),
+    Knob(
+        "kvm_device_N",
+        XML,
+        "elements added to the VM's <devices>, in N order (N: 0, 1, 2 ...)",
+        scope="VM, its appliance or global",
+        place="devices",
+    ),
+    # The start order (Proxmox's startup order=,up=), written into each VM's
+    # domain metadata, where `container boot` and `container shutdown` read it.
+    Knob(
+        "kvm_start_order",
+        INTEGER,
+        "the VM's group in its container's start order (0-999999): lower groups start"
+        " first and stop last; VMs without it start after every group and stop first",
+        scope="VM, its appliance or global",
+    ),
+    Knob(
+        "kvm_start_delay",
+        INTEGER,
+        "seconds (0-3600) `container boot` waits after the VM's group has started"
+        " before the next group (the largest delay of a group counts)",
+        default="0",
+        scope="VM, its appliance or global",
+    ),
+    # Networks and network boot.
+    Knob(
+        "network_command",
+        PREFIX,
+        "how `sync host network` runs ip/bridge on a host, {host} its name"
+        " (e.g. 'ip netns exec {host}')",
+        default="nothing on this machine, 'ssh {host}' on others",
+        scope="host or appliance",
+    ),
+    Knob(
+        "installaction",
+        LABEL,
+        "the boot action a host set to install gets from PXE",
+        default="install",
+        scope="host, its appliance or global",
+    ),
+    Knob(
+        "vm_mac_base_addr",
+        MAC,
+        "the first MAC address given to new VMs' interfaces",
+        default="52:54:00:00:00:00",
+        scope="global",
+    ),
+    Knob(
+        "vm_mac_base_addr_mask",
+        MAC,
+        "which bits of vm_mac_base_addr new MAC addresses keep",
+        default="ff:ff:ff:00:00:00",
+        scope="global",
+    ),
+)
+
 # Rocks' names for what cairn reads under another name: refused when set,
 # saying which name to use (one stored name for one setting).
 RENAMED = {"kvm_save_directory": "kvm_save_dir"}
 
+_BY_NAME = {k.name: k for k in KNOBS if k.pattern is None}
+_BY_FOLDED = {k.name.lower(): k for k in KNOBS if k.pattern is None}
+_PATTERNS = tuple(k for k in KNOBS if k.pattern is not None)
+DEVICE_ATTR = re.compile(r"^kvm_device_(0|[1-9][0-9]*)$")  # the names the designer reads
 
-# Where a raw-XML value goes in the domain: the fragment roots it may have, and
-# the keyword of cairn.domainxml.probe.check that places it there.
-_PLACES = {
-    "DEVICE_ROOTS": "devices",
-    "DOMAIN_CHILD_ROOTS": "domain",
-    "FEATURE_ROOTS": "features",
-}
-
-
-def _xml(roots: str) -> Callable[[str, str], None]:
-    def check(value: str, what: str) -> None:
-        from cairn.domainxml import fragments, probe
-
-        elements = fragments.parse_fragment(
-            value, allowed_roots=getattr(fragments, roots), what=what
-        )
-        probe.check(what, **{_PLACES[roots]: elements})  # type: ignore[arg-type]
-
-    return check
-
-
-def _displays(value: str, what: str) -> None:
-    from cairn.designer import check_displays
-    from cairn.domainxml import fragments
-
-    elements = fragments.parse_fragment(value, allowed_roots=fragments.DEVICE_ROOTS, what=what)
-    check_displays(elements, what)
-
-
-def _cpu_mode(value: str, what: str) -> None:
-    from cairn.designer import NO_CPU
-    from cairn.domainxml import probe
-    from cairn.domainxml.cpumode import parse_cpu_mode
-
-    if value.strip().lower() not in NO_CPU:
-        probe.check(what, cpu=parse_cpu_mode(value, what))
-
-
-def _pinning(value: str, what: str) -> None:
-    if value.strip() == "pin_all":
-        return
-    if "<" not in value:  # not XML at all: most likely a misspelt pin_all
-        raise CairnError(
-            f"{what}: {value.strip()!r} is neither pin_all nor XML elements"
-            " such as <cputune><vcpupin vcpu='0' cpuset='0'/></cputune>"
-        )
-    _xml("DOMAIN_CHILD_ROOTS")(value, what)
-
-
-def _connection(value: str, what: str) -> None:
-    from cairn.hypervisor.uri import uri_for
-
-    try:
-        uri_for(value, "host")
-    except CairnError as exc:
-        raise CairnError(f"{what}: {exc}") from None
-
-
-def _mac(value: str, what: str) -> None:
-    try:
-        mac(value)
-    except ValueError as exc:
-        raise CairnError(f"{what}: {exc}") from None
-
-
-def _path(value: str, what: str) -> None:
-    from cairn.vms.disks import check_path
-
-    check_path(value.rstrip("/") or "/", what)  # a directory may be written with a final /
-
-
-def _command(value: str, what: str) -> None:
-    from cairn.units import check_command
-
-    check_command(value, what)
-
-
-def _word(value: str, what: str) -> None:
-    if not _WORD.fullmatch(value):
-        raise CairnError(f"{what}: {value!r} is not a machine type like pc or q35")
-
-
-def _prefix(value: str, what: str) -> None:
-    import shlex
-
-    try:
-        shlex.split(value)
-    except ValueError as exc:
-        raise CairnError(
-            f"{what}: {value!r} is not a command prefix ({exc}); give e.g. 'ssh {{host}}'"
-        ) from None
-
-
-def _label(value: str, what: str) -> None:
-    from cairn.values import label
-
-    try:
-        label(value)
-    except ValueError as exc:
-        raise CairnError(f"{what}: {exc}") from None
-
-
-CHECKS: dict[str, Callable[[str, str], None]] = {
-    # How `sync host network` runs ip/bridge on a host ({host}: its name).
-    "network_command": _prefix,
-    # The boot action a host set to `install` gets from PXE (default: install).
-    "installaction": _label,
-    "cpu_mode": _cpu_mode,
-    "kvm_cpu_pinning": _pinning,
-    "HVM_Features": _xml("FEATURE_ROOTS"),
-    "kvm_connection": _connection,
-    "vm_mac_base_addr": _mac,
-    "vm_mac_base_addr_mask": _mac,
-    "kvm_disk_dir": _path,
-    "kvm_save_dir": _path,
-    "cairn_command": _command,
-    "kvm_machine_type": _word,
+# The range of each INTEGER attribute: name -> (smallest, largest).
+INTEGERS: dict[str, tuple[int, int]] = {
+    "kvm_start_order": (0, 999_999),
+    "kvm_start_delay": (0, 3_600),
 }
 
 
 def integer(name: str, value: str, what: str) -> int:
-    """The value of an INTEGERS attribute, or CairnError naming its range."""
-    low, high, _meaning = INTEGERS[name]
+    """The value of an INTEGER attribute, or CairnError naming its range."""
+    low, high = INTEGERS[name]
     try:
         number = int(value.strip())
     except ValueError:
@@ -172,34 +271,101 @@ def integer(name: str, value: str, what: str) -> int:
     return number
 
 
-def check(name: str, value: str, where: str) -> None:
-    """Raise CairnError if `value` cannot work for `name`; `where` names the owner."""
-    what = f"attribute {name} for {where}"
-    if name in INTRINSIC:
-        raise CairnError(
-            f"{name} is a fact of the host, not an attribute: use 'cairn set host {name}'"
-            if name not in ("hostname", "os")
-            else f"{name} is a fact of the host, not an attribute"
-        )
+def lookup(name: str) -> Knob | None:
+    """The declaration of `name`, spelt exactly as declared; None if cairn does not read it."""
+    found = _BY_NAME.get(name)
+    if found is not None:
+        return found
+    return next((k for k in _PATTERNS if k.matches(name)), None)
+
+
+def check_name(name: str) -> Knob | None:
+    """Refuse a name cairn would not read as meant; return its declaration, if any.
+
+    Names are stored as typed, and compared case-sensitively by cairn on every
+    database; MariaDB compares them without case, so a name that differs from a
+    declared one only in case (CPU_MODE) would pass unchecked on one database
+    and overwrite cpu_mode on another: it is refused.
+    """
+    knob = lookup(name)
+    if knob is not None:
+        if knob.kind == INTRINSIC_KIND:
+            raise CairnError(
+                f"{name} is a fact of the host, not an attribute: use 'cairn set host {name}'"
+                if name not in ("hostname", "os")
+                else f"{name} is a fact of the host, not an attribute"
+            )
+        return knob
     if name in RENAMED:
         raise CairnError(
             f"{name} is Rocks' name for what cairn reads as {RENAMED[name]}:"
             f" set {RENAMED[name]} instead (same value)"
         )
-    if name in BOOLEANS:
-        try:
-            boolean(value)
-        except ValueError as exc:
-            raise CairnError(f"{what}: {exc}") from None
-    elif name in INTEGERS:
-        integer(name, value, what)
-    elif DEVICE_ATTR.fullmatch(name):
-        _xml("DEVICE_ROOTS")(value, what)
-        _displays(value, what)
-    elif name.startswith("kvm_device"):  # cairn would never read it
+    folded = name.lower()
+    near = _BY_FOLDED.get(folded) or next(
+        (k for k in _PATTERNS if k.pattern and k.pattern.fullmatch(folded)), None
+    )
+    if near is not None:
+        spelt = near.name if near.pattern is None else folded
+        raise CairnError(
+            f"attribute {name}: cairn reads {spelt}; write it exactly so (attribute"
+            " names are case-sensitive)"
+        )
+    if folded.startswith("kvm_device"):  # cairn would never read it
         raise CairnError(
             f"{name} is not a device attribute cairn reads: name it kvm_device_N, N a"
             " number without leading zeros (kvm_device_0, kvm_device_1, ...)"
         )
-    elif name in CHECKS:
-        CHECKS[name](value, what)
+    return None
+
+
+def check_plain(knob: Knob, value: str, what: str) -> None:
+    """The checks of the types that need nothing but this module."""
+    if knob.kind == BOOLEAN:
+        try:
+            boolean(value)
+        except ValueError as exc:
+            raise CairnError(f"{what}: {exc}") from None
+    elif knob.kind == INTEGER:
+        integer(knob.name, value, what)
+    elif knob.kind == WORDS:
+        words = "|".join(re.escape(w).replace("VERSION", _VERSION) for w in knob.words)
+        if not re.fullmatch(words, value.strip()):
+            version = " (VERSION: a version such as 7.2)" if _VERSION in words else ""
+            raise CairnError(
+                f"{what}: {value.strip()[:40]!r} is not one of {', '.join(knob.words)}{version}"
+            )
+
+
+_SCOPE_WORD = {"O": "os ", "A": "appliance ", "H": "host ", "I": "host "}
+
+
+def what(name: str, host: str, found: Resolved | None, owner: str = "host") -> str:
+    """How errors name a resolved attribute: its host and the scope it came from."""
+    scopes = {"G": "global", "O": "os", "A": "appliance", "H": "host", "I": "intrinsic"}
+    scope = scopes.get(found.source, "?") if found else "default"
+    return f"attribute {name} of {owner} {host} ({scope} scope)"
+
+
+def text(attrs: Mapping[str, Resolved], name: str) -> str | None:
+    """The value (unescaped) of a resolved attribute, None if unset."""
+    assert lookup(name) is not None, f"{name} is read but not declared in wellknown.KNOBS"
+    found = attrs.get(name)
+    return unescape(found.value) if found else None
+
+
+def flag(attrs: Mapping[str, Resolved], name: str, host: str, *, owner: str = "host") -> bool:
+    """A boolean attribute of `host`: its default when unset; a value that is not
+    a boolean (stored before cairn checked values) is an error naming the
+    attribute, the host and the scope to fix, wherever it is read."""
+    knob = lookup(name)
+    assert knob is not None and knob.kind == BOOLEAN, f"{name} is not a declared boolean"
+    found = attrs.get(name)
+    value = unescape(found.value) if found else knob.default or "false"
+    try:
+        return boolean(value)
+    except ValueError as exc:
+        raise CairnError(
+            f"{what(name, host, found, owner)}: {exc}; fix it with 'cairn set"
+            f" {'' if found is None or found.source == 'G' else _SCOPE_WORD[found.source]}attr'"
+        ) from None

@@ -92,8 +92,18 @@ def overview() -> Table:
     return Table(("COMMAND", "SUMMARY"), rows)
 
 
+def attributes() -> Table:
+    """The attributes cairn reads, from their declarations (cairn help attrs)."""
+    from cairn.attrs.wellknown import KNOBS, RENAMED
+
+    rows: list[Sequence[Any]] = [(k.name, k.kind, k.default or "-", k.scope, k.help) for k in KNOBS]
+    rows += [(old, "Rocks' name", "-", "-", f"refused: set {new}") for old, new in RENAMED.items()]
+    return Table(("ATTRIBUTE", "TYPE", "DEFAULT", "SET AT", "MEANING"), rows)
+
+
 OVERVIEW_HEAD = (
     "usage: cairn <verb> <noun>... [ARG...] [name=value...]\n"
     "       cairn <command words> help    (usage, parameters and examples)\n"
+    "       cairn help attrs              (the attributes cairn reads)\n"
     "       cairn --version\n"
 )

@@ -46,6 +46,7 @@ def execute(
     """Runs one command line; its output to `out`, warnings and errors to
     `err`; the exit status. `where` ("line 3: ") starts an error message."""
     try:
+        _check_text(words)
         return run(words, out, err, progress=progress, wrap=wrap)
     except CairnError as exc:
         message = one_line(str(exc)) or type(exc).__name__
@@ -56,6 +57,19 @@ def execute(
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _check_text(words: list[str]) -> None:
+    """Refuse words that are not text (bytes that are not UTF-8 reach Python as
+    lone surrogates, which no database, file or XML can hold)."""
+    for word in words:
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = word.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+            raise UsageError(
+                f"the argument '{shown[:60]}' is not UTF-8 text; give it in UTF-8"
+            ) from None
 
 
 def one_line(text: str) -> str:
@@ -200,6 +214,9 @@ def _help(words: list[str], out: TextIO) -> int:
     if not words:
         out.write(helptext.OVERVIEW_HEAD + "\n")
         render(helptext.overview(), out)
+        return 0
+    if words == ["attrs"]:
+        render(helptext.attributes(), sys.stdout)
         return 0
     n = tree.longest_command(words)
     if n == len(words):

@@ -1,52 +1,64 @@
 """The command tree: `cairn/commands/<verb>/<noun>...` IS the grammar.
 
 A command is a module `commands/a/b.py` or a package `commands/a/b/__init__.py`
-that defines `Command` (when `a b c` also exists). Dispatch finds the longest
-run of leading words that names a command by looking at files, and imports
-only that one module.
+that defines `Command` (when `a b c` also exists). Commands are found by
+importing their modules and looking for `Command`, never by reading their
+source. Dispatch imports only the modules along the words typed; command
+modules import what they need (SQLAlchemy, libvirt) inside `run`, so even
+`cairn help`, which imports every one, loads neither.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-import os
+import pkgutil
 from collections.abc import Iterator, Sequence
 from functools import cache
-from pathlib import Path
+from types import ModuleType
 
 from cairn.cli.spec import Command
 
-_ROOT = Path(__file__).resolve().parent.parent / "commands"
 _PKG = "cairn.commands"
 
 
-def _is_command_package(directory: Path) -> bool:
-    init = directory / "__init__.py"
-    if not init.is_file():
-        return False
-    body = init.read_text(encoding="utf-8")
-    return "\nclass Command(" in body or "\nCommand = " in body
+def _word(word: str) -> bool:
+    """Whether `word` may be part of a command's name (never a path's trouble:
+    no '/', '..', over-long or non-UTF-8 names)."""
+    return word.isidentifier() and not word.startswith("_") and len(word) <= 64
+
+
+@cache
+def _module(words: tuple[str, ...]) -> ModuleType | None:
+    """The module of `cairn.commands` these words name, None if there is none."""
+    if not words or not all(_word(w) for w in words):
+        return None
+    name = ".".join((_PKG, *words))
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            return None  # no such module (or no such package above it)
+        raise
 
 
 def _names_command(words: Sequence[str]) -> bool:
-    if not words or any(not w.isidentifier() or w.startswith("_") for w in words):
-        return False
-    base = _ROOT.joinpath(*words)
-    if base.is_dir() and _is_command_package(base):
-        return True
-    return base.with_suffix(".py").is_file()
+    module = _module(tuple(words))
+    return module is not None and isinstance(getattr(module, "Command", None), type)
 
 
 def longest_command(words: Sequence[str]) -> int:
     """How many leading words name a command (0: none)."""
     n = 0
     for i in range(1, len(words) + 1):
-        if "=" in words[i - 1]:
+        if not _word(words[i - 1]):
             break
-        if _names_command(words[:i]):
+        module = _module(tuple(words[:i]))
+        if module is None:
+            break
+        if isinstance(getattr(module, "Command", None), type):
             n = i
-        elif not _ROOT.joinpath(*words[:i]).is_dir():
+        elif not hasattr(module, "__path__"):  # a module, not a package, and no command
             break
     return n
 
@@ -57,22 +69,22 @@ def load(words: Sequence[str]) -> type[Command]:
     return command
 
 
-def _walk(directory: Path, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
-        if entry.name.startswith(("_", ".")):
+def _walk(prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    package = _module(prefix) if prefix else importlib.import_module(_PKG)
+    assert package is not None
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        words = (*prefix, info.name)
+        if info.name.startswith("_"):
             continue
-        path = Path(entry.path)
-        if entry.is_dir():
-            if _is_command_package(path):
-                yield (*prefix, entry.name)
-            yield from _walk(path, (*prefix, entry.name))
-        elif entry.name.endswith(".py"):
-            yield (*prefix, entry.name[:-3])
+        if _names_command(words):
+            yield words
+        if info.ispkg:
+            yield from _walk(words)
 
 
 @cache
 def all_commands() -> tuple[tuple[str, ...], ...]:
-    return tuple(_walk(_ROOT, ()))
+    return tuple(_walk(()))
 
 
 def starting_with(words: Sequence[str]) -> list[str]:

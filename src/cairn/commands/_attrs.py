@@ -58,6 +58,14 @@ def _example(verb: str, scope: Scope, *rest: str) -> str:
     return " ".join(w for w in ("cairn", _title(verb, scope), owner, *rest) if w)
 
 
+def _keep_holders(ctx: Context, name: str) -> None:
+    """`kvm` decides which hosts may hold VMs: none that holds some may lose it."""
+    if name == "kvm":
+        from cairn.inventory.containers import check_holders
+
+        check_holders(ctx.session)
+
+
 def make_put(scope: Scope, *, replace: bool) -> type[Command]:
     verb = "set" if replace else "add"
     owner_args = () if scope is Scope.GLOBAL else (OWNER_ARG[scope],)
@@ -87,11 +95,12 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
         related = (_title("list", scope), _title("remove", scope), "report host attr")
 
         def run(self, ctx: Context, a: dict[str, Any]) -> None:
-            from cairn.attrs import store
+            from cairn import attrcheck
             from cairn.attrs.owners import owners
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
-                store.put(ctx.session, owner, a["attr"], a["value"], replace=replace)
+                attrcheck.put(ctx.session, owner, a["attr"], a["value"], replace=replace)
+            _keep_holders(ctx, a["attr"])
 
     Put.__doc__ = (
         f"{'Sets' if replace else 'Adds'} an attribute at {scope.value} scope.\n\n"
@@ -101,7 +110,10 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
             else "Refuses an attribute that exists; 'set' replaces."
         )
         + " The value is stored XML-escaped (only & < >), as in Rocks;"
-        " 'report host attr' prints it back exactly."
+        " 'report host attr' prints it back exactly. An attribute cairn reads is"
+        " checked now, from its declaration: 'cairn help attrs' lists them, with"
+        " their types and defaults. Names are case-sensitive; a name that differs"
+        " from one the owner has, or one cairn reads, only in case is refused."
     )
     return Put
 
@@ -128,6 +140,7 @@ def make_remove(scope: Scope) -> type[Command]:
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
                 store.remove(ctx.session, owner, a["attr"])
+            _keep_holders(ctx, a["attr"])
 
     Remove.__doc__ = f"Removes an attribute at {scope.value} scope."
     return Remove
@@ -159,7 +172,11 @@ def make_list(scope: Scope) -> type[Command]:
             ]
             return Table((*head, "ATTR", "VALUE"), rows)
 
-    List.__doc__ = f"Lists the attributes set at {scope.value} scope (values shown escaped)."
+    List.__doc__ = (
+        f"Lists the attributes set at {scope.value} scope (values shown escaped).\n\n"
+        "The attributes cairn itself reads, with their types, defaults and meaning,"
+        " are listed by 'cairn help attrs'."
+    )
     return List
 
 

@@ -37,7 +37,8 @@ class Command(Base):
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
         from cairn.db.engine import make_engine
-        from cairn.db.schema import HEAD, ensure_current
+        from cairn.db.head import HEAD
+        from cairn.db.schema import ensure_current
         from cairn.db.url import redacted
 
         engine = make_engine(ctx.url, writes=True)

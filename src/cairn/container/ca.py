@@ -97,6 +97,10 @@ def _names(dns: Sequence[str], ips: Sequence[str]) -> list[x509.GeneralName]:
     return out
 
 
+# Reports never write: keys and certificates are made by one explicit command.
+MAKE_KEYS = "make it with 'cairn create keys'"
+
+
 class Authority:
     """The CA in one directory; `open` makes it when it is not there yet."""
 
@@ -120,9 +124,17 @@ class Authority:
     # --- the CA itself ---------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | None = None, *, common_name: str = "cairn") -> Authority:
-        """The CA in `directory` (default ca_dir()); made once, under a lock."""
+    def open(
+        cls, directory: Path | None = None, *, common_name: str = "cairn", create: bool = True
+    ) -> Authority:
+        """The CA in `directory` (default ca_dir()); made once, under a lock.
+        Without `create`, a missing CA is an error that says how to make it."""
         directory = directory or ca_dir()
+        if not create:
+            found = cls._load(directory)
+            if found is None:
+                raise CairnError(f"there is no cluster CA in {directory} yet: {MAKE_KEYS}")
+            return found
         with _locked(directory):
             return cls._load(directory) or cls._create(directory, common_name)
 
@@ -192,7 +204,13 @@ class Authority:
     # --- certificates for hosts -------------------------------------------------
 
     def issue(
-        self, kind: Kind, name: str, *, dns: Sequence[str] = (), ips: Sequence[str] = ()
+        self,
+        kind: Kind,
+        name: str,
+        *,
+        dns: Sequence[str] = (),
+        ips: Sequence[str] = (),
+        create: bool = True,
     ) -> Issued:
         """A `kind` certificate for host `name` with these subjectAltNames.
 
@@ -205,6 +223,15 @@ class Authority:
         issued = self.directory / "issued"
         cert_path = issued / f"{kind}-{name}-cert.pem"
         key_path = issued / f"{kind}-{name}-key.pem"
+        if not create:
+            kept = self._kept(cert_path, key_path, kind, wanted)
+            if kept is None:
+                raise CairnError(
+                    f"there is no {kind} certificate for {name} with its names"
+                    f" ({', '.join(str(n.value) for n in wanted)}) in {issued} yet: make it"
+                    f" with 'cairn create keys {name}'"
+                )
+            return kept
         with _locked(self.directory):
             kept = self._kept(cert_path, key_path, kind, wanted)
             if kept is not None:

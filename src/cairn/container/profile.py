@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cairn.attrs.escape import unescape
+from cairn.attrs import wellknown
 from cairn.attrs.resolve import Resolved, resolve
 from cairn.container.ca import Authority, Issued, client_dn
 from cairn.container.sshkey import PublicKey, frontend_key
@@ -34,7 +34,6 @@ from cairn.db.models import Appliance, Host
 from cairn.errors import CairnError
 from cairn.inventory.netplan import BridgePlan, plans
 from cairn.units import check_command, default_cairn_command
-from cairn.values import boolean
 from cairn.vms.disks import DEFAULT_DIR, check_path
 
 Access = Literal["tls", "ssh", "local", "other"]
@@ -45,7 +44,6 @@ RHEL_PACKAGES = ("qemu-kvm", "qemu-img", "libvirt", "libvirt-client")
 SSH_PACKAGE = "openssh-server"
 DEFAULT_SAVE_DIR = "/var/lib/libvirt/qemu/save"
 FRONTEND = "frontend"
-VM_CONTAINER = "vm-container"
 
 
 @dataclass(frozen=True)
@@ -86,27 +84,17 @@ def access_of(uri: str) -> Access:
 
 
 def _attr(attrs: dict[str, Resolved], name: str, default: str) -> str:
-    found = attrs.get(name)
-    return unescape(found.value) if found else default
-
-
-def _is_container(host: Host, attrs: dict[str, Resolved]) -> bool:
-    """The rule of cairn.vms.define.check_container, for many hosts at once."""
-    if host.appliance.name == VM_CONTAINER:
-        return True
-    try:
-        return boolean(_attr(attrs, "kvm", "false"))
-    except ValueError:
-        return False
+    found = wellknown.text(attrs, name)
+    return default if found is None else found
 
 
 def _tls_in_use(session: Session) -> bool:
     """Whether cairn reaches any container through TLS."""
-    from cairn.lifecycle.targets import container_uris
+    from cairn.inventory.containers import container_uris, is_container
 
     hosts = list(session.execute(select(Host)).scalars())
     resolved = resolve(session, hosts, all_hosts=True)
-    containers = [h for h in hosts if _is_container(h, resolved[h.id])]
+    containers = [h for h in hosts if is_container(h, resolved[h.id])]
     return any(access_of(u) == "tls" for u in container_uris(session, containers).values())
 
 
@@ -140,16 +128,18 @@ def _frontends(session: Session, me: str) -> list[str]:
     return sorted({me, *names})
 
 
-def gather(session: Session, host: Host, *, client: bool | None = None) -> Profile:
-    """Everything the profile of `host` needs. May make the cluster CA, certificates
-    and root's SSH key; says so in the profile's notes.
+def gather(
+    session: Session, host: Host, *, client: bool | None = None, create: bool = False
+) -> Profile:
+    """Everything the profile of `host` needs. With `create`, makes the cluster CA,
+    certificates and root's SSH key that are missing and says so in the notes;
+    without it (a report), writes nothing and a missing one is an error.
 
     client: include the TLS client part (None: when `host` is this machine or a
     frontend and some container is reached through TLS).
     """
-    from cairn.db.seed import local_hostname
-    from cairn.lifecycle.targets import container_uris
-    from cairn.vms.define import check_container
+    from cairn.inventory.containers import check_container, container_uris
+    from cairn.inventory.hostwords import local_hostname
 
     notes: list[str] = []
     me = local_hostname()
@@ -168,12 +158,12 @@ def gather(session: Session, host: Host, *, client: bool | None = None) -> Profi
     def authority() -> Authority:
         nonlocal ca
         if ca is None:
-            ca = Authority.open(common_name=me)
+            ca = Authority.open(common_name=me, create=create)
             if ca.created:
                 notes.append(f"made the cluster CA in {ca.directory} (keep cakey.pem private)")
         return ca
 
-    client_cert = authority().issue("client", host.name) if client else None
+    client_cert = authority().issue("client", host.name, create=create) if client else None
     if reason:
         return Profile(
             host=host.name,
@@ -198,10 +188,10 @@ def gather(session: Session, host: Host, *, client: bool | None = None) -> Profi
     clients: tuple[str, ...] = ()
     if access == "tls":
         dns, ips = _server_names(host, uri, local)
-        server = authority().issue("server", host.name, dns=dns, ips=ips)
+        server = authority().issue("server", host.name, dns=dns, ips=ips, create=create)
         clients = tuple(client_dn(name) for name in _frontends(session, me))
     elif access == "ssh":
-        ssh_key = frontend_key()
+        ssh_key = frontend_key(create=create)
         if ssh_key.generated:
             notes.append(
                 f"made the SSH key {ssh_key.path.with_suffix('')} (no passphrase) for cairn's"

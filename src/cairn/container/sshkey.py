@@ -44,12 +44,17 @@ def parse(line: str, path: Path) -> tuple[str, str]:
     return line, found.group("id")
 
 
-def frontend_key(home: Path | None = None) -> PublicKey:
-    """This user's public key, made with ssh-keygen if there is none."""
+def frontend_key(home: Path | None = None, *, create: bool = True) -> PublicKey:
+    """This user's public key, made with ssh-keygen if there is none (and `create`)."""
     ssh = (home or Path.home()) / ".ssh"
     found = _existing(ssh)
     if found is not None:
         return found
+    if not create:
+        raise CairnError(
+            f"there is no SSH key in {ssh} for cairn's qemu+ssh:// connections yet:"
+            " make it with 'cairn create keys' (or ssh-keygen)"
+        )
     try:
         ssh.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(ssh, os.O_RDONLY | os.O_DIRECTORY)  # the lock: no file left behind

@@ -31,15 +31,28 @@ def normalise(url: str) -> str:
     return f"{_DRIVERS.get(scheme, scheme)}{sep}{rest}"
 
 
+_BACKENDS = frozenset({"sqlite", "postgresql", "mysql", "mariadb"})
+
+
 def make_engine(url: str, *, writes: bool) -> Engine:
     try:
         parsed = make_url(normalise(url))
+        if parsed.get_backend_name() not in _BACKENDS:
+            raise CairnError(
+                f"the database URL {redacted(url)!r} names {parsed.get_backend_name()}, which"
+                " cairn does not support: use sqlite, postgresql, mysql or mariadb"
+            )
         parsed.get_dialect()  # an unknown scheme fails here, not half way through
-    except (ArgumentError, NoSuchModuleError, ValueError):
+    except (ArgumentError, NoSuchModuleError, ValueError, ImportError):
         raise CairnError(
             f"the database URL {redacted(url)!r} is not valid: use e.g."
             " sqlite:////var/lib/cairn/cairn.db or postgresql://user:pw@host/db"
         ) from None
+    if "@" in (parsed.host or ""):
+        raise CairnError(
+            f"the database URL {redacted(url)!r} has '@' in its user name or password:"
+            " write each '@' there as %40"
+        )
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite(parsed.database, parsed, writes)
     else:
@@ -50,12 +63,20 @@ def make_engine(url: str, *, writes: bool) -> Engine:
 
 
 def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
+    if path and path != ":memory:" and not writes and not Path(path).parent.is_dir():
+        from cairn.db.url import default_url
+
+        if f"sqlite:///{path}" != default_url():  # a named database that is not there
+            raise CairnError(
+                f"there is no database at {path}: its directory does not exist; check"
+                " CAIRN_DB_URL or db_url in the config file ('cairn init' creates one)"
+            )
     if path and path != ":memory:":
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CairnError(f"cannot create the database directory for {path}: {exc}") from None
-    engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})  # type: ignore[call-overload]
+    engine: Engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})  # type: ignore[call-overload]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]

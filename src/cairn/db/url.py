@@ -24,7 +24,14 @@ def _is_root() -> bool:
 
 def _config_file() -> str:
     if os.environ.get("CAIRN_CONFIG"):
-        return os.environ["CAIRN_CONFIG"]
+        given = os.environ["CAIRN_CONFIG"]
+        if not os.path.isfile(given):  # else another database would be used, silently
+            what = "a directory" if os.path.isdir(given) else "missing"
+            raise CairnError(
+                f"CAIRN_CONFIG names {given}, which is {what}: name the config file"
+                " (TOML with db_url = ...) or unset CAIRN_CONFIG"
+            )
+        return given
     if _is_root():
         return "/etc/cairn/cairn.toml"
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(_home(), ".config")
@@ -65,12 +72,21 @@ def config() -> dict[str, object]:
             return tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CairnError(f"cannot read the config file {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CairnError(
+            f"cannot read the config file {path}: byte {exc.start} is not UTF-8 text"
+        ) from None
 
 
 def database_url() -> str:
     url = os.environ.get("CAIRN_DB_URL") or config().get("db_url")
     if url:
         return str(url)
+    return default_url()
+
+
+def default_url() -> str:
+    """The embedded database cairn creates on first use when none is named."""
     return f"sqlite:///{os.path.join(_data_dir(), 'cairn.db')}"
 
 
@@ -94,7 +110,13 @@ def redacted(url: str) -> str:
     import re
 
     creds = re.match(_CREDENTIALS, url)
-    head, rest = (f"{creds[1]}{creds[2]}:***@", url[creds.end() :]) if creds else ("", url)
+    end = 0
+    if creds:
+        # A password holding '@' (not written %40): hide up to the last '@'
+        # before the query, not only to the first.
+        query_at = url.find("?", creds.end())
+        end = url.rfind("@", 0, query_at if query_at >= 0 else len(url)) + 1
+    head, rest = (f"{creds[1]}{creds[2]}:***@", url[end:]) if creds else ("", url)
     base, q, query = rest.partition("?")
     if q:
         options = (o.partition("=") for o in query.split("&"))

@@ -15,6 +15,7 @@ from cairn.domainxml.fragments import CPU_CHILD_ROOTS, FragmentError, parse_frag
 from cairn.domainxml.spec import CPU_MATCHES, CPU_MODES, Cpu
 
 VALID_MODES = CPU_MODES | CPU_MATCHES
+NO_CPU = frozenset({"", "none"})  # values that give no <cpu> element: QEMU's default model
 
 
 def parse_cpu_mode(value: str, what: str) -> Cpu:
@@ -39,6 +40,12 @@ def parse_cpu_mode(value: str, what: str) -> Cpu:
             for count in ("sockets", "cores", "threads"):
                 if child.get(count) is None:
                     child.set(count, "1")
+    if mode in CPU_MATCHES | {"custom"} and not any(c.tag == "model" for c in children):
+        # libvirt takes it, and QEMU refuses it only when the VM starts.
+        raise FragmentError(
+            f"{what}: {mode} needs a CPU model, e.g. '{mode}: <model>core2duo</model>'"
+            " (or use host-model or host-passthrough)"
+        )
     if mode in CPU_MATCHES:
         return Cpu("custom", match=mode, children=children)
     return Cpu(mode, children=children)

@@ -22,6 +22,7 @@ __all__ = [
     "DEVICE_ROOTS",
     "DOMAIN_CHILD_ROOTS",
     "FEATURE_ROOTS",
+    "ROOTS",
     "FragmentError",
     "parse_fragment",
 ]
@@ -45,6 +46,13 @@ FEATURE_ROOTS = frozenset(
     | {"msrs", "nested-hv", "ccf-assist", "cfpc", "sbbc", "ibs", "hpt", "tseg"}
     | {"async-teardown", "ras", "tcg", "sev", "s390-pv", "ps2"}
 )
+# The allowed roots by the place the elements go (a Knob's `place`).
+ROOTS = {
+    "devices": DEVICE_ROOTS,
+    "domain": DOMAIN_CHILD_ROOTS,
+    "features": FEATURE_ROOTS,
+    "cpu": CPU_CHILD_ROOTS,
+}
 
 _WRAPPER = "cairn-fragment-value"
 _PREFIX = f"<{_WRAPPER}>"

@@ -90,11 +90,16 @@ def _fault(
                 return _fault(child, part, path, depth + 1)
         # Each one is fine alone: one too many, most likely the last.
         culprit = children[-1] if children else node
-        return culprit.sourceline or 0, first.message, _where(culprit)
+        return _line(culprit), first.message, _where(culprit)
     located = first if first.path else next((e for e in errors if e.path), first)
     inner = located.path.split("/", 2)[2] if located.path and located.path.count("/") > 1 else ""
     where = _where(node) + (f"/{inner}" if inner else "")
-    return located.line or node.sourceline or 0, first.message, where
+    return located.line or _line(node), first.message, where
+
+
+def _line(element: etree._Element) -> int:
+    line = element.sourceline  # lxml-stubs: int | None, or ... on some versions
+    return line if isinstance(line, int) else 0
 
 
 def _where(node: etree._Element) -> str:

@@ -48,7 +48,7 @@ def choose_domain_type(caps: etree._Element, arch: str) -> str:
     for guest in caps.iterfind("guest"):
         os_type = guest.findtext("os_type")
         for arch_el in guest.iterfind("arch"):
-            types = [d.get("type") for d in arch_el.iterfind("domain") if d.get("type")]
+            types = [t for d in arch_el.iterfind("domain") if (t := d.get("type"))]
             offered.extend(types)
             if os_type == "hvm" and arch_el.get("name") == arch:
                 hvm.extend(types)

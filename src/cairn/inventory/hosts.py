@@ -81,7 +81,10 @@ def add_host(
 def set_field(session: Session, hosts: list[Host], field: str, value: object) -> None:
     for host in hosts:
         if field == "appliance":
+            from cairn.inventory.containers import check_holders
+
             host.appliance = one(session, Appliance, str(value))
+            check_holders(session)
         elif field == "os":
             host.os = one(session, OS, str(value))
         else:

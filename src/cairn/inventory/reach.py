@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from cairn.db.models import VM, Host, Interface, Network
 from cairn.errors import CairnError
-
-VM_CONTAINER = "vm-container"  # the appliance whose hosts run VMs (see vms.define)
+from cairn.inventory.containers import is_container
 
 
 def why_not(network: Network, container: Host) -> str | None:
@@ -88,38 +87,24 @@ def vm_capable(session: Session, *, exclude: int | None = None) -> dict[Host, di
     or resolved attribute kvm true (the rule of `add host vm`), by name."""
     from cairn.attrs.escape import unescape
     from cairn.attrs.resolve import resolve
-    from cairn.values import boolean
 
     stmt = select(Host).order_by(Host.name)
     if exclude is not None:
         stmt = stmt.where(Host.id != exclude)
     hosts = list(session.execute(stmt).scalars())
     resolved = resolve(session, hosts)
-    out = {}
-    for host in hosts:
-        attrs = {name: unescape(r.value) for name, r in resolved[host.id].items()}
-        try:
-            capable = host.appliance.name == VM_CONTAINER or boolean(attrs.get("kvm", "false"))
-        except ValueError:
-            capable = False
-        if capable:
-            out[host] = attrs
-    return out
+    return {
+        host: {name: unescape(r.value) for name, r in resolved[host.id].items()}
+        for host in hosts
+        if is_container(host, resolved[host.id])
+    }
 
 
 def vm_capable_host(session: Session, host: Host) -> bool:
     """Whether `host` may run VMs (the rule of `vm_capable`, for one host)."""
-    from cairn.attrs.escape import unescape
     from cairn.attrs.resolve import resolve
-    from cairn.values import boolean
 
-    if host.appliance.name == VM_CONTAINER:
-        return True
-    found = resolve(session, [host])[host.id].get("kvm")
-    try:
-        return found is not None and boolean(unescape(found.value))
-    except ValueError:
-        return False
+    return is_container(host, resolve(session, [host])[host.id])
 
 
 def reaching(session: Session, network: Network, containers: Iterable[Host]) -> list[Host]:

@@ -23,7 +23,7 @@ from cairn.hypervisor.errors import ContainerUnreachable, DomainNotFound, Storag
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE
 from cairn.hypervisor.waiting import wait_until
-from cairn.lifecycle.targets import container_uris
+from cairn.inventory.containers import container_uris
 from cairn.vms.config import disk_xml
 from cairn.vms.disks import volumes
 

@@ -15,6 +15,8 @@ import contextlib
 
 from sqlalchemy.orm import Session
 
+from cairn.attrs import wellknown
+from cairn.attrs.resolve import resolve
 from cairn.db.models import VM
 from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections
@@ -23,7 +25,7 @@ from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.hypervisor.storage import delete_volume, ensure_volume
 from cairn.inventory import reach
-from cairn.lifecycle.targets import container_uris, resolved_flag
+from cairn.inventory.containers import container_uris
 from cairn.vms.define import change, inventory_host
 from cairn.vms.disks import volumes
 
@@ -72,5 +74,6 @@ def move(
                 delete_volume(dest, path)
         raise
     moved = Guest.lookup(dest, vm.host.name)
-    moved.set_autostart(resolved_flag(session, vm.host, "kvm_autostart"))
+    autostart = resolve(session, [vm.host])[vm.host_id]
+    moved.set_autostart(wellknown.flag(autostart, "kvm_autostart", vm.host.name))
     return f"{'live-' if live else ''}migrated to {new.name}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from cairn.attrs.escape import unescape
+from cairn.attrs import wellknown
 from cairn.attrs.resolve import resolve
 from cairn.db.models import VM
 from cairn.errors import CairnError
@@ -27,13 +27,11 @@ from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.listing import list_states
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory import reach
+from cairn.inventory.containers import check_container, container_uris
 from cairn.lifecycle.disks import fit_volume
 from cairn.lifecycle.hooks import Hooks
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
-from cairn.lifecycle.targets import container_uris
-from cairn.values import boolean
 from cairn.vms import config
-from cairn.vms.define import check_container
 from cairn.vms.disks import volumes
 
 
@@ -203,11 +201,7 @@ def _autostart(session: Session, vms: Sequence[VM]) -> dict[int, bool]:
     resolved = resolve(session, [vm.host for vm in vms])
     out = {}
     for vm in vms:
-        found = resolved[vm.host_id].get("kvm_autostart")
-        try:
-            out[vm.id] = boolean(unescape(found.value)) if found else False
-        except ValueError:
-            out[vm.id] = False
+        out[vm.id] = wellknown.flag(resolved[vm.host_id], "kvm_autostart", vm.host.name)
     return out
 
 

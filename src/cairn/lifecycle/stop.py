@@ -20,9 +20,10 @@ from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.errors import DomainNotFound
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE
+from cairn.inventory.containers import container_uris
 from cairn.lifecycle.hooks import Hooks
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
-from cairn.lifecycle.targets import container_uris, guest_state
+from cairn.lifecycle.targets import guest_state
 
 ACTIONS = ("poweroff", "shutdown", "reset", "reboot")
 TURNS_OFF = frozenset({"poweroff", "shutdown"})

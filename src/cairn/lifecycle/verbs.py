@@ -15,8 +15,8 @@ from cairn.db.models import VM
 from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.guest import Guest
+from cairn.inventory.containers import container_uris
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
-from cairn.lifecycle.targets import container_uris
 from cairn.vms.disks import check_path
 
 
@@ -89,9 +89,9 @@ def run(
 
 def _restore(conn: object, job: Job) -> str:
     if job.file is not None:
-        Guest.restore(conn, job.file)  # type: ignore[arg-type]
+        Guest.restore(conn, job.file)
         return f"restored from {job.file}"
-    guest = Guest.lookup(conn, job.name)  # type: ignore[arg-type]
+    guest = Guest.lookup(conn, job.name)
     if not guest.has_managed_save():
         raise CairnError(f"{job.name} has no saved image; start it with 'cairn start host vm'")
     guest.launch()

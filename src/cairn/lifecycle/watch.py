@@ -27,8 +27,8 @@ from cairn.db.session import Database
 from cairn.errors import CairnError
 from cairn.hypervisor.events import NOT_GONE, Event, Lost, Stopped, Subscription
 from cairn.hypervisor.states import ACTIVE, State
+from cairn.inventory.containers import container_uris
 from cairn.lifecycle.hooks import Hooks
-from cairn.lifecycle.targets import container_uris
 
 log = logging.getLogger("cairn.watch")
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0

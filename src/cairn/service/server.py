@@ -289,9 +289,13 @@ def _interactive(words: list[str]) -> bool:
 def _current(url: str) -> bool:
     """Whether the database exists at this cairn's schema (creating nothing)."""
     from cairn.db.engine import make_engine
-    from cairn.db.schema import HEAD, current_revision
+    from cairn.db.head import HEAD
+    from cairn.db.schema import current_revision
 
-    engine = make_engine(url, writes=False)
+    try:
+        engine = make_engine(url, writes=False)
+    except CairnError:  # e.g. a SQLite file whose directory is missing
+        return False
     try:
         with engine.connect() as conn:
             return current_revision(conn) == HEAD

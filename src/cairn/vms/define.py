@@ -9,20 +9,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cairn.attrs.escape import unescape
+from cairn.attrs import wellknown
 from cairn.attrs.resolve import resolve
+from cairn.db import locks
 from cairn.db.models import VM, Host, Interface, VMDisk
 from cairn.db.rows import MANY, over_session
 from cairn.errors import CairnError, Conflict, NotFound
 from cairn.inventory import hosts as inventory
 from cairn.inventory import networks, reach
+from cairn.inventory.containers import check_container
 from cairn.inventory.lookup import one
-from cairn.values import boolean
 from cairn.vms import disks as disklib
 from cairn.vms import macs
 from cairn.vms.facts import VMFacts, vm_facts
-
-VM_CONTAINER = reach.VM_CONTAINER
 
 
 @dataclass
@@ -49,25 +48,8 @@ DEFAULT_NETWORK = "private"  # Rocks: a VM's first interface is on the private n
 
 
 def attr(session: Session, host: Host, name: str, default: str | None = None) -> str | None:
-    found = resolve(session, [host])[host.id].get(name)
-    return unescape(found.value) if found else default
-
-
-def check_container(session: Session, host: Host) -> None:
-    """Refuse a host that cannot run VMs, saying how to enable it."""
-    if host.appliance.name == VM_CONTAINER:
-        return
-    value = attr(session, host, "kvm", "false") or "false"
-    try:
-        if boolean(value):
-            return
-    except ValueError:
-        pass
-    raise CairnError(
-        f"host {host.name} cannot run VMs: its appliance is {host.appliance.name}, not"
-        f" {VM_CONTAINER}, and its attribute kvm is not true; enable it with"
-        f" 'cairn set host attr {host.name} kvm true' and apply its profile again"
-    )
+    found = wellknown.text(resolve(session, [host])[host.id], name)
+    return default if found is None else found
 
 
 def maybe_vm(session: Session, host: Host) -> VM | None:
@@ -135,6 +117,7 @@ def _disks(
 
 
 def add(session: Session, new: NewVM) -> VM:
+    locks.allocation(session)  # the free slice, name and MACs are chosen one at a time
     container = inventory_host(session, new.container)
     check_container(session, container)
     if new.slice is not None:

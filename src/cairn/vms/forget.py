@@ -30,7 +30,7 @@ def forget_domains(
     from cairn.hypervisor.guest import Guest
     from cairn.hypervisor.states import ACTIVE
     from cairn.hypervisor.storage import delete_volume
-    from cairn.lifecycle.targets import container_uris
+    from cairn.inventory.containers import container_uris
     from cairn.vms.disks import volumes
 
     uris = container_uris(session, [vm.container for vm in vms])

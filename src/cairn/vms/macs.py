@@ -34,6 +34,9 @@ def allocate(
     taken: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
     """`count` MACs in the range that no interface (nor `taken`) uses yet, lowest first."""
+    from cairn.db import locks
+
+    locks.allocation(session)
     try:
         lo, m = _int(base), _int(mask)
     except ValueError:

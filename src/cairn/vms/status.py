@@ -16,7 +16,7 @@ def live_states(session: Session, vms: Sequence[VM]) -> dict[int, str]:
     from cairn.hypervisor.connections import Connections
     from cairn.hypervisor.errors import HypervisorError
     from cairn.hypervisor.listing import list_states
-    from cairn.lifecycle.targets import container_uris
+    from cairn.inventory.containers import container_uris
 
     uris = container_uris(session, [vm.container for vm in vms])
     out: dict[int, str] = {}

@@ -275,7 +275,9 @@ def test_help_and_mistakes_import_no_heavy_modules(argvs, codes, tmp_path):
 
 @pytest.fixture
 def fake_tree(tmp_path, monkeypatch):
-    root = tmp_path / "commands"
+    # An importable package of its own: commands are found by importing them.
+    package = f"fake_commands_{tmp_path.name}".replace("-", "_")
+    root = tmp_path / package
 
     def write(rel: str, body: str = "") -> None:
         path = root / rel
@@ -284,16 +286,19 @@ def fake_tree(tmp_path, monkeypatch):
 
     write("__init__.py", '"""root"""\n')
     write("add/__init__.py", '"""group"""\n')
-    write("add/host/__init__.py", '"""add host"""\n\nclass Command(Base):\n    pass\n')
+    write("add/host/__init__.py", '"""add host"""\n\nclass Command:\n    pass\n')
     write("add/host/attr.py", "class Command: ...\n")
     write("add/host/_private.py", "class Command: ...\n")
     write("set/__init__.py", '"""group"""\n')
     write("set/host/__init__.py", '"""group only"""\n')
     write("set/host/attr.py", "class Command: ...\n")
-    monkeypatch.setattr(tree, "_ROOT", root)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(tree, "_PKG", package)
     tree.all_commands.cache_clear()
+    tree._module.cache_clear()
     yield write
     tree.all_commands.cache_clear()
+    tree._module.cache_clear()
 
 
 def test_fake_tree_dispatch(fake_tree):
@@ -310,9 +315,9 @@ def test_fake_tree_dispatch(fake_tree):
     assert tree.starting_with(["set"]) == ["set host attr"]
 
 
-def test_a_directory_does_not_hide_a_command_module(fake_tree):
+def test_a_directory_does_not_hide_a_command_module(fake_tree, tmp_path):
     fake_tree("set/host/cpus.py", "class Command: ...\n")
-    (tree._ROOT / "set" / "host" / "cpus").mkdir()
+    (tmp_path / tree._PKG / "set" / "host" / "cpus").mkdir()
     assert ("set", "host", "cpus") in tree.all_commands()
     assert tree.longest_command(["set", "host", "cpus", "h", "4"]) == 3
 

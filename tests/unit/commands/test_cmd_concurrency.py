@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from testkit import build_at
+
 CAIRN = str(Path(sys.executable).parent / "cairn")
 N = 16
 
@@ -77,3 +81,19 @@ def test_sixteen_processes_create_a_new_sqlite_database_once(tmp_path):
         attrs = dict(conn.execute("SELECT name, value FROM global_attrs").fetchall())
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert attrs == {"cpu_mode": "host-passthrough", **{f"a{i}": f"v{i}" for i in range(N)}}
+
+
+@pytest.fixture
+def any_db(every_db_url: str) -> str:
+    build_at(every_db_url)
+    return every_db_url
+
+
+def test_sixteen_add_host_vm_on_one_container(any_db: str) -> None:
+    """On PostgreSQL about 12 of 16 failed on a unique constraint (name, slice, MAC)."""
+    results = start_all(any_db, [["add", "host", "vm", "vm-container-0-0"] for _ in range(N)])
+    assert_all_ok(results)
+    _, out, _ = start_all(any_db, [["list", "host", "vm", "output-format=json"]])[0]
+    vms = [r for r in json.loads(out) if r["container"] == "vm-container-0-0"]
+    assert sorted(r["slice"] for r in vms) == list(range(N))
+    assert len({r["vm-host"] for r in vms}) == len({r["mac"] for r in vms}) == N

@@ -331,9 +331,7 @@ def test_whole_dump_recreates_vms_on_containers_that_kvm_true_makes(two_dbs, rec
     """Seed: "Running VM on different appliances". The `kvm` attributes must
     exist before the VMs they allow; the VMs' own attributes after them."""
     source, target = two_dbs
-    source.ok("init", "defaults=no")
-    for line in KVM_CLUSTER:
-        source.ok(*line.split())
+    kvm_cluster(source)
     replays_exactly(source, target, recorder)
     vms = target.ok("list", "host", "vm", "output-format=json")
     assert vms == source.ok("list", "host", "vm", "output-format=json")
@@ -345,3 +343,50 @@ def test_whole_dump_recreates_vms_on_containers_that_kvm_true_makes(two_dbs, rec
     ]
     assert target.ok("list", "host", "interface") == source.ok("list", "host", "interface")
     assert target.ok("report", "host", "attr", "hosted-vm-1-0-0", "attr=kvm_autostart") == "true\n"
+
+
+def kvm_cluster(at: At) -> None:
+    """KVM_CLUSTER in a database made with defaults=no."""
+    at.ok("init", "defaults=no")
+    for line in KVM_CLUSTER:
+        at.ok(*line.split())
+
+
+def test_a_vm_hosts_own_rack_rank_and_os_survive_the_dump(two_dbs, recorder):
+    """`add host vm` takes them from the container; set apart later, they were lost."""
+    source, target = two_dbs
+    kvm_cluster(source)
+    source.ok("add", "os", "other")
+    source.ok("set", "host", "rack", "hosted-vm-0-5-0", "7")
+    source.ok("set", "host", "rank", "hosted-vm-0-5-0", "8")
+    source.ok("set", "host", "os", "hosted-vm-1-0-0", "other")
+    replays_exactly(source, target, recorder)
+    hosts = target.ok("list", "host", "output-format=json")
+    assert hosts == source.ok("list", "host", "output-format=json")
+    row = next(r for r in json.loads(hosts) if r["host"] == "hosted-vm-0-5-0")
+    assert (row["rack"], row["rank"]) == (7, 8)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "remove host attr compute-0-5 kvm",
+        "set host attr compute-0-5 kvm false",
+        "set host appliance compute-0-5 compute",  # kvm stays from host scope: allowed
+        "set host appliance gpu-1-0 compute",
+        "set appliance attr gpu kvm no",
+        "remove appliance attr gpu kvm",
+        "remove host attr zz-outer kvm",
+    ],
+)
+def test_a_container_holding_vms_cannot_stop_being_one(two_dbs, change):
+    source, _ = two_dbs
+    kvm_cluster(source)
+    before = source.ok("dump")
+    code, _, err = source(*change.split())
+    if change.startswith("set host appliance compute-0-5"):
+        assert code == 0, err
+        return
+    assert code != 0 and err.startswith("error - host ") and err.count("\n") == 1, err
+    assert "holds the VMs" in err and "must stay a VM container" in err
+    assert source.ok("dump") == before

@@ -48,6 +48,7 @@ GIVEN = {
     "revert host vm snapshot": [QCOW2, START, SNAPSHOT],
     "remove host vm snapshot": [QCOW2, START, SNAPSHOT],
     "container shutdown": [START],
+    "report host profile": ["cairn create keys"],
 }
 # libvirt's test driver has no consoles: these examples run against the real
 # libvirtd in tests/system/test_system_daily.py instead.

@@ -119,9 +119,9 @@ def test_tls_installs_the_ca_and_a_server_certificate_kept_between_calls(
     cli = example_cluster
     cli.ok("set", "host", "attr", "compute-0-0", "kvm", "true")
     cli.ok("set", "host", "attr", "compute-0-0", "kvm_connection", "qemu+tls://{host}.ib/system")
+    assert "made the cluster CA" in cli.ok("create", "keys", "compute-0-0")
     first = cli("report", "host", "profile", "compute-0-0")
     assert first.code == 0, first.err
-    assert "made the cluster CA" in first.err
     v = values(first.out)
     assert v["cairn_ca_cert"] + "\n" == (frontend / "ca" / "cacert.pem").read_text()
     cert = x509.load_pem_x509_certificate(v["cairn_server_cert"].encode())
@@ -148,6 +148,7 @@ def test_the_frontend_gets_the_client_part_when_a_container_uses_tls(example_clu
     # The example cluster reaches its containers through SSH: no client part.
     assert "cairn_client_cert" not in values(cli.ok("report", "host", "profile", "localhost"))
     cli.ok("set", "host", "attr", "vm-container-0-1", "kvm_connection", "qemu+tls://{host}/system")
+    cli.ok("create", "keys")
     sh = cli.ok("report", "host", "profile", "localhost")
     v = values(sh)
     assert "No KVM part" in sh  # the frontend itself does not run VMs
@@ -158,6 +159,7 @@ def test_the_frontend_gets_the_client_part_when_a_container_uses_tls(example_clu
     assert "cairn_client_cert" not in values(
         cli.ok("report", "host", "profile", "localhost", "client=no")
     )
+    cli.ok("create", "keys", "compute-0-0", "client=yes")
     assert "cairn_client_cert" in values(
         cli.ok("report", "host", "profile", "compute-0-0", "client=yes")
     )
@@ -170,6 +172,7 @@ def test_this_machine_as_a_tls_container_has_local_names_and_the_client_part(
     cli = sqlite_example_cluster
     cli.ok("set", "host", "attr", "localhost", "kvm", "true")
     cli.ok("set", "host", "attr", "localhost", "kvm_connection", "qemu+tls://{host}/system")
+    cli.ok("create", "keys", "localhost")
     v = values(cli.ok("report", "host", "profile", "localhost"))
     server = x509.load_pem_x509_certificate(v["cairn_server_cert"].encode())
     assert subject_alt_names(server) == [ME, "localhost", "127.0.0.1", "::1"]
@@ -190,9 +193,9 @@ def test_the_ssh_key_is_made_when_root_has_none(
     sqlite_example_cluster: Any, frontend: Path
 ) -> None:
     (frontend / "home" / ".ssh" / "id_ed25519.pub").unlink()
+    assert "made the SSH key" in sqlite_example_cluster.ok("create", "keys", "vm-container-0-0")
     made = sqlite_example_cluster("report", "host", "profile", "vm-container-0-0")
     assert made.code == 0, made.err
-    assert "made the SSH key" in made.err
     key = (frontend / "home" / ".ssh" / "id_ed25519.pub").read_text().strip()
     assert values(made.out)["cairn_ssh_key"] == key
     again = sqlite_example_cluster("report", "host", "profile", "vm-container-0-0")
@@ -276,6 +279,7 @@ def test_every_profile_is_valid_shell_for_bash_and_dash(
     cli = sqlite_example_cluster
     for host, name, value in setup:
         cli.ok("set", "host", "attr", host, name, value)
+    cli.ok("create", "keys")
     for host in ("vm-container-0-0", "localhost", "compute-0-1"):
         text = cli.ok("report", "host", "profile", host, f"format={fmt}")
         if fmt == "kickstart":
@@ -295,3 +299,25 @@ def test_the_command_default_is_the_running_cairn() -> None:
     command = default_cairn_command()
     assert command.startswith("/") and Path(command).name == "cairn"
     assert Path(command).is_file()
+
+
+def test_a_report_writes_nothing_and_says_what_to_run(
+    sqlite_example_cluster: Any, frontend: Path
+) -> None:
+    """It made the cluster CA and root's SSH key as a side effect."""
+    cli = sqlite_example_cluster
+    (frontend / "home" / ".ssh" / "id_ed25519.pub").unlink()
+    cli.ok("set", "host", "attr", "vm-container-0-1", "kvm_connection", "qemu+tls://{host}/system")
+    for host, missing in (
+        ("vm-container-0-0", "no SSH key"),
+        ("vm-container-0-1", "no cluster CA"),
+    ):
+        refused = cli("report", "host", "profile", host)
+        assert refused.code == 1 and refused.err.count("\n") == 1, refused.err
+        assert missing in refused.err and "'cairn create keys" in refused.err
+    assert not (frontend / "ca").exists()
+    assert list((frontend / "home" / ".ssh").iterdir()) == []
+    cli.ok("create", "keys", "vm-container-0-0", "vm-container-0-1")
+    assert cli("create", "keys").out == "nothing to make: all there\n"
+    for host in ("vm-container-0-0", "vm-container-0-1"):
+        cli.ok("report", "host", "profile", host)

@@ -31,6 +31,9 @@ SECRET = "s3cr%26t%40x"  # percent-encoded, as a URL needs it
         ("postgresql://u@db/c?password", "postgresql://u@db/c?password"),
         # A password may hold '?' and '/': it runs to the last '@' (SQLAlchemy).
         ("foo://u:s3cr?et@h/db", "foo://u:***@h/db"),
+        # A password holding '@' (not written %40) is hidden whole.
+        ("postgresql://u:p@ss@h/db", "postgresql://u:***@h/db"),
+        ("mysql://u:a@b@c@h/db?options=x@y", "mysql://u:***@h/db?options=x@y"),
         ("postgresql://u:a/b?c@h:5/db?password=x", "postgresql://u:***@h:5/db?password=***"),
     ],
 )

@@ -18,9 +18,16 @@ from cairn.domainxml.spec import Cpu, DomainSpec
 WHAT = "attribute cpu_mode of host vm-0-0-0 (global scope)"
 
 
-@pytest.mark.parametrize("mode", ["host-model", "host-passthrough", "custom", "maximum"])
+@pytest.mark.parametrize("mode", ["host-model", "host-passthrough", "maximum"])
 def test_mode_alone(mode: str) -> None:
     assert parse_cpu_mode(f"  {mode} ", WHAT) == Cpu(mode)
+
+
+@pytest.mark.parametrize("value", ["custom", "exact", "minimum:", "strict: <vendor>Intel</vendor>"])
+def test_a_mode_that_needs_a_model_is_refused_without_one(value: str) -> None:
+    # libvirt takes <cpu mode='custom'/> with no <model>; QEMU refuses it at start.
+    with pytest.raises(FragmentError, match="needs a CPU model"):
+        parse_cpu_mode(value, WHAT)
 
 
 def test_seed_exact_becomes_custom_with_match_exact() -> None:
@@ -58,7 +65,7 @@ def test_matches_map_to_custom(match: str) -> None:
     assert (cpu.mode, cpu.match, len(cpu.children)) == ("custom", match, 1)
 
 
-@pytest.mark.parametrize("mode", ["host-model", "host-passthrough", "custom"])
+@pytest.mark.parametrize("mode", ["host-model", "host-passthrough"])
 def test_modes_keep_their_inner_xml(mode: str) -> None:
     cpu = parse_cpu_mode(f" {mode} : <feature policy='disable' name='vmx'/>", WHAT)
     assert (cpu.mode, cpu.match) == (mode, None)

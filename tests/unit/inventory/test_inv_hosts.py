@@ -19,10 +19,10 @@ def test_list_appliance_shows_hosts_count_and_kvm(example_cluster):
         r["appliance"]: (r["hosts"], r["kvm"]) for r in table(example_cluster, "list", "appliance")
     }
     assert rows == {
-        "compute": (2, None),
-        "frontend": (1, None),
-        "hosted-vm": (0, None),
-        "login": (0, None),
+        "compute": (2, "false"),
+        "frontend": (1, "false"),
+        "hosted-vm": (0, "false"),
+        "login": (0, "false"),
         "vm-container": (2, "true"),
     }
     out = example_cluster.ok("list", "appliance", "output-header=no")
@@ -37,7 +37,11 @@ def test_add_appliance_with_kvm_and_remove_it(example_cluster):
     rows = {r["appliance"]: (r["hosts"], r["kvm"]) for r in table(c, "list", "appliance")}
     assert rows["gpu-node"] == (0, "true")
     assert rows["storage"] == (0, "false")
-    assert rows["plain"] == (0, None)
+    assert rows["plain"] == (0, "false")
+    c.ok("set", "attr", "kvm", "Yes")  # resolved: appliance scope, else global
+    rows = {r["appliance"]: (r["hosts"], r["kvm"]) for r in table(c, "list", "appliance")}
+    assert (rows["plain"], rows["storage"]) == ((0, "true"), (0, "false"))
+    c.ok("remove", "attr", "kvm")
     c.ok("set", "appliance", "attr", "gpu-node", "colour", "red")
     c.ok("remove", "appliance", "gpu-node", "plain")
     names = {r["appliance"] for r in table(c, "list", "appliance")}

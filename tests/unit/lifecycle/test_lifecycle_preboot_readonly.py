@@ -6,25 +6,13 @@ test runs on all three."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from testkit import new_database
 
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgres),
-        pytest.param("mariadb", marks=pytest.mark.mariadb),
-    ]
-)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def db_url(every_db_url: str) -> str:
     """conftest's `db_url`, with MariaDB too."""
-    with new_database(request.param, tmp_path) as url:
-        yield url
+    return every_db_url
 
 
 ORM_FLUSH = """

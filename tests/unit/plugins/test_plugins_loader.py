@@ -169,3 +169,79 @@ def test_run_failures_name_the_file(tmp_path: Path) -> None:
     # A run() that does not take the hook's keyword arguments is the plugin's fault too.
     with pytest.raises(PluginError, match=f"^plugin {path} failed: TypeError"):
         plugin(vm="c", extra=1)
+
+
+# -- links, bytecode and swaps (issue 12: plugin trust) --------------------------
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o775])
+def test_a_link_in_a_directory_others_may_write_is_refused(tmp_path: Path, mode: int) -> None:
+    """Whoever may write the link's directory may swap the link for another."""
+    trusted = write(
+        hook_dir(tmp_path / "trusted") / "plugin_allocate.py", "def run(**kw):\n    return 1\n"
+    )
+    open_dir = hook_dir(tmp_path / "open")
+    link = open_dir / "plugin_allocate.py"
+    link.symlink_to(trusted)
+    open_dir.chmod(mode)
+    with pytest.raises(PluginError, match=f"{open_dir} is writable by group or others"):
+        loader.load(link)
+
+
+def test_a_link_in_a_trusted_directory_to_a_trusted_file_is_fine(tmp_path: Path) -> None:
+    trusted = write(
+        hook_dir(tmp_path / "trusted") / "plugin_allocate.py", "def run(**kw):\n    return 1\n"
+    )
+    link = hook_dir(tmp_path / "mine") / "plugin_allocate.py"
+    link.symlink_to(trusted)
+    assert loader.load(link)() == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a link to another user")
+def test_a_link_owned_by_someone_else_is_refused(tmp_path: Path) -> None:
+    trusted = write(
+        hook_dir(tmp_path / "trusted") / "plugin_allocate.py", "def run(**kw):\n    return 1\n"
+    )
+    link = hook_dir(tmp_path / "mine") / "plugin_allocate.py"
+    link.symlink_to(trusted)
+    os.lchown(link, 4242, -1)
+    with pytest.raises(PluginError, match=f"{link} is owned by uid 4242"):
+        loader.load(link)
+
+
+def test_a_forged_pyc_never_runs_and_none_is_written(tmp_path: Path) -> None:
+    import importlib.util
+    from importlib._bootstrap_external import _code_to_timestamp_pyc  # type: ignore[attr-defined]
+
+    directory = hook_dir(tmp_path)
+    path = write(directory / "plugin_allocate.py", "def run(**kw):\n    return 'checked'\n")
+    st = path.stat()
+    forged = compile("def run(**kw):\n    return 'forged'\n", str(path), "exec")
+    cache = Path(importlib.util.cache_from_source(str(path)))
+    cache.parent.mkdir(mode=0o777)
+    cache.parent.chmod(0o777)  # others may write __pycache__: a forged file there
+    cache.write_bytes(bytes(_code_to_timestamp_pyc(forged, int(st.st_mtime), st.st_size)))
+    assert loader.load(path)() == "checked"
+    cache.unlink()
+    cache.parent.rmdir()
+    assert loader.load(path)() == "checked"
+    assert not cache.parent.exists()  # no bytecode written for a plugin
+
+
+def test_a_file_swapped_after_its_check_is_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What runs is what was checked: a swap between the check and the read is seen."""
+    directory = hook_dir(tmp_path)
+    path = write(directory / "plugin_allocate.py", "def run(**kw):\n    return 'checked'\n")
+    other = write(tmp_path / "other.py", "def run(**kw):\n    return 'swapped'\n")
+    check = loader.check_trust
+
+    def check_then_swap(p: Path) -> os.stat_result:
+        checked = check(p)
+        os.replace(other, path)  # as another process might, at the worst moment
+        return checked
+
+    monkeypatch.setattr(loader, "check_trust", check_then_swap)
+    with pytest.raises(PluginError, match="changed while it was checked"):
+        loader.load(path)

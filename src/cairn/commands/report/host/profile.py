@@ -34,17 +34,18 @@ class Command(Base):
         systemd, nothing runs them at boot (the script says so);
       - remote access, after the host's kvm_connection: qemu+ssh:// puts root's
         SSH public key of this machine (~/.ssh/id_ed25519.pub, id_ecdsa.pub
-        or id_rsa.pub; made with ssh-keygen if there is none) into the
+        or id_rsa.pub; 'cairn create keys' makes one if there is none) into the
         node's /root/.ssh/authorized_keys; qemu+tls:// installs the cluster
         CA and a server certificate for the node (its name, the name in the
         URI, its interface IPs) in /etc/pki and makes libvirtd listen for TLS
         (libvirtd-tls.socket, or `libvirtd -d --listen` without systemd);
         qemu:///system needs nothing.
 
-    The cluster CA is made on first need and kept in $CAIRN_CA_DIR, else
-    <data dir>/ca (/var/lib/cairn/ca for root); certificates issued to hosts
-    are kept there too and reused while they fit, so a profile made twice is
-    the same. For TLS, cairn itself needs a client certificate: the profile of
+    A report writes nothing: the cluster CA ($CAIRN_CA_DIR, else <data
+    dir>/ca, /var/lib/cairn/ca for root), the certificates issued to hosts
+    (kept there too, reused while they fit, so a profile made twice is the
+    same) and root's SSH key are made by 'cairn create keys'; when one is
+    missing, this says so. For TLS, cairn itself needs a client certificate: the profile of
     this machine's host entry (`localhost`) or of a frontend appliance host
     includes it (/etc/pki/CA/cacert.pem, /etc/pki/libvirt/clientcert.pem,
     /etc/pki/libvirt/private/clientkey.pem) whenever some container is
@@ -90,7 +91,7 @@ class Command(Base):
             "The same for a RHEL-family node, as a kickstart fragment.",
         ),
     )
-    related = ("set host attr", "report host attr", "add host vm")
+    related = ("create keys", "set host attr", "report host attr", "add host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
         from cairn.container import profile, script

@@ -71,7 +71,8 @@ class Command(Base):
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
         from cairn.hypervisor.connections import Connections
         from cairn.hypervisor.states import ACTIVE
-        from cairn.lifecycle.targets import container_uris, guest_of
+        from cairn.inventory.containers import container_uris
+        from cairn.lifecycle.targets import guest_of
         from cairn.vms.define import one_vm
 
         vm = one_vm(ctx.session, a["host"])

@@ -1,0 +1,1 @@
+"""`cairn create ...`: make what other commands need (Rocks: rocks create keys)."""

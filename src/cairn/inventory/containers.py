@@ -1,0 +1,88 @@
+"""Which hosts are VM containers and how cairn reaches each one.
+
+A host runs VMs if its appliance is vm-container or its resolved attribute
+`kvm` is true (the one boolean rule of cairn.attrs.wellknown.flag). The
+libvirt URI of a container is its resolved kvm_connection, a URI template in
+which `{host}` is the container's name (qemu+ssh://{host}/system,
+qemu+tls://{host}/system; qemu:///system means this machine). Unset:
+qemu:///system for this machine, qemu+ssh://{host}/system for the others
+(what Rocks did). Nothing here talks to libvirt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy.orm import Session
+
+from cairn.attrs import wellknown
+from cairn.attrs.resolve import Resolved, resolve
+from cairn.db.models import Host
+from cairn.errors import CairnError, Conflict
+from cairn.inventory.hostwords import local_hostname
+
+VM_CONTAINER = "vm-container"
+LOCAL = "qemu:///system"
+REMOTE = "qemu+ssh://{host}/system"
+
+
+def is_container(host: Host, attrs: Mapping[str, Resolved]) -> bool:
+    """Whether `host` (with its resolved attributes) may run VMs."""
+    return host.appliance.name == VM_CONTAINER or wellknown.flag(attrs, "kvm", host.name)
+
+
+def check_container(session: Session, host: Host) -> None:
+    """Refuse a host that cannot run VMs, saying how to enable it."""
+    if is_container(host, resolve(session, [host])[host.id]):
+        return
+    raise CairnError(
+        f"host {host.name} cannot run VMs: its appliance is {host.appliance.name}, not"
+        f" {VM_CONTAINER}, and its attribute kvm is not true; enable it with"
+        f" 'cairn set host attr {host.name} kvm true' and apply its profile again"
+    )
+
+
+def check_holders(session: Session) -> None:
+    """Refuse a change after which a host that holds VMs could not run them
+    (its kvm attribute removed or false, its appliance changed): its VMs could
+    neither start nor be dumped and replayed."""
+    from sqlalchemy import select
+
+    from cairn.db.models import VM
+
+    session.flush()
+    holders = list(
+        session.execute(select(Host).where(Host.id.in_(select(VM.container_id)))).scalars()
+    )
+    resolved = resolve(session, holders)
+    for host in holders:
+        if not is_container(host, resolved[host.id]):
+            guests = sorted(
+                session.execute(
+                    select(Host.name)
+                    .join(VM, VM.host_id == Host.id)
+                    .where(VM.container_id == host.id)
+                ).scalars()
+            )
+            more = " and more" if len(guests) > 3 else ""
+            raise Conflict(
+                f"host {host.name} holds the VMs {', '.join(guests[:3])}{more}, so it must"
+                " stay a VM container (appliance vm-container, or attribute kvm true);"
+                " move them (set host vm ... physnode=) or remove them first"
+            )
+
+
+def container_uris(session: Session, containers: Sequence[Host]) -> dict[int, str]:
+    """{container host id: libvirt URI}."""
+    from cairn.hypervisor.uri import uri_for
+
+    unique = list({h.id: h for h in containers}.values())
+    resolved = resolve(session, unique)
+    me = local_hostname()
+    out = {}
+    for host in unique:
+        template = wellknown.text(resolved[host.id], "kvm_connection")
+        if template is None:
+            template = LOCAL if host.name == me else REMOTE
+        out[host.id] = uri_for(template, host.name)
+    return out
