@@ -470,6 +470,9 @@ class Testbed:
             )  # fmt: skip
 
     def _apply_profiles(self) -> None:
+        # The CA, the containers' server and the frontend's client certificates
+        # first: a report only reads them.
+        self.cairn("create", "keys", FRONTEND, *(s.name for s in self.containers))
         front = self.cairn("report", "host", "profile", FRONTEND).stdout
         self.frontend.run("sh", "-s", input=front)
 

@@ -211,6 +211,13 @@ KNOBS: tuple[Knob, ...] = (
         default="0",
         scope="VM, its appliance or global",
     ),
+    Knob(
+        "kvm_memory_mb",
+        INTEGER,
+        "MB of memory a container offers its VMs (placement by the allocate plugin)",
+        default="2048 MB per CPU of the container",
+        scope="container or its appliance",
+    ),
     # Networks and network boot.
     Knob(
         "network_command",
@@ -256,6 +263,7 @@ DEVICE_ATTR = re.compile(r"^kvm_device_(0|[1-9][0-9]*)$")  # the names the desig
 INTEGERS: dict[str, tuple[int, int]] = {
     "kvm_start_order": (0, 999_999),
     "kvm_start_delay": (0, 3_600),
+    "kvm_memory_mb": (1, 2**40),
 }
 
 

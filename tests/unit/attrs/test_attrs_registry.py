@@ -16,9 +16,14 @@ from cairn.errors import CairnError
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "cairn"
 # Names in string constants that look like attributes cairn might read.
-_CANDIDATE = re.compile(r"^(kvm(_[a-z_]+)?|cpu_mode|HVM_Features|vm_mac_[a-z_]+|cairn_command)$")
+_CANDIDATE = re.compile(
+    r"^(kvm(_[a-z_]+)?|cpu_mode|HVM_Features|vm_mac_[a-z_]+|cairn_command|network_command"
+    r"|installaction)$"
+)
 # Strings that look like attribute names but are something else.
-_NOT_ATTRIBUTES = frozenset({"kvm_device"})  # a prefix used to catch misspelt names
+# kvm_device: a prefix used to catch misspelt names; kvm_connection_options: a key
+# of the administrator's config file (cairn.toml), not an attribute.
+_NOT_ATTRIBUTES = frozenset({"kvm_device", "kvm_connection_options"})
 
 
 def _read_names() -> set[tuple[str, str]]:

@@ -128,6 +128,7 @@ def test_a_default_vm_is_a_valid_kvm_domain(vm_cli: Any) -> None:
     assert [c.tag for c in root] == [
         "name",
         "uuid",
+        "metadata",  # cairn's mark and the start order (container boot/shutdown read it)
         "memory",
         "vcpu",
         "os",

@@ -210,7 +210,7 @@ def test_statement_count_is_one_line(sqlite_example_cluster):
         text=True,
         timeout=60,
         env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": sqlite_example_cluster.url,
-             "CAIRN_SQL_COUNT": "1"},
+             "CAIRN_SQL_COUNT": "1", "CAIRN_SERVICE": "off"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     counts = [line for line in done.stderr.splitlines() if line.startswith("sql-statements: ")]

@@ -97,11 +97,17 @@ def test_sqlite_file_is_in_wal_mode(sqlite_cli, tmp_path):
         ]
 
 
-def test_sqlite_directory_is_created(tmp_path, monkeypatch, capsys):
+def test_sqlite_directory_is_created_by_init_not_by_a_read(tmp_path, monkeypatch, capsys):
     from cairn.cli.main import main
 
     path = tmp_path / "a" / "b" / "cairn.db"
     monkeypatch.setenv("CAIRN_DB_URL", f"sqlite:///{path}")
+    # A read of a database that is not there is an error, and makes nothing.
+    assert main(["list", "os", "output-header=no"]) == 1
+    assert "does not exist" in capsys.readouterr().err or not path.parent.exists()
+    assert not (tmp_path / "a").exists()
+    assert main(["init"]) == 0
+    capsys.readouterr()
     assert main(["list", "os", "output-header=no"]) == 0
     assert capsys.readouterr().out == "linux\n"
     assert path.is_file()

@@ -16,6 +16,7 @@ from lxml import etree
 from cairn.domainxml.cpu import pin_all
 from cairn.domainxml.domain import to_xml
 from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, Nic
+from cairn.metadata import StartOrder
 
 Build = Callable[[DomainSpec], etree._Element]
 UUID = "6f1c2b9e-3d4a-4c8b-9e7f-0a1b2c3d4e5f"
@@ -57,6 +58,7 @@ VARIANTS: dict[type, dict[str, dict[str, Any]]] = {
         "graphics_vnc": {"graphics_vnc": False},
         "serial_console": {"serial_console": False},
         "bios_useserial": {"bios_useserial": True},
+        "start": {"start": StartOrder(3, 10)},
     },
     Disk: {
         "path": {"path": "/vm/b.img"},

@@ -50,6 +50,7 @@ ACCEPTED = [
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "cairn.toml"
+    path.write_text("")  # a config file that allows no URI options (tests write more)
     monkeypatch.setenv("CAIRN_CONFIG", str(path))
     return path
 

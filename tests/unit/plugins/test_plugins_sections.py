@@ -54,6 +54,8 @@ def report(cli: Any) -> etree._Element:
 
 @pytest.fixture
 def cli(example_cluster: Any) -> Any:
+    # The container reaches the private network, so a VM may be on it.
+    example_cluster.ok("add", "host", "interface", "vm-container-0-0", "eth0", "subnet=private")
     example_cluster.ok("add", "host", "vm", "vm-container-0-0", "num-macs=2", "subnet=private")
     example_cluster.ok("set", "host", "vm", "cdrom", VM, "cdrom=/isos/a.iso")
     return example_cluster
