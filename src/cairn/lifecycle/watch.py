@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from cairn.db.models import VM, Host
@@ -32,6 +33,7 @@ from cairn.lifecycle.hooks import Hooks
 
 log = logging.getLogger("cairn.watch")
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
+BUSY_RETRY = 1.0  # seconds before work the busy database refused is tried again
 
 
 class Watcher:
@@ -43,6 +45,7 @@ class Watcher:
         self.subs: dict[str, Subscription] = {}
         self.retry: dict[str, tuple[float, float]] = {}  # uri -> (when, next delay)
         self.stopping = threading.Event()
+        self.deferred: list[tuple[float, Event]] = []  # events to handle again, and when
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         next_refresh = 0.0
@@ -50,20 +53,39 @@ class Watcher:
             while not self.stopping.is_set() and not (until and until()):
                 now = time.monotonic()
                 if now >= next_refresh:
-                    self._refresh_containers()
-                    next_refresh = now + self.refresh
+                    done = self._busy_safe("listing the containers", self._refresh_containers)
+                    next_refresh = now + (self.refresh if done else BUSY_RETRY)
                 for uri, (when, _delay) in list(self.retry.items()):
                     if now >= when:
                         self._connect(uri)
+                due = [e for when, e in self.deferred if when <= now]
+                self.deferred = [(w, e) for w, e in self.deferred if w > now]
+                for event in due:
+                    self._handle_or_defer(event)
                 try:
                     event = self.events.get(timeout=0.5)
                 except queue.Empty:
                     continue
-                self.handle(event)
+                self._handle_or_defer(event)
         finally:
             for sub in self.subs.values():
                 sub.close()
             self.db.close()
+
+    def _busy_safe(self, what: str, step: Callable[[], None]) -> bool:
+        """Run `step`; a database that stays busy (another command holds SQLite's
+        write lock past its time-out) is logged, and the caller tries again
+        later: the watcher must outlive a long command, not die of it."""
+        try:
+            step()
+        except OperationalError as exc:
+            log.warning("%s: the database is busy (%s); trying again", what, exc.orig)
+            return False
+        return True
+
+    def _handle_or_defer(self, event: Event) -> None:
+        if not self._busy_safe(f"handling {event}", lambda: self.handle(event)):
+            self.deferred.append((time.monotonic() + BUSY_RETRY, event))
 
     def handle(self, event: Event) -> None:
         if isinstance(event, Lost):
@@ -100,7 +122,10 @@ class Watcher:
         self.retry.pop(uri, None)
         self.subs[uri] = sub
         log.info("watching %s", uri)
-        self._reconcile(uri, states)
+        if not self._busy_safe(f"reconciling {uri}", lambda: self._reconcile(uri, states)):
+            # Subscribe again later, and reconcile then with fresh states.
+            self.subs.pop(uri).close()
+            self.retry[uri] = (time.monotonic() + BUSY_RETRY, BACKOFF_START)
 
     def _reconcile(self, uri: str, states: dict[str, State]) -> None:
         with self._work() as session:

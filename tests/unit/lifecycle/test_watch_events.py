@@ -272,3 +272,38 @@ def test_stop_host_vm_while_the_loop_runs_disallocates_once(lab, plugins, vm, wa
     else:
         assert calls == [f"disallocate {name} stopped-by-itself (destroyed)"]
         assert done.by_host()[name]["detail"] == "nothing allocated"
+
+
+@pytest.fixture
+def short_busy_timeout(monkeypatch):
+    """SQLite's busy time-out cut short, before the watcher's engine is made."""
+    import cairn.db.engine as engine
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_S", 0.2)
+
+
+def test_a_busy_database_defers_the_work_and_the_watcher_goes_on(
+    short_busy_timeout, lab, plugins, vm, watcher, caplog
+):
+    """Another command holding SQLite's write lock past the busy time-out must
+    not kill the watcher: the event waits, and is handled once the lock goes."""
+    import sqlite3
+
+    if not lab.cli.url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    name = vm("busy")
+    watcher._connect(TEST_URI)
+    lab.conn.lookupByName(name).destroy()
+    holder = sqlite3.connect(lab.cli.url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        watcher._handle_or_defer(Stopped(TEST_URI, name, "destroyed"))
+        assert [e for _, e in watcher.deferred] == [Stopped(TEST_URI, name, "destroyed")]
+        assert plugins.calls() == []
+        assert "the database is busy" in messages(caplog)[-1]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    ((_, event),) = watcher.deferred
+    watcher._handle_or_defer(event)
+    assert plugins.calls() == [f"disallocate {name} stopped-by-itself (destroyed)"]
