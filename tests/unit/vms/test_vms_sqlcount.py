@@ -50,6 +50,8 @@ def test_the_count_does_not_grow_with_device_attributes(example_cluster: Any) ->
 
 def test_the_count_does_not_grow_with_vms(example_cluster: Any) -> None:
     cli = example_cluster
+    for container in ("vm-container-0-0", "vm-container-0-1"):  # both reach private
+        cli.ok("add", "host", "interface", container, "eth0", "subnet=private")
     cli.ok("add", "host", "vm", "vm-container-0-0", "num-macs=2", "subnet=private")
     one, out = statements(cli, "report", "host", "vm", "config", "hosted-vm")
     assert out.count("<domain ") == 1
