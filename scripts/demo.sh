@@ -20,14 +20,14 @@ for h in vm-container-0-0 vm-container-0-1 compute-0-0 compute-0-1; do
   if exists "$h"; then cairn remove host "$h"; fi
 done
 cairn list network output-header=no | grep -q '^demo ' ||
-  cairn add network demo subnet=10.1.0.0/16 bridge=br-demo
+  cairn add network demo subnet=10.3.0.0/16 bridge=br-demo  # apart from private (10.1.0.0/16)
 
 echo "== The cluster inventory"
 say cairn add host vm-container-0-0 appliance=vm-container rack=0 rank=0 cpus=16
 say cairn add host vm-container-0-1 appliance=vm-container rack=0 rank=1 cpus=16
 say cairn add host compute-0-0 appliance=compute rack=0 rank=0 cpus=8
 say cairn add host compute-0-1 appliance=compute rack=0 rank=1 cpus=8
-say cairn add host interface vm-container-0-0 eth0 mac=52:54:00:de:00:01 ip=10.1.255.250 subnet=demo
+say cairn add host interface vm-container-0-0 eth0 mac=52:54:00:de:00:01 ip=10.3.255.250 subnet=demo
 say cairn set attr kvm_connection 'qemu+ssh://{host}/system'      # global scope
 say cairn set os attr linux ssh_port 22                             # os scope
 say cairn set appliance attr compute kvm true                       # appliance scope
