@@ -22,10 +22,15 @@ def on_vms(
     ctx: Context, words: list[str], act: Callable[[list[VM], Connections], Sequence[Outcome]]
 ) -> Table:
     """Run `act` on the VMs the words name, with one libvirt connection per container."""
-    from cairn.hypervisor.connections import Connections
     from cairn.vms.define import vms_for
 
-    vms = vms_for(ctx.session, words)
+    return on_these(vms_for(ctx.session, words), act)
+
+
+def on_these(vms: list[VM], act: Callable[[list[VM], Connections], Sequence[Outcome]]) -> Table:
+    """Run `act` on `vms` (a cluster's, say), with one libvirt connection per container."""
+    from cairn.hypervisor.connections import Connections
+
     with Connections() as conns:
         return table(act(vms, conns))
 

@@ -8,7 +8,7 @@ from cairn import values
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Param, Table
 from cairn.commands._cluster import CLUSTER, cluster_vms
-from cairn.commands._lifecycle import PARALLEL, table
+from cairn.commands._lifecycle import PARALLEL, on_these
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -37,23 +37,21 @@ class Command(Base):
     related = ("start cluster", "remove cluster", "stop host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.hypervisor.connections import Connections
         from cairn.lifecycle.hooks import Hooks
         from cairn.lifecycle.stop import stop
 
-        vms = cluster_vms(ctx, a["cluster"])
         hooks = Hooks.load()
-        with Connections() as conns:
-            return table(
-                stop(
-                    ctx.session,
-                    vms,
-                    conns,
-                    hooks,
-                    action=a["action"],
-                    terminate=False,
-                    timeout=a["timeout"],
-                    parallel=a["parallel"],
-                    progress=ctx.progress,
-                )
-            )
+        return on_these(
+            cluster_vms(ctx, a["cluster"]),
+            lambda vms, conns: stop(
+                ctx.session,
+                vms,
+                conns,
+                hooks,
+                action=a["action"],
+                terminate=False,
+                timeout=a["timeout"],
+                parallel=a["parallel"],
+                progress=ctx.progress,
+            ),
+        )
