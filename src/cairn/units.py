@@ -1,8 +1,8 @@
 """The systemd units cairn runs as, and the cairn executable they name.
 
-cairn-container.service runs on every VM container (installed by the profile
-of `cairn report host profile`); cairn-watch.service runs `cairn watch` on
-the frontend (printed by `cairn report watch`).
+cairn-container.service and cairn-network.service run on every VM container
+(installed by the profile of `cairn report host profile`); cairn-watch.service
+runs `cairn watch` on the frontend (printed by `cairn report watch`).
 """
 
 from __future__ import annotations
@@ -72,6 +72,25 @@ def container_unit(cairn: str) -> str:
             f"TimeoutStartSec={UNIT_TIMEOUT}",
             f"TimeoutStopSec={UNIT_TIMEOUT}",
         ],
+    )
+
+
+NETWORK_SCRIPT = "/etc/cairn/network.sh"
+
+
+def network_unit(script: str = NETWORK_SCRIPT) -> str:
+    """cairn-network.service: the bridges for VMs at boot, before libvirtd starts VMs."""
+    return _unit(
+        "Made by cairn (cairn report host profile). Makes this node's bridges for VMs\n"
+        "at boot, as the database's network plan says (the script is the profile's\n"
+        "bridges part; cairn sync host network does the same from the frontend).",
+        [
+            "Description=cairn VM container: the bridges for VMs",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            "Before=libvirtd.service cairn-container.service",
+        ],
+        ["Type=oneshot", "RemainAfterExit=yes", f"ExecStart=/bin/sh {script}"],
     )
 
 

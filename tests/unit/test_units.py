@@ -107,3 +107,15 @@ def test_the_unit_runs_cairn_container_boot_and_shutdown() -> None:
         assert want in lines, want
     after = next(x for x in lines if x.startswith("After="))
     assert "libvirtd.service" in after.split("=", 1)[1].split()
+
+
+def test_the_network_unit_makes_the_bridges_before_libvirtd(tmp_path) -> None:
+    from cairn.units import NETWORK_SCRIPT, network_unit
+
+    text = network_unit() + "\n"
+    done = verify(tmp_path, "cairn-network.service", text)
+    assert done.returncode == 0, done.stderr
+    unit = sections(text)
+    assert unit["Service"]["ExecStart"] == f"/bin/sh {NETWORK_SCRIPT}"
+    assert unit["Service"]["Type"] == "oneshot"
+    assert {"libvirtd.service", "cairn-container.service"} <= set(unit["Unit"]["Before"].split())

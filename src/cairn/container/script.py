@@ -20,7 +20,7 @@ from cairn.container.profile import (
     Profile,
 )
 from cairn.errors import CairnError
-from cairn.units import container_unit
+from cairn.units import NETWORK_SCRIPT, container_unit, network_unit
 
 # --- rendering ----------------------------------------------------------------------------
 
@@ -272,7 +272,6 @@ def _comment(text: str) -> str:
 
 
 _NETWORK = r"""
-# Bridges for VMs (cairn sync host network does the same from the frontend).
 # cairn_net BRIDGE PORT KIND PARENT ID LOCAL PEERS ADDRESS
 cairn_net() {
   if ! ip link show dev "$1" >/dev/null 2>&1; then
@@ -312,6 +311,29 @@ cairn_net() {
     fi
   fi
 }
+"""
+
+_BRIDGES = r"""
+# Bridges for VMs: $cairn_net_file makes them (cairn sync host network does the same
+# from the frontend), now and, through cairn-network.service, at every boot.
+cairn_put "$cairn_net_file" 700 "$cairn_net_script"
+if [ "$cairn_init" = none ]; then
+  echo "cairn: no systemd here: run $cairn_net_file at every boot, before libvirtd"
+else
+  cairn_before=$cairn_changes
+  cairn_put /etc/systemd/system/cairn-network.service 644 "$cairn_net_unit"
+  if [ "$cairn_init" = systemd ] && [ "$cairn_changes" != "$cairn_before" ]; then
+    systemctl daemon-reload
+  fi
+  cairn_enable cairn-network.service
+fi
+if [ "$cairn_live" = yes ]; then
+  cairn_net_out=$(sh "$cairn_net_file")
+  if [ -n "$cairn_net_out" ]; then
+    printf '%s\n' "$cairn_net_out"
+    cairn_changes="$cairn_changes|bridges"
+  fi
+fi
 """
 
 _NET_FIELDS = ("bridge", "port", "kind", "parent", "vid", "local", "peers", "address")
@@ -367,8 +389,12 @@ def _values(p: Profile, fmt: Format) -> dict[str, str]:
     if p.ssh_key:
         values["cairn_ssh_key"] = p.ssh_key.line
         values["cairn_ssh_key_id"] = p.ssh_key.ident
-    if p.container and fmt == "sh":
-        values |= _net_values(p)
+    if p.container and p.network:
+        values |= {
+            "cairn_net_file": NETWORK_SCRIPT,
+            "cairn_net_script": network_part(p).rstrip("\n"),
+            "cairn_net_unit": network_unit(),
+        }
     return values
 
 
@@ -386,8 +412,8 @@ def _parts(p: Profile, fmt: Format) -> list[str]:
         parts.append(_TLS_CLIENT)
     if p.container:
         parts += [_DAEMONS, _SERVICE]
-    if p.container and p.network and fmt == "sh":
-        parts += [_NETWORK, _net_calls(p)]
+    if p.container and p.network:
+        parts.append(_BRIDGES)
     return parts
 
 
@@ -407,7 +433,7 @@ def _about(p: Profile) -> list[str]:
         )
     if p.network:
         made = ", ".join(f"{b.bridge} ({b.network}, {b.kind})" for b in p.network)
-        lines.append(f"bridges for VMs (sh only; at install run cairn sync host network): {made}")
+        lines.append(f"bridges for VMs, made at every boot by cairn-network.service: {made}")
     if p.client:
         lines.append("TLS client part: cairn on this machine reaches qemu+tls:// containers")
     if p.server or p.client:
@@ -416,10 +442,17 @@ def _about(p: Profile) -> list[str]:
 
 
 def network_part(p: Profile) -> str:
-    """Only the bridges part of the sh profile, with its values (for tests and reuse)."""
+    """The script that makes the bridges of `p` (the profile installs it as
+    /etc/cairn/network.sh): its values, then constant text. It prints a line for
+    each change and nothing when there is none to make."""
     values = _net_values(p)
-    head = "\n".join(f"{name}={shlex.quote(value)}" for name, value in values.items())
-    return head + _PRELUDE.split("# cairn_put")[0] + _NETWORK + _net_calls(p)
+    head = [
+        "#!/bin/sh",
+        _comment(f"cairn: the bridges for VMs of {p.host} (from cairn report host profile)."),
+        "set -eu",
+        *(f"{name}={shlex.quote(value)}" for name, value in values.items()),
+    ]
+    return "\n".join(head) + _PRELUDE.split("# cairn_put")[0] + _NETWORK + _net_calls(p)
 
 
 def _script(p: Profile, fmt: Format) -> str:

@@ -3,7 +3,6 @@ which hosts get a KVM part, in which format, with which remote access."""
 
 from __future__ import annotations
 
-import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -35,8 +34,9 @@ def values(script: str) -> dict[str, str]:
     if "# Values from the cairn database" not in script:
         return {}
     block = script.split("# Values from the cairn database", 1)[1].split("# End of values.")[0]
-    names = re.findall(r"^(cairn_\w+)=", block, re.M)
-    dump = "".join(f'printf "%s\\0%s\\0" {n} "${n}"\n' for n in names)
+    # The variables the block sets, as bash sees them: a value may hold lines that
+    # look like assignments (the bridges script), which are not variables here.
+    dump = 'for n in $(compgen -v cairn_); do printf "%s\\0%s\\0" "$n" "${!n}"; done\n'
     out = subprocess.run(
         ["bash", "-c", f"set -eu\n# {block}\n{dump}"], capture_output=True, check=True
     ).stdout.decode()

@@ -210,3 +210,31 @@ def test_a_client_name_that_would_widen_the_pin_is_refused(dn: str) -> None:
         rendering.allowed_dn_line([dn])
     with pytest.raises(CairnError, match="empty"):
         rendering.allowed_dn_line([])
+
+
+def test_the_bridges_are_installed_to_be_made_at_every_boot_in_both_formats() -> None:
+    """The bridges part is a script of its own (/etc/cairn/network.sh) that
+    cairn-network.service runs at boot before libvirtd: a bridge made only by
+    the profile's one run would be gone after the node's next reboot."""
+    from cairn.inventory.netplan import BridgePlan
+    from cairn.units import network_unit
+
+    plan = BridgePlan(
+        network="vc1", bridge="br-vx7", kind="vxlan", port="vx7", vid=7,
+        local="198.18.0.2", peers=("198.18.0.3", "$(touch /tmp/pwned)"),
+    )  # fmt: skip
+    p = profile(network=(plan,))
+    for fmt in ("sh", "kickstart"):
+        text = rendering.render(p, fmt)  # type: ignore[arg-type]
+        block, body = values_and_body(text)
+        got = evaluate(block, ["cairn_net_file", "cairn_net_script", "cairn_net_unit"])
+        assert got["cairn_net_file"] == "/etc/cairn/network.sh"
+        assert got["cairn_net_script"] == rendering.network_part(p).rstrip("\n")
+        assert got["cairn_net_unit"] == network_unit()
+        assert 'cairn_put "$cairn_net_file" 700 "$cairn_net_script"' in body
+        assert "cairn_enable cairn-network.service" in body
+    script = rendering.network_part(p)
+    assert script.startswith("#!/bin/sh\n")
+    assert subprocess.run(["sh", "-n", "-c", script]).returncode == 0
+    # The hostile peer is one quoted value of the script, never code in it.
+    assert "cairn_net_1_peers='198.18.0.3 $(touch /tmp/pwned)'" in script

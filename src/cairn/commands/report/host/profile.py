@@ -39,7 +39,11 @@ class Command(Base):
         CA and a server certificate for the node (its name, the name in the
         URI, its interface IPs) in /etc/pki and makes libvirtd listen for TLS
         (libvirtd-tls.socket, or `libvirtd -d --listen` without systemd);
-        qemu:///system needs nothing.
+        qemu:///system needs nothing;
+      - the bridges for VMs on the networks the node reaches (the plan that
+        `cairn sync host network` applies): /etc/cairn/network.sh makes them,
+        run now (format=sh) and at every boot before libvirtd by
+        cairn-network.service.
 
     A report writes nothing: the cluster CA ($CAIRN_CA_DIR, else <data
     dir>/ca, /var/lib/cairn/ca for root), the certificates issued to hosts
