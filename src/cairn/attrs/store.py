@@ -48,11 +48,17 @@ def _where(owner: Owner) -> list[Any]:
     return [getattr(model, OWNER_COLUMN[owner.scope]) == owner.id]
 
 
-def get(session: Session, owner: Owner, name: str) -> str | None:
+def _exact(session: Session, owner: Owner, name: str) -> tuple[int, str] | None:
+    """The id and stored value of attribute `name` of `owner`, compared with case
+    here: MariaDB's usual collation would also match CPU_MODE for cpu_mode."""
     model = MODELS[owner.scope]
-    stmt = select(model.value).where(model.name == name, *_where(owner))
-    value: str | None = session.execute(stmt).scalar_one_or_none()
-    return value
+    stmt = select(model.id, model.name, model.value).where(model.name == name, *_where(owner))
+    return next(((i, v) for i, n, v in session.execute(stmt) if n == name), None)
+
+
+def get(session: Session, owner: Owner, name: str) -> str | None:
+    found = _exact(session, owner, name)
+    return None if found is None else found[1]
 
 
 def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool) -> None:
@@ -111,10 +117,11 @@ def _upsert(session: Session, model: Any, row: dict[str, Any], keys: list[str]) 
 
 def remove(session: Session, owner: Owner, name: str) -> None:
     model = MODELS[owner.scope]
-    done = session.execute(delete(model).where(model.name == name, *_where(owner)))
-    if not done.rowcount:  # type: ignore[attr-defined]
+    found = _exact(session, owner, name)
+    if found is None:
         where = "" if owner.scope is Scope.GLOBAL else f"{owner.scope.value} "
         who = "" if owner.scope is Scope.GLOBAL else f" {owner.name}"
         raise NotFound(
             f"{owner.describe()} has no attribute {name} (see: cairn list {where}attr{who})"
         )
+    session.execute(delete(model).where(model.id == found[0]))

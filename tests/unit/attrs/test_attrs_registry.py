@@ -233,6 +233,12 @@ def test_mariadb_comparing_without_case_cannot_be_fooled(
         cli.ok("set", "host", "attr", "compute-0-0", "note", "one")
         assert cli("set", "host", "attr", "compute-0-0", "NOTE", "two").code != 0
         assert cli.ok("report", "host", "attr", "compute-0-0", "attr=note") == "one\n"
+        # Removing and reading compare with case too: NOTE is not note.
+        assert cli("remove", "host", "attr", "compute-0-0", "NOTE").code != 0
+        assert cli("report", "host", "attr", "compute-0-0", "attr=NOTE").out != "one\n"
+        assert cli("remove", "attr", "CPU_MODE").code != 0
+        assert cli.ok("report", "host", "attr", "compute-0-0", "attr=note") == "one\n"
+        assert cli.ok("report", "host", "attr", "compute-0-0", "attr=cpu_mode") == before
     finally:
         mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
 
