@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from cairn import values
@@ -49,6 +50,13 @@ NETWORK_PARAMS = (
         metavar="START-END",
     ),
 )
+
+
+def network_param(name: str, help: str, **changes: Any) -> Param:
+    """One of NETWORK_PARAMS, with the help (and anything else) that another
+    command's use of it needs (`add cluster` makes a network too)."""
+    param = next(p for p in NETWORK_PARAMS if p.name == name)
+    return replace(param, help=help, **changes)
 
 
 def change_of(a: dict[str, Any]) -> Any:

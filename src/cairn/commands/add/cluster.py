@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from cairn import values
 from cairn.cli.spec import Arg, Example, Param
 from cairn.cli.spec import Command as Base
+from cairn.commands._network import network_param
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -34,25 +35,14 @@ class Command(Base):
     params = (
         Param("computes", "compute VMs to make", 0, values.integer(0, 4096), metavar="N"),
         Param("subnet", "the cluster network's subnet (default: a free /24)", metavar="CIDR"),
-        Param(
+        network_param(
             "isolation",
-            "vxlan (default) or vlan",
-            "vxlan",
-            values.choice("vxlan", "vlan"),
-            metavar="KIND",
+            "vxlan or vlan",
+            default="vxlan",
+            convert=values.choice("vxlan", "vlan"),
         ),
-        Param(
-            "id",
-            "the network's VXLAN or VLAN id",
-            convert=values.integer(1, 16777215),
-            metavar="ID",
-        ),
-        Param(
-            "carrier",
-            "the network it crosses (default: private)",
-            convert=values.label,
-            metavar="NET",
-        ),
+        network_param("id", "the network's VXLAN or VLAN id"),
+        network_param("carrier", "the network it crosses (default: private)"),
         Param(
             "public", "the frontend's public network (none: no eth1)", PUBLIC_DEFAULT, metavar="NET"
         ),
