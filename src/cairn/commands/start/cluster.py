@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Table
 from cairn.commands._cluster import CLUSTER, cluster_vms
-from cairn.commands._lifecycle import PARALLEL, on_these
+from cairn.commands._lifecycle import PARALLEL, on_these, starting
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -24,19 +24,4 @@ class Command(Base):
     related = ("stop cluster", "list cluster", "start host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.lifecycle.hooks import Hooks
-        from cairn.lifecycle.start import start
-
-        hooks = Hooks.load()
-        return on_these(
-            cluster_vms(ctx, a["cluster"]),
-            lambda vms, conns: start(
-                ctx.session,
-                vms,
-                conns,
-                hooks,
-                parallel=a["parallel"],
-                progress=ctx.progress,
-                notes=ctx.notes,
-            ),
-        )
+        return on_these(cluster_vms(ctx, a["cluster"]), starting(ctx, a))

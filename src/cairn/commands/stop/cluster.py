@@ -8,7 +8,7 @@ from cairn import values
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Param, Table
 from cairn.commands._cluster import CLUSTER, cluster_vms
-from cairn.commands._lifecycle import PARALLEL, on_these
+from cairn.commands._lifecycle import PARALLEL, on_these, stopping
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -37,21 +37,4 @@ class Command(Base):
     related = ("start cluster", "remove cluster", "stop host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.lifecycle.hooks import Hooks
-        from cairn.lifecycle.stop import stop
-
-        hooks = Hooks.load()
-        return on_these(
-            cluster_vms(ctx, a["cluster"]),
-            lambda vms, conns: stop(
-                ctx.session,
-                vms,
-                conns,
-                hooks,
-                action=a["action"],
-                terminate=False,
-                timeout=a["timeout"],
-                parallel=a["parallel"],
-                progress=ctx.progress,
-            ),
-        )
+        return on_these(cluster_vms(ctx, a["cluster"]), stopping(ctx, a))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Table
-from cairn.commands._lifecycle import PARALLEL, on_vms
+from cairn.commands._lifecycle import PARALLEL, on_vms, starting
 from cairn.commands._words import VMS
 
 if TYPE_CHECKING:
@@ -33,20 +33,4 @@ class Command(Base):
     related = ("stop host vm", "list host vm", "report host vm config", "set host vm cdrom")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.lifecycle.hooks import Hooks
-        from cairn.lifecycle.start import start
-
-        hooks = Hooks.load()
-        return on_vms(
-            ctx,
-            a["host"],
-            lambda vms, conns: start(
-                ctx.session,
-                vms,
-                conns,
-                hooks,
-                parallel=a["parallel"],
-                progress=ctx.progress,
-                notes=ctx.notes,
-            ),
-        )
+        return on_vms(ctx, a["host"], starting(ctx, a))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from cairn import values
 from cairn.cli.spec import Command as Base
 from cairn.cli.spec import Example, Param, Table
-from cairn.commands._lifecycle import PARALLEL, on_vms
+from cairn.commands._lifecycle import PARALLEL, on_vms, stopping
 from cairn.commands._words import VMS
 
 if TYPE_CHECKING:
@@ -56,22 +56,4 @@ class Command(Base):
     related = ("start host vm", "list host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.lifecycle.hooks import Hooks
-        from cairn.lifecycle.stop import stop
-
-        hooks = Hooks.load()
-        return on_vms(
-            ctx,
-            a["host"],
-            lambda vms, conns: stop(
-                ctx.session,
-                vms,
-                conns,
-                hooks,
-                action=a["action"],
-                terminate=a["terminate"],
-                timeout=a["timeout"],
-                parallel=a["parallel"],
-                progress=ctx.progress,
-            ),
-        )
+        return on_vms(ctx, a["host"], stopping(ctx, a))
