@@ -107,7 +107,9 @@ def test_a_running_vm_moves_with_its_disk_and_keeps_what_it_holds(
 
 def test_a_failed_move_leaves_the_vm_running_where_it_was(lab: Any, peer: Peer) -> None:
     vm = lab.add_vm("clash")
+    lab.attr(vm, "kvm_migrate_downtime", "40")
     lab.verb("start", "host", "vm", vm)
+    assert lab.dom(vm).migrateGetMaxDowntime(0) == 300  # QEMU's own, until a move
     # A different domain of the same name on the new container: libvirt refuses.
     clash = lab.dom(vm).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
     clash = clash.replace(lab.dom(vm).UUIDString(), "00000000-0000-4000-8000-00000000c1a5")
@@ -121,6 +123,8 @@ def test_a_failed_move_leaves_the_vm_running_where_it_was(lab: Any, peer: Peer) 
     assert line.startswith("error - ") and vm in line and "migrate" in line
     assert "already exists" in line, line
     assert lab.state(vm) == libvirt.VIR_DOMAIN_RUNNING
+    # The move asked libvirt for the VM's downtime before the migration (it stays).
+    assert lab.dom(vm).migrateGetMaxDowntime(0) == 40
     assert container_of(lab, vm) == this_host()
     assert source_disk.exists()
     # The disk was made there for the copy (its pool's directory stays) and
@@ -162,6 +166,8 @@ def test_local_disks_without_copy_storage_are_refused_with_what_to_do(lab: Any, 
     assert line.startswith("error - ") and vm in line
     assert "for disks local to the container use copy-storage=yes" in line, line
     assert lab.state(vm) == libvirt.VIR_DOMAIN_RUNNING
+    # The move asked libvirt for the VM's downtime before the migration (it stays).
+    assert lab.dom(vm).migrateGetMaxDowntime(0) == 40
     assert container_of(lab, vm) == this_host()
     with pytest.raises(libvirt.libvirtError):
         peer.conn.lookupByName(vm)

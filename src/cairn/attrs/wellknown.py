@@ -218,6 +218,25 @@ KNOBS: tuple[Knob, ...] = (
         default="2048 MB per CPU of the container",
         scope="container or its appliance",
     ),
+    # Live migration (`move host vm`): what the VM's traffic loses at the switch.
+    Knob(
+        "kvm_migrate_downtime",
+        INTEGER,
+        "milliseconds (1-60000) a VM that `move host vm` migrates live may stay paused"
+        " while its last memory is copied (QEMU's own limit is 300); lower loses less"
+        " of its traffic, but a VM that writes memory fast needs kvm_migrate_auto_converge",
+        default="50",
+        scope="VM, its appliance or global",
+    ),
+    Knob(
+        "kvm_migrate_auto_converge",
+        BOOLEAN,
+        "whether a live migration that does not get within kvm_migrate_downtime slows"
+        " the VM's CPUs down until it does (libvirt's auto-converge); without it such a"
+        " migration goes on until the VM writes less",
+        default="true",
+        scope="VM, its appliance or global",
+    ),
     # Networks and network boot.
     Knob(
         "network_command",
@@ -264,6 +283,7 @@ INTEGERS: dict[str, tuple[int, int]] = {
     "kvm_start_order": (0, 999_999),
     "kvm_start_delay": (0, 3_600),
     "kvm_memory_mb": (1, 2**40),
+    "kvm_migrate_downtime": (1, 60_000),
 }
 
 

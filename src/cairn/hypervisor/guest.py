@@ -221,18 +221,36 @@ class Guest:
         self._do("set autostart of", self._dom.setAutostart, int(enabled))
         return True
 
-    def migrate(self, dest: libvirt.virConnect, *, live: bool, copy_storage: bool = False) -> None:
+    def migrate(
+        self,
+        dest: libvirt.virConnect,
+        *,
+        live: bool,
+        copy_storage: bool = False,
+        max_downtime_ms: int | None = None,
+        auto_converge: bool = False,
+    ) -> None:
         """Move the running guest to the `dest` container: defined there, undefined here.
 
         Without `live` the guest is paused while its memory is copied. Its disks
-        must be reachable there (shared storage) unless `copy_storage`.
+        must be reachable there (shared storage) unless `copy_storage`. With
+        `live`, `max_downtime_ms` is how long the guest may stay paused while
+        its last memory is copied (QEMU's downtime limit; its own is 300 ms),
+        and `auto_converge` lets libvirt slow down a guest that writes memory
+        faster than it is copied, until the rest fits in that pause.
         """
         flags = (
             libvirt.VIR_MIGRATE_PERSIST_DEST
             | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
             | (libvirt.VIR_MIGRATE_LIVE if live else 0)
+            | (libvirt.VIR_MIGRATE_AUTO_CONVERGE if live and auto_converge else 0)
             | (libvirt.VIR_MIGRATE_NON_SHARED_DISK if copy_storage else 0)
         )
+        if live and max_downtime_ms is not None:
+            # Set before the migration starts: libvirt keeps it for the migration
+            # (and restores it, should the migration fail).
+            self._do("set the migration downtime of", self._dom.migrateSetMaxDowntime,
+                     max_downtime_ms, 0)  # fmt: skip
         try:
             self._do("migrate", self._dom.migrate, dest, flags, None, None, 0)
         except HypervisorError as exc:

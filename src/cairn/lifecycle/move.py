@@ -12,11 +12,12 @@ never disallocates: the VM keeps what it holds (the watcher sees libvirt's
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
 from cairn.attrs import wellknown
-from cairn.attrs.resolve import resolve
+from cairn.attrs.resolve import Resolved, resolve
 from cairn.db.models import VM
 from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections
@@ -38,6 +39,8 @@ def move(
     if new.id == old.id:
         return f"already on {old.name}"
     reach.check_vm_on(session, vm, new)  # before anything changes anywhere
+    attrs = resolve(session, [vm.host])[vm.host_id]
+    downtime = migrate_downtime(attrs, vm.host.name)
     old_uri = container_uris(session, [old])[old.id]
     try:
         guest: Guest | None = Guest.lookup(conns.get(old_uri), vm.host.name)
@@ -67,13 +70,28 @@ def move(
         for path, size, fmt in volumes(vm.disks) if copy_storage else ():
             if ensure_volume(dest, path, size, fmt):
                 made.append(path)
-        guest.migrate(dest, live=live, copy_storage=copy_storage)
+        guest.migrate(
+            dest,
+            live=live,
+            copy_storage=copy_storage,
+            max_downtime_ms=downtime,
+            auto_converge=wellknown.flag(attrs, "kvm_migrate_auto_converge", vm.host.name),
+        )
     except CairnError:
         for path in made:
             with contextlib.suppress(CairnError):
                 delete_volume(dest, path)
         raise
     moved = Guest.lookup(dest, vm.host.name)
-    autostart = resolve(session, [vm.host])[vm.host_id]
-    moved.set_autostart(wellknown.flag(autostart, "kvm_autostart", vm.host.name))
+    moved.set_autostart(wellknown.flag(attrs, "kvm_autostart", vm.host.name))
     return f"{'live-' if live else ''}migrated to {new.name}"
+
+
+def migrate_downtime(attrs: Mapping[str, Resolved], host: str) -> int:
+    """kvm_migrate_downtime of the VM (ms): its default when unset; a value out of
+    range is an error naming the attribute and the scope it came from."""
+    value = wellknown.text(attrs, "kvm_migrate_downtime")
+    knob = wellknown.lookup("kvm_migrate_downtime")
+    assert knob is not None and knob.default is not None
+    what = wellknown.what("kvm_migrate_downtime", host, attrs.get("kvm_migrate_downtime"))
+    return wellknown.integer("kvm_migrate_downtime", knob.default if value is None else value, what)

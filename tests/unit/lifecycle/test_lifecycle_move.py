@@ -107,3 +107,37 @@ def test_one_vm_at_a_time(lab):
     assert done.code == 1
     assert "names 2 VMs; move one at a time" in done.err
     assert lab.cli.dump() == before
+
+
+# --- how long a live migration may pause the VM ------------------------------------------
+
+
+def test_the_migration_downtime_is_fifty_ms_unless_the_vm_says_otherwise():
+    from cairn.attrs.resolve import Resolved
+    from cairn.lifecycle.move import migrate_downtime
+
+    assert migrate_downtime({}, "vm-0") == 50
+    assert migrate_downtime({"kvm_migrate_downtime": Resolved("200", "H")}, "vm-0") == 200
+
+
+def test_a_migration_downtime_out_of_range_names_the_attribute_and_its_scope():
+    from cairn.attrs.resolve import Resolved
+    from cairn.errors import CairnError
+    from cairn.lifecycle.move import migrate_downtime
+
+    # A value stored before cairn checked values, at the appliance scope.
+    with pytest.raises(CairnError) as said:
+        migrate_downtime({"kvm_migrate_downtime": Resolved("0", "A")}, "vm-0")
+    assert "kvm_migrate_downtime of host vm-0 (appliance scope)" in str(said.value)
+    assert "from 1 to 60000" in str(said.value)
+
+
+def test_setting_a_migration_downtime_out_of_range_is_refused(lab):
+    vm = lab.add_vm("vm-container-0-0")
+    before = lab.cli.dump()
+
+    done = lab.cli("set", "host", "attr", vm, "kvm_migrate_downtime", "100000")
+
+    assert done.code == 1
+    assert "from 1 to 60000" in done.err
+    assert lab.cli.dump() == before
