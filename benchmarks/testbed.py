@@ -1,14 +1,18 @@
 """Figures on the testbed (tests/testbed.py): a cluster of VM containers over TLS.
 
     sudo .venv/bin/python benchmarks/testbed.py [--containers 4] [--vms 40]
+    sudo .venv/bin/python benchmarks/testbed.py --only migration --downtimes 300,50
 
 Prints: the testbed's `up` and `down` times; the time of one
 `cairn start host vm` of all VMs across the containers, and the same domains
 defined and started with raw libvirt-python over the same qemu+tls://
 connections from the frontend, so the difference per VM is cairn's overhead
-(its database, plugins, XML, disks); and a live migration (`move host vm
-... copy-storage=yes`) of a booted guest while the frontend pings it every
-10 ms: the move's time and the pings lost. It makes its own testbed in
+(its database, plugins, XML, disks); and live migrations (`move host vm
+... copy-storage=yes`) of a booted guest back and forth while the frontend
+pings it every 10 ms, for each kvm_migrate_downtime asked (300 ms is QEMU's
+own limit, 50 cairn's default): each move's time, the share of the pings sent
+during it that were lost (goal: at most 1%), the longest gap, and libvirt's
+measure of the pause. It makes its own testbed in
 /var/lib/cairn-testbed-bench and removes it. Figures, not tests.
 """
 
@@ -16,10 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import pty
 import re
 import signal
+import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,15 +67,24 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--containers", type=int, default=4)
     ap.add_argument("--vms", type=int, default=40)
+    ap.add_argument("--moves", type=int, default=4, help="live moves per downtime")
+    ap.add_argument(
+        "--downtimes", default="300,50", help="kvm_migrate_downtime values (300: QEMU's own)"
+    )
+    ap.add_argument("--only", choices=["bulk", "migration"], help="one part only")
     args = ap.parse_args()
+    if args.only == "migration":
+        args.containers = 2
 
     tb.down(ROOT)
     t = time.monotonic()
     bed, _ = tb.Testbed.up(args.containers, ROOT)
     print(f"up, {args.containers} containers: {time.monotonic() - t:.1f} s")
     try:
-        bulk(bed, args.containers, args.vms)
-        migration(bed)
+        if args.only != "migration":
+            bulk(bed, args.containers, args.vms)
+        if args.only != "bulk":
+            migration(bed, [int(d) for d in args.downtimes.split(",")], args.moves)
     finally:
         t = time.monotonic()
         tb.down(ROOT)
@@ -100,10 +117,77 @@ def bulk(bed: tb.Testbed, containers: int, count: int) -> None:
     bed.forget_vms("bench-*")
 
 
-def migration(bed: tb.Testbed) -> None:
-    src, dest, ip = tb.container_name(0), tb.container_name(1), "198.18.1.60"
+class Pinger:
+    """busybox ping every 10 ms from the frontend, each reply stamped as it comes
+    (through a pty: busybox buffers a pipe)."""
+
+    def __init__(self, bed: tb.Testbed, ip: str) -> None:
+        master, slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            ["nsenter", "-t", str(bed.frontend.pid), "--net", "--",
+             "busybox", "ping", "-i", "0.01", ip],
+            stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+        )  # fmt: skip
+        os.close(slave)
+        self.master = master
+        self.lines: list[tuple[float, str]] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        rest = b""
+        while True:
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            rest += data
+            now = time.monotonic()
+            while b"\n" in rest:
+                line, rest = rest.split(b"\n", 1)
+                self.lines.append((now, line.decode(errors="replace")))
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+        os.close(self.master)
+
+    def during(self, begin: float, end: float) -> tuple[int, int, int]:
+        """(pings sent between begin and end, how many of them were lost, the longest
+        run of lost ones). A ping's send time is its reply's time less its round trip;
+        a lost one's, its predecessor's plus 10 ms each."""
+        sent_at: dict[int, float] = {}
+        for when, line in self.lines:
+            found = re.search(r"seq=(\d+) ttl=\d+ time=([\d.]+) ms", line)
+            if found:
+                sent_at[int(found[1])] = when - float(found[2]) / 1000
+        total = max(sent_at, default=-1) + 1
+        lost: list[int] = []
+        last = None
+        for seq in range(total):
+            if seq in sent_at:
+                last = sent_at[seq]
+            elif last is not None:
+                last += 0.01
+                lost.append(seq)
+                sent_at[seq] = last
+        inside = [q for q in range(total) if q in sent_at and begin <= sent_at[q] <= end]
+        gone = [q for q in inside if q in lost]
+        longest = run = 0
+        for q in inside:
+            run = run + 1 if q in lost else 0
+            longest = max(longest, run)
+        return len(inside), len(gone), longest
+
+
+def migration(bed: tb.Testbed, downtimes: list[int], moves: int) -> None:
+    """`moves` live moves back and forth for each kvm_migrate_downtime in `downtimes`."""
+    here, there, ip = tb.container_name(0), tb.container_name(1), "198.18.1.60"
     bed.cairn(
-        "add", "host", "vm", src, "name=bench-mig", "mem=128", "disksize=1", f"ip={ip}",
+        "add", "host", "vm", here, "name=bench-mig", "mem=128", "disksize=1", f"ip={ip}",
         "subnet=private",
     )  # fmt: skip
     bed.cairn("start", "host", "vm", "bench-mig")
@@ -111,22 +195,41 @@ def migration(bed: tb.Testbed) -> None:
     while bed.on_frontend("busybox", "ping", "-c1", "-W1", ip, check=False).returncode:
         if time.monotonic() > deadline:
             raise SystemExit("the guest never answered ping")
-    ping = subprocess.Popen(
-        ["nsenter", "-t", str(bed.frontend.pid), "--net", "--", "busybox", "ping", "-q",
-         "-i", "0.01", ip],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    t = time.monotonic()
-    bed.cairn("move", "host", "vm", "bench-mig", dest, "copy-storage=yes")
-    took = time.monotonic() - t
-    ping.send_signal(signal.SIGINT)
-    said = ping.communicate(timeout=30)[0]
-    found = re.search(r"(\d+) packets transmitted, (\d+) packets received", said)
-    sent, got = (int(found[1]), int(found[2])) if found else (0, 0)
-    lost = sent - got
-    print(f"move host vm (live, copy-storage, 1 GiB sparse disk, 128 MiB): {took:.1f} s")
-    print(f"pings every 10 ms: {sent} sent, {lost} lost ({100 * lost / max(sent, 1):.1f}%)")
+    print("live moves (copy-storage, 1 GiB sparse disk, 128 MiB), pinged every 10 ms:")
+    for downtime in downtimes:
+        bed.cairn("set", "host", "attr", "bench-mig", "kvm_migrate_downtime", str(downtime))
+        sent = lost = 0
+        took: list[float] = []
+        for _ in range(moves):
+            ping = Pinger(bed, ip)
+            time.sleep(0.5)
+            t = time.monotonic()
+            bed.cairn("move", "host", "vm", "bench-mig", there, "copy-storage=yes")
+            end = time.monotonic()
+            time.sleep(1.0)  # pings answered late still count
+            ping.stop()
+            n, gone, longest = ping.during(t, end)
+            sent, lost = sent + n, lost + gone
+            took.append(end - t)
+            print(
+                f"  kvm_migrate_downtime={downtime}: {here} -> {there} {end - t:.1f} s,"
+                f" {gone} of {n} pings lost ({100 * gone / max(n, 1):.1f}%),"
+                f" longest gap {longest * 10} ms, libvirt's downtime"
+                f" {_downtime(bed, there, 'bench-mig')} ms"
+            )
+            here, there = there, here
+        print(
+            f"  kvm_migrate_downtime={downtime}: median move {statistics.median(took):.1f} s,"
+            f" {lost} of {sent} pings lost ({100 * lost / max(sent, 1):.1f}%)"
+        )
     bed.forget_vms("bench-*")
+
+
+def _downtime(bed: tb.Testbed, container: str, vm: str) -> str:
+    """libvirt's measure of the pause (source paused to destination resumed)."""
+    said = bed.container(container).run("virsh", "domjobinfo", vm, "--completed", check=False)
+    found = re.search(r"^Downtime(?: w/o network)?:\s+(\d+)", said.stdout, re.MULTILINE)
+    return found[1] if found else "?"
 
 
 if __name__ == "__main__":
