@@ -7,7 +7,8 @@ Prints: the testbed's `up` and `down` times; the time of one
 `cairn start host vm` of all VMs across the containers, and the same domains
 defined and started with raw libvirt-python over the same qemu+tls://
 connections from the frontend, so the difference per VM is cairn's overhead
-(its database, plugins, XML, disks); and live migrations (`move host vm
+(its database, plugins, XML, disks); how long `list host vm status=yes`
+takes when one container cannot be reached; and live migrations (`move host vm
 ... copy-storage=yes`) of a booted guest back and forth while the frontend
 pings it every 10 ms, for each kvm_migrate_downtime asked (300 ms is QEMU's
 own limit, 50 cairn's default): each move's time, the share of the pings sent
@@ -114,7 +115,27 @@ def bulk(bed: tb.Testbed, containers: int, count: int) -> None:
     )
     print(f"raw libvirt-python define+create, same TLS URIs: {raw:.1f} s")
     print(f"cairn's overhead per VM: {(took - raw) / count * 1000:.0f} ms")
+    unreachable(bed, count)
     bed.forget_vms("bench-*")
+
+
+def unreachable(bed: tb.Testbed, count: int) -> None:
+    """`list host vm status=yes` when one more container does not answer (an address
+    of the private network where nobody is): bounded by cairn's connect time-out."""
+    bed.cairn("add", "host", "bench-far-0-9", "appliance=vm-container", "rack=9", "rank=9")
+    bed.cairn(
+        "set", "host", "attr", "bench-far-0-9", "kvm_connection", "qemu+tls://198.18.0.99/system"
+    )  # fmt: skip
+    bed.cairn("add", "host", "vm", "bench-far-0-9", "name=bench-far", "mem=128")
+    t = time.monotonic()
+    done = bed.cairn("list", "host", "vm", "bench-*", "status=yes", check=False)
+    took = time.monotonic() - t
+    print(
+        f"list host vm status=yes, {count} VMs + 1 on a container nobody answers for:"
+        f" {took:.1f} s (exit {done.returncode})"
+    )
+    bed.cairn("remove", "host", "bench-far", check=False)
+    bed.cairn("remove", "host", "bench-far-0-9", check=False)
 
 
 class Pinger:
