@@ -33,7 +33,7 @@ def root() -> Iterator[Path]:
         tb.down(where)
 
 
-def testbed_sh(
+def run_script(
     root: Path, *words: str, path: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CAIRN_TESTBED_DIR": str(root), "CAIRN_SERVICE": "off"}
@@ -46,8 +46,14 @@ def testbed_sh(
 
 
 def inside(holder: int) -> set[int]:
-    """Every process in the PID namespace whose PID 1 is `holder`."""
-    ns = os.readlink(f"/proc/{holder}/ns/pid")
+    """Every process in the PID namespace of `holder` (none if that is ours: the
+    holders' `unshare` parents are named like them)."""
+    try:
+        ns = os.readlink(f"/proc/{holder}/ns/pid")
+    except OSError:
+        return set()
+    if ns == os.readlink("/proc/self/ns/pid"):
+        return set()
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -59,13 +65,20 @@ def inside(holder: int) -> set[int]:
     return found
 
 
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def test_a_testbed_missing_a_program_says_which_in_one_line_and_makes_nothing(
     root: Path,
 ) -> None:
     if tb.prerequisites():
         pytest.skip(f"the testbed cannot start here anyway: {tb.prerequisites()}")
     # libvirtd and virtlogd live in /usr/sbin: without it on PATH they are missing.
-    done = testbed_sh(root, "up", "1", path="/usr/bin:/bin")
+    done = run_script(root, "up", "1", path="/usr/bin:/bin")
 
     assert done.returncode == 1
     assert done.stdout == ""
@@ -79,23 +92,23 @@ def test_a_testbed_missing_a_program_says_which_in_one_line_and_makes_nothing(
 
 
 def test_a_second_up_reuses_the_testbed_and_another_size_is_refused(root: Path) -> None:
-    made = testbed_sh(root, "up", "1")
+    made = run_script(root, "up", "1")
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith(f"testbed: up at {root} with 1 containers")
     before = tb.holders(root)
 
-    again = testbed_sh(root, "up", "1")
+    again = run_script(root, "up", "1")
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith(f"testbed: already up at {root} with 1 containers")
     assert tb.holders(root) == before  # nothing doubled
 
-    bigger = testbed_sh(root, "up", "2")
+    bigger = run_script(root, "up", "2")
     assert bigger.returncode == 1
     assert bigger.stderr == (
         f"error - a testbed with 1 containers is up at {root}: run scripts/testbed.sh down first\n"
     )
     assert tb.holders(root) == before
-    status = testbed_sh(root, "status")
+    status = run_script(root, "status")
     assert status.stdout == f"{tb.container_name(0)}  answers\n"
 
 
@@ -109,12 +122,7 @@ def test_down_removes_what_an_up_killed_halfway_left(root: Path) -> None:
         # Halfway: the container's libvirtd runs (its profile is being applied).
         def container_runs_libvirtd() -> bool:
             spaces = tb.holders(root).get(tb.container_name(0), [])
-            holder = next((p for p in spaces if tb._is_holder(p, root)), None)
-            return holder is not None and any(
-                Path(f"/proc/{p}/comm").read_text().strip() == "libvirtd"
-                for p in inside(holder)
-                if Path(f"/proc/{p}/comm").exists()
-            )
+            return any(comm(p) == "libvirtd" for h in spaces for p in inside(h))
 
         testkit.wait_for(container_runs_libvirtd, "the container's libvirtd", 300, every=0.1)
     finally:
@@ -122,11 +130,10 @@ def test_down_removes_what_an_up_killed_halfway_left(root: Path) -> None:
         up.wait(timeout=30)
     left = tb.holders(root)
     assert set(left) == {tb.FRONTEND, tb.container_name(0)}
-    holders = [h for pids in left.values() for h in pids if tb._is_holder(h, root)]
-    processes = {p for h in holders for p in inside(h)}
+    processes = {p for pids in left.values() for h in pids for p in inside(h)}
     assert len(processes) > 2  # the holders and what runs in them
 
-    done = testbed_sh(root, "down")
+    done = run_script(root, "down")
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("testbed: down (")
@@ -134,4 +141,4 @@ def test_down_removes_what_an_up_killed_halfway_left(root: Path) -> None:
     assert [p for p in processes if not tb._gone(p)] == []
     assert not root.exists()
     # And once more: nothing is left to take down.
-    assert testbed_sh(root, "down").stdout.startswith("testbed: nothing to take down")
+    assert run_script(root, "down").stdout.startswith("testbed: nothing to take down")
