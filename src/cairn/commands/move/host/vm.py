@@ -23,7 +23,8 @@ class Command(Base):
     both containers reach, unless copy-storage=yes: then the disks are made on
     the new container (as `start host vm` makes them) and libvirt copies their
     contents. A live move pauses the VM only while its last memory is copied:
-    at most kvm_migrate_downtime milliseconds (50 unless set), slowing down a VM
+    at most kvm_migrate_downtime milliseconds (50 unless set, e.g. `cairn set
+    host attr hosted-vm-0-0-0 kvm_migrate_downtime 200`), slowing down a VM
     that writes memory faster than it is copied unless kvm_migrate_auto_converge
     is false. Moving never runs plugin_disallocate.
     """
@@ -47,10 +48,6 @@ class Command(Base):
         Example(
             "cairn move host vm hosted-vm-0-0-0 vm-container-0-1 copy-storage=yes",
             "The same, for a VM whose disks are local to its container.",
-        ),
-        Example(
-            "cairn set host attr hosted-vm-0-0-0 kvm_migrate_downtime 200",
-            "Lets it pause up to 200 ms when it moves live (it writes memory fast).",
         ),
     )
     related = ("set host vm", "start host vm", "list host vm")
