@@ -239,9 +239,11 @@ def migration(bed: tb.Testbed, downtimes: list[int], moves: int) -> None:
                 f" {_downtime(bed, there, 'bench-mig')} ms"
             )
             here, there = there, here
+        share = 100 * lost / max(sent, 1)
         print(
             f"  kvm_migrate_downtime={downtime}: median move {statistics.median(took):.1f} s,"
-            f" {lost} of {sent} pings lost ({100 * lost / max(sent, 1):.1f}%)"
+            f" {lost} of {sent} pings lost ({share:.1f}%;"
+            f" goal at most 1%: {'met' if share <= 1 else 'NOT met'})"
         )
     bed.forget_vms("bench-*")
 
