@@ -152,6 +152,7 @@ class Pinger:
         os.close(slave)
         self.master = master
         self.lines: list[tuple[float, str]] = []
+        self.began = time.monotonic()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -179,23 +180,31 @@ class Pinger:
     def during(self, begin: float, end: float) -> tuple[int, int, int]:
         """(pings sent between begin and end, how many of them were lost, the longest
         run of lost ones). A ping's send time is its reply's time less its round trip;
-        a lost one's, its predecessor's plus 10 ms each."""
+        a lost one's is counted on from the one before at ping's measured pace (from
+        its start for the first ones), the last ones too, up to ping's own count."""
         sent_at: dict[int, float] = {}
+        total = 0
         for when, line in self.lines:
             found = re.search(r"seq=(\d+) ttl=\d+ time=([\d.]+) ms", line)
             if found:
                 sent_at[int(found[1])] = when - float(found[2]) / 1000
-        total = max(sent_at, default=-1) + 1
-        lost: list[int] = []
-        last = None
+            counted = re.search(r"(\d+) packets transmitted", line)
+            if counted:
+                total = int(counted[1])
+        total = max(total, max(sent_at, default=-1) + 1)
+        answered = sorted(sent_at)
+        pace = 0.01
+        if len(answered) > 1 and answered[-1] > answered[0]:
+            pace = (sent_at[answered[-1]] - sent_at[answered[0]]) / (answered[-1] - answered[0])
+        lost: set[int] = set()
+        last = (self.began - pace, -1)
         for seq in range(total):
             if seq in sent_at:
-                last = sent_at[seq]
-            elif last is not None:
-                last += 0.01
-                lost.append(seq)
-                sent_at[seq] = last
-        inside = [q for q in range(total) if q in sent_at and begin <= sent_at[q] <= end]
+                last = (sent_at[seq], seq)
+            else:
+                lost.add(seq)
+                sent_at[seq] = last[0] + (seq - last[1]) * pace
+        inside = [q for q in range(total) if begin <= sent_at[q] <= end]
         gone = [q for q in inside if q in lost]
         longest = run = 0
         for q in inside:
