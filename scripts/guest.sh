@@ -7,10 +7,16 @@
 #
 # It leaves DIR/vmlinuz and DIR/initrd.gz and prints DIR. Boot them directly
 # (<os><kernel>, <initrd>, <cmdline>) with
-#   console=ttyS0 quiet cairn.ip=198.18.1.5/15
+#   console=ttyS0 quiet cairn.ip=198.18.1.5/16
 # and the guest (in 64 MiB; about 10 s under TCG, see tests/testbed.py) loads virtio, sets that
 # address on eth0 (lo up too), writes on its serial console
-#   cairn-guest: up, address 198.18.1.5/15
+#   cairn-guest: up, address 198.18.1.5/16
+# Without cairn.ip= it asks DHCP (busybox udhcpc on eth0) and says the address
+# it got the same way ("none" if no answer came). Also, for network tests:
+#   cairn.alias=ADDR/N[,ADDR/N...]  more addresses on eth0 (probes into other subnets),
+#                                   each said: cairn-guest: also address ADDR/N
+#   cairn.ping=ADDR[,ADDR...]       ping each, over and over, and say each result:
+#   cairn-guest: ping 198.19.1.3 ok        (or: fail)
 # writes a line holding a fresh random token at the start of its first disk
 # (/dev/vda), prints that token, and then its uptime every second:
 #   cairn-guest: disk token 3f2c...
@@ -19,7 +25,9 @@
 # apt, from the machine's configured mirrors).
 set -euo pipefail
 dir=${1:-/var/cache/cairn-guest}
-if [ -s "$dir/vmlinuz" ] && [ -s "$dir/initrd.gz" ]; then
+# The cache is this script's: another version of it builds again.
+stamp=$(sha256sum "$0" | cut -c1-16)
+if [ -s "$dir/vmlinuz" ] && [ -s "$dir/initrd.gz" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ]; then
   echo "$dir"
   exit 0
 fi
@@ -66,8 +74,14 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
   insmod "/lib/modules/$m.ko"
 done
 addr=
+aliases=
+pings=
 for word in $(cat /proc/cmdline); do
-  case "$word" in cairn.ip=*) addr=${word#cairn.ip=} ;; esac
+  case "$word" in
+    cairn.ip=*) addr=${word#cairn.ip=} ;;
+    cairn.alias=*) aliases=${word#cairn.alias=} ;;
+    cairn.ping=*) pings=${word#cairn.ping=} ;;
+  esac
 done
 ip link set lo up
 i=0
@@ -76,7 +90,27 @@ if [ -n "$addr" ]; then
   ip addr add "$addr" dev eth0
 fi
 ip link set eth0 up
+if [ -z "$addr" ]; then
+  # No cairn.ip=: ask DHCP (the fixed lease of the frontend's dnsmasq).
+  udhcpc -i eth0 -f -q -n -t 30 -T 2 -s /bin/cairn-dhcp >/dev/null 2>&1 || true
+  addr=$(cat /tmp/dhcp-address 2>/dev/null || true)
+fi
+for a in $(echo "$aliases" | tr , ' '); do
+  ip addr add "$a" dev eth0 && echo "cairn-guest: also address $a"
+done
 echo "cairn-guest: up, address ${addr:-none}"
+if [ -n "$pings" ]; then
+  while :; do
+    for t in $(echo "$pings" | tr , ' '); do
+      if ping -c 1 -W 1 "$t" >/dev/null 2>&1; then
+        echo "cairn-guest: ping $t ok"
+      else
+        echo "cairn-guest: ping $t fail"
+      fi
+    done
+    sleep 1
+  done &
+fi
 if [ -b /dev/vda ]; then
   token=$(cat /proc/sys/kernel/random/uuid)
   printf 'cairn-guest disk token %s\n' "$token" | dd of=/dev/vda conv=fsync 2>/dev/null
@@ -88,12 +122,24 @@ while :; do
   sleep 1
 done
 EOF
-chmod 755 "$root/init" "$root/bin/busybox"
+# udhcpc's script: the lease's address on the interface, and noted for init.
+cat >"$root/bin/cairn-dhcp" <<'EOF'
+#!/bin/busybox sh
+case "$1" in
+  bound | renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    echo "$ip/$mask" >/tmp/dhcp-address
+    ;;
+esac
+EOF
+chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/cairn-dhcp"
 # busybox's own cpio packs it (no cpio package needed).
 bb=$PWD/busybox/bin/busybox
 (cd "$root" && find . | "$bb" cpio -o -H newc 2>/dev/null | gzip -9) >initrd.gz
 cp kernel/boot/vmlinuz-* vmlinuz
 chmod 644 vmlinuz initrd.gz
 mv -f vmlinuz initrd.gz "$dir/"
+echo "$stamp" >"$dir/stamp"
 chmod 755 "$dir"
 echo "$dir"

@@ -21,7 +21,8 @@ veths and bridges: nothing of the machine's own is touched.
   /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt. Its veth `eth0`
   is a port of its own bridge `cairn0`, which carries its address and its
   guests' NICs.
-- Addresses (198.18.0.0/15) and names come from the cairn database
+- Addresses (the private network 198.18.0.0/16; tests make isolated networks
+  in 198.19.0.0/16) and names come from the cairn database
   (`add host interface`, `report host` for /etc/hosts); each container is then
   made by applying `cairn report host profile vm-container-0-N` inside it
   (CA-signed certificates, libvirtd listening for TLS), and the frontend reaches
@@ -57,7 +58,7 @@ PYTHON = str(REPO / ".venv" / "bin" / "python")
 
 FRONTEND = "testbed-frontend"
 BRIDGE = "cairn0"
-NETWORK = ipaddress.ip_network("198.18.0.0/15")
+NETWORK = ipaddress.ip_network("198.18.0.0/16")  # 198.19.0.0/16: for isolated networks
 FRONTEND_IP = "198.18.0.1"
 GUEST_NET = "198.18.1."  # guests' addresses: 198.18.1.1 ...
 MARK = "cairn-testbed-holder"
@@ -538,7 +539,9 @@ _PREBOOT = '''"""The testbed's guest: boot the small kernel and initramfs of scr
 Made by tests/testbed.py. VMs with an IP address boot the small guest; the
 others boot nothing and halt. The kernel command line gives the guest the address of its
 first interface in the database; its serial console goes to a file next to its
-disks (/var/lib/libvirt/images/NAME.console on its container).
+disks (/var/lib/libvirt/images/NAME.console on its container). A VM given a
+boot (cairn set host boot) is left to boot as cairn made it, from the network
+first; the firmware's screen goes to that file too.
 """
 
 from lxml import etree
@@ -553,6 +556,14 @@ def run(*, session, vm, xml, **_):
     ips = [i.ip for i in sorted(vm.host.interfaces, key=lambda i: i.name) if i.ip]
     tree = etree.fromstring(xml.encode())
     os_ = tree.find("os")
+    if vm.host.boot:
+        tree.set("type", DOMAIN_TYPE)
+        for old in os_.findall("bios"):
+            os_.remove(old)
+        # No reboot after a failed boot: an `os` VM with an empty disk halts.
+        etree.SubElement(os_, "bios", useserial="yes", rebootTimeout="-1")
+        _serial(tree, vm)
+        return etree.tostring(tree).decode()
     for tag in ("boot", "kernel", "initrd", "cmdline", "bios"):
         for old in os_.findall(tag):
             os_.remove(old)
@@ -567,6 +578,11 @@ def run(*, session, vm, xml, **_):
     etree.SubElement(os_, "kernel").text = KERNEL
     etree.SubElement(os_, "initrd").text = INITRD
     etree.SubElement(os_, "cmdline").text = " ".join(words)
+    _serial(tree, vm)
+    return etree.tostring(tree).decode()
+
+
+def _serial(tree, vm):
     devices = tree.find("devices")
     for old in devices.findall("serial") + devices.findall("console"):
         devices.remove(old)

@@ -1,0 +1,323 @@
+"""VMs as cluster nodes on the testbed (tests/testbed.py), with real guests that
+boot from the network: the proof of issue 9.
+
+One setup for the module: two isolated VXLAN networks (tb-neta, tb-netb) and a
+virtual cluster's own (tb-vc), all carried over the private network and served
+DHCP by the testbed's frontend. The frontend joins each of them the way cairn
+plans it (an interface on each in the database, then `cairn sync host network`
+run on the frontend and on every container), and `cairn sync config` starts
+dnsmasq in the frontend's namespace from the database: fixed leases, pxelinux
+and a PXE file per MAC. The guest of scripts/guest.sh is the TFTP root's
+kernel and initramfs of the boot actions.
+
+Every VM here boots as cairn made it, network first (the testbed's preboot
+plugin leaves VMs with a boot alone): QEMU's iPXE ROM asks DHCP, loads
+pxelinux.0 over TFTP, pxelinux its file for the MAC and then, for `install`,
+the guest's kernel; the guest asks DHCP again (busybox udhcpc), says its
+address on the serial console and pings the peers its boot action names,
+saying each result.
+
+The guests:
+- tb-pxe-a1 (container 0) and tb-pxe-a2 (container 1) on tb-neta: they ping
+  each other; a2 then moves live to container 3 and they still do;
+- tb-pxe-b1 (container 2) on tb-netb: it pings the frontend's address there
+  (it passes), and from probe addresses it holds inside tb-neta's and tb-vc's
+  subnets it pings a1, a2 and the cluster's computes, which must fail: on a
+  shared layer 2 those would answer;
+- tb-pxe-os, boot os: served pxelinux's file saying boot from the disk, and
+  no kernel;
+- the cluster tb-vc (`add cluster tb-vc computes=2`): its computes PXE-boot
+  from the physical frontend serving tb-vc and ping each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import testbed as tb
+import testkit
+
+pytestmark = pytest.mark.system
+
+BOOT = 420.0  # a PXE boot under TCG is about 70 s alone; three at once on 2 loaded cores
+NET_A, NET_B, CLUSTER = "tb-neta", "tb-netb", "tb-vc"
+SUB_A, SUB_B, SUB_VC = "198.19.1.0/24", "198.19.2.0/24", "198.19.3.0/24"
+FE_A, FE_B, FE_VC = "198.19.1.1", "198.19.2.1", "198.19.3.254"
+A1, A2, B1, OS_IP = "198.19.1.11", "198.19.1.12", "198.19.2.11", "198.19.1.13"
+PROBE_A, PROBE_VC = "198.19.1.200/24", "198.19.3.200/24"
+GUEST = "cairn-guest"  # the guest's directory under the TFTP root
+BASE_ARGS = "console=ttyS0 quiet panic=-1"
+ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
+
+
+def wait_for(condition: Any, what: str, timeout: float = BOOT) -> Any:
+    return testkit.wait_for(condition, what, timeout, every=0.5)
+
+
+@dataclass
+class Netboot:
+    bed: tb.Testbed
+    dir: Path  # where sync config writes (the frontend sees the same path)
+    where: dict[str, str]  # VM -> container
+    computes: dict[str, str]  # compute VM -> address
+
+    def console(self, vm: str) -> Path:
+        return self.bed.console(self.where[vm], vm)
+
+    def text(self, vm: str) -> str:
+        """Its serial console, without the firmware's terminal escapes."""
+        path = self.console(vm)
+        return ESCAPE.sub("", path.read_text(errors="replace")) if path.exists() else ""
+
+    def log(self) -> str:
+        return (self.dir / "dnsmasq.log").read_text(errors="replace")
+
+    def locate(self) -> None:
+        listed = self.bed.cairn("list", "host", "vm", "tb-*", "output-format=json").stdout
+        self.where = {r["vm-host"]: r["container"] for r in json.loads(listed)}
+
+    def wait_up(self, vm: str, ip: str) -> None:
+        line = f"cairn-guest: up, address {ip}/24"
+        wait_for(lambda: line in self.text(vm), f"{vm} to say {line!r}:\n{self.text(vm)[-2000:]}")
+
+    def wait_ping(self, vm: str, target: str, result: str, after: int = 0) -> None:
+        """Wait for `vm` to say `ping TARGET RESULT` past character `after` of its console."""
+        line = f"cairn-guest: ping {target} {result}"
+        wait_for(
+            lambda: line in self.text(vm)[after:],
+            f"{vm} to say {line!r}:\n{self.text(vm)[-2000:]}",
+        )
+
+
+def in_space(bed: tb.Testbed, space: tb.Space, *words: str) -> str:
+    """cairn run inside a space (a container's network plan is applied there)."""
+    env = [f"{k}={v}" for k, v in bed.env.items()]
+    return space.run("env", *env, tb.CAIRN, *words, timeout=120).stdout
+
+
+def _networks_and_vms(bed: tb.Testbed) -> None:
+    fe = tb.FRONTEND
+    c = [tb.container_name(i) for i in range(4)]
+    kernel, initrd = f"kernel={GUEST}/vmlinuz", f"ramdisk={GUEST}/initrd.gz"
+    bed.cairn_batch(
+        [
+            ["add", "network", NET_A, f"subnet={SUB_A}", "isolation=vxlan", "id=901", "dhcp=yes"],
+            ["add", "network", NET_B, f"subnet={SUB_B}", "isolation=vxlan", "id=902", "dhcp=yes"],
+            ["add", "host", "interface", fe, "vxa", f"ip={FE_A}", f"subnet={NET_A}"],
+            ["add", "host", "interface", fe, "vxb", f"ip={FE_B}", f"subnet={NET_B}"],
+            ["add", "host", "vm", c[0], "name=tb-pxe-a1", "mem=128", "disksize=1",
+             f"subnet={NET_A}", f"ip={A1}"],
+            ["add", "host", "vm", c[1], "name=tb-pxe-a2", "mem=128", "disksize=1",
+             f"subnet={NET_A}", f"ip={A2}"],
+            ["add", "host", "vm", c[2], "name=tb-pxe-b1", "mem=128", "disksize=1",
+             f"subnet={NET_B}", f"ip={B1}"],
+            ["add", "host", "vm", c[3], "name=tb-pxe-os", "mem=128", "disksize=1",
+             f"subnet={NET_A}", f"ip={OS_IP}"],
+            ["add", "cluster", CLUSTER, "computes=2", f"subnet={SUB_VC}", "public=none",
+             "mem=128", "id=903"],
+            ["add", "host", "interface", fe, "vxc", f"ip={FE_VC}", f"subnet={CLUSTER}"],
+            ["set", "host", "boot", "tb-pxe-a*", "action=install"],
+            ["set", "host", "boot", "tb-pxe-b1", "action=install"],
+            ["set", "host", "boot", "tb-pxe-os", "action=os"],
+        ]
+    )  # fmt: skip
+    rows = json.loads(bed.cairn("list", "host", "interface", "output-format=json").stdout)
+    computes = sorted(r["ip"] for r in rows if r["host"].startswith(f"{CLUSTER}-compute-"))
+    assert len(computes) == 2, rows
+    pings_a = f"cairn.ping={A1},{A2}"
+    pings_b = f"cairn.alias={PROBE_A},{PROBE_VC} cairn.ping={FE_B},{A1},{A2},{','.join(computes)}"
+    bed.cairn_batch(
+        [
+            # `install`, the default installaction: what the cluster's computes boot.
+            ["add", "bootaction", "install", kernel, initrd,
+             f"args={BASE_ARGS} cairn.ping={','.join(computes)}"],
+            ["add", "bootaction", "tb-guest-a", kernel, initrd, f"args={BASE_ARGS} {pings_a}"],
+            ["add", "bootaction", "tb-guest-b", kernel, initrd, f"args={BASE_ARGS} {pings_b}"],
+            ["set", "host", "attr", "tb-pxe-a*", "installaction", "tb-guest-a"],
+            ["set", "host", "attr", "tb-pxe-b1", "installaction", "tb-guest-b"],
+        ]
+    )  # fmt: skip
+
+
+def _undo(bed: tb.Testbed, netboot_dir: Path) -> None:
+    """Leave the testbed as the other system tests expect it."""
+    with contextlib.suppress(tb.TestbedError, ValueError, OSError):
+        pid = int((netboot_dir / "dnsmasq.pid").read_text())
+        bed.frontend.run("kill", str(pid), check=False)
+    bed.forget_vms("tb-*")
+    for words in (
+        ["remove", "cluster", CLUSTER, "force=yes"],
+        ["remove", "host", "interface", tb.FRONTEND, "vxa"],
+        ["remove", "host", "interface", tb.FRONTEND, "vxb"],
+        ["remove", "host", "interface", tb.FRONTEND, "vxc"],
+        ["remove", "network", NET_A],
+        ["remove", "network", NET_B],
+        ["remove", "network", CLUSTER],
+        ["remove", "bootaction", "install"],
+        ["remove", "bootaction", "tb-guest-a"],
+        ["remove", "bootaction", "tb-guest-b"],
+    ):
+        bed.cairn(*words, check=False)
+    for space in [bed.frontend, *bed.containers]:
+        space.sh(
+            "for d in br-vx901 br-vx902 br-vx903 vx901 vx902 vx903; do"
+            ' ip link del "$d" 2>/dev/null || true; done'
+        )
+
+
+@pytest.fixture(scope="module")
+def netboot(_testbed: tb.Testbed) -> Iterator[Netboot]:
+    bed = _testbed
+    directory = bed.root / "netboot"
+    try:
+        _networks_and_vms(bed)
+        # The frontend and each container apply their own network plan, there.
+        for space in [bed.frontend, *bed.containers]:
+            said = in_space(bed, space, "sync", "host", "network", space.name)
+            assert "vx901" in said, said  # each joins tb-neta, the frontend included
+        guest_dir = directory / "tftp" / GUEST
+        guest_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("vmlinuz", "initrd.gz"):
+            shutil.copyfile(tb.GUEST_CACHE / name, guest_dir / name)
+        for d in (directory, directory / "tftp", guest_dir):
+            d.chmod(0o755)
+        said = bed.cairn("sync", "config", f"frontend={tb.FRONTEND}", f"dir={directory}").stdout
+        assert "started" in said, said
+        nb = Netboot(bed, directory, {}, {})
+        nb.locate()
+        yield nb
+    finally:
+        _undo(bed, directory)
+
+
+@pytest.fixture(scope="module")
+def pinging(netboot: Netboot) -> Netboot:
+    """a1, a2 and b1 started at once (one `start host vm`), each up with its lease."""
+    netboot.bed.cairn("start", "host", "vm", "tb-pxe-a1", "tb-pxe-a2", "tb-pxe-b1")
+    for vm, ip in (("tb-pxe-a1", A1), ("tb-pxe-a2", A2), ("tb-pxe-b1", B1)):
+        netboot.wait_up(vm, ip)
+    return netboot
+
+
+def test_two_vms_on_an_isolated_network_pxe_boot_get_their_addresses_and_ping_each_other(
+    pinging: Netboot,
+) -> None:
+    nb = pinging
+    assert nb.where["tb-pxe-a1"] != nb.where["tb-pxe-a2"]
+    for vm, ip in (("tb-pxe-a1", A1), ("tb-pxe-a2", A2)):
+        # Booted from the network: no kernel in its domain; the frontend's TFTP sent
+        # it pxelinux, its own PXE file and the guest; DHCP gave it the database's address.
+        xml = nb.bed.container(nb.where[vm]).run("virsh", "dumpxml", vm).stdout
+        assert "<kernel>" not in xml and "<boot dev='network'/>" in xml, xml
+        log = nb.log()
+        assert f"sent {nb.dir}/tftp/pxelinux.0 to {ip}" in log
+        assert re.search(rf"sent \S+/pxelinux\.cfg/01-[0-9a-f-]+ to {re.escape(ip)}\n", log)
+        assert f"sent {nb.dir}/tftp/{GUEST}/vmlinuz to {ip}" in log
+        assert re.search(rf"DHCPACK\(br-vx901\) {re.escape(ip)} \S+ {vm}\n", log), log
+        assert "iPXE" in nb.text(vm) and "PXELINUX" in nb.text(vm)
+    nb.wait_ping("tb-pxe-a1", A2, "ok")
+    nb.wait_ping("tb-pxe-a2", A1, "ok")
+
+
+def test_a_vm_on_another_isolated_network_cannot_reach_them(pinging: Netboot) -> None:
+    nb = pinging
+    vm = "tb-pxe-b1"
+    assert "cairn-guest: ping" in nb.text("tb-pxe-a1")
+    nb.wait_ping("tb-pxe-a1", A2, "ok")
+    nb.wait_ping("tb-pxe-a2", A1, "ok")
+    # a1 and a2 answer each other now; from here on b1 must fail to reach them.
+    mark = len(nb.text(vm))
+    nb.wait_ping(vm, FE_B, "ok", mark)  # the control: its own network works
+    nb.wait_ping(vm, A1, "fail", mark)
+    nb.wait_ping(vm, A2, "fail", mark)
+    text = nb.text(vm)
+    # It held an address inside tb-neta's subnet: with one layer 2 they would answer.
+    assert f"cairn-guest: also address {PROBE_A}" in text, text[-2000:]
+    assert f"ping {A1} ok" not in text and f"ping {A2} ok" not in text, text[-2000:]
+
+
+def test_after_a_live_move_to_a_third_container_they_still_ping_each_other(
+    pinging: Netboot,
+) -> None:
+    nb = pinging
+    vm, dest = "tb-pxe-a2", tb.container_name(3)
+    assert nb.where[vm] != dest and nb.where["tb-pxe-a1"] != dest
+    moved = nb.bed.cairn("move", "host", "vm", vm, dest, "copy-storage=yes")
+    assert f"live-migrated to {dest}" in moved.stdout
+    nb.locate()
+    assert nb.where[vm] == dest
+    mark = len(nb.text("tb-pxe-a1"))
+    # The same guest (it did not boot again) pings a1 from the third container, and back.
+    nb.wait_ping(vm, A1, "ok")
+    assert "cairn-guest: up," not in nb.text(vm)
+    nb.wait_ping("tb-pxe-a1", A2, "ok", mark)
+    # No answer lost for good: the last word of each about the other is ok.
+    nb.wait_ping("tb-pxe-a1", A2, "ok", len(nb.text("tb-pxe-a1")))
+
+
+def test_a_vm_whose_boot_is_os_is_not_served_a_kernel(netboot: Netboot) -> None:
+    nb = netboot
+    vm = "tb-pxe-os"
+    rows = json.loads(nb.bed.cairn("list", "host", "interface", vm, "output-format=json").stdout)
+    mac = rows[0]["mac"]
+    pxe_file = nb.dir / "tftp" / "pxelinux.cfg" / ("01-" + mac.lower().replace(":", "-"))
+    rendered = pxe_file.read_text()
+    assert "localboot 0" in rendered and "kernel" not in rendered, rendered
+    nb.bed.cairn("start", "host", "vm", vm)
+    try:
+        # It asks: DHCP answers, pxelinux loads and reads its file, and goes to the disk.
+        wait_for(
+            lambda: f"sent {pxe_file} to {OS_IP}" in nb.log(),
+            f"the frontend to send {pxe_file.name} to {vm}:\n{nb.log()[-2000:]}",
+        )
+        wait_for(
+            lambda: "Booting from local disk" in nb.text(vm),
+            f"pxelinux on {vm} to boot from the disk:\n{nb.text(vm)[-2000:]}",
+        )
+        assert f"sent {nb.dir}/tftp/pxelinux.0 to {OS_IP}" in nb.log()
+        assert f"{GUEST}/vmlinuz to {OS_IP}" not in nb.log()
+        assert f"{GUEST}/initrd.gz to {OS_IP}" not in nb.log()
+        assert "cairn-guest" not in nb.text(vm)
+    finally:
+        nb.bed.cairn("stop", "host", "vm", vm, "action=poweroff", check=False)
+
+
+def test_a_virtual_cluster_pxe_boots_its_computes_which_only_reach_each_other(
+    pinging: Netboot,
+) -> None:
+    nb = pinging
+    listed = json.loads(nb.bed.cairn("list", "cluster", "output-format=json").stdout)
+    assert [r["cluster"] for r in listed] == [CLUSTER], listed
+    nb.bed.cairn("start", "cluster", CLUSTER)
+    try:
+        computes = sorted(v for v in nb.where if v.startswith(f"{CLUSTER}-compute-"))
+        ips = json.loads(
+            nb.bed.cairn("list", "host", "interface", *computes, "output-format=json").stdout
+        )
+        address = {r["host"]: r["ip"] for r in ips}
+        assert nb.where[computes[0]] != nb.where[computes[1]] or len(nb.bed.containers) < 2
+        for vm in computes:
+            nb.wait_up(vm, address[vm])
+            assert f"sent {nb.dir}/tftp/{GUEST}/vmlinuz to {address[vm]}" in nb.log()
+        one, two = computes
+        nb.wait_ping(one, address[two], "ok")
+        nb.wait_ping(two, address[one], "ok")
+        # From outside the cluster's network (b1 on tb-netb, with a probe address
+        # in the cluster's subnet) nothing reaches them while they answer each other.
+        mark = len(nb.text("tb-pxe-b1"))
+        for vm in computes:
+            nb.wait_ping("tb-pxe-b1", address[vm], "fail", mark)
+        text = nb.text("tb-pxe-b1")
+        assert f"cairn-guest: also address {PROBE_VC}" in text
+        assert not any(f"ping {address[vm]} ok" in text for vm in computes), text[-2000:]
+    finally:
+        nb.bed.cairn("stop", "cluster", CLUSTER, "action=poweroff", check=False)
