@@ -296,7 +296,12 @@ def test_a_virtual_cluster_pxe_boots_its_computes_which_only_reach_each_other(
 ) -> None:
     nb = pinging
     listed = json.loads(nb.bed.cairn("list", "cluster", "output-format=json").stdout)
-    assert [r["cluster"] for r in listed] == [CLUSTER], listed
+    roles = sorted((r["cluster"], r["role"], r["host"]) for r in listed)
+    assert roles == [
+        (CLUSTER, "compute", f"{CLUSTER}-compute-0"),
+        (CLUSTER, "compute", f"{CLUSTER}-compute-1"),
+        (CLUSTER, "frontend", CLUSTER),
+    ], listed
     nb.bed.cairn("start", "cluster", CLUSTER)
     try:
         computes = sorted(v for v in nb.where if v.startswith(f"{CLUSTER}-compute-"))
