@@ -1,6 +1,7 @@
-"""Figures for issue 9: DHCP/PXE for 1,000 hosts, and a virtual cluster of 32 computes.
+"""Figures for issue 9: DHCP/PXE for 1,000 hosts, a virtual cluster of 32 computes,
+and a real guest's network boot on the testbed.
 
-    .venv/bin/python benchmarks/networks.py [--hosts 1000] [--computes 32]
+    .venv/bin/python benchmarks/networks.py [--hosts 1000] [--computes 32] [--pxe]
 
 1. A SQLite database with N hosts on a managed network (dhcp=yes), each with a
    MAC, an address and boot install. Whole `cairn` processes are timed:
@@ -11,6 +12,13 @@
    and its dnsmasq are removed at the end.
 2. `cairn add cluster NAME computes=C` on a database with 8 VM containers on
    the private network: the whole process, and its SQL statements.
+3. With --pxe, on a testbed of one container (tests/testbed.py, in
+   /var/lib/cairn-testbed-bench-pxe, removed at the end; run it under
+   `flock /tmp/cairn-system.lock` like every testbed): the time from
+   `cairn start host vm` to the guest's first ping reply, pinged from the
+   frontend, for a guest that PXE-boots from the frontend's dnsmasq on an
+   isolated VXLAN network, and for the testbed's usual guest booted directly
+   (kernel and address given by libvirt) on the private network.
 Needs root (network namespaces) and dnsmasq (scripts/setup.sh installs it).
 """
 
@@ -27,6 +35,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cairn_process import CAIRN, measure
@@ -164,15 +173,82 @@ def bench_cluster(computes: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+PXE_ROOT = Path("/var/lib/cairn-testbed-bench-pxe")
+
+
+def _first_reply(
+    bed: Any, container: str, vm: str, ip: str, timeout: float = 600
+) -> tuple[float, float, float]:
+    """Seconds from `start host vm`: to its return, to the guest's line on its
+    console that it is up, and to the first ping reply after that line (before
+    it, iPXE itself answers ping: that is the firmware, not the guest)."""
+    console = bed.console(container, vm)
+    t = time.monotonic()
+    bed.cairn("start", "host", "vm", vm)
+    started = time.monotonic() - t
+    while not (console.exists() and "cairn-guest: up," in console.read_text(errors="replace")):
+        if time.monotonic() - t > timeout:
+            raise SystemExit(f"{vm} never said it was up on {console}")
+        time.sleep(0.05)
+    up = time.monotonic() - t
+    while bed.on_frontend("busybox", "ping", "-c1", "-W1", ip, check=False).returncode:
+        if time.monotonic() - t > timeout:
+            raise SystemExit(f"{vm} never answered ping at {ip}")
+    return started, up, time.monotonic() - t
+
+
+def bench_pxe() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import pxekit
+    import testbed as tb
+
+    tb.down(PXE_ROOT)
+    bed, _ = tb.Testbed.up(1, PXE_ROOT)
+    try:
+        container, ip = tb.container_name(0), "198.19.5.11"
+        bed.cairn_batch(
+            [
+                ["add", "network", "bench-pxe", "subnet=198.19.5.0/24", "isolation=vxlan",
+                 "id=950", "dhcp=yes"],
+                ["add", "host", "interface", tb.FRONTEND, "vxp", "ip=198.19.5.1",
+                 "subnet=bench-pxe"],
+                ["add", "bootaction", "install", pxekit.KERNEL, pxekit.RAMDISK,
+                 f"args={pxekit.BASE_ARGS}"],
+                ["add", "host", "vm", container, "name=bench-pxe", "mem=128", "disksize=1",
+                 "subnet=bench-pxe", f"ip={ip}"],
+                ["set", "host", "boot", "bench-pxe", "action=install"],
+                ["add", "host", "vm", container, "name=bench-direct", "mem=128", "disksize=1",
+                 "subnet=private", "ip=198.18.1.70"],
+            ]
+        )  # fmt: skip
+        pxekit.sync_networks(bed)
+        pxekit.serve(bed, PXE_ROOT / "netboot")
+        for vm, how, address in (
+            ("bench-pxe", f"PXE boot (iPXE, pxelinux, DHCP; {tb.DOMAIN_TYPE})", ip),
+            ("bench-direct", "direct kernel boot (the testbed's usual guest)", "198.18.1.70"),
+        ):
+            started, up, reply = _first_reply(bed, container, vm, address)
+            print(
+                f"{how}: start host vm {started:.1f} s; from its start, the guest up"
+                f" {up:.1f} s, its first ping reply {reply:.1f} s"
+            )
+            bed.cairn("stop", "host", "vm", vm, "action=poweroff")
+    finally:
+        tb.down(PXE_ROOT)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--computes", type=int, default=32)
+    parser.add_argument("--pxe", action="store_true", help="also boot a guest over PXE")
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("needs root (network namespaces)")
     bench_dhcp(args.hosts)
     bench_cluster(args.computes)
+    if args.pxe:
+        bench_pxe()
 
 
 if __name__ == "__main__":

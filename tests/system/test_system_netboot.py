@@ -32,10 +32,8 @@ The guests:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +41,10 @@ from typing import Any
 
 import pytest
 
+import pxekit
 import testbed as tb
 import testkit
+from pxekit import BASE_ARGS, GUEST
 
 pytestmark = pytest.mark.system
 
@@ -54,8 +54,6 @@ SUB_A, SUB_B, SUB_VC = "198.19.1.0/24", "198.19.2.0/24", "198.19.3.0/24"
 FE_A, FE_B, FE_VC = "198.19.1.1", "198.19.2.1", "198.19.3.254"
 A1, A2, B1, OS_IP = "198.19.1.11", "198.19.1.12", "198.19.2.11", "198.19.1.13"
 PROBE_A, PROBE_VC = "198.19.1.200/24", "198.19.3.200/24"
-GUEST = "cairn-guest"  # the guest's directory under the TFTP root
-BASE_ARGS = "console=ttyS0 quiet panic=-1"
 ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
 
 
@@ -68,7 +66,7 @@ class Netboot:
     bed: tb.Testbed
     dir: Path  # where sync config writes (the frontend sees the same path)
     where: dict[str, str]  # VM -> container
-    computes: dict[str, str]  # compute VM -> address
+    marks: dict[str, int]  # VM -> a point in its console (see `pinging`)
 
     def console(self, vm: str) -> Path:
         return self.bed.console(self.where[vm], vm)
@@ -98,16 +96,10 @@ class Netboot:
         )
 
 
-def in_space(bed: tb.Testbed, space: tb.Space, *words: str) -> str:
-    """cairn run inside a space (a container's network plan is applied there)."""
-    env = [f"{k}={v}" for k, v in bed.env.items()]
-    return space.run("env", *env, tb.CAIRN, *words, timeout=120).stdout
-
-
 def _networks_and_vms(bed: tb.Testbed) -> None:
     fe = tb.FRONTEND
     c = [tb.container_name(i) for i in range(4)]
-    kernel, initrd = f"kernel={GUEST}/vmlinuz", f"ramdisk={GUEST}/initrd.gz"
+    kernel, initrd = pxekit.KERNEL, pxekit.RAMDISK
     bed.cairn_batch(
         [
             ["add", "network", NET_A, f"subnet={SUB_A}", "isolation=vxlan", "id=901", "dhcp=yes"],
@@ -150,9 +142,7 @@ def _networks_and_vms(bed: tb.Testbed) -> None:
 
 def _undo(bed: tb.Testbed, netboot_dir: Path) -> None:
     """Leave the testbed as the other system tests expect it."""
-    with contextlib.suppress(tb.TestbedError, ValueError, OSError):
-        pid = int((netboot_dir / "dnsmasq.pid").read_text())
-        bed.frontend.run("kill", str(pid), check=False)
+    pxekit.stop_dnsmasq(bed, netboot_dir)
     bed.forget_vms("tb-*")
     for words in (
         ["remove", "cluster", CLUSTER, "force=yes"],
@@ -181,16 +171,9 @@ def netboot(_testbed: tb.Testbed) -> Iterator[Netboot]:
     try:
         _networks_and_vms(bed)
         # The frontend and each container apply their own network plan, there.
-        for space in [bed.frontend, *bed.containers]:
-            said = in_space(bed, space, "sync", "host", "network", space.name)
-            assert "vx901" in said, said  # each joins tb-neta, the frontend included
-        guest_dir = directory / "tftp" / GUEST
-        guest_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("vmlinuz", "initrd.gz"):
-            shutil.copyfile(tb.GUEST_CACHE / name, guest_dir / name)
-        for d in (directory, directory / "tftp", guest_dir):
-            d.chmod(0o755)
-        said = bed.cairn("sync", "config", f"frontend={tb.FRONTEND}", f"dir={directory}").stdout
+        for part, said in pxekit.sync_networks(bed).items():
+            assert "vx901" in said, (part, said)  # each joins tb-neta, the frontend included
+        said = pxekit.serve(bed, directory)
         assert "started" in said, said
         nb = Netboot(bed, directory, {}, {})
         nb.locate()
@@ -201,10 +184,13 @@ def netboot(_testbed: tb.Testbed) -> Iterator[Netboot]:
 
 @pytest.fixture(scope="module")
 def pinging(netboot: Netboot) -> Netboot:
-    """a1, a2 and b1 started at once (one `start host vm`), each up with its lease."""
+    """a1, a2 and b1 started at once (one `start host vm`), each up with its lease;
+    `marks`: where each console stood once all were up (before then a ping may be
+    answered by a peer's iPXE, which answers ping: the firmware, not the guest)."""
     netboot.bed.cairn("start", "host", "vm", "tb-pxe-a1", "tb-pxe-a2", "tb-pxe-b1")
     for vm, ip in (("tb-pxe-a1", A1), ("tb-pxe-a2", A2), ("tb-pxe-b1", B1)):
         netboot.wait_up(vm, ip)
+    netboot.marks = {vm: len(netboot.text(vm)) for vm in ("tb-pxe-a1", "tb-pxe-a2", "tb-pxe-b1")}
     return netboot
 
 
@@ -224,16 +210,15 @@ def test_two_vms_on_an_isolated_network_pxe_boot_get_their_addresses_and_ping_ea
         assert f"sent {nb.dir}/tftp/{GUEST}/vmlinuz to {ip}" in log
         assert re.search(rf"DHCPACK\(br-vx901\) {re.escape(ip)} \S+ {vm}\n", log), log
         assert "iPXE" in nb.text(vm) and "PXELINUX" in nb.text(vm)
-    nb.wait_ping("tb-pxe-a1", A2, "ok")
-    nb.wait_ping("tb-pxe-a2", A1, "ok")
+    nb.wait_ping("tb-pxe-a1", A2, "ok", nb.marks["tb-pxe-a1"])
+    nb.wait_ping("tb-pxe-a2", A1, "ok", nb.marks["tb-pxe-a2"])
 
 
 def test_a_vm_on_another_isolated_network_cannot_reach_them(pinging: Netboot) -> None:
     nb = pinging
     vm = "tb-pxe-b1"
-    assert "cairn-guest: ping" in nb.text("tb-pxe-a1")
-    nb.wait_ping("tb-pxe-a1", A2, "ok")
-    nb.wait_ping("tb-pxe-a2", A1, "ok")
+    nb.wait_ping("tb-pxe-a1", A2, "ok", nb.marks["tb-pxe-a1"])
+    nb.wait_ping("tb-pxe-a2", A1, "ok", nb.marks["tb-pxe-a2"])
     # a1 and a2 answer each other now; from here on b1 must fail to reach them.
     mark = len(nb.text(vm))
     nb.wait_ping(vm, FE_B, "ok", mark)  # the control: its own network works
@@ -314,8 +299,10 @@ def test_a_virtual_cluster_pxe_boots_its_computes_which_only_reach_each_other(
             nb.wait_up(vm, address[vm])
             assert f"sent {nb.dir}/tftp/{GUEST}/vmlinuz to {address[vm]}" in nb.log()
         one, two = computes
-        nb.wait_ping(one, address[two], "ok")
-        nb.wait_ping(two, address[one], "ok")
+        # Both up: answers from here on are the guests', not iPXE's.
+        marks = {vm: len(nb.text(vm)) for vm in computes}
+        nb.wait_ping(one, address[two], "ok", marks[one])
+        nb.wait_ping(two, address[one], "ok", marks[two])
         # From outside the cluster's network (b1 on tb-netb, with a probe address
         # in the cluster's subnet) nothing reaches them while they answer each other.
         mark = len(nb.text("tb-pxe-b1"))
