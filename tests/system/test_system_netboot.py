@@ -173,6 +173,8 @@ def netboot(_testbed: tb.Testbed) -> Iterator[Netboot]:
         # The frontend and each container apply their own network plan, there.
         for part, said in pxekit.sync_networks(bed).items():
             assert "vx901" in said, (part, said)  # each joins tb-neta, the frontend included
+        for part, said in pxekit.sync_networks(bed).items():
+            assert "nothing to change" in said and "vx9" not in said, (part, said)
         said = pxekit.serve(bed, directory)
         assert "started" in said, said
         nb = Netboot(bed, directory, {}, {})
