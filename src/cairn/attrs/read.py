@@ -1,7 +1,7 @@
 """Reading the attribute rows of a scope, many owners at once.
 
-One query per scope (per MANY owners) whatever the number of owners, rows in
-name order. Values come back as stored (escaped).
+One query per scope (per MANY owners) whatever the number of owners. Values
+come back as stored (escaped).
 """
 
 from __future__ import annotations
@@ -20,30 +20,29 @@ from cairn.db.chunks import where_in
 def rows(
     session: Session, scope: Scope, owner_ids: Sequence[int] | None
 ) -> list[tuple[int, str, str]]:
-    """(owner id, 0 for global; name; stored value) of a scope, for the given owners or all."""
+    """(owner id, 0 for global; name; stored value) of a scope, for the given
+    owners or all, in no particular order."""
     model = MODELS[scope]
     if scope is Scope.GLOBAL:
         query = select(model.name, model.value)
-        return sorted((0, n, v) for n, v in session.execute(query))
+        return [(0, n, v) for n, v in session.execute(query)]
     owner: Any = getattr(model, OWNER_COLUMN[scope])
     query = select(owner, model.name, model.value)
     if owner_ids is None:
         found: Sequence[Any] = session.execute(query).all()
     else:
         found = where_in(session, query, owner, owner_ids)
-    # By name as Python compares them, not as the database's collation would.
-    return sorted((tuple(r) for r in found), key=_name)
-
-
-def _name(row: tuple[Any, ...]) -> Any:
-    return row[1]
+    return [tuple(r) for r in found]
 
 
 def by_owner(
     session: Session, scope: Scope, owner_ids: Sequence[int] | None
 ) -> dict[int, list[tuple[str, str]]]:
-    """{owner id (0 for global): [(name, stored value), ...] by name}."""
+    """{owner id (0 for global): [(name, stored value), ...] by name}, names in
+    the order Python sorts them, not the database's collation."""
     out: dict[int, list[tuple[str, str]]] = {}
     for owner_id, name, value in rows(session, scope, owner_ids):
         out.setdefault(owner_id, []).append((name, value))
+    for held in out.values():
+        held.sort()
     return out

@@ -40,25 +40,32 @@ def intrinsic(host: HostFacts) -> dict[str, str]:
     }
 
 
+Found = tuple[str, str, str]  # (name, stored value, source): one resolved attribute
+
+
+def _intrinsic(host: HostFacts) -> dict[str, Found]:
+    return {name: (name, value, INTRINSIC_TAG) for name, value in intrinsic(host).items()}
+
+
 def _layer(
     session: Session, scope: Scope, ids: Sequence[int] | None
-) -> dict[int, dict[str, Resolved]]:
-    table: dict[int, dict[str, Resolved]] = {}
+) -> dict[int, dict[str, Found]]:
+    table: dict[int, dict[str, Found]] = {}
     tag = scope.tag
     for owner, name, value in read.rows(session, scope, ids):
-        table.setdefault(owner, {})[name] = Resolved(value, tag)
+        table.setdefault(owner, {})[name] = (name, value, tag)
     return table
 
 
 def each_resolved(
     session: Session, hosts: Sequence[HostFacts]
-) -> Iterator[tuple[HostFacts, list[tuple[str, Resolved]]]]:
-    """(host, its [(name, Resolved)] by name) for each host, in the order given,
-    reading the host scope a piece of hosts at a time."""
+) -> Iterator[tuple[HostFacts, list[Found]]]:
+    """(host, its attributes as (name, stored value, source) by name) for each
+    host, in the order given, reading the host scope a piece of hosts at a time."""
     glob = _layer(session, Scope.GLOBAL, None).get(0, {})
     oses = _layer(session, Scope.OS, sorted({h.os_id for h in hosts}))
     apps = _layer(session, Scope.APPLIANCE, sorted({h.appliance_id for h in hosts}))
-    bases: dict[tuple[int, int], dict[str, Resolved]] = {}
+    bases: dict[tuple[int, int], dict[str, Found]] = {}
     for piece in pieces(hosts):
         own = _layer(session, Scope.HOST, [h.id for h in piece])
         for host in piece:
@@ -66,15 +73,17 @@ def each_resolved(
             base = bases.get(key)
             if base is None:
                 base = bases[key] = {**glob, **oses.get(key[0], {}), **apps.get(key[1], {})}
-            merged = {**base, **own.get(host.id, {})}
-            for name, value in intrinsic(host).items():
-                merged[name] = Resolved(value, INTRINSIC_TAG)
-            yield host, sorted(merged.items())
+            merged = {**base, **own.get(host.id, {}), **_intrinsic(host)}
+            # Shared tuples, looked up in C: 10,000 hosts' worth stays cheap.
+            yield host, list(map(merged.__getitem__, sorted(merged)))
 
 
 def resolve_facts(session: Session, hosts: Sequence[HostFacts]) -> dict[int, dict[str, Resolved]]:
     """{host id: {name: Resolved}} sorted by name."""
-    return {host.id: dict(items) for host, items in each_resolved(session, hosts)}
+    return {
+        host.id: {name: Resolved(value, source) for name, value, source in found}
+        for host, found in each_resolved(session, hosts)
+    }
 
 
 def resolve(session: Session, hosts: Sequence[Host]) -> dict[int, dict[str, Resolved]]:

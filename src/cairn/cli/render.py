@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, TextIO
 
 from cairn.cli.spec import Result, Table, Text
@@ -27,6 +27,7 @@ _ONE_LINE = str.maketrans(
     {c: f"\\x{c:02x}" for c in [*range(32), 127]} | {10: "\\n", 13: "\\r", 9: "\\t"}
 )
 CHUNK = 10_000  # rows of a streamed table formatted at once
+_UNPADDED = object()  # `_plain`: and no cell ends in a blank
 
 
 def _cell(value: Any) -> str:
@@ -52,11 +53,11 @@ def render(result: Result, out: TextIO, *, header: bool = True, fmt: str = "text
     if result.hide_owner and names:
         names, rows = names[1:], _without_owner(rows)
     chunks = [rows] if isinstance(rows, Sequence) else _chunks(rows)
-    line_format: str | None = None
+    widths: list[int] | None = None
     for chunk in chunks:
-        text, line_format = _lines(names, chunk, header and line_format is None, line_format)
+        text, widths = _lines(names, chunk, header and widths is None, widths)
         out.write(text)
-    if line_format is None and header:  # no rows: the header alone
+    if widths is None and header:  # no rows: the header alone
         out.write(_lines(names, [], header, None)[0])
 
 
@@ -73,27 +74,55 @@ def _chunks(rows: Iterable[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
 
 
 def _lines(
-    names: Sequence[str], rows: Sequence[Sequence[Any]], header: bool, line_format: str | None
-) -> tuple[str, str | None]:
-    """The text of these rows (and the header), and the line format they used:
-    the one given, else one from the widths of these cells."""
-    # Column-wise, so that the common all-text column costs no Python call per cell.
-    columns = [list(c) for c in zip(*rows, strict=True)] or [[] for _ in names]
+    names: Sequence[str], rows: Sequence[Sequence[Any]], header: bool, widths: list[int] | None
+) -> tuple[str, list[int] | None]:
+    """The text of these rows (and the header), and the column widths they used:
+    the ones given, else the widths of these cells."""
+    cells: list[Sequence[str]] = [tuple(n.upper() for n in names)] if header else []
+    plain = _plain(rows)
+    cells += rows if plain else _shown(rows, len(names))
+    if not cells:
+        return "", widths
+    if widths is None:
+        widths = [max(map(len, column)) for column in list(zip(*cells, strict=True))[:-1]]
+    # One C-level % per line: a million cells in a fraction of a second. Lines
+    # lose trailing blanks, which only a value ending in blanks can leave.
+    line = "  ".join([*(f"%-{w}s" for w in widths), "%s"])
+    lines = map(line.__mod__, cells)
+    if plain is not _UNPADDED:
+        lines = map(str.rstrip, lines)
+    return "\n".join(lines) + "\n", widths
+
+
+def _plain(rows: Sequence[Sequence[Any]]) -> bool | object:
+    """Whether every cell already shows as itself: tuples of non-empty text
+    with no control characters (`_UNPADDED` if none ends in a blank either).
+    Checked on the distinct values, which repeat."""
+    if set(map(type, rows)) - {tuple}:
+        return False
+    try:
+        distinct = set(chain.from_iterable(rows))
+    except TypeError:  # an unhashable cell: not text
+        return False
+    # A value of another type never equals a str, so one of each such value
+    # stays in the set and shows here.
+    if set(map(type, distinct)) - {str}:
+        return False
+    joined = "".join(distinct)
+    if "" in distinct or not (joined.isprintable() or not _CONTROL.search(joined)):
+        return False
+    return True if any(map(str.isspace, {v[-1] for v in distinct})) else _UNPADDED
+
+
+def _shown(rows: Sequence[Sequence[Any]], width: int) -> list[tuple[str, ...]]:
+    """The rows as the text each cell shows, column by column (see `_cell`)."""
+    columns = [list(c) for c in zip(*rows, strict=True)] or [[] for _ in range(width)]
     for i, column in enumerate(columns):
         if set(map(type, column)) - {str} or "" in column:
             columns[i] = column = [_cell(v) for v in column]
         if _CONTROL.search("".join(column)):  # one C-speed scan, not a call per cell
             columns[i] = [v.translate(_ONE_LINE) for v in column]
-    if header:
-        for column, name in zip(columns, names, strict=True):
-            column.insert(0, name.upper())
-    if not columns or not columns[0]:
-        return "", line_format
-    if line_format is None:
-        widths = [max(map(len, column)) for column in columns]
-        line_format = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
-    fmt = line_format.format
-    return "\n".join([fmt(*row).rstrip() for row in zip(*columns, strict=True)]) + "\n", line_format
+    return list(zip(*columns, strict=True))
 
 
 def _render_json(table: Table, out: TextIO) -> None:

@@ -37,13 +37,11 @@ class Command(Base):
         return Table(("HOST", "ATTR", "VALUE", "SOURCE"), _rows(ctx, hosts, a["attr"]))
 
 
-def _rows(ctx: Context, hosts: list[Any], only: str | None) -> Iterator[tuple[str, str, str, str]]:
+def _rows(ctx: Context, hosts: list[Any], only: str | None) -> Iterator[tuple[str, ...]]:
     """The rows, host after host, as they are resolved: streamed, never all held."""
     from cairn.attrs.resolve import each_resolved
 
-    for host, items in each_resolved(ctx.session, hosts):
-        hostname = host.name
-        if only is None:
-            yield from [(hostname, name, r.value, r.source) for name, r in items]
-        else:
-            yield from [(hostname, name, r.value, r.source) for name, r in items if name == only]
+    for host, found in each_resolved(ctx.session, hosts):
+        if only is not None:
+            found = [f for f in found if f[0] == only]
+        yield from map((host.name,).__add__, found)  # (host, name, value, source), in C
