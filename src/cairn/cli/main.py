@@ -101,7 +101,10 @@ def run(
         return 0
     a = parse(command, title, rest)
 
+    streamed: list[Result] = []
+
     def show(result: Result) -> None:
+        streamed.append(result)
         render(result, out, header=a["output_header"], fmt=a["output_format"])
 
     result, notes = perform(
@@ -109,6 +112,8 @@ def run(
     )
     for note in notes:
         print(f"warning - {note}", file=err)
+    if not streamed:
+        render(result, out, header=a["output_header"], fmt=a["output_format"])
     return result.status if result is not None else 0
 
 
@@ -149,8 +154,10 @@ def perform(
     """Runs a parsed command in one transaction: its result and its warnings.
 
     A command may stream its table's rows (an iterator, read as they are
-    shown): `show` prints the result while the transaction is still open;
-    without it, streamed rows are gathered into a list before it ends."""
+    shown): `show` prints such a result while the transaction is still open;
+    without `show`, the rows are gathered into a list before it ends. Any
+    other result is the caller's to print, once the transaction is over, so a
+    reader that goes away (`| head`) cannot undo a change."""
     from contextlib import nullcontext
 
     from cairn.context import Context
@@ -161,10 +168,11 @@ def perform(
             if progress is not None:
                 ctx.progress = progress
             result = command().run(ctx, a)
-            if show is not None:
-                show(result)
-            elif isinstance(result, Table) and not isinstance(result.rows, Sequence):
-                result.rows = list(result.rows)
+            if isinstance(result, Table) and not isinstance(result.rows, Sequence):
+                if show is not None:
+                    show(result)
+                else:
+                    result.rows = list(result.rows)
     return result, ctx.notes
 
 
