@@ -16,7 +16,7 @@ tenth VM. Then prints:
   the same for `cairn list host vm` (one VM, and all with showdisks=yes),
   which reads without SQLAlchemy.
 
-Target: all 1,000 documents in under 1 s.
+Target: all 1,000 documents in under 0.3 s (issue 11).
 
     .venv/bin/python benchmarks/domainxml.py [--containers 100] [--vms 1000] [--runs 5]
 """
@@ -73,10 +73,14 @@ def build(url: str, containers: int, vms: int) -> str:
         apps = dict(conn.execute(select(Appliance.name, Appliance.id)).all())
         os_id = conn.execute(select(OS.id)).scalar_one()
         network = conn.execute(
-            insert(Network)
-            .values(name="private", subnet="10.1.0.0", bridge="br0")
-            .returning(Network.id)
-        ).scalar_one()
+            select(Network.id).where(Network.name == "private")
+        ).scalar_one_or_none()
+        if network is None:  # the seed may already hold it
+            network = conn.execute(
+                insert(Network)
+                .values(name="private", subnet="10.1.0.0", bridge="br0")
+                .returning(Network.id)
+            ).scalar_one()
         conn.execute(
             insert(Host),
             [
@@ -194,7 +198,8 @@ def in_process(url: str, runs: int, *, validate: bool) -> tuple[float, float, fl
     """(first run s, median and best of the warm runs s, SQL statements per run, documents)."""
     original = config.schema
     if not validate:
-        config.schema = types.SimpleNamespace(validate=lambda *a, **k: None)  # type: ignore[assignment]
+        unchecked = types.SimpleNamespace(validate=lambda *a, **k: None)
+        config.schema = types.SimpleNamespace(Checked=lambda: unchecked)  # type: ignore[assignment]
     try:
         times, counts, docs = [], [], 0
         for _ in range(runs + 1):
@@ -256,8 +261,8 @@ def main() -> None:
             f"schema validation (best - best)              {(best - best_nv) * 1000:7.0f} ms"
             f"  ({(best - best_nv) / best:.0%} of the validated build)"
         )
-        verdict = "met" if warm < 1.0 else "MISSED"
-        print(f"target: {docs} documents < 1 s (warm, validated): {verdict}")
+        verdict = "met" if warm < 0.3 else "MISSED"
+        print(f"target: {docs} documents < 0.3 s (warm, validated): {verdict}")
         for label, words in (
             ("cairn report host vm config ONE-VM", ["report", "host", "vm", "config", str(one)]),
             (

@@ -190,54 +190,47 @@ def build_at(url: str) -> None:
         assert code == 0, f"building the example cluster: {line}: {err}"
 
 
-# -- the plain-SQL reads (cairn.db.rows), straight and over a session -------------
+# -- reading a database in a test, and resolving attributes the long way ------
 
 
 @contextlib.contextmanager
-def both_readers(url: str) -> Iterator[tuple[Any, Any]]:
-    """(direct, over a session): the two ways cairn runs its plain-SQL reads,
-    on one database, for tests that hold them to the same answers."""
+def reading(url: str) -> Iterator[Any]:
+    """A session on a read-only engine of the database at `url`."""
     from sqlalchemy.orm import Session
 
-    from cairn.db.direct import open_direct
     from cairn.db.engine import make_engine
-    from cairn.db.rows import over_session
 
-    direct = open_direct(url)
-    assert direct is not None
     engine = make_engine(url, writes=False)
     try:
         with Session(engine) as session:
-            yield direct, over_session(session)
+            yield session
     finally:
-        direct.close()
         engine.dispose()
 
 
-_PROBE = """
-import contextlib, io, json, sys
-from cairn.cli.main import main
-out = io.StringIO()
-with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-    codes = [main(w) for w in json.loads(sys.argv[1])]
-heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'lxml', 'libvirt'})
-print(json.dumps({"codes": codes, "heavy": heavy, "out": out.getvalue()}))
-"""
+def resolved_by_hand(session: Any, host: Any) -> dict[str, tuple[str, str]]:
+    """{name: (stored value, source)} of a mapped host, read scope after scope
+    with one query per scope and owner: the plain definition of precedence
+    that `cairn.attrs.resolve` must agree with."""
+    from sqlalchemy import select
 
+    from cairn.attrs.resolve import intrinsic
+    from cairn.db import models
+    from cairn.inventory.hostwords import HostFacts
 
-def light_run(url: str, argvs: list[list[str]]) -> dict[str, Any]:
-    """Runs the commands in one fresh interpreter against `url`: their exit
-    codes, what they printed, and which heavy modules they imported."""
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(argvs)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": url, "CAIRN_SERVICE": "off"},
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    layers = [
+        ("G", models.GlobalAttr, None),
+        ("O", models.OSAttr, models.OSAttr.os_id == host.os_id),
+        ("A", models.ApplianceAttr, models.ApplianceAttr.appliance_id == host.appliance_id),
+        ("H", models.HostAttr, models.HostAttr.host_id == host.id),
+    ]
+    out: dict[str, tuple[str, str]] = {}
+    for tag, model, where in layers:
+        query = select(model.name, model.value)
+        for name, value in session.execute(query if where is None else query.where(where)):
+            out[name] = (value, tag)
+    out.update({n: (v, "I") for n, v in intrinsic(HostFacts.of(host)).items()})
+    return dict(sorted(out.items()))
 
 
 # -- small helpers shared by the command tests ---------------------------------

@@ -7,7 +7,6 @@ the database exactly as it was.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -17,19 +16,9 @@ from cairn.errors import CairnError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from cairn.db.rows import Direct, Rows
-
 
 def _quiet(_done: int, _total: int, _label: str) -> None:
     pass
-
-
-def _engines_kept() -> bool:
-    """Whether this process keeps its engines open (the cairn service): then
-    reads go over them rather than a new driver connection each. Asked without
-    importing SQLAlchemy: if cairn.db.session is not loaded, nothing kept any."""
-    session = sys.modules.get("cairn.db.session")
-    return session is not None and bool(session.engines_kept())
 
 
 class Context:
@@ -38,7 +27,6 @@ class Context:
         self.uses_db = uses_db
         self._url = url
         self._session: Session | None = None
-        self._direct: Direct | None = None
         self.notes: list[str] = []  # warnings printed after the command
         self.progress: Callable[[int, int, str], None] = _quiet  # set by the CLI on a terminal
 
@@ -63,20 +51,6 @@ class Context:
             self._session = open_session(self.url, writes=self.writes)
         return self._session
 
-    @property
-    def rows(self) -> Rows:
-        """Plain SQL reads (`cairn.db.rows`): straight through the driver for a
-        read-only command, without SQLAlchemy; else over the session."""
-        from cairn.db.direct import open_direct
-        from cairn.db.rows import over_session
-
-        if self._session is None and not self.writes and self.uses_db and not _engines_kept():
-            if self._direct is None:
-                self._direct = open_direct(self.url)
-            if self._direct is not None:
-                return self._direct
-        return over_session(self.session)
-
     def __enter__(self) -> Context:
         return self
 
@@ -86,9 +60,6 @@ class Context:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._direct is not None:
-            self._direct.close()
-            self._direct = None
         if self._session is None:
             return
         from sqlalchemy.exc import DBAPIError

@@ -17,7 +17,7 @@ from cairn.cli import help as helptext
 from cairn.cli import tree
 from cairn.cli.parse import parse
 from cairn.cli.render import render
-from cairn.cli.spec import Command, Result
+from cairn.cli.spec import Command, Result, Table
 from cairn.errors import CairnError, UsageError
 
 if TYPE_CHECKING:
@@ -100,10 +100,20 @@ def run(
         out.write(helptext.command_help(command, title))
         return 0
     a = parse(command, title, rest)
-    result, notes = perform(command, a, progress=_progress(err) if progress else None, wrap=wrap)
+
+    streamed: list[Result] = []
+
+    def show(result: Result) -> None:
+        streamed.append(result)
+        render(result, out, header=a["output_header"], fmt=a["output_format"])
+
+    result, notes = perform(
+        command, a, progress=_progress(err) if progress else None, wrap=wrap, show=show
+    )
     for note in notes:
         print(f"warning - {note}", file=err)
-    render(result, out, header=a["output_header"], fmt=a["output_format"])
+    if not streamed:
+        render(result, out, header=a["output_header"], fmt=a["output_format"])
     return result.status if result is not None else 0
 
 
@@ -139,8 +149,15 @@ def perform(
     *,
     progress: Callable[[int, int, str], None] | None = None,
     wrap: Wrap | None = None,
+    show: Callable[[Result], None] | None = None,
 ) -> tuple[Result, list[str]]:
-    """Runs a parsed command in one transaction: its result and its warnings."""
+    """Runs a parsed command in one transaction: its result and its warnings.
+
+    A command may stream its table's rows (an iterator, read as they are
+    shown): `show` prints such a result while the transaction is still open;
+    without `show`, the rows are gathered into a list before it ends. Any
+    other result is the caller's to print, once the transaction is over, so a
+    reader that goes away (`| head`) cannot undo a change."""
     from contextlib import nullcontext
 
     from cairn.context import Context
@@ -151,6 +168,11 @@ def perform(
             if progress is not None:
                 ctx.progress = progress
             result = command().run(ctx, a)
+            if isinstance(result, Table) and not isinstance(result.rows, Sequence):
+                if show is not None:
+                    show(result)
+                else:
+                    result.rows = list(result.rows)
     return result, ctx.notes
 
 

@@ -1,9 +1,20 @@
-"""The one place results are printed: aligned tables, JSON, or plain text."""
+"""The one place results are printed: aligned tables, JSON, or plain text.
+
+A table whose rows are a list is printed whole, each column as wide as its
+widest cell. A table whose rows are an iterator (a command streaming rows as
+the database yields them) is printed a chunk of CHUNK rows at a time: the
+first chunk sets the column widths, and a later cell wider than its column
+pushes the rest of its line right, two spaces still apart. A table shorter
+than CHUNK rows prints the same either way. JSON is streamed too, as the
+same array `json.dumps(rows, indent=1)` would print.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
 from typing import Any, TextIO
 
 from cairn.cli.spec import Result, Table, Text
@@ -15,6 +26,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _ONE_LINE = str.maketrans(
     {c: f"\\x{c:02x}" for c in [*range(32), 127]} | {10: "\\n", 13: "\\r", 9: "\\t"}
 )
+CHUNK = 10_000  # rows of a streamed table formatted at once
+_UNPADDED = object()  # `_plain`: and no cell ends in a blank
 
 
 def _cell(value: Any) -> str:
@@ -34,29 +47,90 @@ def render(result: Result, out: TextIO, *, header: bool = True, fmt: str = "text
         out.write(result.body)
         return
     if fmt == "json":
-        keys = [c.lower() for c in result.columns]
-        out.write(json.dumps([dict(zip(keys, row, strict=True)) for row in result.rows], indent=1))
-        out.write("\n")
+        _render_json(result, out)
         return
-    if result.hide_owner and result.columns:
-        result = Table(result.columns[1:], [row[1:] for row in result.rows])
-    _render_table(result, out, header)
+    names, rows = result.columns, result.rows
+    if result.hide_owner and names:
+        names, rows = names[1:], _without_owner(rows)
+    chunks = [rows] if isinstance(rows, Sequence) else _chunks(rows)
+    widths: list[int] | None = None
+    for chunk in chunks:
+        text, widths = _lines(names, chunk, header and widths is None, widths)
+        out.write(text)
+    if widths is None and header:  # no rows: the header alone
+        out.write(_lines(names, [], header, None)[0])
 
 
-def _render_table(table: Table, out: TextIO, header: bool) -> None:
-    # Column-wise, so that the common all-text column costs no Python call per cell.
-    columns = [list(c) for c in zip(*table.rows, strict=True)] or [[] for _ in table.columns]
+def _without_owner(rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    if isinstance(rows, Sequence):
+        return [row[1:] for row in rows]
+    return (row[1:] for row in rows)
+
+
+def _chunks(rows: Iterable[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
+    it = iter(rows)
+    while chunk := list(islice(it, CHUNK)):
+        yield chunk
+
+
+def _lines(
+    names: Sequence[str], rows: Sequence[Sequence[Any]], header: bool, widths: list[int] | None
+) -> tuple[str, list[int] | None]:
+    """The text of these rows (and the header), and the column widths they used:
+    the ones given, else the widths of these cells."""
+    cells: list[Sequence[str]] = [tuple(n.upper() for n in names)] if header else []
+    plain = _plain(rows)
+    cells += rows if plain else _shown(rows, len(names))
+    if not cells:
+        return "", widths
+    if widths is None:
+        widths = [max(map(len, column)) for column in list(zip(*cells, strict=True))[:-1]]
+    # One C-level % per line: a million cells in a fraction of a second. Lines
+    # lose trailing blanks, which only a value ending in blanks can leave.
+    line = "  ".join([*(f"%-{w}s" for w in widths), "%s"])
+    lines = map(line.__mod__, cells)
+    if plain is not _UNPADDED:
+        lines = map(str.rstrip, lines)
+    return "\n".join(lines) + "\n", widths
+
+
+def _plain(rows: Sequence[Sequence[Any]]) -> bool | object:
+    """Whether every cell already shows as itself: tuples of non-empty text
+    with no control characters (`_UNPADDED` if none ends in a blank either).
+    Checked on the distinct values, which repeat."""
+    if set(map(type, rows)) - {tuple}:
+        return False
+    try:
+        distinct = set(chain.from_iterable(rows))
+    except TypeError:  # an unhashable cell: not text
+        return False
+    # A value of another type never equals a str, so one of each such value
+    # stays in the set and shows here.
+    if set(map(type, distinct)) - {str}:
+        return False
+    joined = "".join(distinct)
+    if "" in distinct or not (joined.isprintable() or not _CONTROL.search(joined)):
+        return False
+    return True if any(map(str.isspace, {v[-1] for v in distinct})) else _UNPADDED
+
+
+def _shown(rows: Sequence[Sequence[Any]], width: int) -> list[tuple[str, ...]]:
+    """The rows as the text each cell shows, column by column (see `_cell`)."""
+    columns = [list(c) for c in zip(*rows, strict=True)] or [[] for _ in range(width)]
     for i, column in enumerate(columns):
         if set(map(type, column)) - {str} or "" in column:
             columns[i] = column = [_cell(v) for v in column]
         if _CONTROL.search("".join(column)):  # one C-speed scan, not a call per cell
             columns[i] = [v.translate(_ONE_LINE) for v in column]
-    if header:
-        for column, name in zip(columns, table.columns, strict=True):
-            column.insert(0, name.upper())
-    if not columns[0]:
-        return
-    widths = [max(map(len, column)) for column in columns]
-    fmt = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
-    out.write("\n".join([fmt.format(*row).rstrip() for row in zip(*columns, strict=True)]))
-    out.write("\n")
+    return list(zip(*columns, strict=True))
+
+
+def _render_json(table: Table, out: TextIO) -> None:
+    """The rows as one JSON array of objects, written an object at a time."""
+    keys = [c.lower() for c in table.columns]
+    first = True
+    for row in table.rows:
+        item = json.dumps(dict(zip(keys, row, strict=True)), indent=1).replace("\n", "\n ")
+        out.write(f"[\n {item}" if first else f",\n {item}")
+        first = False
+    out.write("[]\n" if first else "\n]\n")

@@ -6,7 +6,7 @@ command to print its help stays cheap. Heavy imports go inside `run`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -67,7 +67,9 @@ class Table:
     """Rows under upper-case column names; the renderer prints it."""
 
     columns: Sequence[str]
-    rows: Sequence[Sequence[Any]] = field(default_factory=list)
+    # A list, or an iterator that yields rows as the command reads them (a
+    # long listing streamed: see cairn.cli.render).
+    rows: Iterable[Sequence[Any]] = field(default_factory=list)
     status: int = 0  # the exit status: non-zero when some rows report a failure
     # Text leaves out the first column (the owner: one host, named by the
     # user), as Rocks' listings do; JSON keeps every key.

@@ -163,7 +163,7 @@ def make_list(scope: Scope) -> type[Command]:
 
             found = owners(ctx.session, scope, _given(scope, a), all_if_empty=True)
             ids = None if scope is Scope.GLOBAL else [o.id for o in found if o.id is not None]
-            held = read.by_owner(ctx.rows, scope, ids)
+            held = read.by_owner(ctx.session, scope, ids)
             rows: list[tuple[Any, ...]] = [
                 (*((owner.name,) if head else ()), name, value)
                 for owner in found

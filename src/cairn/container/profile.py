@@ -93,7 +93,7 @@ def _tls_in_use(session: Session) -> bool:
     from cairn.inventory.containers import container_uris, is_container
 
     hosts = list(session.execute(select(Host)).scalars())
-    resolved = resolve(session, hosts, all_hosts=True)
+    resolved = resolve(session, hosts)
     containers = [h for h in hosts if is_container(h, resolved[h.id])]
     return any(access_of(u) == "tls" for u in container_uris(session, containers).values())
 

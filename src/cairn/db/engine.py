@@ -7,16 +7,19 @@ writers queue instead of failing half way.
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from cairn.db.rows import BUSY_TIMEOUT_S, tick
 from cairn.db.url import redacted
 from cairn.errors import CairnError
+
+BUSY_TIMEOUT_S = 60  # SQLite: how long a reader or writer waits for a lock
 
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -95,7 +98,12 @@ def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
     return engine
 
 
+_statements = [0]  # SQL statements this process ran (CAIRN_SQL_COUNT=1 prints it at exit)
+if os.environ.get("CAIRN_SQL_COUNT"):
+    atexit.register(lambda: print(f"sql-statements: {_statements[0]}", file=sys.stderr))
+
+
 def _count_statements(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _count(*_args):  # type: ignore[no-untyped-def]
-        tick()
+        _statements[0] += 1

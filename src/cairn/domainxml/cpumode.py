@@ -9,6 +9,8 @@ Which mode a host gets when the attribute is unset is the designer's choice.
 
 from __future__ import annotations
 
+import copy
+
 from lxml import etree
 
 from cairn.domainxml.fragments import CPU_CHILD_ROOTS, FragmentError, parse_fragment
@@ -34,12 +36,10 @@ def parse_cpu_mode(value: str, what: str) -> Cpu:
         children = parse_fragment(
             inner, allowed_roots=CPU_CHILD_ROOTS, what=f"{what} (the XML after ':')"
         )
-    for child in children:
-        if child.tag == "topology":
-            # Rocks' own example omits threads; libvirt 9 requires all three counts.
-            for count in ("sockets", "cores", "threads"):
-                if child.get(count) is None:
-                    child.set(count, "1")
+    if any(c.tag == "topology" and None in _counts(c) for c in children):
+        # Rocks' own example omits threads; libvirt 9 requires all three counts.
+        # On copies: the parsed elements are shared (see parse_fragment).
+        children = tuple(_with_counts(c) if c.tag == "topology" else c for c in children)
     if mode in CPU_MATCHES | {"custom"} and not any(c.tag == "model" for c in children):
         # libvirt takes it, and QEMU refuses it only when the VM starts.
         raise FragmentError(
@@ -49,3 +49,18 @@ def parse_cpu_mode(value: str, what: str) -> Cpu:
     if mode in CPU_MATCHES:
         return Cpu("custom", match=mode, children=children)
     return Cpu(mode, children=children)
+
+
+_COUNTS = ("sockets", "cores", "threads")
+
+
+def _counts(topology: etree._Element) -> list[str | None]:
+    return [topology.get(count) for count in _COUNTS]
+
+
+def _with_counts(topology: etree._Element) -> etree._Element:
+    copied = copy.deepcopy(topology)
+    for count in _COUNTS:
+        if copied.get(count) is None:
+            copied.set(count, "1")
+    return copied

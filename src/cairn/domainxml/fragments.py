@@ -3,6 +3,9 @@ and the part of cpu_mode after the colon.
 
 A value becomes a tuple of detached elements whose root tags were checked against a
 caller-given set; it can never change the structure around the place it is put.
+Each distinct value is parsed and checked once (an appliance's kvm_device_0 is
+the same text for all its VMs); the elements are then shared by every caller,
+which copies them before changing or placing them (`_tree.adopt` does).
 What belongs here: parsing, the refusal messages and the sets of allowed root tags.
 What does not: where the elements go (the builders) or which attribute feeds which
 set (the designer).
@@ -11,6 +14,7 @@ set (the designer).
 from __future__ import annotations
 
 import copy
+import functools
 import re
 
 from lxml import etree
@@ -85,7 +89,21 @@ def parse_fragment(
     """Parse `text` as one or more sibling elements whose tags are in `allowed_roots`.
 
     `what` names the value in messages, e.g. "attribute kvm_device_0 of host vm-0-0-0".
+    The elements are shared with other callers that gave the same text: copy
+    one before changing it.
     """
+    try:
+        return _parsed_once(text, allowed_roots)
+    except FragmentError:
+        return _parse(text, allowed_roots, what)  # fails again, naming `what`
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_once(text: str, allowed_roots: frozenset[str]) -> tuple[etree._Element, ...]:
+    return _parse(text, allowed_roots, "the value")
+
+
+def _parse(text: str, allowed_roots: frozenset[str], what: str) -> tuple[etree._Element, ...]:
     text = _join_continuations(text)
     if not text.strip():
         raise FragmentError(f"{what} is empty; {_FIX}, or remove it")

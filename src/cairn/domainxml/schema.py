@@ -17,7 +17,14 @@ from lxml import etree
 from cairn.domainxml.domain import to_xml
 from cairn.errors import CairnError
 
-__all__ = ["SCHEMA_PATH", "SchemaError", "load_schema", "schema_available", "validate"]
+__all__ = [
+    "SCHEMA_PATH",
+    "Checked",
+    "SchemaError",
+    "load_schema",
+    "schema_available",
+    "validate",
+]
 
 SCHEMA_PATH = Path("/usr/share/libvirt/schemas/domain.rng")
 # `dpkg -S` on Debian 12: the schemas ship with the library package itself.
@@ -43,15 +50,83 @@ def validate(
     """Raise SchemaError naming the first error if `element` is not a valid <domain>."""
     path = path or SCHEMA_PATH
     schema = load_schema(path)
-    # Validate a reparsed copy so that error line numbers are those of to_xml's text.
-    document = etree.fromstring(to_xml(element))
-    if schema.validate(document):
+    if schema.validate(element):
         return
+    # Again on a reparsed copy, so that error line numbers are those of to_xml's text.
+    document = etree.fromstring(to_xml(element))
+    schema.validate(document)
     raise SchemaError(
         f"{what} is refused by libvirt's schema {path}: {_first_error(document, schema, path)};"
         " check the raw XML attributes (kvm_device_N, kvm_cpu_pinning, cpu_mode) against"
         " https://libvirt.org/formatdomain.html"
     )
+
+
+class Checked:
+    """`validate` for many domains built alike (one call of `vms.config.build`):
+    a document is checked against the schema once per shape, the shapes that
+    passed remembered.
+
+    A shape is the document with the values that differ from VM to VM, and
+    that libvirt's schema accepts whatever their value in their class,
+    replaced by a mark: the domain's <name> (a cairn host name: the schema
+    takes any one-line text) and <uuid> (a UUID's form), each <interface>'s
+    <mac address> of unicast form, and the VM's name inside a disk's
+    <source file> (an absolute path either way). Two documents of one shape
+    differ only there, so the second is valid when the first was; anything
+    else, from a user's raw XML to a disk path, a bridge or a size, is part of
+    the shape and so validated with it. A VM of the same shape as one whose
+    document failed is checked again in full, for its own error message.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
+        self._passed: set[bytes] = set()
+
+    def validate(self, element: etree._Element, *, what: str = "domain XML") -> None:
+        shape = _shape(element)
+        if shape is not None and shape in self._passed:
+            return
+        validate(element, what=what, path=self._path)
+        if shape is not None:
+            self._passed.add(shape)
+
+
+_MARK = "cairn-value"
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?")
+_UUID = re.compile(r"[a-fA-F0-9]{8}-([a-fA-F0-9]{4}-){3}[a-fA-F0-9]{12}")
+_UNICAST_MAC = re.compile(r"[a-fA-F0-9][02468aAcCeE](:[a-fA-F0-9]{2}){5}")
+
+
+def _shape(domain: etree._Element) -> bytes | None:
+    """The document's shape (see `Checked`), or None if it has none."""
+    name, uuid = domain.find("name"), domain.find("uuid")
+    if name is None or uuid is None or domain.tag != "domain":
+        return None
+    vm = name.text or ""
+    if not _HOST_NAME.fullmatch(vm) or not _UUID.fullmatch(uuid.text or ""):
+        return None
+    texts = [(name, vm), (uuid, uuid.text)]
+    attributes: list[tuple[etree._Element, str, str]] = []
+    for mac in domain.iterfind("devices/interface/mac"):
+        address = mac.get("address", "")
+        if _UNICAST_MAC.fullmatch(address):
+            attributes.append((mac, "address", address))
+    for source in domain.iterfind("devices/disk/source"):
+        file = source.get("file", "")
+        if file.startswith("/") and vm in file:
+            attributes.append((source, "file", file))
+    try:
+        for element, _ in texts:
+            element.text = _MARK
+        for element, key, value in attributes:
+            element.set(key, value.replace(vm, _MARK) if key == "file" else _MARK)
+        return bytes(etree.tostring(domain))
+    finally:
+        for element, text in texts:
+            element.text = text
+        for element, key, value in attributes:
+            element.set(key, value)
 
 
 @functools.cache

@@ -22,8 +22,8 @@ from cairn.attrs import read
 from cairn.attrs.escape import unescape
 from cairn.attrs.owners import owners
 from cairn.attrs.scopes import Scope
+from cairn.db.chunks import MANY
 from cairn.db.models import OS, VM, Appliance, BootAction, Cluster, Host, Interface, Network
-from cairn.db.rows import MANY, over_session
 from cairn.inventory import lookup
 from cairn.vms.facts import natural
 
@@ -47,7 +47,7 @@ def lines(commands: Iterable[str]) -> str:
 def attr_lines(session: Session, scope: Scope, words: list[str]) -> list[str]:
     found = owners(session, scope, words, all_if_empty=True)
     ids = None if scope is Scope.GLOBAL or not words else [o.id for o in found if o.id is not None]
-    held = read.by_owner(over_session(session), scope, ids)
+    held = read.by_owner(session, scope, ids)
     return [
         _attr_line(scope, owner.name, name, value)
         for owner in found

@@ -1,9 +1,10 @@
-"""Which hosts a command's HOST words name, as plain facts read with plain SQL.
+"""Which hosts a command's HOST words name, as plain facts (one row per host).
 
 A HOST word is a host name, an appliance name (all its hosts), a shell glob,
 or `localhost` (this machine's host entry). A word that matches nothing is an
-error naming that word. Free of SQLAlchemy (see `cairn.db.rows`);
-`lookup.hosts` turns the same answer into mapped rows.
+error naming that word. The facts are read with one query over the models
+(no mapped objects: cheap for 10,000 hosts); `lookup.hosts` turns the same
+answer into mapped rows.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import fnmatch
 import socket
 from typing import Any, NamedTuple
 
-from cairn.db.rows import MANY, Rows, placeholders
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from cairn.db.chunks import MANY, where_in
+from cairn.db.models import OS, Appliance, Host
 from cairn.errors import NotFound
 
 _GLOB = frozenset("*?[")
-_FACTS = (
-    "SELECT h.id, h.name, a.name, o.name, h.rack, h.rank, h.cpus, h.appliance_id, h.os_id"
-    " FROM hosts h JOIN appliances a ON a.id = h.appliance_id JOIN oses o ON o.id = h.os_id"
-)
 
 
 class HostFacts(NamedTuple):
@@ -40,40 +41,57 @@ class HostFacts(NamedTuple):
         return cls(*names, host.rack, host.rank, host.cpus, host.appliance_id, host.os_id)
 
 
+def _facts() -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            Host.id,
+            Host.name,
+            Appliance.name,
+            OS.name,
+            Host.rack,
+            Host.rank,
+            Host.cpus,
+            Host.appliance_id,
+            Host.os_id,
+        )
+        .join(Appliance, Appliance.id == Host.appliance_id)
+        .join(OS, OS.id == Host.os_id)
+    )
+
+
 def local_hostname() -> str:
     return socket.gethostname().split(".")[0].lower()
 
 
 def order(host: Any) -> tuple[Any, ...]:
-    """Rack, then rank, then name: how hosts are listed."""
+    """Rack, then rank, then name: how hosts are listed. Sorted here, not by
+    the database, whose collation would order names its own way."""
     return (host.rack, host.rank, host.name)
 
 
-def everyone(rows: Rows) -> list[HostFacts]:
-    return sorted((HostFacts(*r) for r in rows(_FACTS, ())), key=order)
+def everyone(session: Session) -> list[HostFacts]:
+    return sorted((HostFacts(*r) for r in session.execute(_facts())), key=order)
 
 
-def host_facts(rows: Rows, words: list[str], *, all_if_empty: bool = True) -> list[HostFacts]:
+def host_facts(session: Session, words: list[str], *, all_if_empty: bool = True) -> list[HostFacts]:
     """The hosts the words name, in the order given, without repeats."""
     if not words:
-        return everyone(rows) if all_if_empty else []
+        return everyone(session) if all_if_empty else []
     words = [local_hostname() if w == "localhost" else w for w in words]
     plain = sorted({w for w in words if not _GLOB & set(w)})
     listed: list[HostFacts] | None = None
     if len(plain) > MANY:
-        listed = everyone(rows)
+        listed = everyone(session)
         by_name = {f.name: f for f in listed}
-    elif plain:
-        sql = f"{_FACTS} WHERE h.name IN ({placeholders(len(plain))})"
-        by_name = {f.name: f for f in (HostFacts(*r) for r in rows(sql, plain))}
     else:
-        by_name = {}
+        found = where_in(session, _facts(), Host.name, plain)
+        by_name = {f.name: f for f in (HostFacts(*r) for r in found)}
     out: dict[int, HostFacts] = {}
     for word in words:
         if word in by_name:
             matched = [by_name[word]]
         else:
-            listed = everyone(rows) if listed is None else listed
+            listed = everyone(session) if listed is None else listed
             if _GLOB & set(word):
                 matched = [h for h in listed if fnmatch.fnmatchcase(h.name, word)]
             else:

@@ -1,7 +1,7 @@
 """Finding named rows: appliances, OSes, networks by exact name; hosts by HOST words.
 
-HOST words are matched by `hostwords`, in plain SQL; `hosts` loads the mapped
-rows it names.
+HOST words are matched by `hostwords`, as plain facts; `hosts` loads the
+mapped rows it names.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cairn.db.chunks import MANY
 from cairn.db.models import OS, Appliance, Host, Network
-from cairn.db.rows import MANY, over_session
 from cairn.errors import NotFound
 from cairn.inventory import hostwords
 
@@ -34,7 +34,7 @@ def hosts(session: Session, words: list[str], *, all_if_empty: bool = True) -> l
         if not all_if_empty:
             return []
         return sorted(session.execute(select(Host)).scalars().all(), key=hostwords.order)
-    found = hostwords.host_facts(over_session(session), words)
+    found = hostwords.host_facts(session, words)
     ids = [f.id for f in found]
     query = select(Host) if len(ids) > MANY else select(Host).where(Host.id.in_(ids))
     by_id = {h.id: h for h in session.execute(query).scalars()}

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import resolve_facts
 from cairn.db.models import BootAction, Host, Interface, Network
-from cairn.db.rows import MANY, over_session
 from cairn.errors import CairnError
 from cairn.inventory.hostwords import everyone
 from cairn.inventory.networks import dhcp_bounds, network_of
@@ -130,9 +129,8 @@ def _install_actions(session: Session, ids: set[int]) -> dict[int, str]:
     """{host id: the boot action its attribute installaction names}."""
     if not ids:
         return {}
-    rows = over_session(session)
-    facts = [f for f in everyone(rows) if f.id in ids]
-    resolved = resolve_facts(rows, facts, all_hosts=len(ids) > MANY)
+    facts = [f for f in everyone(session) if f.id in ids]
+    resolved = resolve_facts(session, facts)
     out = {}
     for host_id in ids:
         found = resolved[host_id].get("installaction")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import io
 import logging
 import os
@@ -115,6 +116,11 @@ class Service:
 
         keep_engines()
         keep_open()
+        # What is loaded now lives as long as the service: kept out of the
+        # collector's full passes, which a streamed listing of a million
+        # rows would otherwise trigger over and over across all of it.
+        gc.collect()
+        gc.freeze()
 
     def _bind(self) -> None:
         with contextlib.suppress(FileNotFoundError):

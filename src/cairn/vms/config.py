@@ -88,11 +88,12 @@ def build(
         errors.update({vm.id: exc for vm in vms})
         return {}
     out = {}
+    checked = schema.Checked()  # each shape of document validated once
     for vm in vms:
         kind = domain_type if isinstance(domain_type, str) else domain_type[vm.id]
         try:
             out[vm.id] = _one(
-                vm, resolved[vm.host_id], by_host.get(vm.host_id, []), kind, plugins, notes
+                vm, resolved[vm.host_id], by_host.get(vm.host_id, []), kind, plugins, notes, checked
             )
         except CairnError as exc:
             if errors is None:
@@ -108,6 +109,7 @@ def _one(
     domain_type: str,
     plugins: dict[str, list[loader.Plugin]],
     notes: list[str] | None,
+    checked: schema.Checked,
 ) -> str:
     made_facts = facts(vm, interfaces)
     made = design(made_facts, attrs, domain_type=domain_type)
@@ -117,7 +119,7 @@ def _one(
     if any(plugins.values()):
         root = _apply_plugins(root, plugins, _view(vm, attrs))
     try:
-        schema.validate(root, what=f"domain XML of {vm.host.name}")
+        checked.validate(root, what=f"domain XML of {vm.host.name}")
     except schema.SchemaError:
         blame(made_facts, attrs)  # names the attribute and its scope, if one is to blame
         raise

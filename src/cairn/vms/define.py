@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from cairn.attrs import wellknown
 from cairn.attrs.resolve import resolve
 from cairn.db import locks
+from cairn.db.chunks import MANY
 from cairn.db.models import VM, Host, Interface, VMDisk
-from cairn.db.rows import MANY, over_session
 from cairn.errors import CairnError, Conflict, NotFound
 from cairn.inventory import hosts as inventory
 from cairn.inventory import networks, reach
@@ -339,7 +339,7 @@ __all__ = ["NewVM", "add", "change", "check_container", "define", "remove", "set
 
 def vms_for(session: Session, words: list[str], *, all_if_empty: bool = False) -> list[VM]:
     """The mapped VMs that HOST words name (see `facts.vm_facts`), in host order."""
-    return mapped(session, vm_facts(over_session(session), words, all_if_empty=all_if_empty))
+    return mapped(session, vm_facts(session, words, all_if_empty=all_if_empty))
 
 
 def mapped(session: Session, facts: Sequence[VMFacts]) -> list[VM]:

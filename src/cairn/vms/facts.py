@@ -1,8 +1,8 @@
 """Which VMs a command's HOST words name, and what `list host vm` shows of
-them, as plain facts read with plain SQL.
+them, as plain facts (rows of columns, not mapped objects).
 
-Free of SQLAlchemy (see `cairn.db.rows`), so `list host vm` starts as fast as
-`list host`; `define.vms_for` turns the same answer into mapped rows.
+Read with a fixed number of queries over the models, however many VMs;
+`define.vms_for` turns the same answer into mapped rows.
 """
 
 from __future__ import annotations
@@ -10,17 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from cairn.db.rows import MANY, Rows, placeholders
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from cairn.db.chunks import where_in
+from cairn.db.models import VM, Host, Interface, VMDisk
 from cairn.errors import NotFound
 from cairn.inventory.hostwords import HostFacts, host_facts
-
-# Every query here selects the id it is filtered on first.
-_VMS = (
-    "SELECT v.host_id, v.id, v.slice, v.memory_mb, v.container_id, c.name, v.cdrom"
-    " FROM vms v JOIN hosts c ON c.id = v.container_id"
-)
-_MACS = "SELECT host_id, name, mac FROM interfaces WHERE mac IS NOT NULL"
-_DISKS = "SELECT vm_id, position, kind, path, device, bus, size_gb FROM vm_disks"
 
 
 class VMFacts(NamedTuple):
@@ -41,27 +37,21 @@ def natural(name: str) -> tuple[str, int, str]:
     return head, int(tail) if tail else -1, name
 
 
-def _where_in(rows: Rows, sql: str, column: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
-    """The rows whose first column (`column`) is one of ids. Above MANY ids,
-    all rows, filtered here: long IN lists hit the drivers' limits."""
-    if not ids:
-        return []  # `IN ()` is not SQL
-    if len(ids) > MANY:
-        wanted = set(ids)
-        return [r for r in rows(sql, ()) if r[0] in wanted]
-    joiner = " AND " if " WHERE " in sql else " WHERE "
-    return rows(f"{sql}{joiner}{column} IN ({placeholders(len(ids))})", ids)
-
-
-def vm_facts(rows: Rows, words: list[str], *, all_if_empty: bool = False) -> list[VMFacts]:
+def vm_facts(session: Session, words: list[str], *, all_if_empty: bool = False) -> list[VMFacts]:
     """The VMs the words name, in host order. A word that is the exact name of
     a host that is not a VM is an error; globs and appliance names just pick
     the VMs among their hosts."""
-    found = host_facts(rows, words, all_if_empty=all_if_empty)
+    found = host_facts(session, words, all_if_empty=all_if_empty)
     if not found:
         return []
-    ids = [h.id for h in found]
-    listed = _where_in(rows, _VMS, "v.host_id", ids) if words else rows(_VMS, ())
+    container = aliased(Host)
+    query = select(
+        VM.host_id, VM.id, VM.slice, VM.memory_mb, VM.container_id, container.name, VM.cdrom
+    ).join(container, container.id == VM.container_id)
+    if words:
+        listed: Sequence[Any] = where_in(session, query, VM.host_id, [h.id for h in found])
+    else:
+        listed = session.execute(query).all()
     by_host = {r[0]: r for r in listed}
     for h in found:
         if h.id not in by_host and h.name in words:
@@ -72,19 +62,30 @@ def vm_facts(rows: Rows, words: list[str], *, all_if_empty: bool = False) -> lis
     return vms
 
 
-def macs(rows: Rows, vms: Sequence[VMFacts]) -> dict[int, list[str]]:
+def macs(session: Session, vms: Sequence[VMFacts]) -> dict[int, list[str]]:
     """{host id: its MACs, interfaces in natural order (eth2 before eth10)}."""
+    query = select(Interface.host_id, Interface.name, Interface.mac).where(
+        Interface.mac.is_not(None)
+    )
     found: dict[int, list[tuple[str, str]]] = {}
-    for host_id, name, mac in _where_in(rows, _MACS, "host_id", [vm.host.id for vm in vms]):
+    for host_id, name, mac in where_in(session, query, Interface.host_id, _ids(vms, host=True)):
         found.setdefault(host_id, []).append((name, mac))
     return {h: [mac for _, mac in sorted(n, key=lambda i: natural(i[0]))] for h, n in found.items()}
 
 
-def disks(rows: Rows, vms: Sequence[VMFacts]) -> dict[int, list[tuple[str, int]]]:
+def disks(session: Session, vms: Sequence[VMFacts]) -> dict[int, list[tuple[str, int]]]:
     """{VM id: (TYPE:PATH,DEVICE,BUS, size in GB) of its disks, in order}."""
+    query = select(
+        VMDisk.vm_id, VMDisk.position, VMDisk.kind, VMDisk.path, VMDisk.device, VMDisk.bus,
+        VMDisk.size_gb,
+    )  # fmt: skip
     found: dict[int, list[tuple[int, str, int]]] = {}
-    for vm_id, position, kind, path, device, bus, size in _where_in(
-        rows, _DISKS, "vm_id", [vm.id for vm in vms]
+    for vm_id, position, kind, path, device, bus, size in where_in(
+        session, query, VMDisk.vm_id, _ids(vms, host=False)
     ):
         found.setdefault(vm_id, []).append((position, f"{kind}:{path},{device},{bus}", size))
     return {v: [(text, size) for _, text, size in sorted(d)] for v, d in found.items()}
+
+
+def _ids(vms: Sequence[VMFacts], *, host: bool) -> list[int]:
+    return [vm.host.id if host else vm.id for vm in vms]

@@ -1,4 +1,4 @@
-"""The table `list host vm` prints, from plain facts (no SQLAlchemy).
+"""The table `list host vm` prints, from plain facts (`vms.facts`).
 
 Laid out as Rocks laid it out: a VM's first row has its slice, memory, CPUs,
 first MAC, container and CDROM; each further MAC (and, with showdisks, each
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import zip_longest
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cairn.db.rows import Rows
 from cairn.vms.facts import VMFacts, disks, macs
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def real_size(found: Any, kind: str, defined_gb: int) -> str | None:
@@ -30,7 +32,7 @@ def real_size(found: Any, kind: str, defined_gb: int) -> str | None:
 
 
 def table(
-    rows: Rows,
+    session: Session,
     vms: Sequence[VMFacts],
     *,
     showdisks: bool,
@@ -44,8 +46,8 @@ def table(
         columns = (*columns, "STATUS")
     if showdisks:
         columns = (*columns, "DISK", "DISKSIZE", *(("REALSIZE",) if real is not None else ()))
-    all_macs = macs(rows, vms)
-    held = disks(rows, vms) if showdisks else {}
+    all_macs = macs(session, vms)
+    held = disks(session, vms) if showdisks else {}
     out = []
     for vm in vms:
         mine: list[str | None] = list(all_macs.get(vm.host.id, [])) or [None]

@@ -178,3 +178,59 @@ def test_multi_line_attribute_lists_on_one_line_and_reports_exactly(example_clus
     assert {r["attr"]: r["value"] for r in rows}["kvm_cpu_pinning"] == (
         pinning.replace("<", "&lt;").replace(">", "&gt;")
     )
+
+
+# -- streamed tables: rows from an iterator, printed as they come ---------------
+
+STREAM_ROWS = [
+    ("a", "x", None),
+    ("bb", "", True),
+    ("c", "line\none", 3),
+    ("dddd", 'Grüße ☃ "q" <x>', False),
+]
+
+
+def test_a_short_streamed_table_prints_as_a_list_does():
+    for kw in ({}, {"header": False}, {"fmt": "json"}):
+        listed = rendered(Table(("K", "V", "N"), STREAM_ROWS), **kw)
+        assert rendered(Table(("K", "V", "N"), iter(STREAM_ROWS)), **kw) == listed, kw
+        empty = rendered(Table(("K", "V", "N"), []), **kw)
+        assert rendered(Table(("K", "V", "N"), iter([])), **kw) == empty, kw
+    owner = Table(("K", "V", "N"), STREAM_ROWS, hide_owner=True)
+    assert rendered(Table(("K", "V", "N"), iter(STREAM_ROWS), hide_owner=True)) == rendered(owner)
+
+
+def test_streamed_json_is_the_array_json_dumps_prints():
+    rows = [(f"h{i}", 'v\n"é"\t<&>' * i, i, None, i % 2 == 0) for i in range(5)]
+    keys = ("HOST", "VALUE", "N", "NONE", "EVEN")
+    lower = [k.lower() for k in keys]
+    expected = json.dumps([dict(zip(lower, r, strict=True)) for r in rows], indent=1) + "\n"
+    assert rendered(Table(keys, iter(rows)), fmt="json") == expected
+
+
+def test_a_long_streamed_table_is_printed_before_its_last_row_is_read(monkeypatch):
+    """Rows are formatted a chunk at a time: the first lines are out while the
+    iterator still has rows to give; widths come from the first chunk."""
+    from cairn.cli import render as module
+
+    monkeypatch.setattr(module, "CHUNK", 3)
+    out = io.StringIO()
+    seen_when_asked: list[int] = []
+
+    def rows():
+        for i in range(8):
+            seen_when_asked.append(out.getvalue().count("\n"))
+            yield (f"host-{i}", "v" * (i + 1), "H")
+
+    render(Table(("HOST", "VALUE", "SOURCE"), rows()), out)
+    # Chunks of three rows: the header and the first chunk are out before the
+    # fourth row is read, the second chunk before the seventh.
+    assert seen_when_asked == [0, 0, 0, 4, 4, 4, 7, 7]
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 9
+    assert [line.split() for line in lines[1:]] == [
+        [f"host-{i}", "v" * (i + 1), "H"] for i in range(8)
+    ]
+    assert_aligned("\n".join(lines[:4]))  # the first chunk sets the columns
+    source_at = lines[0].index("SOURCE")
+    assert all(line.index(" H") + 1 >= source_at for line in lines[1:])  # later cells push right

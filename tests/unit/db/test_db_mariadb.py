@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from testkit import CAIRN, Cli, both_readers, build_cluster, new_database
+from testkit import CAIRN, Cli, build_cluster, new_database, reading, resolved_by_hand
 
 pytestmark = pytest.mark.mariadb
 
@@ -75,45 +74,30 @@ def test_sixteen_concurrent_writers(maria_cli: Cli) -> None:
         assert f"attr{i} " in listed and f"value-{i}" in listed
 
 
-def test_direct_reads_agree_with_sqlalchemy_and_cannot_write(maria_cli: Cli) -> None:
+def test_reads_agree_with_the_mapped_rows(maria_cli: Cli) -> None:
     from cairn.attrs.resolve import resolve_facts
-    from cairn.errors import CairnError
-    from cairn.inventory.hostwords import host_facts
+    from cairn.inventory import lookup
+    from cairn.inventory.hostwords import HostFacts, host_facts
 
     build_cluster(maria_cli)
-    with both_readers(maria_cli.url) as (direct, rows):
+    maria_cli.ok("set", "host", "attr", "compute-0-1", "ssh_port", "2201")
+    with reading(maria_cli.url) as session:
         for words in (["compute-0-0"], ["compute", "vm-container-0-1"], ["*-0-1"], []):
-            quick, slow = host_facts(direct, words), host_facts(rows, words)
-            assert quick == slow and quick, words
-            assert resolve_facts(direct, quick) == resolve_facts(rows, slow)
-        with pytest.raises(CairnError, match="READ ONLY"):
-            direct("DELETE FROM host_attrs", ())
-        with pytest.raises(CairnError, match="READ ONLY"):  # DDL would end the transaction
-            direct("CREATE TABLE cairn_zz (x int)", ())
+            facts, mapped = host_facts(session, words), lookup.hosts(session, words)
+            assert facts == [HostFacts.of(h) for h in mapped] and facts, words
+            resolved = resolve_facts(session, facts)
+            for host in mapped:
+                got = {n: (r.value, r.source) for n, r in resolved[host.id].items()}
+                assert got == resolved_by_hand(session, host), host.name
 
 
-def test_attribute_reads_import_no_sqlalchemy(maria_cli: Cli) -> None:
-    build_cluster(maria_cli)
-    probe = (
-        "import sys; from cairn.cli.main import main;"
-        " code = main(['report', 'host', 'attr', 'compute-0-0', 'attr=ssh_port']);"
-        " print('loaded' if 'sqlalchemy' in sys.modules else 'light', code)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "CAIRN_DB_URL": maria_cli.url, "CAIRN_SERVICE": "off"},
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == "22\nlight 0\n"
+def test_an_unreachable_server_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from cairn.cli.main import main
 
-
-def test_an_unreachable_server_is_one_line() -> None:
-    from cairn.db.direct import open_direct
-    from cairn.errors import CairnError
-
-    with pytest.raises(CairnError, match=r"^cannot reach the database mysql://u:\*\*\*@") as err:
-        open_direct("mysql://u:secret@127.0.0.1:1/cairn_x")
-    assert "secret" not in str(err.value) and "\n" not in str(err.value)
+    monkeypatch.setenv("CAIRN_DB_URL", "mysql://u:secret@127.0.0.1:1/cairn_x")
+    assert main(["list", "host", "attr", "compute-0-0"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error - cannot reach the database mysql+pymysql://u:***@127.0.0.1:1/")
+    assert err.count("\n") == 1
+    assert "secret" not in err

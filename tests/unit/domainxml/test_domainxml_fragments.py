@@ -153,3 +153,25 @@ def test_well_formed_error_carries_lxml_reason_on_one_line() -> None:
 def test_root_sets(roots: frozenset[str], members: set[str]) -> None:
     assert members <= roots
     assert not {"domain", "devices", "os", "name"} & roots
+
+
+def test_each_distinct_value_is_parsed_once(monkeypatch) -> None:
+    """An appliance's kvm_device_0 is the same text for all its VMs: parsed and
+    checked once, its elements shared; a bad value still names each holder."""
+    from cairn.domainxml import fragments
+
+    fragments._parsed_once.cache_clear()
+    parses: list[str] = []
+    real = fragments._parse_wrapped
+    monkeypatch.setattr(
+        fragments, "_parse_wrapped", lambda text, what: parses.append(text) or real(text, what)
+    )
+    value = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng> "
+    first = parse_fragment(value, allowed_roots=DEVICE_ROOTS, what="kvm_device_0 of vm-1")
+    again = parse_fragment(value, allowed_roots=DEVICE_ROOTS, what="kvm_device_0 of vm-2")
+    assert again is first and parses == [value]
+    assert [e.tag for e in first] == ["rng"]
+    bad = "<rng model='virtio'>"
+    for vm in ("vm-1", "vm-2"):
+        with pytest.raises(FragmentError, match=f"^kvm_device_0 of {vm} is not well-formed"):
+            parse_fragment(bad, allowed_roots=DEVICE_ROOTS, what=f"kvm_device_0 of {vm}")

@@ -1,9 +1,8 @@
-"""VM facts read with plain SQL (cairn.vms.facts): what `list host vm` shows,
-without SQLAlchemy, and the same answer as over an ORM session."""
+"""VM facts (cairn.vms.facts): what `list host vm` shows, read over the
+models, the same VMs as the mapped rows, in an order of its own."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from typing import Any
@@ -12,12 +11,12 @@ import pytest
 from sqlalchemy import insert, select
 
 from cairn.db import models
-from cairn.db.direct import open_direct
+from cairn.db.chunks import MANY
 from cairn.db.engine import make_engine
-from cairn.db.rows import MANY
 from cairn.errors import NotFound
+from cairn.vms.define import vms_for
 from cairn.vms.facts import disks, macs, natural, vm_facts
-from testkit import both_readers, light_run
+from testkit import reading
 
 
 @pytest.fixture
@@ -30,34 +29,8 @@ def vms(example_cluster: Any) -> Any:
     return cli
 
 
-def test_list_host_vm_imports_no_sqlalchemy(vms: Any) -> None:
-    argvs = [
-        ["list", "host", "vm", "output-header=no"],
-        ["list", "host", "vm", "login", "showdisks=yes", "output-format=json"],
-        ["list", "host", "vm", "compute-0-0"],  # not a VM: refused, still light
-    ]
-    result = light_run(vms.url, argvs)
-    assert result["codes"] == [0, 0, 1]
-    assert result["heavy"] == []
-    assert "hosted-vm-0-0-0  0  1024  1  52:54:00:00:00:02  vm-container-0-0  -" in result["out"]
-    listed = json.loads(result["out"][result["out"].index("[") :].split("\n]")[0] + "]")
-    assert listed == [
-        {
-            "vm-host": "login-0-1-0",
-            "slice": 0,
-            "mem": 1024,
-            "cpus": 2,
-            "mac": "52:54:00:00:00:05",
-            "container": "vm-container-0-1",
-            "cdrom": "/isos/x.iso",
-            "disk": "file:/a.img,vda,virtio",
-            "disksize": 36,
-        }
-    ]
-
-
-def test_direct_reads_agree_with_the_session(vms: Any) -> None:
-    with both_readers(vms.url) as (direct, rows):
+def test_facts_name_the_mapped_vms(vms: Any) -> None:
+    with reading(vms.url) as session:
         # Host order (rack, rank, name), not the order the VMs were added in.
         for words, names in (
             ([], ["hosted-vm-0-0-0", "hosted-vm-0-1-1", "login-0-1-0"]),
@@ -65,11 +38,21 @@ def test_direct_reads_agree_with_the_session(vms: Any) -> None:
             (["login", "hosted-vm"], ["login-0-1-0", "hosted-vm-0-0-0", "hosted-vm-0-1-1"]),
             (["*-0-1-*"], ["hosted-vm-0-1-1", "login-0-1-0"]),
         ):
-            quick = vm_facts(direct, words, all_if_empty=True)
-            assert [vm.host.name for vm in quick] == names
-            assert vm_facts(rows, words, all_if_empty=True) == quick
-            assert macs(direct, quick) == macs(rows, quick)
-            assert disks(direct, quick) == disks(rows, quick)
+            found = vm_facts(session, words, all_if_empty=True)
+            assert [vm.host.name for vm in found] == names
+            mapped = vms_for(session, words, all_if_empty=True)
+            assert [vm.id for vm in mapped] == [vm.id for vm in found]
+            assert [(vm.slice, vm.memory_mb, vm.container.name, vm.cdrom) for vm in mapped] == [
+                (vm.slice, vm.memory_mb, vm.container, vm.cdrom) for vm in found
+            ]
+            held = disks(session, found)
+            for vm in mapped:
+                assert [(f"{d.kind}:{d.path},{d.device},{d.bus}", d.size_gb) for d in vm.disks] == (
+                    held.get(vm.id, [])
+                )
+                assert set(macs(session, found).get(vm.host_id, [])) == {
+                    i.mac for i in vm.host.interfaces if i.mac
+                }
 
 
 def test_macs_in_natural_interface_order_and_disks_in_position_order(vms: Any) -> None:
@@ -78,9 +61,7 @@ def test_macs_in_natural_interface_order_and_disks_in_position_order(vms: Any) -
     # Equal numbers: the name decides, whatever order the database returns.
     vms.ok("add", "host", "interface", "hosted-vm-0-0-0", "eth11", "mac=52:54:00:aa:00:11")
     vms.ok("add", "host", "interface", "hosted-vm-0-0-0", "eth011", "mac=52:54:00:aa:00:12")
-    direct = open_direct(vms.url)
-    assert direct is not None
-    try:
+    with reading(vms.url) as direct:
         found = vm_facts(direct, ["hosted-vm-0-0-0"])
         assert macs(direct, found)[found[0].host.id][-4:] == [
             "52:54:00:aa:00:09",
@@ -94,25 +75,19 @@ def test_macs_in_natural_interface_order_and_disks_in_position_order(vms: Any) -
             "qcow2:/z.qcow2",
             "file:/b.img",
         ]
-    finally:
-        direct.close()
 
 
 def test_words_that_name_no_vm_are_refused(vms: Any) -> None:
-    direct = open_direct(vms.url)
-    assert direct is not None
-    try:
+    with reading(vms.url) as direct:
         with pytest.raises(NotFound, match=r"^host compute-0-0 is not a virtual machine"):
             vm_facts(direct, ["login-0-1-0", "compute-0-0"])
         with pytest.raises(NotFound, match=r"^no virtual machine matches compute"):
             vm_facts(direct, ["compute"])
         assert vm_facts(direct, []) == []  # no words and not all_if_empty: none
-    finally:
-        direct.close()
 
 
 def test_many_vms_never_exceed_the_bound_value_limit(sqlite_example_cluster: Any) -> None:
-    """More VMs than MANY: read whole and filtered, not bound one by one."""
+    """More VMs than MANY: bound a piece at a time."""
     url = sqlite_example_cluster.url
     engine = make_engine(url, writes=True)
     count = MANY + 1
@@ -166,18 +141,15 @@ def test_many_vms_never_exceed_the_bound_value_limit(sqlite_example_cluster: Any
             ],
         )
     engine.dispose()
-    direct = open_direct(url)
-    assert direct is not None
-    direct._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, MANY)
-    try:
+    with reading(url) as direct:
+        raw = direct.connection().connection.dbapi_connection
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, MANY)
         wanted = list(reversed(names))
         found = vm_facts(direct, wanted)
         assert [vm.host.name for vm in found] == wanted
         assert len(macs(direct, found)) == count
         assert all(len(d) == 1 for d in disks(direct, found).values())
         assert len(disks(direct, found)) == count
-    finally:
-        direct.close()
 
 
 def test_natural_order_is_total() -> None:
@@ -188,20 +160,21 @@ def test_natural_order_is_total() -> None:
     assert sorted(names, key=natural)[:3] == ["eth", "eth02", "eth2"]
 
 
+@pytest.mark.parametrize("example_cluster", ["sqlite"], indirect=True)
 def test_answers_do_not_depend_on_the_order_the_database_returns_rows(vms: Any) -> None:
     """SQL without ORDER BY may return rows in any order (PostgreSQL and
     MariaDB differ from SQLite): the same answers when every read is reversed."""
-    direct = open_direct(vms.url)
-    assert direct is not None
-
-    def reversed_rows(sql: str, params: Any) -> list[tuple[Any, ...]]:
-        return list(reversed(direct(sql, params)))
-
-    try:
-        for words in ([], ["login", "hosted-vm"], ["*-0-1-*"]):
-            found = vm_facts(direct, words, all_if_empty=True)
-            assert vm_facts(reversed_rows, words, all_if_empty=True) == found
-            assert macs(reversed_rows, found) == macs(direct, found)
-            assert disks(reversed_rows, found) == disks(direct, found)
-    finally:
-        direct.close()
+    with reading(vms.url) as session:
+        words_tried = ([], ["login", "hosted-vm"], ["*-0-1-*"])
+        answers = [
+            (found := vm_facts(session, words, all_if_empty=True), macs(session, found),
+             disks(session, found))
+            for words in words_tried
+        ]  # fmt: skip
+        session.rollback()
+        # SQLite then returns every row of a query without ORDER BY the other way round.
+        session.connection().exec_driver_sql("PRAGMA reverse_unordered_selects = ON")
+        for words, (found, held_macs, held_disks) in zip(words_tried, answers, strict=True):
+            assert vm_facts(session, words, all_if_empty=True) == found
+            assert macs(session, found) == held_macs
+            assert disks(session, found) == held_disks

@@ -30,16 +30,14 @@ class Command(Base):
         from cairn.attrs.resolve import Resolved
         from cairn.attrs.scopes import Scope
         from cairn.db.models import Appliance, Host
-        from cairn.db.rows import over_session
         from cairn.inventory.containers import VM_CONTAINER
 
         s = ctx.session
         counts = dict(
             s.execute(select(Host.appliance_id, func.count()).group_by(Host.appliance_id)).all()
         )
-        rows_of = over_session(s)
-        glob = dict(read.by_owner(rows_of, Scope.GLOBAL, None).get(0, []))
-        apps = read.by_owner(rows_of, Scope.APPLIANCE, None)
+        glob = dict(read.by_owner(s, Scope.GLOBAL, None).get(0, []))
+        apps = read.by_owner(s, Scope.APPLIANCE, None)
         rows = []
         for app in s.execute(select(Appliance).order_by(Appliance.name)).scalars():
             # An appliance's hosts resolve kvm from it, else from global scope.

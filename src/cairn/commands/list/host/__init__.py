@@ -30,6 +30,6 @@ class Command(Base):
 
         rows = [
             (h.name, h.appliance, h.os, h.rack, h.rank, h.cpus)
-            for h in host_facts(ctx.rows, a["host"])
+            for h in host_facts(ctx.session, a["host"])
         ]
         return Table(("HOST", "APPLIANCE", "OS", "RACK", "RANK", "CPUS"), rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from cairn.cli.spec import Command as Base
@@ -30,18 +31,17 @@ class Command(Base):
     related = ("set host attr", "report host attr", "list attr")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.attrs.resolve import resolve_facts
         from cairn.inventory.hostwords import host_facts
 
-        hosts = host_facts(ctx.rows, a["host"])
-        resolved = resolve_facts(ctx.rows, hosts, all_hosts=not a["host"])
-        only = a["attr"]
-        rows = []
-        for host in hosts:
-            hostname = host.name
-            items = resolved[host.id]
-            if only is None:
-                rows.extend([(hostname, name, r.value, r.source) for name, r in items.items()])
-            elif only in items:
-                rows.append((hostname, only, items[only].value, items[only].source))
-        return Table(("HOST", "ATTR", "VALUE", "SOURCE"), rows)
+        hosts = host_facts(ctx.session, a["host"])
+        return Table(("HOST", "ATTR", "VALUE", "SOURCE"), _rows(ctx, hosts, a["attr"]))
+
+
+def _rows(ctx: Context, hosts: list[Any], only: str | None) -> Iterator[tuple[str, ...]]:
+    """The rows, host after host, as they are resolved: streamed, never all held."""
+    from cairn.attrs.resolve import each_resolved
+
+    for host, found in each_resolved(ctx.session, hosts):
+        if only is not None:
+            found = [f for f in found if f[0] == only]
+        yield from map((host.name,).__add__, found)  # (host, name, value, source), in C

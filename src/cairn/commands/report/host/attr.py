@@ -38,7 +38,7 @@ class Command(Base):
         from cairn.attrs.resolve import resolve_facts
         from cairn.inventory.hostwords import host_facts
 
-        hosts = host_facts(ctx.rows, [a["host"]])
+        hosts = host_facts(ctx.session, [a["host"]])
         if len(hosts) > 1:  # the values alone would not say whose they are
             listing = shlex.join(["cairn", "list", "host", "attr", a["host"]])
             if a["attr"] is not None:
@@ -47,7 +47,7 @@ class Command(Base):
                 f"{a['host']!r} names {len(hosts)} hosts; report one host at a time,"
                 f" or list them with: {listing}"
             )
-        resolved = resolve_facts(ctx.rows, hosts)
+        resolved = resolve_facts(ctx.session, hosts)
         out = []
         for host in hosts:
             attrs = resolved[host.id]

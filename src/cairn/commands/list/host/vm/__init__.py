@@ -47,12 +47,10 @@ class Command(Base):
         from cairn.vms.facts import vm_facts
         from cairn.vms.listing import table
 
-        # Live state needs the mapped VMs, so status=yes opens the session
-        # first and ctx.rows reads through it; without it, no SQLAlchemy at all.
-        session = ctx.session if a["status"] else None
-        vms = vm_facts(ctx.rows, a["host"], all_if_empty=True)
+        session = ctx.session
+        vms = vm_facts(session, a["host"], all_if_empty=True)
         states = real = None
-        if session is not None:
+        if a["status"]:
             from cairn.vms.define import mapped
             from cairn.vms.status import live_states
 
@@ -62,7 +60,7 @@ class Command(Base):
 
                 real = real_sizes(session, mapped(session, vms))
         one_named = len(a["host"]) == 1 and [vm.host.name for vm in vms] == a["host"]
-        columns, rows = table(ctx.rows, vms, showdisks=a["showdisks"], states=states, real=real)
+        columns, rows = table(session, vms, showdisks=a["showdisks"], states=states, real=real)
         if real is not None:
             at = columns.index("DISK")
             for row in rows:
