@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from cairn.attrs import wellknown
@@ -29,6 +30,28 @@ REMOTE = "qemu+ssh://{host}/system"
 def is_container(host: Host, attrs: Mapping[str, Resolved]) -> bool:
     """Whether `host` (with its resolved attributes) may run VMs."""
     return host.appliance.name == VM_CONTAINER or wellknown.flag(attrs, "kvm", host.name)
+
+
+def candidates(session: Session) -> Select[Host]:
+    """The hosts that may be containers, without resolving every host's
+    attributes: those of appliance vm-container and those that some scope
+    gives an attribute kvm (`is_container` then judges its value). When the
+    global scope holds kvm, that is every host."""
+    from cairn.db.models import Appliance, ApplianceAttr, GlobalAttr, HostAttr, OSAttr
+
+    stmt = select(Host).order_by(Host.name)
+    if session.execute(select(GlobalAttr.id).where(GlobalAttr.name == "kvm")).first():
+        return stmt
+    return stmt.where(
+        or_(
+            Host.appliance_id.in_(select(Appliance.id).where(Appliance.name == VM_CONTAINER)),
+            Host.appliance_id.in_(
+                select(ApplianceAttr.appliance_id).where(ApplianceAttr.name == "kvm")
+            ),
+            Host.os_id.in_(select(OSAttr.os_id).where(OSAttr.name == "kvm")),
+            Host.id.in_(select(HostAttr.host_id).where(HostAttr.name == "kvm")),
+        )
+    )
 
 
 def check_container(session: Session, host: Host) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from cairn.db.models import VM, Host, Interface, Network
 from cairn.errors import CairnError
-from cairn.inventory.containers import is_container
+from cairn.inventory.containers import candidates, is_container
 
 
 def why_not(network: Network, container: Host) -> str | None:
@@ -72,9 +72,9 @@ def check_interface(session: Session, iface: Interface) -> None:
         )
     if not is_vm:
         return
-    containers = vm_capable(session)
-    if any(why_not(network, c) is None for c in containers):
+    if reached(session, network):
         return
+    containers = vm_capable(session)
     first = next((why_not(network, c) for c in containers), None)
     raise CairnError(
         f"no VM container reaches network {network.name}, so {host.name} {iface.name} could"
@@ -88,7 +88,7 @@ def vm_capable(session: Session, *, exclude: int | None = None) -> dict[Host, di
     from cairn.attrs.escape import unescape
     from cairn.attrs.resolve import resolve
 
-    stmt = select(Host).order_by(Host.name)
+    stmt = candidates(session)
     if exclude is not None:
         stmt = stmt.where(Host.id != exclude)
     hosts = list(session.execute(stmt).scalars())
@@ -98,6 +98,24 @@ def vm_capable(session: Session, *, exclude: int | None = None) -> dict[Host, di
         for host in hosts
         if is_container(host, resolved[host.id])
     }
+
+
+def reached(session: Session, network: Network) -> bool:
+    """Whether some VM container reaches `network` (the rule of `why_not`),
+    reading only the hosts with an interface that could carry it."""
+    if network.libvirt_network:
+        return bool(vm_capable(session))
+    on = network if network.isolation is None else network.carrier
+    if on is None or (network.isolation is None and not network.bridge):
+        return False
+    carriers = select(Interface.host_id).where(Interface.network_id == on.id)
+    if network.isolation == "vxlan":
+        carriers = carriers.where(Interface.ip.is_not(None))
+    from cairn.attrs.resolve import resolve
+
+    hosts = list(session.execute(candidates(session).where(Host.id.in_(carriers))).scalars())
+    resolved = resolve(session, hosts)
+    return any(is_container(h, resolved[h.id]) and why_not(network, h) is None for h in hosts)
 
 
 def vm_capable_host(session: Session, host: Host) -> bool:

@@ -214,9 +214,7 @@ def _default_reached(session: Session) -> bool:
     found = session.execute(
         select(Network).where(Network.name == DEFAULT_NETWORK)
     ).scalar_one_or_none()
-    return found is not None and any(
-        reach.why_not(found, c) is None for c in reach.vm_capable(session)
-    )
+    return found is not None and reach.reached(session, found)
 
 
 def inventory_host(session: Session, name: str) -> Host:
