@@ -13,12 +13,14 @@ from cairn.attrs.store import Owner
 
 def owners(session: Session, scope: Scope, words: list[str], *, all_if_empty: bool) -> list[Owner]:
     from cairn.db.models import OS, Appliance
-    from cairn.inventory.lookup import hosts, one
+    from cairn.db.rows import over_session
+    from cairn.inventory.hostwords import host_facts
+    from cairn.inventory.lookup import one
 
     if scope is Scope.GLOBAL:
         return [Owner(scope)]
-    if scope is Scope.HOST:
-        found = hosts(session, words, all_if_empty=all_if_empty)
+    if scope is Scope.HOST:  # the facts name them: no need to load the mapped rows
+        found = host_facts(over_session(session), words, all_if_empty=all_if_empty)
         return [Owner(scope, h.id, h.name) for h in found]
     model: Any = OS if scope is Scope.OS else Appliance
     if not words:

@@ -64,7 +64,9 @@ def _here(words: list[str], batch: bool) -> int:
     from cairn.cli import main as cli
 
     if batch:
-        return cli.run_lines(sys.stdin, sys.stdout, sys.stderr, progress=sys.stderr.isatty())
+        from cairn.cli.batch import run_lines
+
+        return run_lines(sys.stdin, sys.stdout, sys.stderr, progress=sys.stderr.isatty())
     return cli.main(words)
 
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from cairn.cli.main import commands, run_lines
+from cairn.cli.batch import commands, run_lines
 from testkit import Cli, build_cluster, one_error_line
 
 
