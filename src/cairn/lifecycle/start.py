@@ -29,7 +29,7 @@ from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.listing import list_states
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory import reach
-from cairn.inventory.containers import check_container, container_uris
+from cairn.inventory.containers import check_containers, container_uris
 from cairn.lifecycle.disks import fit_volume
 from cairn.lifecycle.hooks import Hooks
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
@@ -217,10 +217,15 @@ def _prepare(
     session.flush()
     uris = container_uris(session, [vm.container for vm in vms])
     kinds: dict[int, str] = {}
+    # Allocate may have moved a VM: its container, as it is now, must hold it.
+    refused = check_containers(session, [vm.container for vm in vms])
+    unreached = reach.check_vms_on(session, [vm for vm in vms if vm.container_id not in refused])
     for vm in list(vms):
         try:
-            check_container(session, vm.container)  # allocate may have moved it
-            reach.check_vm_on(session, vm, vm.container)
+            if vm.container_id in refused:
+                raise refused[vm.container_id]
+            if vm.id in unreached:
+                raise unreached[vm.id]
             kinds[vm.id] = domain_type(conns.get(uris[vm.container_id]))
         except CairnError as exc:
             failed[vm.id] = f"preboot: {exc}{_release(session, hooks, vm)}"
