@@ -116,7 +116,7 @@ def _twins(scope: Scope) -> Any:
 def _upsert(dialect: str, scope: Scope) -> Any:
     model = MODELS[scope]
     keys = ["name"] if scope is Scope.GLOBAL else [OWNER_COLUMN[scope], "name"]
-    row = {k: bindparam(k) for k in (*keys, "value")}
+    row: dict[str, Any] = {k: bindparam(k) for k in (*keys, "value")}
     if dialect in ("mysql", "mariadb"):
         from sqlalchemy.dialects.mysql import insert as my_insert
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,17 +13,6 @@ from cairn.cli.main import execute
 from cairn.cli.spec import Command
 from cairn.errors import Conflict
 from testkit import Cli, build_cluster, one_error_line
-
-
-@pytest.fixture
-def any_cli(
-    every_db_url: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> Cli:
-    """A Cli on SQLite, PostgreSQL and MariaDB in turn."""
-    return Cli(every_db_url, capsys, monkeypatch, tmp_path / "scratch")
 
 
 def test_commands_split_like_sh_with_quotes_across_lines() -> None:
@@ -82,7 +70,7 @@ def test_bad_lines_are_named(sqlite_cli: Cli, text: str, says: str) -> None:
 
 
 def test_a_failure_after_several_commits_keeps_every_line_before_it(
-    any_cli: Cli, monkeypatch: pytest.MonkeyPatch
+    every_cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(batch, "CHUNK_LINES", 2)  # a commit after every second line
     lines = [f"add host compute-0-{i} appliance=compute" for i in range(5)]
@@ -92,10 +80,10 @@ def test_a_failure_after_several_commits_keeps_every_line_before_it(
     assert run_lines(lines, out, err) == 1
     line = one_error_line(err.getvalue())
     assert line.startswith("error - line 7: host compute-0-0 exists already"), line
-    hosts = any_cli.ok("list", "host")
+    hosts = every_cli.ok("list", "host")
     assert all(f"compute-0-{i}" in hosts for i in range(5))
     assert "compute-0-9" not in hosts
-    assert "kept" in any_cli.ok("list", "host", "attr", "compute-0-4")
+    assert "kept" in every_cli.ok("list", "host", "attr", "compute-0-4")
 
 
 class _Clash(Command):
@@ -110,7 +98,7 @@ class _Clash(Command):
         ctx.session.add(OS(name="linux"))
 
 
-def test_a_line_the_database_refuses_keeps_the_lines_before_it(any_cli: Cli) -> None:
+def test_a_line_the_database_refuses_keeps_the_lines_before_it(every_cli: Cli) -> None:
     # A failed flush ends SQLAlchemy's whole transaction, not just the line's
     # savepoint: the lines before it in the same transaction must survive.
     out, err = io.StringIO(), io.StringIO()
@@ -122,13 +110,13 @@ def test_a_line_the_database_refuses_keeps_the_lines_before_it(any_cli: Cli) -> 
         assert execute(words, out, err, shared=shared) == 0, err.getvalue()
         with pytest.raises(Conflict, match="conflicts with what is stored"):
             shared.run(_Clash, {})
-    hosts = any_cli.ok("list", "host")
+    hosts = every_cli.ok("list", "host")
     assert all(f"compute-0-{i}" in hosts for i in range(3))
-    assert "kept" in any_cli.ok("list", "host", "attr", "compute-0-2")
-    assert any_cli.ok("list", "os").count("linux") == 1
+    assert "kept" in every_cli.ok("list", "host", "attr", "compute-0-2")
+    assert every_cli.ok("list", "os").count("linux") == 1
 
 
-def test_a_command_that_runs_alone_sees_the_lines_before_it(any_cli: Cli) -> None:
+def test_a_command_that_runs_alone_sees_the_lines_before_it(every_cli: Cli) -> None:
     out, err = io.StringIO(), io.StringIO()
     lines = [
         "add host compute-0-0 appliance=compute",
@@ -138,4 +126,4 @@ def test_a_command_that_runs_alone_sees_the_lines_before_it(any_cli: Cli) -> Non
     ]
     assert run_lines(lines, out, err) == 0, err.getvalue()
     assert "blue" in out.getvalue() and "red" not in out.getvalue()
-    assert "red" in any_cli.ok("list", "host", "attr", "compute-0-0", "attr=colour")
+    assert "red" in every_cli.ok("list", "host", "attr", "compute-0-0", "attr=colour")

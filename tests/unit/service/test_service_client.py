@@ -291,10 +291,9 @@ def run(*, session, vm):
 """
 
 
-def test_a_service_killed_during_a_command_leaves_all_or_none(
-    sqlite_cli: Cli, services: Services, sock: Path, tmp_path: Path
-) -> None:
-    cli = sqlite_cli
+def _vm_whose_start_blocks(cli: Cli, tmp_path: Path) -> tuple[str, Path, dict[str, str]]:
+    """A VM whose plugin_allocate writes, touches the mark file and then blocks;
+    (its name, the mark, the environment that has the plugin)."""
     cli.ok("add", "host", "vm-container-0-0", "appliance=vm-container", "cpus=4")
     cli.ok("set", "attr", "kvm_connection", "test:///default")
     vm = cli.ok("add", "host", "vm", "vm-container-0-0", "mem=64").split()[1]
@@ -310,7 +309,14 @@ def test_a_service_killed_during_a_command_leaves_all_or_none(
         BLOCKING_ALLOCATE.replace("MARK", repr(str(mark))).replace("FIFO", repr(str(fifo)))
     )
     os.chmod(hook, 0o644)
-    env = {"CAIRN_PLUGIN_PATH": str(plugins)}
+    return vm, mark, {"CAIRN_PLUGIN_PATH": str(plugins)}
+
+
+def test_a_service_killed_during_a_command_leaves_all_or_none(
+    sqlite_cli: Cli, services: Services, sock: Path, tmp_path: Path
+) -> None:
+    cli = sqlite_cli
+    vm, mark, env = _vm_whose_start_blocks(cli, tmp_path)
     service = services.start(cli.url, sock, "watch=no", **env)
 
     client = subprocess.Popen(
@@ -344,22 +350,7 @@ def test_a_service_killed_during_a_batch_keeps_whole_lines_and_says_so(
     sqlite_cli: Cli, services: Services, sock: Path, tmp_path: Path
 ) -> None:
     cli = sqlite_cli
-    cli.ok("add", "host", "vm-container-0-0", "appliance=vm-container", "cpus=4")
-    cli.ok("set", "attr", "kvm_connection", "test:///default")
-    vm = cli.ok("add", "host", "vm", "vm-container-0-0", "mem=64").split()[1]
-    plugins = tmp_path / "plugins"
-    hook_dir = plugins / "start" / "host" / "vm"
-    hook_dir.mkdir(parents=True)
-    for d in (plugins, plugins / "start", plugins / "start" / "host", hook_dir):
-        os.chmod(d, 0o755)
-    mark, fifo = tmp_path / "mark", tmp_path / "fifo"
-    os.mkfifo(fifo)
-    hook = hook_dir / "plugin_allocate.py"
-    hook.write_text(
-        BLOCKING_ALLOCATE.replace("MARK", repr(str(mark))).replace("FIFO", repr(str(fifo)))
-    )
-    os.chmod(hook, 0o644)
-    env = {"CAIRN_PLUGIN_PATH": str(plugins)}
+    vm, mark, env = _vm_whose_start_blocks(cli, tmp_path)
     service = services.start(cli.url, sock, "watch=no", **env)
     lines = [
         "add host compute-0-0 appliance=compute",
