@@ -49,19 +49,19 @@ def why_not(network: Network, container: Host) -> str | None:
 
 def check_vm_on(session: Session, vm: VM, container: Host) -> None:
     """Refuse to run `vm` on `container` when one of its networks is out of reach."""
-    refused = check_vms_on(session, [vm])
+    refused = check_vms_on(session, [(vm, container)])
     if vm.id in refused:
         raise refused[vm.id]
 
 
-def check_vms_on(session: Session, vms: Sequence[VM]) -> dict[int, CairnError]:
-    """{VM id: which of its networks its container does not reach}, the
-    interfaces of all `vms` read at once."""
-    by_host = _interfaces(session, [vm.host_id for vm in vms])
+def check_vms_on(session: Session, pairs: Sequence[tuple[VM, Host]]) -> dict[int, CairnError]:
+    """{VM id: which of its networks the container paired with it does not
+    reach}, the interfaces of all the VMs read at once."""
+    by_host = _interfaces(session, [vm.host_id for vm, _ in pairs])
     out = {}
-    for vm in vms:
+    for vm, container in pairs:
         for iface in by_host.get(vm.host_id, []):
-            if iface.network is not None and (reason := why_not(iface.network, vm.container)):
+            if iface.network is not None and (reason := why_not(iface.network, container)):
                 out[vm.id] = CairnError(f"{vm.host.name} {iface.name}: {reason}")
                 break
     return out

@@ -219,7 +219,9 @@ def _prepare(
     kinds: dict[int, str] = {}
     # Allocate may have moved a VM: its container, as it is now, must hold it.
     refused = check_containers(session, [vm.container for vm in vms])
-    unreached = reach.check_vms_on(session, [vm for vm in vms if vm.container_id not in refused])
+    unreached = reach.check_vms_on(
+        session, [(vm, vm.container) for vm in vms if vm.container_id not in refused]
+    )
     for vm in list(vms):
         try:
             if vm.container_id in refused:
