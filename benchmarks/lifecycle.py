@@ -213,7 +213,7 @@ STEPS = (
     ("  list_states (one per container)", "cairn.lifecycle.start", "list_states"),
     ("  container_uris (attribute resolve)", "cairn.lifecycle.start", "container_uris"),
     ("phase 1b: _prepare (XML, preboot)", "cairn.lifecycle.start", "_prepare"),
-    ("  check_container (attribute resolve)", "cairn.lifecycle.start", "check_container"),
+    ("  check_containers (attribute resolve)", "cairn.lifecycle.start", "check_containers"),
     ("  config.build (resolve, XML, RelaxNG)", "cairn.vms.config", "build"),
     ("    schema.validate (RelaxNG)", "cairn.vms.config", "schema.validate"),
     ("  _autostart kvm_autostart (resolve)", "cairn.lifecycle.start", "_autostart"),
