@@ -218,7 +218,7 @@ STEPS = (
     ("    schema.validate (RelaxNG)", "cairn.vms.config", "schema.validate"),
     ("  _autostart kvm_autostart (resolve)", "cairn.lifecycle.start", "_autostart"),
     ("phase 2: _launch (per VM, libvirt)", "cairn.lifecycle.start", "_launch"),
-    ("  ensure_volume (pool scan, refresh, vol)", "cairn.lifecycle.start", "ensure_volume"),
+    ("  fit_volume (pool scan, refresh, vol)", "cairn.lifecycle.start", "fit_volume"),
     ("  Guest.define", "cairn.hypervisor.guest", "Guest.define"),
     ("  Guest.launch", "cairn.hypervisor.guest", "Guest.launch"),
     ("  Guest.set_autostart", "cairn.hypervisor.guest", "Guest.set_autostart"),
