@@ -7,11 +7,11 @@ of the same commands run in-process (CAIRN_SERVICE=off, what every command
 cost before the service), each next to `virsh -c test:///default list`
 measured in the same run (runs interleaved, so load on the machine hits both
 alike). Then: all attributes of every host (time and the client's and the
-service's peak memory), and a whole-database `cairn dump` replayed in batch
-mode into an empty database through the service. SQLite always; PostgreSQL
-too when CAIRN_TEST_PG_URL is set (scripts/services.sh prints it).
+service's peak memory); benchmarks/replay.py replays a whole dump. SQLite
+always; PostgreSQL too when CAIRN_TEST_PG_URL is set (scripts/services.sh
+prints it).
 
-    .venv/bin/python benchmarks/service.py [--hosts 10000] [--runs 9] [--replay LINES]
+    .venv/bin/python benchmarks/service.py [--hosts 10000] [--runs 9]
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
-def report(backend: str, url: str, runs: int, hosts: int, tmp: Path, replay: int) -> None:
+def report(backend: str, url: str, runs: int, hosts: int, tmp: Path) -> None:
     sock = tmp / f"{backend}.sock"
     middle = f"compute-{hosts // 2 // 100}-{hosts // 2 % 100}"
     container = "compute-0-1"  # a vm-container (attrs.build)
@@ -122,40 +122,25 @@ def report(backend: str, url: str, runs: int, hosts: int, tmp: Path, replay: int
             f"  all attributes of {hosts} hosts through the service: {seconds:.2f} s;"
             f" peak memory: client {client:.0f} MiB, service {peak_rss_mib(proc.pid):.0f} MiB"
         )
-        dump = subprocess.run([CAIRN, "dump"], env=on, capture_output=True, text=True).stdout
-    dump_lines = dump.splitlines(keepends=True)
-    replayed = dump_lines[:replay] if replay else dump_lines
-    copy = f"sqlite:///{tmp / f'{backend}-copy.db'}"
-    copy_sock = tmp / f"{backend}-copy.sock"
-    with service(copy, copy_sock):
-        stdin = "cairn init defaults=no\n" + "".join(replayed)
-        seconds = timed([CAIRN], env_for(copy, copy_sock, True), stdin)
-        whole = seconds * len(dump_lines) / len(replayed)
-        print(
-            f"  dump replayed in batch mode through a service into SQLite: {len(replayed)} of"
-            f" {len(dump_lines)} lines in {seconds:.1f} s ({seconds / len(replayed) * 1000:.1f}"
-            f" ms a line; the whole dump: about {whole:.0f} s)"
-        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hosts", type=int, default=10_000)
     ap.add_argument("--runs", type=int, default=9)
-    ap.add_argument("--replay", type=int, default=0, help="replay only this many dump lines")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         url = f"sqlite:///{tmp}/bench.db"
         build(url, args.hosts)
-        report("sqlite", url, args.runs, args.hosts, tmp, args.replay)
+        report("sqlite", url, args.runs, args.hosts, tmp)
         admin = os.environ.get("CAIRN_TEST_PG_URL")
         if not admin:
             print("postgresql: skipped (set CAIRN_TEST_PG_URL, see scripts/services.sh)")
             return
         with postgres_database(admin, "cairn_bench_service") as url:
             build(url, args.hosts)
-            report("postgresql", url, args.runs, args.hosts, tmp, args.replay)
+            report("postgresql", url, args.runs, args.hosts, tmp)
 
 
 if __name__ == "__main__":

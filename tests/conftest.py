@@ -69,6 +69,17 @@ def cli(
 
 
 @pytest.fixture
+def every_cli(
+    every_db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Cli:
+    """`cli` on MariaDB too."""
+    return Cli(every_db_url, capsys, monkeypatch, tmp_path / "scratch")
+
+
+@pytest.fixture
 def sqlite_cli(
     sqlite_url: str,
     capsys: pytest.CaptureFixture[str],

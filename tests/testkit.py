@@ -277,3 +277,15 @@ def vm_summary(cli: Cli, name: str) -> dict[str, Any]:
     first = {k: v for k, v in rows[0].items() if k not in ("disk", "disksize")}
     first["disks"] = " ".join(f"{r['disk']}:{r['disksize']}G" for r in rows if r["disk"])
     return first
+
+
+def statements(cli: Any, *words: str) -> tuple[int, str]:
+    """(SQL statements, stdout) of `cairn WORDS` as a whole process (CAIRN_SQL_COUNT=1)."""
+    import re
+
+    env = {**os.environ, "CAIRN_DB_URL": cli.url, "CAIRN_SQL_COUNT": "1", "CAIRN_SERVICE": "off"}
+    done = subprocess.run([CAIRN, *words], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    found = re.findall(r"^sql-statements: (\d+)$", done.stderr, re.MULTILINE)
+    assert len(found) == 1, done.stderr
+    return int(found[0]), done.stdout

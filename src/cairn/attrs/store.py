@@ -6,10 +6,11 @@ on the same attribute never fail on the unique constraint.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from cairn.attrs import wellknown
@@ -74,25 +75,21 @@ def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool)
         raise Conflict(
             f"attribute {name} exists already for {owner.describe()}; use 'set' to change it"
         )
-    model = MODELS[owner.scope]
     row: dict[str, Any] = {"name": name, "value": escape(value)}
-    keys = ["name"]
     if owner.scope is not Scope.GLOBAL:
         row[OWNER_COLUMN[owner.scope]] = owner.id
-        keys.insert(0, OWNER_COLUMN[owner.scope])
-    session.execute(_upsert(session, model, row, keys))
+    # On the session's connection, as plain SQL: through the ORM, a statement
+    # with a row of values takes its much slower bulk-insert path.
+    conn = session.connection()
+    conn.execute(_upsert(conn.dialect.name, owner.scope), row)
 
 
 def _refuse_case_twin(session: Session, owner: Owner, name: str) -> None:
     """MariaDB compares names without case, PostgreSQL and SQLite with it: a name
     that differs from an existing one only in case is refused on all of them."""
-    from sqlalchemy import func
-
-    model = MODELS[owner.scope]
     # Compared here, not in SQL: where the database ignores case, != would too.
-    found = session.execute(
-        select(model.name).where(func.lower(model.name) == name.lower(), *_where(owner))
-    ).scalars()
+    params = {"lower": name.lower(), "owner": owner.id}
+    found = session.execute(_twins(owner.scope), params).scalars()
     twin = next((n for n in found if n != name), None)
     if twin is not None:
         raise Conflict(
@@ -101,12 +98,30 @@ def _refuse_case_twin(session: Session, owner: Owner, name: str) -> None:
         )
 
 
-def _upsert(session: Session, model: Any, row: dict[str, Any], keys: list[str]) -> Any:
-    dialect = session.get_bind().dialect.name
+# The statements below are built once per scope (and database kind), their
+# values bound at each use: building and keying a statement costs more than
+# running it, and a replayed dump sets tens of thousands of attributes.
+
+
+@functools.cache
+def _twins(scope: Scope) -> Any:
+    model = MODELS[scope]
+    where = [func.lower(model.name) == bindparam("lower")]
+    if scope is not Scope.GLOBAL:
+        where.append(getattr(model, OWNER_COLUMN[scope]) == bindparam("owner"))
+    return select(model.name).where(*where)
+
+
+@functools.cache
+def _upsert(dialect: str, scope: Scope) -> Any:
+    model = MODELS[scope]
+    keys = ["name"] if scope is Scope.GLOBAL else [OWNER_COLUMN[scope], "name"]
+    row: dict[str, Any] = {k: bindparam(k) for k in (*keys, "value")}
     if dialect in ("mysql", "mariadb"):
         from sqlalchemy.dialects.mysql import insert as my_insert
 
-        return my_insert(model).values(row).on_duplicate_key_update(value=row["value"])
+        mine = my_insert(model).values(row)
+        return mine.on_duplicate_key_update(value=mine.inserted.value)
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

@@ -8,9 +8,8 @@ knows whether it runs in the service.
 
 from __future__ import annotations
 
-import shlex
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cairn.cli import help as helptext
@@ -21,6 +20,7 @@ from cairn.cli.spec import Command, Result, Table
 from cairn.errors import CairnError, UsageError
 
 if TYPE_CHECKING:
+    from cairn.cli.batch import Shared
     from cairn.context import Context
 
 _HELP_WORDS = frozenset({"help", "--help", "-h"})
@@ -42,12 +42,14 @@ def execute(
     progress: bool = False,
     wrap: Wrap | None = None,
     where: str = "",
+    shared: Shared | None = None,
 ) -> int:
     """Runs one command line; its output to `out`, warnings and errors to
-    `err`; the exit status. `where` ("line 3: ") starts an error message."""
+    `err`; the exit status. `where` ("line 3: ") starts an error message;
+    `shared`, batch mode's transaction across lines (cairn.cli.batch)."""
     try:
         _check_text(words)
-        return run(words, out, err, progress=progress, wrap=wrap)
+        return run(words, out, err, progress=progress, wrap=wrap, shared=shared)
     except CairnError as exc:
         message = one_line(str(exc)) or type(exc).__name__
         print(f"error - {where}{message}", file=err)
@@ -85,6 +87,7 @@ def run(
     *,
     progress: bool = False,
     wrap: Wrap | None = None,
+    shared: Shared | None = None,
 ) -> int:
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -100,16 +103,14 @@ def run(
         out.write(helptext.command_help(command, title))
         return 0
     a = parse(command, title, rest)
-
     streamed: list[Result] = []
 
     def show(result: Result) -> None:
         streamed.append(result)
         render(result, out, header=a["output_header"], fmt=a["output_format"])
 
-    result, notes = perform(
-        command, a, progress=_progress(err) if progress else None, wrap=wrap, show=show
-    )
+    shown = _progress(err) if progress else None
+    result, notes = perform(command, a, progress=shown, wrap=wrap, shared=shared, show=show)
     for note in notes:
         print(f"warning - {note}", file=err)
     if not streamed:
@@ -149,9 +150,11 @@ def perform(
     *,
     progress: Callable[[int, int, str], None] | None = None,
     wrap: Wrap | None = None,
+    shared: Shared | None = None,
     show: Callable[[Result], None] | None = None,
 ) -> tuple[Result, list[str]]:
-    """Runs a parsed command in one transaction: its result and its warnings.
+    """Runs a parsed command in one transaction (in batch mode, perhaps one
+    it shares with the lines around it): its result and its warnings.
 
     A command may stream its table's rows (an iterator, read as they are
     shown): `show` prints such a result while the transaction is still open;
@@ -161,6 +164,11 @@ def perform(
     from contextlib import nullcontext
 
     from cairn.context import Context
+
+    if shared is not None:
+        if shared.takes(command):
+            return shared.run(command, a, progress)
+        shared.commit()
 
     with wrap(command) if wrap else nullcontext():
         ctx: Context
@@ -174,49 +182,6 @@ def perform(
                 else:
                     result.rows = list(result.rows)
     return result, ctx.notes
-
-
-def run_lines(
-    lines: Iterable[str],
-    out: TextIO,
-    err: TextIO,
-    *,
-    progress: bool = False,
-    wrap: Wrap | None = None,
-) -> int:
-    """Batch mode: command lines as `sh` reads them (what `cairn dump`
-    prints): a leading `cairn` is optional, `#` starts a comment, a quoted
-    value may span lines. Each command is its own transaction; the first that
-    fails stops the batch, its line number in the error, the ones before kept."""
-    for number, words in commands(lines):
-        if words is None:
-            print(f"error - line {number}: a quote is never closed", file=err)
-            return 2
-        status = execute(words, out, err, progress=progress, wrap=wrap, where=f"line {number}: ")
-        if status:
-            return status
-    return 0
-
-
-def commands(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | None]]:
-    """(first line number, words) of each command; words None for an
-    unclosed quote at the end."""
-    pending, first = "", 0
-    for number, line in enumerate(lines, 1):
-        if not pending:
-            first = number
-        pending += line if line.endswith("\n") else line + "\n"
-        try:
-            words = shlex.split(pending, comments=True)
-        except ValueError:  # a quote still open: the value goes on on the next line
-            continue
-        pending = ""
-        if words[:1] == ["cairn"]:
-            words = words[1:]
-        if words:
-            yield first, words
-    if pending:
-        yield first, None
 
 
 def _progress(err: TextIO) -> Callable[[int, int, str], None]:

@@ -100,6 +100,9 @@ class Command:
     # Talks with the terminal (a console): runs in the `cairn` process itself,
     # not in the cairn service, which has no terminal.
     interactive: ClassVar[bool] = False
+    # A writer whose only effects are in the database: in batch mode it may
+    # share a transaction with the lines around it (cairn.cli.batch).
+    in_batch: ClassVar[bool] = False
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Result:
         raise NotImplementedError

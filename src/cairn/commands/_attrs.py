@@ -73,6 +73,7 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
     class Put(Command):
         args = (*owner_args, ATTR, VALUE)
         writes = True
+        in_batch = True
         first = (
             Example(
                 _example(verb, scope, "kvm_autostart", "true"),
@@ -131,6 +132,7 @@ def make_remove(scope: Scope) -> type[Command]:
     class Remove(Command):
         args = (*owner_args, ATTR)
         writes = True
+        in_batch = True
         examples = (Example(_example("remove", scope, REMOVABLE[scope]), "Removes the attribute."),)
         related = (_title("list", scope), _title("set", scope))
 

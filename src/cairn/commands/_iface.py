@@ -104,6 +104,7 @@ def field_command(field: str) -> type[Command]:
         """
         args = (HOST, IFACE, Arg(field, says, convert=convert, metavar=metavar))
         writes = True
+        in_batch = True
         examples = (
             Example(
                 f"cairn set host interface {field} compute-0-0 eth0 {example}",

@@ -56,13 +56,24 @@ def candidates(session: Session) -> Select[Host]:
 
 def check_container(session: Session, host: Host) -> None:
     """Refuse a host that cannot run VMs, saying how to enable it."""
-    if is_container(host, resolve(session, [host])[host.id]):
-        return
-    raise CairnError(
-        f"host {host.name} cannot run VMs: its appliance is {host.appliance.name}, not"
-        f" {VM_CONTAINER}, and its attribute kvm is not true; enable it with"
-        f" 'cairn set host attr {host.name} kvm true' and apply its profile again"
-    )
+    refused = check_containers(session, [host])
+    if host.id in refused:
+        raise refused[host.id]
+
+
+def check_containers(session: Session, hosts: Sequence[Host]) -> dict[int, CairnError]:
+    """{host id: why it cannot run VMs} of `hosts`, resolved all at once."""
+    unique = list({h.id: h for h in hosts}.values())
+    resolved = resolve(session, unique)
+    return {
+        host.id: CairnError(
+            f"host {host.name} cannot run VMs: its appliance is {host.appliance.name}, not"
+            f" {VM_CONTAINER}, and its attribute kvm is not true; enable it with"
+            f" 'cairn set host attr {host.name} kvm true' and apply its profile again"
+        )
+        for host in unique
+        if not is_container(host, resolved[host.id])
+    }
 
 
 def check_holders(session: Session) -> None:

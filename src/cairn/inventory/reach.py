@@ -11,7 +11,7 @@ The rules read the database only; `netplan` turns them into devices.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,13 +49,35 @@ def why_not(network: Network, container: Host) -> str | None:
 
 def check_vm_on(session: Session, vm: VM, container: Host) -> None:
     """Refuse to run `vm` on `container` when one of its networks is out of reach."""
-    for iface in _interfaces(session, vm.host_id):
-        if iface.network is not None and (reason := why_not(iface.network, container)):
-            raise CairnError(f"{vm.host.name} {iface.name}: {reason}")
+    refused = check_vms_on(session, [(vm, container)])
+    if vm.id in refused:
+        raise refused[vm.id]
 
 
-def _interfaces(session: Session, host_id: int) -> Iterable[Interface]:
-    return session.execute(select(Interface).where(Interface.host_id == host_id)).scalars()
+def check_vms_on(session: Session, pairs: Sequence[tuple[VM, Host]]) -> dict[int, CairnError]:
+    """{VM id: which of its networks the container paired with it does not
+    reach}, the interfaces of all the VMs read at once."""
+    by_host = _interfaces(session, [vm.host_id for vm, _ in pairs])
+    out = {}
+    for vm, container in pairs:
+        for iface in by_host.get(vm.host_id, []):
+            if iface.network is not None and (reason := why_not(iface.network, container)):
+                out[vm.id] = CairnError(f"{vm.host.name} {iface.name}: {reason}")
+                break
+    return out
+
+
+_IDS_AT_ONCE = 500  # bound values in one IN list (SQLite caps them near 1,000)
+
+
+def _interfaces(session: Session, host_ids: Sequence[int]) -> dict[int, list[Interface]]:
+    out: dict[int, list[Interface]] = {}
+    for at in range(0, len(host_ids), _IDS_AT_ONCE):
+        some = host_ids[at : at + _IDS_AT_ONCE]
+        query = select(Interface).where(Interface.host_id.in_(some)).order_by(Interface.id)
+        for iface in session.execute(query).scalars():
+            out.setdefault(iface.host_id, []).append(iface)
+    return out
 
 
 def check_interface(session: Session, iface: Interface) -> None:

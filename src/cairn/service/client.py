@@ -13,7 +13,6 @@ of stdin (batch mode, `cairn dump | cairn`).
 
 from __future__ import annotations
 
-import _socket
 import os
 import sys
 import time
@@ -21,6 +20,7 @@ import time
 from cairn.errors import CairnError
 from cairn.service import wire
 from cairn.service.address import key_env, socket_path, version
+from cairn.service.control import Met, Refused, Unreachable, hello, open_channel, stop
 
 _HELP_WORDS = frozenset({"help", "--help", "-h"})
 START_TIMEOUT_S = 30.0
@@ -28,10 +28,6 @@ START_TIMEOUT_S = 30.0
 
 class NoService(Exception):
     """The service cannot run: the command runs in this process instead."""
-
-
-class Refused(CairnError):
-    """A service answered but will not serve this client."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         or (not words and not batch)
         or (words and (words[0] in _HELP_WORDS or words[-1] in _HELP_WORDS))
         or words == ["--version"]
+        # They ask the service themselves, and must not start one.
+        or words[:2] in (["stop", "service"], ["report", "service"])
     ):
         return _here(words, batch)
     try:
@@ -64,7 +62,9 @@ def _here(words: list[str], batch: bool) -> int:
     from cairn.cli import main as cli
 
     if batch:
-        return cli.run_lines(sys.stdin, sys.stdout, sys.stderr, progress=sys.stderr.isatty())
+        from cairn.cli.batch import run_lines
+
+        return run_lines(sys.stdin, sys.stdout, sys.stderr, progress=sys.stderr.isatty())
     return cli.main(words)
 
 
@@ -76,11 +76,11 @@ def _through_service(words: list[str], batch: bool) -> int:
         chan.send(wire.BATCH, tty + sys.stdin.buffer.read())
     else:
         chan.send(wire.RUN, tty + wire.pack(words))
-    status = relay(chan, pid)
+    status = relay(chan, pid, batch=batch)
     return _here(words, batch) if status is None else status
 
 
-def relay(chan: wire.Channel, pid: int) -> int | None:
+def relay(chan: wire.Channel, pid: int, *, batch: bool = False) -> int | None:
     """Copies the service's frames to stdout/stderr; the command's status
     (None: an interactive command, which the client runs itself)."""
     out, err = sys.stdout.buffer, sys.stderr.buffer
@@ -91,6 +91,12 @@ def relay(chan: wire.Channel, pid: int) -> int | None:
             except (ConnectionResetError, ValueError):
                 frame = None
             if frame is None:
+                if batch:
+                    raise CairnError(
+                        f"the cairn service (pid {pid}) stopped during the batch; the database"
+                        " holds the lines from the first up to some line, each whole, and none"
+                        " of the rest: look (cairn dump) before running them again"
+                    )
                 raise CairnError(
                     f"the cairn service (pid {pid}) stopped during the command; the database"
                     " holds all of it or none of it: look before running it again"
@@ -121,61 +127,37 @@ def connect(path: str, env: dict[str, str], *, start: bool = True) -> tuple[wire
     version that this user owns."""
     mine = version()
     for attempt in range(2):
-        chan = _open(path)
-        if chan is None:
+        met = _hello(path, env)
+        if met is None:
             if not start:
                 raise NoService(f"nothing listens on {path}")
             start_service(path)
-            chan = _open(path)
-            if chan is None:
+            met = _hello(path, env)
+            if met is None:
                 raise NoService(f"the service started but {path} does not answer")
-        chan.send(wire.HELLO, wire.pack([mine, *wire.pack_env(env)]))
-        hello = chan.receive()
-        if hello is None:
-            chan.close()
-            raise NoService(f"the service on {path} hung up")
-        if hello[0] == wire.REFUSED:
-            chan.close()
-            raise Refused(hello[1].decode())
-        theirs, pid, owner = wire.unpack(hello[1])
-        if theirs == mine:
-            return chan, int(pid)
-        if int(owner) != os.geteuid() or attempt:
-            chan.close()
+        if met.version == mine:
+            return met.chan, met.pid
+        if met.owner != os.geteuid() or attempt:
+            met.chan.close()
             raise Refused(
-                f"the cairn service on {path} (pid {pid}, uid {owner}) runs cairn {theirs}"
-                f" and this is cairn {mine}: its owner must restart it"
-                " (systemctl restart cairn-watch)"
+                f"the cairn service on {path} (pid {met.pid}, uid {met.owner}) runs cairn"
+                f" {met.version} and this is cairn {mine}: its owner must restart it"
+                " (cairn stop service, or systemctl restart cairn-watch)"
             )
         print(
-            f"warning - restarting the cairn service (pid {pid}): it runs cairn {theirs},"
-            f" this is cairn {mine}",
+            f"warning - restarting the cairn service (pid {met.pid}): it runs cairn"
+            f" {met.version}, this is cairn {mine}",
             file=sys.stderr,
         )
-        stop(chan)
+        stop(met.chan)
     raise AssertionError("unreachable")
 
 
-def stop(chan: wire.Channel) -> None:
-    """Asks the service on `chan` (past its hello) to stop; returns once it no
-    longer listens."""
-    chan.send(wire.STOP)
-    while chan.receive() is not None:
-        pass
-    chan.close()
-
-
-def _open(path: str) -> wire.Channel | None:
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+def _hello(path: str, env: dict[str, str]) -> Met | None:
     try:
-        sock.connect(path)
-    except (FileNotFoundError, ConnectionRefusedError):
-        sock.close()
-        return None
-    except OSError as exc:
-        sock.close()
-        raise NoService(f"cannot reach {path}: {exc.strerror}") from None
-    return wire.Channel(sock)
+        return hello(path, env)
+    except Unreachable as exc:
+        raise NoService(str(exc)) from None
 
 
 def start_service(path: str) -> None:
@@ -209,7 +191,10 @@ def start_service(path: str) -> None:
 
 
 def _answers(path: str) -> bool:
-    chan = _open(path)
+    try:
+        chan = open_channel(path)
+    except Unreachable:
+        return False
     if chan is None:
         return False
     chan.close()

@@ -27,7 +27,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from cairn.cli.main import execute, run_lines
+from cairn.cli.batch import run_lines
+from cairn.cli.main import execute
 from cairn.cli.spec import Command
 from cairn.errors import CairnError
 from cairn.service import wire

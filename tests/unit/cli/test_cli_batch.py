@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
-from cairn.cli.main import commands, run_lines
+from cairn.cli import batch
+from cairn.cli.batch import Shared, commands, run_lines
+from cairn.cli.main import execute
+from cairn.cli.spec import Command
+from cairn.errors import Conflict
 from testkit import Cli, build_cluster, one_error_line
 
 
@@ -62,3 +67,63 @@ def test_bad_lines_are_named(sqlite_cli: Cli, text: str, says: str) -> None:
     done = sqlite_cli.process(input=text)
     assert done.code == 2
     assert one_error_line(done.err).startswith(says)
+
+
+def test_a_failure_after_several_commits_keeps_every_line_before_it(
+    every_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch, "CHUNK_LINES", 2)  # a commit after every second line
+    lines = [f"add host compute-0-{i} appliance=compute" for i in range(5)]
+    lines += ["set host attr compute-0-4 kept yes", "add host compute-0-0 appliance=compute"]
+    lines += ["add host compute-0-9 appliance=compute"]
+    out, err = io.StringIO(), io.StringIO()
+    assert run_lines(lines, out, err) == 1
+    line = one_error_line(err.getvalue())
+    assert line.startswith("error - line 7: host compute-0-0 exists already"), line
+    hosts = every_cli.ok("list", "host")
+    assert all(f"compute-0-{i}" in hosts for i in range(5))
+    assert "compute-0-9" not in hosts
+    assert "kept" in every_cli.ok("list", "host", "attr", "compute-0-4")
+
+
+class _Clash(Command):
+    """Adds an OS that exists, past every check: the database refuses the flush."""
+
+    writes = True
+    in_batch = True
+
+    def run(self, ctx: Any, a: dict[str, Any]) -> None:
+        from cairn.db.models import OS
+
+        ctx.session.add(OS(name="linux"))
+
+
+def test_a_line_the_database_refuses_keeps_the_lines_before_it(every_cli: Cli) -> None:
+    # A failed flush ends SQLAlchemy's whole transaction, not just the line's
+    # savepoint: the lines before it in the same transaction must survive.
+    out, err = io.StringIO(), io.StringIO()
+    with Shared(None) as shared:
+        for i in range(3):
+            words = ["add", "host", f"compute-0-{i}", "appliance=compute"]
+            assert execute(words, out, err, shared=shared) == 0, err.getvalue()
+        words = ["set", "host", "attr", "compute-0-2", "kept", "yes"]
+        assert execute(words, out, err, shared=shared) == 0, err.getvalue()
+        with pytest.raises(Conflict, match="conflicts with what is stored"):
+            shared.run(_Clash, {})
+    hosts = every_cli.ok("list", "host")
+    assert all(f"compute-0-{i}" in hosts for i in range(3))
+    assert "kept" in every_cli.ok("list", "host", "attr", "compute-0-2")
+    assert every_cli.ok("list", "os").count("linux") == 1
+
+
+def test_a_command_that_runs_alone_sees_the_lines_before_it(every_cli: Cli) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    lines = [
+        "add host compute-0-0 appliance=compute",
+        "set host attr compute-0-0 colour blue",
+        "list host attr compute-0-0 attr=colour output-header=no",
+        "set host attr compute-0-0 colour red",
+    ]
+    assert run_lines(lines, out, err) == 0, err.getvalue()
+    assert "blue" in out.getvalue() and "red" not in out.getvalue()
+    assert "red" in every_cli.ok("list", "host", "attr", "compute-0-0", "attr=colour")

@@ -3,6 +3,7 @@ light, refusing other versions and other users, honest when it dies."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from cairn.cli.main import execute
 from cairn.service import wire
 from cairn.service.address import version
 from conftest import Services, client_env, service_pid
@@ -289,10 +291,9 @@ def run(*, session, vm):
 """
 
 
-def test_a_service_killed_during_a_command_leaves_all_or_none(
-    sqlite_cli: Cli, services: Services, sock: Path, tmp_path: Path
-) -> None:
-    cli = sqlite_cli
+def _vm_whose_start_blocks(cli: Cli, tmp_path: Path) -> tuple[str, Path, dict[str, str]]:
+    """A VM whose plugin_allocate writes, touches the mark file and then blocks;
+    (its name, the mark, the environment that has the plugin)."""
     cli.ok("add", "host", "vm-container-0-0", "appliance=vm-container", "cpus=4")
     cli.ok("set", "attr", "kvm_connection", "test:///default")
     vm = cli.ok("add", "host", "vm", "vm-container-0-0", "mem=64").split()[1]
@@ -308,7 +309,14 @@ def test_a_service_killed_during_a_command_leaves_all_or_none(
         BLOCKING_ALLOCATE.replace("MARK", repr(str(mark))).replace("FIFO", repr(str(fifo)))
     )
     os.chmod(hook, 0o644)
-    env = {"CAIRN_PLUGIN_PATH": str(plugins)}
+    return vm, mark, {"CAIRN_PLUGIN_PATH": str(plugins)}
+
+
+def test_a_service_killed_during_a_command_leaves_all_or_none(
+    sqlite_cli: Cli, services: Services, sock: Path, tmp_path: Path
+) -> None:
+    cli = sqlite_cli
+    vm, mark, env = _vm_whose_start_blocks(cli, tmp_path)
     service = services.start(cli.url, sock, "watch=no", **env)
 
     client = subprocess.Popen(
@@ -336,6 +344,103 @@ def test_a_service_killed_during_a_command_leaves_all_or_none(
     listed = json.loads(cli.ok("list", "host", "vm", vm, "output-format=json"))
     assert listed[0]["vm-host"] == vm
     assert out == ""
+
+
+def test_a_service_killed_during_a_batch_keeps_whole_lines_and_says_so(
+    sqlite_cli: Cli, services: Services, sock: Path, tmp_path: Path
+) -> None:
+    cli = sqlite_cli
+    vm, mark, env = _vm_whose_start_blocks(cli, tmp_path)
+    service = services.start(cli.url, sock, "watch=no", **env)
+    lines = [
+        "add host compute-0-0 appliance=compute",
+        "set host attr compute-0-0 before yes",
+        f"start host vm {vm}",  # runs alone; its plugin blocks until the kill
+        "set host attr compute-0-0 after yes",
+    ]
+    client = subprocess.Popen(
+        [str(Path(sys.executable).parent / "cairn")],
+        env=client_env(cli.url, sock, **env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert client.stdin is not None
+    client.stdin.write("\n".join(lines) + "\n")
+    client.stdin.close()
+    wait_for(mark.exists, "the plugin to have written, mid-batch", timeout=60)
+    os.kill(service.pid, signal.SIGKILL)
+    client.wait(timeout=60)
+    assert client.stderr is not None
+    err = client.stderr.read()
+
+    assert client.returncode == 1
+    line = one_error_line(err)
+    assert f"the cairn service (pid {service.pid}) stopped during the batch" in line
+    got = {r["attr"] for r in json.loads(cli.ok("list", "host", "attr", "output-format=json"))}
+    assert "before" in got  # the lines before the one that ran: whole
+    assert "took" not in got and "after" not in got  # that line and the rest: none
+
+
+def test_stop_service_stops_only_this_databases_service(
+    sqlite_cli: Cli, services: Services, tmp_path: Path
+) -> None:
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+    mine, other = tmp_path / "mine.sock", tmp_path / "other.sock"
+    proc = services.start(sqlite_cli.url, mine, "watch=no")
+    services.start(other_url, other, "watch=no")
+
+    shown = services.run(sqlite_cli.url, mine, "report", "service", "output-format=json")
+    assert json.loads(shown.out) == [
+        {
+            "socket": str(mine),
+            "state": "running",
+            "pid": proc.pid,
+            "uid": os.geteuid(),
+            "version": version(),
+        }
+    ]
+    stopped = services.run(sqlite_cli.url, mine, "stop", "service")
+    assert (stopped.code, stopped.err) == (0, "")
+    assert stopped.out == f"stopped the cairn service (pid {proc.pid}) on {mine}\n"
+    assert proc.wait(timeout=60) == 0
+    assert service_pid(mine) is None
+    assert service_pid(other) is not None  # another database's service runs on
+
+    again = services.run(sqlite_cli.url, mine, "stop", "service")
+    assert (again.code, again.out) == (0, f"no cairn service runs on {mine}\n")
+    shown = services.run(sqlite_cli.url, mine, "report", "service", "output-header=no")
+    assert shown.out.split()[:2] == [str(mine), "stopped"]
+    assert service_pid(mine) is None  # neither command started one
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+def test_another_user_cannot_stop_the_service(
+    sqlite_cli: Cli, services: Services, open_dir: Path
+) -> None:
+    sock = open_dir / "cairn.sock"
+    proc = services.start(sqlite_cli.url, sock, "watch=no")
+    os.chmod(sock, 0o666)  # past the socket's own mode: the service itself must refuse
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: `cairn stop service` as uid 65534, in this process
+        os.close(read)
+        status, err = 99, io.StringIO()
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            os.environ["CAIRN_SOCKET"] = str(sock)
+            status = execute(["stop", "service"], io.StringIO(), err)
+        finally:
+            os.write(write, f"{status} {err.getvalue()}".encode())
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        said = f.read()
+    os.waitpid(pid, 0)
+    assert said == "1 error - uid 65534 may not use this cairn service\n"
+    assert service_pid(sock) == proc.pid
 
 
 def test_an_interactive_command_handed_back_runs_in_the_client(

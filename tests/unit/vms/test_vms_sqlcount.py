@@ -7,24 +7,11 @@ stderr at exit.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
-CAIRN = str(Path(sys.executable).parent / "cairn")
+from testkit import statements
+
 RNG = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
-
-
-def statements(cli: Any, *words: str) -> tuple[int, str]:
-    env = {**os.environ, "CAIRN_DB_URL": cli.url, "CAIRN_SQL_COUNT": "1"}
-    done = subprocess.run([CAIRN, *words], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    found = re.findall(r"^sql-statements: (\d+)$", done.stderr, re.MULTILINE)
-    assert len(found) == 1, done.stderr
-    return int(found[0]), done.stdout
 
 
 def test_the_count_does_not_grow_with_device_attributes(example_cluster: Any) -> None:

@@ -27,6 +27,7 @@ class Command(Base):
         Param("args", "the kernel command line", metavar="TEXT"),
     )
     writes = True
+    in_batch = True
     examples = (
         Example(
             "cairn add bootaction install kernel=vmlinuz ramdisk=initrd.img"

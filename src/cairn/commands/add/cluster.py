@@ -65,6 +65,7 @@ class Command(Base):
         ),
     )
     writes = True
+    in_batch = True
     examples = (
         Example(
             "cairn add cluster lab computes=2 subnet=10.77.0.0/24 public=none",

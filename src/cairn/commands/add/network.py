@@ -29,6 +29,7 @@ class Command(Base):
     args = (Arg("network", "the network name", convert=values.label),)
     params = NETWORK_PARAMS
     writes = True
+    in_batch = True
     examples = (
         Example(
             "cairn add network ib subnet=10.3.0.0 netmask=255.255.0.0 bridge=br-ib",

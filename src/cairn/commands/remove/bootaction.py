@@ -16,6 +16,7 @@ class Command(Base):
 
     args = (Arg("action", "boot action names", many=True),)
     writes = True
+    in_batch = True
     examples = (Example("cairn remove bootaction rescue", "Removes the rescue boot action."),)
     related = ("add bootaction", "list bootaction")
 

@@ -28,6 +28,7 @@ class Command(Base):
     args = (Arg("network", "the network name", convert=values.label),)
     params = NETWORK_PARAMS
     writes = True
+    in_batch = True
     examples = (
         Example(
             "cairn set network private subnet=10.1.0.0/16 bridge=br0",

@@ -23,6 +23,7 @@ class Command(Base):
         Param("kvm", "hosts of this appliance may run VMs", None, values.boolean, metavar="BOOL"),
     )
     writes = True
+    in_batch = True
     examples = (
         Example("cairn add appliance gpu-node kvm=yes", "Adds an appliance whose hosts run VMs."),
     )

@@ -34,6 +34,7 @@ class Command(Base):
         Param("os", "operating system", "linux", values.label, metavar="OS"),
     )
     writes = True
+    in_batch = True
     examples = (
         Example(
             "cairn add host compute-0-5 appliance=compute rack=0 rank=5 cpus=16",
@@ -49,7 +50,7 @@ class Command(Base):
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         from cairn.inventory import hosts
 
-        hosts.add_host(
+        hosts.insert_host(
             ctx.session,
             a["host"],
             a["appliance"],

@@ -16,6 +16,7 @@ class Command(Base):
 
     args = (Arg("os", "OS names", many=True),)
     writes = True
+    in_batch = True
     examples = (Example("cairn remove os centos", "Removes the unused OS centos."),)
     related = ("add os", "list os", "set host os")
 

@@ -68,6 +68,7 @@ class Command(Base):
         UUID,
     )
     writes = True
+    in_batch = True
     examples = (
         Example("cairn add host vm vm-container-0-0", "Defines hosted-vm-0-0-0 with the defaults."),
         Example(

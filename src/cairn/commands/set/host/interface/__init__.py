@@ -25,6 +25,7 @@ class Command(Base):
     args = (HOST, IFACE)
     params = IFACE_PARAMS
     writes = True
+    in_batch = True
     examples = (
         Example(
             "cairn set host interface compute-0-0 eth0 ip=10.1.255.200", "Gives eth0 a new IP."

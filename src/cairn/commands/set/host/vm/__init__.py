@@ -41,6 +41,7 @@ class Command(Base):
         VIRT_TYPE,
     )
     writes = True
+    in_batch = True
     examples = (
         Example("cairn set host vm hosted-vm-0-0-0 mem=4096 cpus=2", "More memory and CPUs."),
         Example(

@@ -22,6 +22,7 @@ class Command(Base):
 
     args = (HOST, Arg("cdrom", "an absolute path on the container, or none"))
     writes = True
+    in_batch = True
     examples = (
         Example(
             "cairn set host vm cdrom hosted-vm-0-0-0 cdrom=/var/lib/libvirt/images/rescue.iso",
