@@ -55,8 +55,8 @@ fi
 
 if [[ $want == *" libvirt "* ]] && command -v libvirtd >/dev/null; then
   [ -e /dev/kvm ] && chmod 0666 /dev/kvm
-  pgrep -x virtlogd >/dev/null || virtlogd -d
-  pgrep -x libvirtd >/dev/null || libvirtd -d
+  pgrep --ns $$ --nslist pid -x virtlogd >/dev/null || virtlogd -d
+  pgrep --ns $$ --nslist pid -x libvirtd >/dev/null || libvirtd -d
   for _ in $(seq 100); do
     virsh -c qemu:///system version >/dev/null 2>&1 && break
     sleep 0.1

@@ -56,7 +56,8 @@ def resolvable(as_root: None) -> Iterator[str]:
 
 
 def libvirtd_pid() -> str:
-    return subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True, text=True).stdout
+    own = ["--ns", str(os.getpid()), "--nslist", "pid"]  # not a testbed container's
+    return subprocess.run(["pgrep", *own, "-x", "libvirtd"], capture_output=True, text=True).stdout
 
 
 def apply(script: Path, shell: str) -> subprocess.CompletedProcess[str]:

@@ -170,7 +170,10 @@ _DAEMONS = r"""
 # libvirtd now. Under systemd, a TLS change means restarting libvirtd, which takes its
 # sockets from systemd only when it starts. Without systemd this script starts the
 # daemons itself (nothing starts them at boot); with TLS libvirtd needs --listen.
-# Running VMs go on while libvirtd restarts.
+# Running VMs go on while libvirtd restarts. Only this machine's own daemons count,
+# not those in PID namespaces below this one (a testbed's containers, LXC), which a
+# plain pgrep or pkill would see and kill too.
+cairn_pgrep() { pgrep --ns $$ --nslist pid "$@"; }
 cairn_wait() {
   cairn_i=0
   while ! eval "$1"; do
@@ -192,15 +195,15 @@ if [ "$cairn_live" = yes ] && [ "$cairn_init" = systemd ]; then
     fi
   fi
 elif [ "$cairn_live" = yes ]; then
-  if ! pgrep -x virtlogd >/dev/null; then
+  if ! cairn_pgrep -x virtlogd >/dev/null; then
     virtlogd -d
     cairn_changed "started virtlogd"
   fi
   if [ "$cairn_tls" = yes ]; then
-    if pgrep -x libvirtd >/dev/null; then
-      if [ -n "$cairn_tls_changed" ] || ! pgrep -a -x libvirtd | grep -q -- ' --listen'; then
-        pkill -x libvirtd
-        cairn_wait '! pgrep -x libvirtd >/dev/null'
+    if cairn_pgrep -x libvirtd >/dev/null; then
+      if [ -n "$cairn_tls_changed" ] || ! cairn_pgrep -a -x libvirtd | grep -q -- ' --listen'; then
+        pkill --ns $$ --nslist pid -x libvirtd
+        cairn_wait '! cairn_pgrep -x libvirtd >/dev/null'
         libvirtd -d --listen
         cairn_changed "restarted libvirtd -d --listen"
       fi
@@ -208,7 +211,7 @@ elif [ "$cairn_live" = yes ]; then
       libvirtd -d --listen
       cairn_changed "started libvirtd -d --listen"
     fi
-  elif ! pgrep -x libvirtd >/dev/null; then
+  elif ! cairn_pgrep -x libvirtd >/dev/null; then
     libvirtd -d
     cairn_changed "started libvirtd"
   fi

@@ -238,3 +238,36 @@ def test_the_bridges_are_installed_to_be_made_at_every_boot_in_both_formats() ->
     assert subprocess.run(["sh", "-n", "-c", script]).returncode == 0
     # The hostile peer is one quoted value of the script, never code in it.
     assert "cairn_net_1_peers='198.18.0.3 $(touch /tmp/pwned)'" in script
+
+
+def test_the_daemons_part_sees_no_libvirtd_of_a_pid_namespace_below(tmp_path: Path) -> None:
+    """A profile applied on a machine that also holds containers in PID namespaces
+    (a testbed's, LXC's) restarts only its own libvirtd: a plain pgrep/pkill -x
+    libvirtd would see theirs too, and kill them."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root for a PID namespace")
+    prog = tmp_path / "cairn-t-daemon"
+    prog.write_bytes(Path("/bin/sleep").read_bytes())
+    prog.chmod(0o755)
+    below = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", str(prog), "300"]
+    )
+    try:
+        plain = f"pgrep -x {prog.name}"
+        for _ in range(100):  # until the namespace's child has started
+            if subprocess.run(["sh", "-c", plain], capture_output=True).stdout:
+                break
+            subprocess.run(["sleep", "0.05"])
+        helper = rendering._DAEMONS.split("cairn_wait()")[0]
+        assert "cairn_pgrep()" in helper
+        ours = subprocess.run(
+            ["sh", "-c", f"{helper}\ncairn_pgrep -x {prog.name} || true"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        seen = subprocess.run(["sh", "-c", plain], capture_output=True, text=True).stdout
+        assert seen.strip(), "the process in the PID namespace below is visible to pgrep"
+        assert ours.strip() == ""
+        assert "pkill -x" not in rendering._DAEMONS and " pgrep -x" not in rendering._DAEMONS
+    finally:
+        below.kill()
+        below.wait()
