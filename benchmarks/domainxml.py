@@ -13,8 +13,7 @@ tenth VM. Then prints:
 - the same with schema validation switched off, and so the share validation takes;
 - the median wall time of a whole `cairn report host vm config ONE-VM` process
   (and of one for all VMs) with the statement count from CAIRN_SQL_COUNT=1;
-  the same for `cairn list host vm` (one VM, and all with showdisks=yes),
-  which reads without SQLAlchemy.
+  the same for `cairn list host vm` (one VM, and all with showdisks=yes).
 
 Target: all 1,000 documents in under 0.3 s (issue 11).
 

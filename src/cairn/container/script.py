@@ -53,6 +53,16 @@ cairn_enable() {
     cairn_changed "enabled $1"
   fi
 }
+# cairn_install_unit NAME TEXT: /etc/systemd/system/NAME holds TEXT (systemd reloaded if it
+# changed and runs this machine) and NAME is enabled.
+cairn_install_unit() {
+  cairn_before=$cairn_changes
+  cairn_put "/etc/systemd/system/$1" 644 "$2"
+  if [ "$cairn_init" = systemd ] && [ "$cairn_changes" != "$cairn_before" ]; then
+    systemctl daemon-reload
+  fi
+  cairn_enable "$1"
+}
 # systemd: it runs this machine, units are started now. offline: systemctl is here but
 # systemd does not run (an installer's chroot, a container): units are only enabled.
 if [ "$cairn_live" = yes ] && [ -d /run/systemd/system ]; then
@@ -226,12 +236,7 @@ if [ "$cairn_init" = none ]; then
   echo "cairn: no systemd here: nothing runs cairn container boot/shutdown at boot" \
     "and shutdown; run them yourself"
 else
-  cairn_before=$cairn_changes
-  cairn_put /etc/systemd/system/cairn-container.service 644 "$cairn_unit"
-  if [ "$cairn_init" = systemd ] && [ "$cairn_changes" != "$cairn_before" ]; then
-    systemctl daemon-reload
-  fi
-  cairn_enable cairn-container.service
+  cairn_install_unit cairn-container.service "$cairn_unit"
   if [ "$cairn_init" = systemd ] && ! systemctl is-active --quiet cairn-container.service; then
     if [ -x "$cairn_command" ]; then
       systemctl start cairn-container.service
@@ -323,12 +328,7 @@ cairn_put "$cairn_net_file" 700 "$cairn_net_script"
 if [ "$cairn_init" = none ]; then
   echo "cairn: no systemd here: run $cairn_net_file at every boot, before libvirtd"
 else
-  cairn_before=$cairn_changes
-  cairn_put /etc/systemd/system/cairn-network.service 644 "$cairn_net_unit"
-  if [ "$cairn_init" = systemd ] && [ "$cairn_changes" != "$cairn_before" ]; then
-    systemctl daemon-reload
-  fi
-  cairn_enable cairn-network.service
+  cairn_install_unit cairn-network.service "$cairn_net_unit"
 fi
 if [ "$cairn_live" = yes ]; then
   cairn_net_out=$(sh "$cairn_net_file")

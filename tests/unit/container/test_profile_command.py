@@ -83,7 +83,7 @@ def test_a_vm_container_gets_the_kvm_part_in_both_formats(example_cluster: Any) 
         ["qemu-kvm", "qemu-img", "libvirt", "libvirt-client", "openssh-server"]
     )
     (script,) = handler.scripts
-    assert "cairn_put /etc/systemd/system/cairn-container.service" in script.script
+    assert 'cairn_install_unit cairn-container.service "$cairn_unit"' in script.script
     assert values(post(ks))["cairn_live"] == "no"
 
 

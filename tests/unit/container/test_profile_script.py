@@ -232,7 +232,7 @@ def test_the_bridges_are_installed_to_be_made_at_every_boot_in_both_formats() ->
         assert got["cairn_net_script"] == rendering.network_part(p).rstrip("\n")
         assert got["cairn_net_unit"] == network_unit()
         assert 'cairn_put "$cairn_net_file" 700 "$cairn_net_script"' in body
-        assert "cairn_enable cairn-network.service" in body
+        assert 'cairn_install_unit cairn-network.service "$cairn_net_unit"' in body
     script = rendering.network_part(p)
     assert script.startswith("#!/bin/sh\n")
     assert subprocess.run(["sh", "-n", "-c", script]).returncode == 0
