@@ -69,13 +69,37 @@ class Design:
     notes: list[str] = field(default_factory=list)
 
 
+# Every attribute a design reads; `reads` gives them to `vms.templates`, which
+# builds one document for all VMs that agree on them (and on their facts).
+DESIGN_ATTRS = (
+    "HVM_Features",
+    "cpu_mode",
+    "kvm_bios_useserial",
+    "kvm_cpu_pinning",
+    "kvm_machine_type",
+    "kvm_start_delay",
+    "kvm_start_order",
+)
+_DEVICE_PREFIX = "kvm_device"  # kvm_device_N, and misnamed ones for their note
+
+
+def reads(attrs: Mapping[str, Resolved]) -> list[str]:
+    """The names of the attributes the design of a VM with `attrs` reads."""
+    return [*DESIGN_ATTRS, *sorted(n for n in attrs if n.startswith(_DEVICE_PREFIX))]
+
+
 class _Attrs:
     def __init__(self, vm: str, attrs: Mapping[str, Resolved]):
         self.vm = vm
         self.attrs = attrs
 
     def get(self, name: str) -> str | None:
+        assert name in DESIGN_ATTRS or name.startswith(_DEVICE_PREFIX), f"{name}: not in reads()"
         return wellknown.text(self.attrs, name)
+
+    def flag(self, name: str) -> bool:
+        assert name in DESIGN_ATTRS, f"{name}: not in reads()"
+        return wellknown.flag(self.attrs, name, self.vm)
 
     def what(self, name: str) -> str:
         return wellknown.what(name, self.vm, self.attrs.get(name))
@@ -103,7 +127,7 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         # A serial device of the administrator's takes the first port (where the
         # BIOS writes with kvm_bios_useserial) instead of cairn's pty console.
         serial_console=not any(e.tag == "serial" for e in devices),
-        bios_useserial=wellknown.flag(attrs, "kvm_bios_useserial", facts.name),
+        bios_useserial=a.flag("kvm_bios_useserial"),
         start=StartOrder(_number(a, "kvm_start_order"), _number(a, "kvm_start_delay") or 0),
     )
     return Design(spec, notes)
@@ -159,7 +183,7 @@ def _devices(a: _Attrs, notes: list[str]) -> tuple[etree._Element, ...]:
         (int(m.group(1)), name) for name in a.attrs if (m := DEVICE_ATTR.fullmatch(name))
     )
     for name in sorted(a.attrs):  # set before cairn refused such names
-        if name.startswith("kvm_device") and not DEVICE_ATTR.fullmatch(name):
+        if name.startswith(_DEVICE_PREFIX) and not DEVICE_ATTR.fullmatch(name):
             notes.append(
                 f"host {a.vm}: attribute {name} is not read; name it kvm_device_N (N without"
                 " leading zeros) to add its devices"

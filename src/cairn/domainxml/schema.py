@@ -18,7 +18,10 @@ from cairn.domainxml.domain import to_xml
 from cairn.errors import CairnError
 
 __all__ = [
+    "HOST_NAME",
     "SCHEMA_PATH",
+    "UNICAST_MAC",
+    "UUID",
     "Checked",
     "SchemaError",
     "load_schema",
@@ -93,9 +96,9 @@ class Checked:
 
 
 _MARK = "cairn-value"
-_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?")
-_UUID = re.compile(r"[a-fA-F0-9]{8}-([a-fA-F0-9]{4}-){3}[a-fA-F0-9]{12}")
-_UNICAST_MAC = re.compile(r"[a-fA-F0-9][02468aAcCeE](:[a-fA-F0-9]{2}){5}")
+HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?")
+UUID = re.compile(r"[a-fA-F0-9]{8}-([a-fA-F0-9]{4}-){3}[a-fA-F0-9]{12}")
+UNICAST_MAC = re.compile(r"[a-fA-F0-9][02468aAcCeE](:[a-fA-F0-9]{2}){5}")
 
 
 def _shape(domain: etree._Element) -> bytes | None:
@@ -104,13 +107,13 @@ def _shape(domain: etree._Element) -> bytes | None:
     if name is None or uuid is None or domain.tag != "domain":
         return None
     vm = name.text or ""
-    if not _HOST_NAME.fullmatch(vm) or not _UUID.fullmatch(uuid.text or ""):
+    if not HOST_NAME.fullmatch(vm) or not UUID.fullmatch(uuid.text or ""):
         return None
     texts = [(name, vm), (uuid, uuid.text)]
     attributes: list[tuple[etree._Element, str, str]] = []
     for mac in domain.iterfind("devices/interface/mac"):
         address = mac.get("address", "")
-        if _UNICAST_MAC.fullmatch(address):
+        if UNICAST_MAC.fullmatch(address):
             attributes.append((mac, "address", address))
     for source in domain.iterfind("devices/disk/source"):
         file = source.get("file", "")

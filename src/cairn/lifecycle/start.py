@@ -35,6 +35,7 @@ from cairn.lifecycle.hooks import Hooks
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
 from cairn.vms import config
 from cairn.vms.disks import volumes
+from cairn.vms.facts import VMFacts
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,8 @@ def _prepare(
             failed[vm.id] = f"preboot: {exc}{_release(session, hooks, vm)}"
     ready = [vm for vm in vms if vm.id in kinds]
     errors: dict[int, CairnError] = {}
-    xml = config.build(session, ready, domain_type=kinds, notes=notes, errors=errors)
+    facts = [VMFacts.of(vm) for vm in ready]
+    xml = config.build(session, facts, domain_type=kinds, notes=notes, errors=errors)
     launches = []
     for vm in ready:
         try:

@@ -1,13 +1,16 @@
 """The domain XML of VMs: database -> designer -> builders -> section plugins -> schema.
 
 Built in batches with a fixed number of queries whatever the number of VMs or
-of kvm_device_N attributes. No libvirt connection is needed: the domain type is
-given by the caller (the lifecycle asks the container; reports assume kvm).
+of kvm_device_N attributes, from the VMs' facts (`vms.facts`), not mapped rows.
+VMs alike share one document, filled with each one's own values (`templates`).
+No libvirt connection is needed: the domain type is given by the caller (the
+lifecycle asks the container; reports assume kvm).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from lxml import etree
@@ -15,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.attrs.escape import unescape
-from cairn.attrs.resolve import Resolved, resolve
-from cairn.db.models import VM, Interface
+from cairn.attrs.resolve import Resolved, resolve_facts
+from cairn.db.chunks import where_in
+from cairn.db.models import Interface, Network
 from cairn.db.models import VMDisk as DiskRow
 from cairn.designer import VMDisk, VMFacts, VMNic, blame, design
 from cairn.domainxml import schema
@@ -24,31 +28,53 @@ from cairn.domainxml.domain import build_domain, to_xml
 from cairn.errors import CairnError
 from cairn.plugins import loader
 from cairn.plugins.hooks import SECTIONS, VMView
+from cairn.vms import templates
+from cairn.vms.facts import VMFacts as VMRow
 from cairn.vms.facts import natural
+from cairn.vms.templates import Templates
 
 HOOK_WORDS = ("report", "host", "vm", "config")
 
 
-def facts(vm: VM, interfaces: Sequence[Interface]) -> VMFacts:
-    return VMFacts(
-        name=vm.host.name,
-        uuid=vm.uuid,
-        memory_mb=vm.memory_mb,
-        cpus=vm.host.cpus,
-        cdrom=vm.cdrom,
-        disks=tuple(VMDisk(d.kind, d.path, d.device, d.bus) for d in vm.disks),
-        nics=tuple(
-            VMNic(
-                i.mac or "",
-                i.network.bridge if i.network else None,
-                i.network.libvirt_network if i.network else None,
-                i.name,
-                i.network.name if i.network else None,
-            )
-            for i in sorted(interfaces, key=lambda i: natural(i.name))
-            if i.mac and not i.disablekvm  # disablekvm: kept in the database only
-        ),
+def _disks(session: Session, vms: Sequence[VMRow]) -> dict[int, tuple[VMDisk, ...]]:
+    """{VM id: its disks in order}."""
+    columns = (DiskRow.vm_id, DiskRow.position, DiskRow.kind, DiskRow.path, DiskRow.device)
+    query = select(*columns, DiskRow.bus)
+    found: dict[int, list[tuple[int, VMDisk]]] = {}
+    for vm_id, position, *disk in where_in(session, query, DiskRow.vm_id, [vm.id for vm in vms]):
+        found.setdefault(vm_id, []).append((position, VMDisk(*disk)))
+    return {vm: tuple(d for _, d in sorted(disks, key=_first)) for vm, disks in found.items()}
+
+
+def _first(pair: tuple[int, VMDisk]) -> int:
+    return pair[0]
+
+
+def _nics(session: Session, vms: Sequence[VMRow]) -> dict[int, tuple[VMNic, ...]]:
+    """{host id: the NICs its VM gets, interfaces in natural order}. An interface
+    without a MAC or with disablekvm is kept in the database only."""
+    query = (
+        select(
+            Interface.host_id,
+            Interface.name,
+            Interface.mac,
+            Network.bridge,
+            Network.libvirt_network,
+            Network.name,
+        )
+        .outerjoin(Network, Network.id == Interface.network_id)
+        .where(Interface.mac.is_not(None), Interface.disablekvm.is_(False))
     )
+    found: dict[int, list[VMNic]] = {}
+    ids = [vm.host.id for vm in vms]
+    for host_id, iface, mac, bridge, libvirt_network, network in where_in(
+        session, query, Interface.host_id, ids
+    ):
+        if mac:
+            found.setdefault(host_id, []).append(
+                VMNic(mac, bridge, libvirt_network, iface, network)
+            )
+    return {h: tuple(sorted(n, key=lambda n: natural(n.iface))) for h, n in found.items()}
 
 
 def disk_xml(disk: DiskRow) -> str:
@@ -62,7 +88,7 @@ def disk_xml(disk: DiskRow) -> str:
 
 def build(
     session: Session,
-    vms: Sequence[VM],
+    vms: Sequence[VMRow],
     *,
     domain_type: str | Mapping[int, str] = "kvm",
     notes: list[str] | None = None,
@@ -74,12 +100,8 @@ def build(
     document cannot be made is recorded there and the others go on; without,
     the first such error is raised.
     """
-    hosts = [vm.host for vm in vms]
-    resolved = resolve(session, hosts)
-    by_host: dict[int, list[Interface]] = {}
-    stmt = select(Interface).where(Interface.host_id.in_([h.id for h in hosts]))
-    for iface in session.execute(stmt).scalars():
-        by_host.setdefault(iface.host_id, []).append(iface)
+    resolved = resolve_facts(session, [vm.host for vm in vms])
+    disks, nics = _disks(session, vms), _nics(session, vms)
     try:
         plugins = {s: loader.find(HOOK_WORDS, s) for s in SECTIONS}
     except CairnError as exc:  # a plugin that cannot be loaded fails every document
@@ -88,13 +110,14 @@ def build(
         errors.update({vm.id: exc for vm in vms})
         return {}
     out = {}
-    checked = schema.Checked()  # each shape of document validated once
+    # Plugins see each VM on its own, so documents are only shared without them.
+    batch = _Batch(schema.Checked(), None if any(plugins.values()) else Templates())
     for vm in vms:
         kind = domain_type if isinstance(domain_type, str) else domain_type[vm.id]
         try:
-            out[vm.id] = _one(
-                vm, resolved[vm.host_id], by_host.get(vm.host_id, []), kind, plugins, notes, checked
-            )
+            made = VMFacts(vm.host.name, vm.uuid, vm.memory_mb, vm.host.cpus, vm.cdrom,
+                           disks.get(vm.id, ()), nics.get(vm.host.id, ()))  # fmt: skip
+            out[vm.id] = _one(vm, made, resolved[vm.host.id], kind, plugins, notes, batch)
         except CairnError as exc:
             if errors is None:
                 raise
@@ -103,15 +126,20 @@ def build(
 
 
 def _one(
-    vm: VM,
+    vm: VMRow,
+    made_facts: VMFacts,
     attrs: dict[str, Resolved],
-    interfaces: list[Interface],
     domain_type: str,
     plugins: dict[str, list[loader.Plugin]],
     notes: list[str] | None,
-    checked: schema.Checked,
+    batch: _Batch,
 ) -> str:
-    made_facts = facts(vm, interfaces)
+    shape = None if batch.templates is None else templates.key(made_facts, attrs, domain_type)
+    if shape is not None and (found := batch.templates.fill(shape, made_facts)) is not None:  # type: ignore[union-attr]
+        text, own_notes = found
+        if notes is not None:
+            notes.extend(own_notes)
+        return text
     made = design(made_facts, attrs, domain_type=domain_type)
     if notes is not None:
         notes.extend(made.notes)
@@ -119,18 +147,31 @@ def _one(
     if any(plugins.values()):
         root = _apply_plugins(root, plugins, _view(vm, attrs))
     try:
-        checked.validate(root, what=f"domain XML of {vm.host.name}")
+        batch.checked.validate(root, what=f"domain XML of {vm.host.name}")
     except schema.SchemaError:
         blame(made_facts, attrs)  # names the attribute and its scope, if one is to blame
         raise
+    if shape is not None:
+        batch.templates.keep(  # type: ignore[union-attr]
+            shape, made_facts, root, made.notes,
+            lambda other: design(other, attrs, domain_type=domain_type).notes,
+        )  # fmt: skip
     return to_xml(root)
 
 
-def _view(vm: VM, attrs: dict) -> VMView:  # type: ignore[type-arg]
+@dataclass(frozen=True)
+class _Batch:
+    """What one `build` shares between its VMs: the shapes validated, the templates."""
+
+    checked: schema.Checked
+    templates: Templates | None
+
+
+def _view(vm: VMRow, attrs: dict) -> VMView:  # type: ignore[type-arg]
     return VMView(
         name=vm.host.name,
         uuid=vm.uuid,
-        container=vm.container.name,
+        container=vm.container,
         slice=vm.slice,
         memory_mb=vm.memory_mb,
         cpus=vm.host.cpus,

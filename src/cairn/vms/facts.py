@@ -27,6 +27,15 @@ class VMFacts(NamedTuple):
     container_id: int
     container: str
     cdrom: str | None
+    uuid: str
+
+    @classmethod
+    def of(cls, vm: Any) -> VMFacts:
+        """The facts of a mapped VM row (as the session holds it, flushed or not)."""
+        return cls(
+            vm.id, HostFacts.of(vm.host), vm.slice, vm.memory_mb, vm.container_id,
+            vm.container.name, vm.cdrom, vm.uuid,
+        )  # fmt: skip
 
 
 def natural(name: str) -> tuple[str, int, str]:
@@ -46,7 +55,14 @@ def vm_facts(session: Session, words: list[str], *, all_if_empty: bool = False) 
         return []
     container = aliased(Host)
     query = select(
-        VM.host_id, VM.id, VM.slice, VM.memory_mb, VM.container_id, container.name, VM.cdrom
+        VM.host_id,
+        VM.id,
+        VM.slice,
+        VM.memory_mb,
+        VM.container_id,
+        container.name,
+        VM.cdrom,
+        VM.uuid,
     ).join(container, container.id == VM.container_id)
     if words:
         listed: Sequence[Any] = where_in(session, query, VM.host_id, [h.id for h in found])

@@ -28,8 +28,8 @@ class Command(Base):
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
         from cairn.vms import config
-        from cairn.vms.define import vms_for
+        from cairn.vms.facts import vm_facts
 
-        vms = vms_for(ctx.session, a["host"])
+        vms = vm_facts(ctx.session, a["host"])
         xml = config.build(ctx.session, vms, notes=ctx.notes)
         return Text("".join(xml[vm.id] for vm in vms))
