@@ -5,7 +5,9 @@ widest cell. A table whose rows are an iterator (a command streaming rows as
 the database yields them) is printed a chunk of CHUNK rows at a time: the
 first chunk sets the column widths, and a later cell wider than its column
 pushes the rest of its line right, two spaces still apart. A table shorter
-than CHUNK rows prints the same either way. JSON is streamed too, as the
+than CHUNK rows prints the same either way. Grouped rows (rows sharing their
+first cell) print the same as their whole rows, a chunk being whole groups;
+each distinct rest of a row is made text once. JSON is streamed too, as the
 same array `json.dumps(rows, indent=1)` would print.
 """
 
@@ -17,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any, TextIO
 
-from cairn.cli.spec import Result, Table, Text
+from cairn.cli.spec import Grouped, Result, Table, Text
 
 # A table row is one line of plain text: control characters inside a value are
 # shown escaped (\n, \t, \x1b, ...) so they cannot break rows or drive the
@@ -50,6 +52,9 @@ def render(result: Result, out: TextIO, *, header: bool = True, fmt: str = "text
         _render_json(result, out)
         return
     names, rows = result.columns, result.rows
+    if isinstance(rows, Grouped) and len(names) > 1 and not result.hide_owner:
+        _render_groups(names, rows, out, header)
+        return
     if result.hide_owner and names:
         names, rows = names[1:], _without_owner(rows)
     chunks = [rows] if isinstance(rows, Sequence) else _chunks(rows)
@@ -59,6 +64,79 @@ def render(result: Result, out: TextIO, *, header: bool = True, fmt: str = "text
         out.write(text)
     if widths is None and header:  # no rows: the header alone
         out.write(_lines(names, [], header, None)[0])
+
+
+def _render_groups(names: Sequence[str], rows: Grouped, out: TextIO, header: bool) -> None:
+    """`render` of grouped rows: a group's lines are its first cell, padded, before
+    the text of each rest of a row, made once per distinct rest."""
+    tails: _Tails | None = None
+    first_width = 0
+    for chunk in _group_chunks(rows):
+        if tails is None:
+            widths = _group_widths(names, chunk, header)
+            first_width = widths[0]
+            tails = _Tails(widths[1:])
+            if header:
+                out.write(_lines(names, [], True, widths)[0])
+        parts = []
+        for first, rests in chunk:
+            if rests:
+                head = f"{_show(first):{first_width}}  "
+                parts.append(head + ("\n" + head).join(map(tails.__getitem__, map(tuple, rests))))
+        text = "\n".join(parts) + "\n"
+        if tails.blank:  # a rest all blanks: its line loses the first cell's padding too
+            text = "\n".join(map(str.rstrip, text.split("\n")))
+        out.write(text)
+    if tails is None and header:  # no rows: the header alone
+        out.write(_lines(names, [], header, None)[0])
+
+
+class _Tails(dict[tuple[Any, ...], str]):
+    """{the cells of a row after the first: their text, padded to the widths}."""
+
+    def __init__(self, widths: Sequence[int]) -> None:
+        super().__init__()
+        self.line = "  ".join([*(f"%-{w}s" for w in widths), "%s"])
+        self.blank = False
+
+    def __missing__(self, rest: tuple[Any, ...]) -> str:
+        text = self[rest] = (self.line % tuple(map(_show, rest))).rstrip()
+        self.blank = self.blank or not text
+        return text
+
+
+def _group_chunks(rows: Grouped) -> Iterator[list[tuple[Any, Sequence[Sequence[Any]]]]]:
+    """Whole groups, at least CHUNK rows a chunk but the last; none without rows."""
+    chunk: list[tuple[Any, Sequence[Sequence[Any]]]] = []
+    size = 0
+    for group in rows.groups:
+        chunk.append(group)
+        size += len(group[1])
+        if size >= CHUNK:
+            yield chunk
+            chunk, size = [], 0
+    if size:
+        yield chunk
+
+
+def _group_widths(
+    names: Sequence[str], chunk: list[tuple[Any, Sequence[Sequence[Any]]]], header: bool
+) -> list[int]:
+    """The column widths of the header (if shown) and the chunk's rows (the last
+    column unpadded)."""
+    widths = [len(n) if header else 0 for n in names[:-1]]
+    shown = {_show(first) for first, rests in chunk if rests}
+    widths[0] = max([widths[0], *map(len, shown)])
+    for rest in {tuple(r) for _, rests in chunk for r in rests}:
+        for i, cell in enumerate(rest[:-1], start=1):
+            widths[i] = max(widths[i], len(_show(cell)))
+    return widths
+
+
+def _show(value: Any) -> str:
+    """One cell as a table shows it: see `_cell`, control characters escaped."""
+    text = _cell(value)
+    return text.translate(_ONE_LINE) if _CONTROL.search(text) else text
 
 
 def _without_owner(rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:

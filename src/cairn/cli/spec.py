@@ -6,7 +6,7 @@ command to print its help stays cheap. Heavy imports go inside `run`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -74,6 +74,20 @@ class Table:
     # Text leaves out the first column (the owner: one host, named by the
     # user), as Rocks' listings do; JSON keeps every key.
     hide_owner: bool = False
+
+
+@dataclass
+class Grouped:
+    """Table rows in groups that share their first cell: (first cell, the other
+    cells of each row), e.g. a host and its attributes. The renderer prints a
+    long listing of them without making each row; iterating gives whole rows."""
+
+    groups: Iterable[tuple[Any, Sequence[Sequence[Any]]]]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        for first, rests in self.groups:
+            for rest in rests:
+                yield (first, *rest)
 
 
 @dataclass

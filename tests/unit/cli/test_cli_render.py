@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cairn.cli.render import render
-from cairn.cli.spec import Table, Text
+from cairn.cli.spec import Grouped, Table, Text
 
 HOST_COLUMNS = ["host", "appliance", "os", "rack", "rank", "cpus"]
 
@@ -234,3 +237,53 @@ def test_a_long_streamed_table_is_printed_before_its_last_row_is_read(monkeypatc
     assert_aligned("\n".join(lines[:4]))  # the first chunk sets the columns
     source_at = lines[0].index("SOURCE")
     assert all(line.index(" H") + 1 >= source_at for line in lines[1:])  # later cells push right
+
+
+# -- Grouped rows (list host attr): the same text as the whole rows ----------
+
+_CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 500),
+    st.sampled_from(["", " ", "a ", "x\ty", "é<&>", "\x1b[31m", "line\nbreak"]),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    groups=st.lists(
+        st.tuples(_CELLS, st.lists(st.tuples(_CELLS, _CELLS, _CELLS), max_size=4)), max_size=6
+    ),
+    header=st.booleans(),
+    fmt=st.sampled_from(["text", "json"]),
+)
+def test_grouped_rows_print_as_their_whole_rows(groups, header, fmt):
+    columns = ("HOST", "ATTR", "VALUE", "SOURCE")
+    whole = [(first, *rest) for first, rests in groups for rest in rests]
+    expected = rendered(Table(columns, whole), header=header, fmt=fmt)
+    assert rendered(Table(columns, Grouped(iter(groups))), header=header, fmt=fmt) == expected
+
+
+def test_long_grouped_rows_are_printed_a_chunk_of_whole_groups_at_a_time(monkeypatch):
+    from cairn.cli import render as module
+
+    monkeypatch.setattr(module, "CHUNK", 3)
+    out = io.StringIO()
+    seen_when_asked: list[int] = []
+
+    def groups():
+        for i in range(4):
+            seen_when_asked.append(out.getvalue().count("\n"))
+            yield f"host-{i}", [("a", "v" * (i + 1), "G"), ("b", "w", "H")]
+
+    render(Table(("HOST", "ATTR", "VALUE", "SOURCE"), Grouped(groups())), out)
+    # Two groups (four rows) make a chunk: out before the third group is read.
+    assert seen_when_asked == [0, 0, 5, 5]
+    lines = out.getvalue().splitlines()
+    assert [line.split() for line in lines[1:]] == [
+        [f"host-{i}", name, value, source]
+        for i in range(4)
+        for name, value, source in (("a", "v" * (i + 1), "G"), ("b", "w", "H"))
+    ]
+    assert_aligned("\n".join(lines[:5]))

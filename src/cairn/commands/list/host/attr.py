@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from cairn.cli.spec import Command as Base
-from cairn.cli.spec import Example, Param, Table
+from cairn.cli.spec import Example, Grouped, Param, Table
 from cairn.commands._words import HOSTS
 
 if TYPE_CHECKING:
@@ -34,14 +34,14 @@ class Command(Base):
         from cairn.inventory.hostwords import host_facts
 
         hosts = host_facts(ctx.session, a["host"])
-        return Table(("HOST", "ATTR", "VALUE", "SOURCE"), _rows(ctx, hosts, a["attr"]))
+        rows = Grouped(_groups(ctx, hosts, a["attr"]))
+        return Table(("HOST", "ATTR", "VALUE", "SOURCE"), rows)
 
 
-def _rows(ctx: Context, hosts: list[Any], only: str | None) -> Iterator[tuple[str, ...]]:
-    """The rows, host after host, as they are resolved: streamed, never all held."""
+def _groups(ctx: Context, hosts: list[Any], only: str | None) -> Iterator[tuple[str, list[Any]]]:
+    """(host, its (name, value, source) rows), host after host, as they are
+    resolved: streamed, never all held."""
     from cairn.attrs.resolve import each_resolved
 
     for host, found in each_resolved(ctx.session, hosts):
-        if only is not None:
-            found = [f for f in found if f[0] == only]
-        yield from map((host.name,).__add__, found)  # (host, name, value, source), in C
+        yield host.name, found if only is None else [f for f in found if f[0] == only]
