@@ -163,11 +163,12 @@ def domain_xmls(url: str, domain_type: str) -> list[tuple[str, str]]:
     from cairn.db.session import finish, open_session
     from cairn.vms import config
     from cairn.vms.define import vms_for
+    from cairn.vms.facts import VMFacts
 
     session = open_session(url, writes=False)
     try:
         vms = vms_for(session, [], all_if_empty=True)
-        xml = config.build(session, vms, domain_type=domain_type)
+        xml = config.build(session, [VMFacts.of(vm) for vm in vms], domain_type=domain_type)
         return [(vm.disks[0].path, xml[vm.id]) for vm in vms]
     finally:
         finish(session, ok=False)
