@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from attrs import build, postgres_database
+from attrs import build, postgres_database, streamed
 
 CAIRN = str(Path(sys.executable).parent / "cairn")
 VIRSH = ["virsh", "-c", "test:///default", "list"]
@@ -68,15 +68,6 @@ def service(url: str, sock: Path) -> Iterator[subprocess.Popen[bytes]]:
         proc.wait()
 
 
-def peak(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak memory MiB) of one process, its output discarded."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
-
-
 def peak_rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -89,7 +80,7 @@ def report(backend: str, url: str, runs: int, hosts: int, tmp: Path) -> None:
     sock = tmp / f"{backend}.sock"
     middle = f"compute-{hosts // 2 // 100}-{hosts // 2 % 100}"
     container = "compute-0-1"  # a vm-container (attrs.build)
-    with service(url, sock) as proc:
+    with service(url, sock):
         on, off = env_for(url, sock, True), env_for(url, sock, False)
         vm_line = subprocess.run(
             [CAIRN, "add", "host", "vm", container, "mem=64"],
@@ -117,11 +108,6 @@ def report(backend: str, url: str, runs: int, hosts: int, tmp: Path) -> None:
                 f"  {label:28s} virsh {v:5.0f} ms   service {s:6.0f} ms {s / v:5.1f}x"
                 f"   in-process {h:6.0f} ms {h / v:5.1f}x"
             )
-        seconds, client = peak([CAIRN, "list", "host", "attr"], on)
-        print(
-            f"  all attributes of {hosts} hosts through the service: {seconds:.2f} s;"
-            f" peak memory: client {client:.0f} MiB, service {peak_rss_mib(proc.pid):.0f} MiB"
-        )
 
 
 def main() -> None:
@@ -134,6 +120,7 @@ def main() -> None:
         url = f"sqlite:///{tmp}/bench.db"
         build(url, args.hosts)
         report("sqlite", url, args.runs, args.hosts, tmp)
+        streamed("sqlite", url, args.runs, args.hosts, tmp_name)
         admin = os.environ.get("CAIRN_TEST_PG_URL")
         if not admin:
             print("postgresql: skipped (set CAIRN_TEST_PG_URL, see scripts/services.sh)")
@@ -141,6 +128,7 @@ def main() -> None:
         with postgres_database(admin, "cairn_bench_service") as url:
             build(url, args.hosts)
             report("postgresql", url, args.runs, args.hosts, tmp)
+            streamed("postgresql", url, args.runs, args.hosts, tmp_name)
 
 
 if __name__ == "__main__":

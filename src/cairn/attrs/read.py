@@ -19,9 +19,9 @@ from cairn.db.chunks import where_in
 
 def rows(
     session: Session, scope: Scope, owner_ids: Sequence[int] | None
-) -> list[tuple[int, str, str]]:
+) -> Sequence[tuple[int, str, str]]:
     """(owner id, 0 for global; name; stored value) of a scope, for the given
-    owners or all, in no particular order."""
+    owners or all, in no particular order (rows that unpack as tuples do)."""
     model = MODELS[scope]
     if scope is Scope.GLOBAL:
         query = select(model.name, model.value)
@@ -32,7 +32,7 @@ def rows(
         found: Sequence[Any] = session.execute(query).all()
     else:
         found = where_in(session, query, owner, owner_ids)
-    return [tuple(r) for r in found]
+    return found
 
 
 def by_owner(

@@ -83,7 +83,8 @@ def _render_groups(names: Sequence[str], rows: Grouped, out: TextIO, header: boo
             if rests:
                 head = f"{_show(first):{first_width}}  "
                 parts.append(head + ("\n" + head).join(map(tails.__getitem__, map(tuple, rests))))
-        text = "\n".join(parts) + "\n"
+        parts.append("")  # the last line's newline, without copying the text again
+        text = "\n".join(parts)
         if tails.blank:  # a rest all blanks: its line loses the first cell's padding too
             text = "\n".join(map(str.rstrip, text.split("\n")))
         out.write(text)
@@ -100,7 +101,10 @@ class _Tails(dict[tuple[Any, ...], str]):
         self.blank = False
 
     def __missing__(self, rest: tuple[Any, ...]) -> str:
-        text = self[rest] = (self.line % tuple(map(_show, rest))).rstrip()
+        text = (self.line % tuple(map(_show, rest))).rstrip()
+        # Only text is kept: 0 == False, and 1 == 1.0 == True, show apart.
+        if all(type(cell) is str for cell in rest):
+            self[rest] = text
         self.blank = self.blank or not text
         return text
 

