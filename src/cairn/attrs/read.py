@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cairn.attrs.scopes import Scope
 from cairn.attrs.store import MODELS, OWNER_COLUMN
-from cairn.db.chunks import where_in
+from cairn.db.chunks import connection, where_in
 
 
 def rows(
@@ -29,7 +29,7 @@ def rows(
     owner: Any = getattr(model, OWNER_COLUMN[scope])
     query = select(owner, model.name, model.value)
     if owner_ids is None:
-        found: Sequence[Any] = session.execute(query).all()
+        found: Sequence[Any] = connection(session).execute(query).all()
     else:
         found = where_in(session, query, owner, owner_ids)
     return found

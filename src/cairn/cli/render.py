@@ -82,7 +82,7 @@ def _render_groups(names: Sequence[str], rows: Grouped, out: TextIO, header: boo
         for first, rests in chunk:
             if rests:
                 head = f"{_show(first):{first_width}}  "
-                parts.append(head + ("\n" + head).join(map(tails.__getitem__, map(tuple, rests))))
+                parts.append(head + ("\n" + head).join(map(tails.__getitem__, rests)))
         parts.append("")  # the last line's newline, without copying the text again
         text = "\n".join(parts)
         if tails.blank:  # a rest all blanks: its line loses the first cell's padding too
@@ -109,9 +109,12 @@ class _Tails(dict[tuple[Any, ...], str]):
         return text
 
 
-def _group_chunks(rows: Grouped) -> Iterator[list[tuple[Any, Sequence[Sequence[Any]]]]]:
+_Group = tuple[Any, Sequence[tuple[Any, ...]]]  # (first cell, the rest of each row)
+
+
+def _group_chunks(rows: Grouped) -> Iterator[list[_Group]]:
     """Whole groups, at least CHUNK rows a chunk but the last; none without rows."""
-    chunk: list[tuple[Any, Sequence[Sequence[Any]]]] = []
+    chunk: list[_Group] = []
     size = 0
     for group in rows.groups:
         chunk.append(group)
@@ -123,15 +126,16 @@ def _group_chunks(rows: Grouped) -> Iterator[list[tuple[Any, Sequence[Sequence[A
         yield chunk
 
 
-def _group_widths(
-    names: Sequence[str], chunk: list[tuple[Any, Sequence[Sequence[Any]]]], header: bool
-) -> list[int]:
+def _group_widths(names: Sequence[str], chunk: list[_Group], header: bool) -> list[int]:
     """The column widths of the header (if shown) and the chunk's rows (the last
     column unpadded)."""
     widths = [len(n) if header else 0 for n in names[:-1]]
     shown = {_show(first) for first, rests in chunk if rests}
     widths[0] = max([widths[0], *map(len, shown)])
-    for rest in {tuple(r) for _, rests in chunk for r in rests}:
+    rows = [r for _, rests in chunk for r in rests]
+    # Rows of text once each; others all (0 == False, yet they show apart).
+    texts = {r for r in rows if all(type(cell) is str for cell in r)}
+    for rest in chain(texts, (r for r in rows if r not in texts)):
         for i, cell in enumerate(rest[:-1], start=1):
             widths[i] = max(widths[i], len(_show(cell)))
     return widths

@@ -78,11 +78,11 @@ class Table:
 
 @dataclass
 class Grouped:
-    """Table rows in groups that share their first cell: (first cell, the other
-    cells of each row), e.g. a host and its attributes. The renderer prints a
+    """Table rows in groups that share their first cell: (first cell, a tuple of
+    the other cells of each row), e.g. a host and its attributes. The renderer prints a
     long listing of them without making each row; iterating gives whole rows."""
 
-    groups: Iterable[tuple[Any, Sequence[Sequence[Any]]]]
+    groups: Iterable[tuple[Any, Sequence[tuple[Any, ...]]]]
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         for first, rests in self.groups:

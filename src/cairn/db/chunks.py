@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Connection, Select
 from sqlalchemy.orm import Session
 
 MANY = 500  # the most bound values in one IN list
@@ -28,9 +28,19 @@ def where_in(
 ) -> list[Any]:
     """The rows of `query` whose `column` is one of `ids`, a piece of ids per statement."""
     found: list[Any] = []
+    conn = connection(session)
     for piece in pieces(ids):
-        found.extend(session.execute(query.where(one_of(session, column, piece))).all())
+        found.extend(conn.execute(query.where(one_of(session, column, piece))).all())
     return found
+
+
+def connection(session: Session) -> Connection:
+    """The session's connection, flushed first as the session's own queries
+    are (unless autoflush is off): a select of columns run on it skips the
+    ORM's loading of rows, which costs more than the query on big answers."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
 
 
 def one_of(session: Session, column: Any, ids: Sequence[Any]) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from cairn.db.chunks import MANY, where_in
+from cairn.db.chunks import MANY, connection, where_in
 from cairn.db.models import OS, Appliance, Host
 from cairn.errors import NotFound
 
@@ -70,7 +70,7 @@ def order(host: Any) -> tuple[Any, ...]:
 
 
 def everyone(session: Session) -> list[HostFacts]:
-    return sorted((HostFacts(*r) for r in session.execute(_facts())), key=order)
+    return sorted(map(HostFacts._make, connection(session).execute(_facts())), key=order)
 
 
 def host_facts(session: Session, words: list[str], *, all_if_empty: bool = True) -> list[HostFacts]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cairn.cli.render import render
@@ -258,6 +258,8 @@ _CELLS = st.one_of(
     header=st.booleans(),
     fmt=st.sampled_from(["text", "json"]),
 )
+@example(groups=[(None, [(False, False, False), (False, False, 0)])], header=False, fmt="text")
+@example(groups=[("h", [(1, "a", "b"), (True, "a", "b")])], header=True, fmt="text")
 def test_grouped_rows_print_as_their_whole_rows(groups, header, fmt):
     columns = ("HOST", "ATTR", "VALUE", "SOURCE")
     whole = [(first, *rest) for first, rests in groups for rest in rests]
