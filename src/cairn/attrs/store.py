@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, cast, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from cairn.attrs import wellknown
@@ -70,7 +70,10 @@ def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool)
     knob = wellknown.check_name(name)
     if knob is not None:
         wellknown.check_plain(knob, value, f"attribute {name} for {owner.describe()}")
-    _refuse_case_twin(session, owner, name)
+    conn = session.connection()
+    guarded = conn.dialect.name in _GUARDED
+    if not guarded:
+        _refuse_case_twin(session, owner, name)
     if not replace and get(session, owner, name) is not None:
         raise Conflict(
             f"attribute {name} exists already for {owner.describe()}; use 'set' to change it"
@@ -80,15 +83,25 @@ def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool)
         row[OWNER_COLUMN[owner.scope]] = owner.id
     # On the session's connection, as plain SQL: through the ORM, a statement
     # with a row of values takes its much slower bulk-insert path.
-    conn = session.connection()
-    conn.execute(_upsert(conn.dialect.name, owner.scope), row)
+    if not guarded:
+        conn.execute(_upsert(conn.dialect.name, owner.scope), row)
+    elif (
+        conn.execute(
+            _guarded(conn.dialect.name, owner.scope), _twin_params(owner, name, row)
+        ).first()
+        is None
+    ):
+        _refuse_case_twin(session, owner, name)  # nothing written: there is a twin
+        raise Conflict(  # the twin went away meanwhile
+            f"attribute {name} for {owner.describe()} changed while it was set; set it again"
+        )
 
 
 def _refuse_case_twin(session: Session, owner: Owner, name: str) -> None:
     """MariaDB compares names without case, PostgreSQL and SQLite with it: a name
     that differs from an existing one only in case is refused on all of them."""
     # Compared here, not in SQL: where the database ignores case, != would too.
-    params = {"lower": name.lower(), "owner": owner.id}
+    params = _twin_params(owner, name)
     # On the connection: through the session, a select of a mapped column
     # takes the ORM's loading path, several times the cost of the query.
     found = session.connection().execute(_twins(owner.scope), params).scalars()
@@ -112,6 +125,33 @@ def _twins(scope: Scope) -> Any:
     if scope is not Scope.GLOBAL:
         where.append(getattr(model, OWNER_COLUMN[scope]) == bindparam("owner"))
     return select(model.name).where(*where)
+
+
+def _twin_params(owner: Owner, name: str, row: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {**(row or {}), "lower": name.lower(), "owner": owner.id, "given": name}
+
+
+# Where names compare with case in SQL, the case-twin check and the upsert are
+# one statement (a replayed dump sets attributes line after line).
+_GUARDED = frozenset({"sqlite", "postgresql"})
+
+
+@functools.cache
+def _guarded(dialect: str, scope: Scope) -> Any:
+    """`_upsert` that writes nothing, and so returns no row, when the owner has a
+    name that differs from this one only in case."""
+    model = MODELS[scope]
+    keys = ["name"] if scope is Scope.GLOBAL else [OWNER_COLUMN[scope], "name"]
+    columns = [model.__table__.c[k] for k in (*keys, "value")]
+    twin = _twins(scope).where(model.name != bindparam("given"))
+    row = select(*(cast(bindparam(c.key), c.type) for c in columns)).where(~exists(twin))
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    stmt = insert(model).from_select([c.key for c in columns], row)
+    upsert = stmt.on_conflict_do_update(index_elements=keys, set_={"value": stmt.excluded.value})
+    return upsert.returning(model.id)  # no row: not written
 
 
 @functools.cache

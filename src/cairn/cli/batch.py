@@ -3,8 +3,10 @@
 Lines are split as `sh` reads them. Consecutive lines whose commands only
 change the database (`Command.in_batch`) share one transaction, committed
 every `CHUNK_LINES` lines or `CHUNK_SECONDS` seconds and before any other
-command, with a savepoint per line: a failing line is undone alone, its
-number goes in the error, and the lines before it are committed. Sharing the
+command: a failing line is undone alone, its number goes in the error, and
+the lines before it are committed. A line is undone by its savepoint, or, for
+a chunk of replayable lines (`Command.replayable`, most of a dump), which take
+none, by rolling the chunk back and running its lines before it again. Sharing the
 session is what makes a long replay fast: no transaction, engine checkout and
 fresh ORM state per line, and what one line loaded the next one finds in the
 session. Every other command runs as it would alone, in its own transaction.
@@ -101,6 +103,7 @@ class Shared:
         self._done: list[tuple[type[Command], dict[str, Any]]] = []  # the chunk's lines
         self._opened = 0.0
         self._first = 0  # the line that opened the chunk
+        self._replayable = True  # every line of the chunk is replayable
         self.line = 0  # the line running now
 
     def __enter__(self) -> Shared:
@@ -121,7 +124,7 @@ class Shared:
         a: dict[str, Any],
         progress: Callable[[int, int, str], None] | None = None,
     ) -> tuple[Result, list[str]]:
-        """Runs one line in the shared transaction, under its own savepoint."""
+        """Runs one line in the shared transaction (see the module for how it is undone)."""
         from sqlalchemy.exc import DBAPIError, IntegrityError
 
         from cairn.db.session import first_line
@@ -136,12 +139,14 @@ class Shared:
         # more than a whole `set host attr`: on a failure the batch stops, so
         # the session need only forget what the line left in it.
         conn = session.connection()
-        conn.exec_driver_sql("SAVEPOINT cairn_line")
+        savepoint = not (command.replayable and self._replayable)
+        if savepoint:
+            conn.exec_driver_sql("SAVEPOINT cairn_line")
         try:
             result = command().run(ctx, a)
             session.flush()
         except BaseException as exc:
-            self._undo_line()
+            self._undo_line(savepoint)
             if isinstance(exc, IntegrityError):
                 raise Conflict(
                     f"the change conflicts with what is stored: {first_line(exc)}"
@@ -149,21 +154,24 @@ class Shared:
             if isinstance(exc, DBAPIError):
                 raise CairnError(f"the database refused the change: {first_line(exc)}") from None
             raise
-        conn.exec_driver_sql("RELEASE SAVEPOINT cairn_line")
+        if savepoint:
+            conn.exec_driver_sql("RELEASE SAVEPOINT cairn_line")
+        self._replayable = self._replayable and command.replayable
         self._done.append((command, a))
         if len(self._done) >= CHUNK_LINES or time.monotonic() - self._opened > CHUNK_SECONDS:
             self.commit()
         return result, ctx.notes
 
-    def _undo_line(self) -> None:
-        """Undoes the failed line and keeps the chunk's lines before it. A
-        failed flush ends the whole transaction (SQLAlchemy rolls it back):
-        then those lines run again, quietly, in a new one."""
+    def _undo_line(self, savepoint: bool) -> None:
+        """Undoes the failed line and keeps the chunk's lines before it: back
+        to its savepoint, if it took one and the transaction is still there (a
+        failed flush ends it: SQLAlchemy rolls it back); else those lines run
+        again, quietly, in a new transaction."""
         from sqlalchemy.exc import DBAPIError
 
         assert self._ctx is not None
         session = self._ctx.session
-        if session.is_active:
+        if savepoint and session.is_active:
             session.expunge_all()
             try:
                 session.connection().exec_driver_sql("ROLLBACK TO SAVEPOINT cairn_line")
@@ -194,6 +202,7 @@ class Shared:
             stack.close()
             raise
         self._stack, self._opened, self._first = stack, time.monotonic(), self.line
+        self._replayable = True  # so far: no line in it that must not run again
         return self._ctx
 
     def commit(self) -> None:

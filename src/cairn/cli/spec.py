@@ -117,6 +117,10 @@ class Command:
     # A writer whose only effects are in the database: in batch mode it may
     # share a transaction with the lines around it (cairn.cli.batch).
     in_batch: ClassVar[bool] = False
+    # An in_batch writer that does the same when run again on the database as
+    # it was (no random MAC or UUID, no clock): batch mode runs it without a
+    # savepoint of its own, and again if a later line of its chunk fails.
+    replayable: ClassVar[bool] = False
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Result:
         raise NotImplementedError

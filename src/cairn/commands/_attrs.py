@@ -74,6 +74,7 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
         args = (*owner_args, ATTR, VALUE)
         writes = True
         in_batch = True
+        replayable = True
         first = (
             Example(
                 _example(verb, scope, "kvm_autostart", "true"),
@@ -133,6 +134,7 @@ def make_remove(scope: Scope) -> type[Command]:
         args = (*owner_args, ATTR)
         writes = True
         in_batch = True
+        replayable = True
         examples = (Example(_example("remove", scope, REMOVABLE[scope]), "Removes the attribute."),)
         related = (_title("list", scope), _title("set", scope))
 

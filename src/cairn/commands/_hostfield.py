@@ -28,6 +28,7 @@ def make(field: str) -> type[Command]:
         args = (HOST, Arg(field, says, convert=convert))
         writes = True
         in_batch = True
+        replayable = True
         examples = (Example(f"cairn set host {field} compute-0-0 {sample}", f"Sets {says}."),)
         related = ("list host", "add host")
 

@@ -105,6 +105,7 @@ def field_command(field: str) -> type[Command]:
         args = (HOST, IFACE, Arg(field, says, convert=convert, metavar=metavar))
         writes = True
         in_batch = True
+        replayable = True
         examples = (
             Example(
                 f"cairn set host interface {field} compute-0-0 eth0 {example}",

@@ -127,3 +127,86 @@ def test_a_command_that_runs_alone_sees_the_lines_before_it(every_cli: Cli) -> N
     assert run_lines(lines, out, err) == 0, err.getvalue()
     assert "blue" in out.getvalue() and "red" not in out.getvalue()
     assert "red" in every_cli.ok("list", "host", "attr", "compute-0-0", "attr=colour")
+
+
+# -- Replayable lines: no savepoint of their own; undone by running again ----
+
+
+def test_a_replayable_line_that_wrote_then_failed_leaves_nothing(every_cli: Cli) -> None:
+    """`set host attr ... kvm false` writes every host, then refuses to take
+    kvm from one that holds VMs: its writes go, the lines before it stay."""
+    build_cluster(every_cli)
+    every_cli.ok("add", "host", "vm", "vm-container-0-1")
+    out, err = io.StringIO(), io.StringIO()
+    lines = [
+        "set host attr vm-container-0-0 before yes",
+        "add host compute-9-9 appliance=compute",
+        "set host attr vm-container-0-0 vm-container-0-1 kvm false",
+        "set host attr vm-container-0-0 after yes",
+    ]
+    assert run_lines(lines, out, err) != 0
+    assert one_error_line(err.getvalue()).startswith("error - line 3: ")
+    attrs = every_cli.ok("list", "host", "attr", "vm-container-0-0", "attr=kvm", "output-header=no")
+    assert "false" not in attrs  # the first host's write is undone with the line
+    assert "before" in every_cli.ok("list", "host", "attr", "vm-container-0-0")
+    assert "after" not in every_cli.ok("list", "host", "attr", "vm-container-0-0")
+    assert "compute-9-9" in every_cli.ok("list", "host")
+
+
+class _Drawn(Command):
+    """Adds an OS with a new name each time it runs, as `add host vm` draws a UUID."""
+
+    writes = True
+    in_batch = True
+    runs = 0
+
+    def run(self, ctx: Any, a: dict[str, Any]) -> None:
+        from cairn.db.models import OS
+
+        type(self).runs += 1
+        ctx.session.add(OS(name=f"drawn-{type(self).runs}"))
+
+
+@pytest.mark.parametrize("replayable", [False, True])
+def test_a_line_that_must_not_run_again_is_kept_as_it_ran(
+    every_cli: Cli, monkeypatch: pytest.MonkeyPatch, replayable: bool
+) -> None:
+    """A later failing line undoes itself alone when the chunk holds a line
+    that may not run again; a chunk of replayable lines runs them again."""
+    monkeypatch.setattr(_Drawn, "runs", 0)
+    monkeypatch.setattr(_Drawn, "replayable", replayable)
+    out, err = io.StringIO(), io.StringIO()
+    with Shared(None) as shared:
+        words = ["add", "host", "compute-0-0", "appliance=compute"]
+        assert execute(words, out, err, shared=shared) == 0, err.getvalue()
+        shared.run(_Drawn, {})
+        words = ["set", "host", "attr", "nosuch-0-0", "after", "yes"]
+        assert execute(words, out, err, shared=shared) != 0
+    assert _Drawn.runs == (2 if replayable else 1)
+    oses = every_cli.ok("list", "os")
+    assert f"drawn-{_Drawn.runs}" in oses and oses.count("drawn-") == 1
+    assert "compute-0-0" in every_cli.ok("list", "host")
+
+
+def test_replayable_lines_take_no_savepoint(
+    sqlite_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.split()[0].upper())
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        lines = ["add host compute-0-0 appliance=compute"]
+        lines += [f"set host attr compute-0-0 a{i} {i}" for i in range(5)]
+        assert run_lines(lines, io.StringIO(), io.StringIO()) == 0
+        assert "SAVEPOINT" not in seen and "INSERT" in seen
+        seen.clear()
+        assert run_lines(["add host vm compute-0-0"], io.StringIO(), io.StringIO()) != 0
+        assert "SAVEPOINT" in seen  # a line that may not run again takes one
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)

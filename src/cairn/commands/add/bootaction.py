@@ -28,6 +28,7 @@ class Command(Base):
     )
     writes = True
     in_batch = True
+    replayable = True
     examples = (
         Example(
             "cairn add bootaction install kernel=vmlinuz ramdisk=initrd.img"

@@ -30,6 +30,7 @@ class Command(Base):
     params = NETWORK_PARAMS
     writes = True
     in_batch = True
+    replayable = True
     examples = (
         Example(
             "cairn add network ib subnet=10.3.0.0 netmask=255.255.0.0 bridge=br-ib",

@@ -17,6 +17,7 @@ class Command(Base):
     args = (Arg("action", "boot action names", many=True),)
     writes = True
     in_batch = True
+    replayable = True
     examples = (Example("cairn remove bootaction rescue", "Removes the rescue boot action."),)
     related = ("add bootaction", "list bootaction")
 

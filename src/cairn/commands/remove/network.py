@@ -17,6 +17,7 @@ class Command(Base):
     args = (Arg("network", "network names", many=True),)
     writes = True
     in_batch = True
+    replayable = True
     examples = (Example("cairn remove network storage", "Removes the storage network."),)
     related = ("add network", "list network")
 

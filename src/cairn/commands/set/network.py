@@ -29,6 +29,7 @@ class Command(Base):
     params = NETWORK_PARAMS
     writes = True
     in_batch = True
+    replayable = True
     examples = (
         Example(
             "cairn set network private subnet=10.1.0.0/16 bridge=br0",

@@ -24,6 +24,7 @@ class Command(Base):
     )
     writes = True
     in_batch = True
+    replayable = True
     examples = (
         Example("cairn add appliance gpu-node kvm=yes", "Adds an appliance whose hosts run VMs."),
     )

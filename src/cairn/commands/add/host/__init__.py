@@ -35,6 +35,7 @@ class Command(Base):
     )
     writes = True
     in_batch = True
+    replayable = True
     examples = (
         Example(
             "cairn add host compute-0-5 appliance=compute rack=0 rank=5 cpus=16",

@@ -21,6 +21,7 @@ class Command(Base):
     params = IFACE_PARAMS
     writes = True
     in_batch = True
+    replayable = True
     examples = (
         Example(
             "cairn add host interface compute-0-0 eth1 mac=52:54:00:00:00:10"

@@ -18,6 +18,7 @@ class Command(Base):
     args = (Arg("os", "the OS name", convert=values.label),)
     writes = True
     in_batch = True
+    replayable = True
     examples = (Example("cairn add os ubuntu", "Hosts may now be added with os=ubuntu."),)
     related = ("list os", "set os attr")
 

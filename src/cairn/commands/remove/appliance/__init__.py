@@ -17,6 +17,7 @@ class Command(Base):
     args = (Arg("appliance", "appliance names", many=True),)
     writes = True
     in_batch = True
+    replayable = True
     examples = (Example("cairn remove appliance login", "Removes the unused appliance login."),)
     related = ("add appliance", "list appliance")
 

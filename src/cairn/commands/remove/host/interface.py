@@ -19,6 +19,7 @@ class Command(Base):
     args = (HOST, IFACE)
     writes = True
     in_batch = True
+    replayable = True
     examples = (Example("cairn remove host interface compute-0-0 eth0", "Removes eth0."),)
     related = ("list host interface", "add host interface")
 

@@ -17,6 +17,7 @@ class Command(Base):
     args = (Arg("os", "OS names", many=True),)
     writes = True
     in_batch = True
+    replayable = True
     examples = (Example("cairn remove os centos", "Removes the unused OS centos."),)
     related = ("add os", "list os", "set host os")
 

@@ -33,6 +33,7 @@ class Command(Base):
     )
     writes = True
     in_batch = True
+    replayable = True
     examples = (
         Example("cairn set host boot compute-0-0 action=install", "Installs it on its next boot."),
         Example("cairn set host boot compute-0-0 action=os", "Boots it from its disk."),

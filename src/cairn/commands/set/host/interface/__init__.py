@@ -26,6 +26,7 @@ class Command(Base):
     params = IFACE_PARAMS
     writes = True
     in_batch = True
+    replayable = True
     examples = (
         Example(
             "cairn set host interface compute-0-0 eth0 ip=10.1.255.200", "Gives eth0 a new IP."
