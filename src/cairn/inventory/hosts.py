@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, cast, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from cairn.attrs import store
@@ -81,6 +81,13 @@ def insert_host(
         raise Conflict("localhost names this machine's own host entry; give the host its real name")
     session.flush()  # what the session holds goes first: the statements below bypass it
     conn = session.connection()
+    dialect = conn.dialect.name
+    if dialect in _ONE_STATEMENT:
+        given = {"name": name, "appliance": appliance, "os": os, "rack": rack, "rank": rank}
+        found = conn.execute(_insert_named(dialect), {**given, "cpus": cpus}).scalar()
+        if found is not None:
+            return int(found)
+    # Not written (SQLite, PostgreSQL), or MariaDB: each check in turn, for its error.
     if conn.execute(_id_of(Host), {"name": name}).first():
         raise Conflict(f"host {name} exists already (see: cairn list host)")
     row = {
@@ -94,6 +101,39 @@ def insert_host(
     key = conn.execute(_insert_host(), row).inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+# Where the insert can skip an existing name and return the new id, a host is
+# added in one statement that also finds its appliance and OS by name (a
+# replayed dump adds ten thousand hosts); MariaDB compares names without case.
+_ONE_STATEMENT = frozenset({"sqlite", "postgresql"})
+
+
+@functools.cache
+def _insert_named(dialect: str) -> Any:
+    """INSERT ... SELECT of a host with its appliance's and OS's ids, nothing
+    when the name exists or the appliance or the OS does not; returns its id."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as insert_into
+    else:
+        from sqlalchemy.dialects.sqlite import insert as insert_into  # type: ignore[assignment]
+    columns = Host.__table__.c
+    row: Any = select(
+        cast(bindparam("name"), columns.name.type),
+        Appliance.id,
+        OS.id,
+        cast(bindparam("rack"), columns.rack.type),
+        cast(bindparam("rank"), columns.rank.type),
+        cast(bindparam("cpus"), columns.cpus.type),
+    )
+    row = (
+        row.select_from(Appliance)
+        .join(OS, true())  # a row of each, at most: by name
+        .where(Appliance.name == bindparam("appliance"), OS.name == bindparam("os"))
+    )
+    keys = ["name", "appliance_id", "os_id", "rack", "rank", "cpus"]
+    stmt = insert_into(Host).from_select(keys, row)
+    return stmt.on_conflict_do_nothing(index_elements=["name"]).returning(Host.id)
 
 
 def _named_id(conn: Any, model: type[Appliance] | type[OS], name: str) -> int:
