@@ -206,6 +206,12 @@ def test_replayable_lines_take_no_savepoint(
         assert run_lines(lines, io.StringIO(), io.StringIO()) == 0
         assert "SAVEPOINT" not in seen and "INSERT" in seen
         seen.clear()
+        assert (
+            run_lines(["add host compute-0-1 appliance=compute"], io.StringIO(), io.StringIO()) == 0
+        )
+        # One statement, after the schema's version is read on opening.
+        assert seen.count("INSERT") == 1 and seen.count("SELECT") == 1, seen
+        seen.clear()
         assert run_lines(["add host vm compute-0-0"], io.StringIO(), io.StringIO()) != 0
         assert "SAVEPOINT" in seen  # a line that may not run again takes one
     finally:
