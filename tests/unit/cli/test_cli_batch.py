@@ -175,6 +175,7 @@ def test_a_line_that_must_not_run_again_is_kept_as_it_ran(
     that may not run again; a chunk of replayable lines runs them again."""
     monkeypatch.setattr(_Drawn, "runs", 0)
     monkeypatch.setattr(_Drawn, "replayable", replayable)
+    monkeypatch.setattr(batch, "CHUNK_SECONDS", 3600.0)  # one chunk, however slow the run
     out, err = io.StringIO(), io.StringIO()
     with Shared(None) as shared:
         words = ["add", "host", "compute-0-0", "appliance=compute"]
