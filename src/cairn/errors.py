@@ -9,6 +9,7 @@ class CairnError(Exception):
     """A problem the user can fix; the CLI prints `error - <message>` and exits 1."""
 
     exit_code = 1
+    line: int | None = None  # batch mode: the line it is of, when not the one running
 
 
 class UsageError(CairnError):

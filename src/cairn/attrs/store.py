@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cairn.attrs import wellknown
 from cairn.attrs.escape import escape
 from cairn.attrs.scopes import Scope
+from cairn.db import held
 from cairn.db.models import ApplianceAttr, GlobalAttr, HostAttr, OSAttr
 from cairn.errors import Conflict, NotFound
 
@@ -85,6 +86,12 @@ def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool)
     # with a row of values takes its much slower bulk-insert path.
     if not guarded:
         conn.execute(_upsert(conn.dialect.name, owner.scope), row)
+    elif held.queue(
+        session,
+        _guarded(conn.dialect.name, owner.scope, returning=False),
+        _twin_params(owner, name, row),
+    ):
+        return  # sent with the batch's other held writes (a twin makes them NotSent)
     elif (
         conn.execute(
             _guarded(conn.dialect.name, owner.scope), _twin_params(owner, name, row)
@@ -137,9 +144,9 @@ _GUARDED = frozenset({"sqlite", "postgresql"})
 
 
 @functools.cache
-def _guarded(dialect: str, scope: Scope) -> Any:
-    """`_upsert` that writes nothing, and so returns no row, when the owner has a
-    name that differs from this one only in case."""
+def _guarded(dialect: str, scope: Scope, *, returning: bool = True) -> Any:
+    """`_upsert` that writes nothing (and so returns no row, or counts no row
+    changed) when the owner has a name that differs from this one only in case."""
     model = MODELS[scope]
     keys = ["name"] if scope is Scope.GLOBAL else [OWNER_COLUMN[scope], "name"]
     columns = [model.__table__.c[k] for k in (*keys, "value")]
@@ -151,7 +158,7 @@ def _guarded(dialect: str, scope: Scope) -> Any:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     stmt = insert(model).from_select([c.key for c in columns], row)
     upsert = stmt.on_conflict_do_update(index_elements=keys, set_={"value": stmt.excluded.value})
-    return upsert.returning(model.id)  # no row: not written
+    return upsert.returning(model.id) if returning else upsert  # no row: not written
 
 
 @functools.cache

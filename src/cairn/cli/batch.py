@@ -10,6 +10,12 @@ none, by rolling the chunk back and running its lines before it again. Sharing t
 session is what makes a long replay fast: no transaction, engine checkout and
 fresh ORM state per line, and what one line loaded the next one finds in the
 session. Every other command runs as it would alone, in its own transaction.
+
+A chunk of replayable lines also holds its attribute writes back and sends
+them together (cairn.db.held). A held write refused when it is sent (a name
+that differs from a stored one only in case) is found by running the chunk
+again line by line, holding nothing back: the error names its own line, and
+only the lines before it are kept, as if nothing had been held.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cairn.cli.spec import Command, Result
+from cairn.errors import CairnError
 
 if TYPE_CHECKING:
     from cairn.cli.main import Wrap
@@ -47,26 +54,28 @@ def run_lines(
     batch, its line number in the error, the ones before it kept. The status
     of the last command run."""
     from cairn.cli.main import execute
-    from cairn.errors import CairnError
 
+    status = 0
     with Shared(wrap) as shared:
         for number, words in commands(lines):
             shared.line = number
             if words is None:
                 print(f"error - line {number}: a quote is never closed", file=err)
-                return 2
+                status = 2
+                break
             where = f"line {number}: "
             status = execute(
                 words, out, err, progress=progress, wrap=wrap, where=where, shared=shared
             )
             if status:
-                return status
-        try:
+                break
+        try:  # what the lines before are kept; a write one of them held back may fail now
             shared.commit()
         except CairnError as exc:
-            print(f"error - {exc}", file=err)
+            where = "" if exc.line is None else f"line {exc.line}: "
+            print(f"error - {where}{exc}", file=err)
             return exc.exit_code
-    return 0
+    return status
 
 
 def commands(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | None]]:
@@ -100,7 +109,7 @@ class Shared:
         self._wrap = wrap
         self._stack: ExitStack | None = None
         self._ctx: Context | None = None
-        self._done: list[tuple[type[Command], dict[str, Any]]] = []  # the chunk's lines
+        self._done: list[tuple[int, type[Command], dict[str, Any]]] = []  # the chunk's lines
         self._opened = 0.0
         self._first = 0  # the line that opened the chunk
         self._replayable = True  # every line of the chunk is replayable
@@ -125,11 +134,12 @@ class Shared:
         progress: Callable[[int, int, str], None] | None = None,
     ) -> tuple[Result, list[str]]:
         """Runs one line in the shared transaction (see the module for how it is undone)."""
-        from sqlalchemy.exc import DBAPIError, IntegrityError
+        from cairn.db import held
 
-        from cairn.db.session import first_line
-        from cairn.errors import CairnError, Conflict
-
+        self._open(command, hold=command.replayable)
+        savepoint = not (command.replayable and self._replayable)
+        if savepoint:  # what earlier lines held back goes before the savepoint
+            self._unhold()
         ctx = self._open(command)
         ctx.notes = []
         if progress is not None:
@@ -139,25 +149,23 @@ class Shared:
         # more than a whole `set host attr`: on a failure the batch stops, so
         # the session need only forget what the line left in it.
         conn = session.connection()
-        savepoint = not (command.replayable and self._replayable)
         if savepoint:
             conn.exec_driver_sql("SAVEPOINT cairn_line")
         try:
             result = command().run(ctx, a)
             session.flush()
+        except held.NotSent:
+            # An earlier line's held write was refused: find that line (the
+            # chunk runs again, holding nothing back), then run this one again.
+            self._undo_line(savepoint=False)
+            return self.run(command, a, progress)
         except BaseException as exc:
             self._undo_line(savepoint)
-            if isinstance(exc, IntegrityError):
-                raise Conflict(
-                    f"the change conflicts with what is stored: {first_line(exc)}"
-                ) from None
-            if isinstance(exc, DBAPIError):
-                raise CairnError(f"the database refused the change: {first_line(exc)}") from None
-            raise
+            raise _refusal(exc) from None
         if savepoint:
             conn.exec_driver_sql("RELEASE SAVEPOINT cairn_line")
         self._replayable = self._replayable and command.replayable
-        self._done.append((command, a))
+        self._done.append((self.line, command, a))
         if len(self._done) >= CHUNK_LINES or time.monotonic() - self._opened > CHUNK_SECONDS:
             self.commit()
         return result, ctx.notes
@@ -166,8 +174,10 @@ class Shared:
         """Undoes the failed line and keeps the chunk's lines before it: back
         to its savepoint, if it took one and the transaction is still there (a
         failed flush ends it: SQLAlchemy rolls it back); else those lines run
-        again, quietly, in a new transaction."""
+        again, quietly, in a new transaction (`_rerun`)."""
         from sqlalchemy.exc import DBAPIError
+
+        from cairn.db import held
 
         assert self._ctx is not None
         session = self._ctx.session
@@ -178,27 +188,57 @@ class Shared:
                 return
             except DBAPIError:
                 pass
+        held.drop(session)
         session.rollback()
         done, self._done = self._done, []
         self.commit()
-        if not done:
-            return
-        ctx = self._open(done[0][0])
-        for command, a in done:
-            command().run(ctx, a)
-        self._done = done
+        if done:
+            self._rerun(done)
 
-    def _open(self, command: type[Command]) -> Context:
+    def _rerun(self, lines: list[tuple[int, type[Command], dict[str, Any]]]) -> None:
+        """Runs the chunk's `lines` again, one by one and holding nothing back.
+        They ran before, but a write one of them held back may have been
+        refused when it was sent: if one fails now, the lines before it are
+        kept and its error, naming its own line, is raised."""
+        ctx = self._open(lines[0][1], hold=False)
+        self._first = lines[0][0]
+        for line, command, a in lines:
+            try:
+                command().run(ctx, a)
+                ctx.session.flush()
+            except Exception as exc:
+                self._undo_line(savepoint=False)
+                error = _refusal(exc)
+                if isinstance(error, CairnError):
+                    error.line = line
+                raise error from None
+            self._done.append((line, command, a))
+
+    def _unhold(self) -> None:
+        """Sends the writes the chunk's lines held back, and holds no more."""
+        from cairn.db import held
+
+        assert self._ctx is not None
+        try:
+            held.release(self._ctx.session)
+        except held.NotSent:
+            self._undo_line(savepoint=False)
+
+    def _open(self, command: type[Command], *, hold: bool = True) -> Context:
         if self._ctx is not None:
             return self._ctx
         from cairn.context import Context
+        from cairn.db import held
 
         stack = ExitStack()
         if self._wrap is not None:
             stack.enter_context(self._wrap(command))
         try:
             self._ctx = stack.enter_context(Context(writes=True))
+            if hold:  # most lines of a dump: their attributes go together
+                held.hold(self._ctx.session)
         except BaseException:
+            self._ctx = None
             stack.close()
             raise
         self._stack, self._opened, self._first = stack, time.monotonic(), self.line
@@ -208,8 +248,8 @@ class Shared:
     def commit(self) -> None:
         """Commits the open chunk: before a command that runs on its own, every
         so often, and at the end."""
-        from cairn.errors import CairnError
-
+        if self._ctx is not None:
+            self._unhold()
         stack, self._stack, self._ctx, self._done = self._stack, None, None, []
         if stack is None:
             return
@@ -219,3 +259,17 @@ class Shared:
             raise CairnError(
                 f"the lines from line {self._first} up to line {self.line} could not be kept: {exc}"
             ) from None
+
+
+def _refusal(exc: BaseException) -> BaseException:
+    """The error to show for what a line raised: the database's refusals in words."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError
+
+    from cairn.db.session import first_line
+    from cairn.errors import Conflict
+
+    if isinstance(exc, IntegrityError):
+        return Conflict(f"the change conflicts with what is stored: {first_line(exc)}")
+    if isinstance(exc, DBAPIError):
+        return CairnError(f"the database refused the change: {first_line(exc)}")
+    return exc

@@ -52,6 +52,7 @@ def execute(
         return run(words, out, err, progress=progress, wrap=wrap, shared=shared)
     except CairnError as exc:
         message = one_line(str(exc)) or type(exc).__name__
+        where = where if exc.line is None else f"line {exc.line}: "
         print(f"error - {where}{message}", file=err)
         return exc.exit_code
     except KeyboardInterrupt:

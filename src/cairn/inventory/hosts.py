@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 
 from cairn.attrs import store
 from cairn.attrs.scopes import Scope
+from cairn.db import held
 from cairn.db.models import OS, Appliance, Host
 from cairn.errors import Conflict, NotFound
+from cairn.inventory.hostwords import known
 from cairn.inventory.lookup import one
 
 
@@ -86,6 +88,7 @@ def insert_host(
         given = {"name": name, "appliance": appliance, "os": os, "rack": rack, "rank": rank}
         found = conn.execute(_insert_named(dialect), {**given, "cpus": cpus}).scalar()
         if found is not None:
+            known(session)[name] = int(found)  # its attributes are likely next
             return int(found)
     # Not written (SQLite, PostgreSQL), or MariaDB: each check in turn, for its error.
     if conn.execute(_id_of(Host), {"name": name}).first():
@@ -100,6 +103,7 @@ def insert_host(
     }
     key = conn.execute(_insert_host(), row).inserted_primary_key
     assert key is not None
+    known(session)[name] = int(key[0])
     return int(key[0])
 
 
@@ -132,8 +136,8 @@ def _insert_named(dialect: str) -> Any:
         .where(Appliance.name == bindparam("appliance"), OS.name == bindparam("os"))
     )
     keys = ["name", "appliance_id", "os_id", "rack", "rank", "cpus"]
-    stmt = insert_into(Host).from_select(keys, row)
-    return stmt.on_conflict_do_nothing(index_elements=["name"]).returning(Host.id)
+    stmt = insert_into(Host).from_select(keys, row).on_conflict_do_nothing(index_elements=["name"])
+    return stmt.returning(Host.id).execution_options(**{held.APART: True})  # no attribute rows
 
 
 def _named_id(conn: Any, model: type[Appliance] | type[OS], name: str) -> int:

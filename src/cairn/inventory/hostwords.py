@@ -5,6 +5,11 @@ or `localhost` (this machine's host entry). A word that matches nothing is an
 error naming that word. The facts are read with one query over the models
 (no mapped objects: cheap for 10,000 hosts); `lookup.hosts` turns the same
 answer into mapped rows.
+
+A session remembers the ids of hosts it added or found by their own names
+(`known`): a replayed dump adds a host and sets its attributes line after
+line in one session (cairn.cli.batch), and a host's name and id do not
+change while it exists. Deleting a host through a session forgets them all.
 """
 
 from __future__ import annotations
@@ -13,14 +18,36 @@ import fnmatch
 import socket
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session
 
+from cairn.db import held
 from cairn.db.chunks import MANY, connection, where_in
 from cairn.db.models import OS, Appliance, Host
 from cairn.errors import NotFound
 
 _GLOB = frozenset("*?[")
+_KNOWN = "cairn.host_ids"  # session.info: {host name: id}
+
+
+def known(session: Session) -> dict[str, int]:
+    """{name: id} of the hosts this session added or found by name (add to it freely)."""
+    ids: dict[str, int] = session.info.setdefault(_KNOWN, {})
+    return ids
+
+
+def learn_all(session: Session) -> dict[str, int]:
+    """`known`, with every host's name and id read now, in one query."""
+    ids = known(session)
+    names = select(Host.name, Host.id).execution_options(**{held.APART: True})
+    ids.update((name, id_) for name, id_ in connection(session).execute(names))
+    return ids
+
+
+@event.listens_for(Session, "persistent_to_deleted")
+def _forget(session: Session, instance: object) -> None:
+    if isinstance(instance, Host):
+        session.info.pop(_KNOWN, None)
 
 
 class HostFacts(NamedTuple):
@@ -56,6 +83,7 @@ def _facts() -> Select[*tuple[Any, ...]]:
         )
         .join(Appliance, Appliance.id == Host.appliance_id)
         .join(OS, OS.id == Host.os_id)
+        .execution_options(**{held.APART: True})  # reads no attribute rows
     )
 
 
