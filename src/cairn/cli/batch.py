@@ -55,13 +55,12 @@ def run_lines(
     of the last command run."""
     from cairn.cli.main import execute
 
-    status = 0
+    status, unclosed = 0, ""
     with Shared(wrap) as shared:
         for number, words in commands(lines):
             shared.line = number
             if words is None:
-                print(f"error - line {number}: a quote is never closed", file=err)
-                status = 2
+                status, unclosed = 2, f"error - line {number}: a quote is never closed"
                 break
             where = f"line {number}: "
             status = execute(
@@ -75,6 +74,11 @@ def run_lines(
             where = "" if exc.line is None else f"line {exc.line}: "
             print(f"error - {where}{exc}", file=err)
             return exc.exit_code
+        except KeyboardInterrupt:  # the lines that ran are kept all the same
+            print("error - interrupted", file=err)
+            return 130
+    if unclosed:
+        print(unclosed, file=err)
     return status
 
 
@@ -206,7 +210,7 @@ class Shared:
             try:
                 command().run(ctx, a)
                 ctx.session.flush()
-            except Exception as exc:
+            except BaseException as exc:  # an interrupt too: the lines before it are kept
                 self._undo_line(savepoint=False)
                 error = _refusal(exc)
                 if isinstance(error, CairnError):
@@ -215,14 +219,28 @@ class Shared:
             self._done.append((line, command, a))
 
     def _unhold(self) -> None:
-        """Sends the writes the chunk's lines held back, and holds no more."""
+        """Sends the writes the chunk's lines held back, and holds no more. If
+        that fails, the chunk runs again without them (see `_rerun`); an
+        interrupt is raised again once it has."""
         from cairn.db import held
 
         assert self._ctx is not None
         try:
             held.release(self._ctx.session)
-        except held.NotSent:
+        except BaseException as exc:
             self._undo_line(savepoint=False)
+            if not isinstance(exc, held.NotSent):
+                raise
+
+    def first_error(self, error: CairnError) -> CairnError:
+        """A line failed with `error`: the error to report, which is an
+        earlier line's if a write that line held back is refused when the
+        chunk is kept now."""
+        try:
+            self.commit()
+        except CairnError as earlier:
+            return earlier
+        return error
 
     def _open(self, command: type[Command], *, hold: bool = True) -> Context:
         if self._ctx is not None:

@@ -51,6 +51,8 @@ def execute(
         _check_text(words)
         return run(words, out, err, progress=progress, wrap=wrap, shared=shared)
     except CairnError as exc:
+        if shared is not None:
+            exc = shared.first_error(exc)
         message = one_line(str(exc)) or type(exc).__name__
         where = where if exc.line is None else f"line {exc.line}: "
         print(f"error - {where}{message}", file=err)
@@ -93,14 +95,17 @@ def run(
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     if not words or words[0] in _HELP_WORDS:
+        _settle(shared)
         return _help(words[1:], out)
     if words == ["--version"]:
         from cairn import __version__
 
+        _settle(shared)
         out.write(f"cairn {__version__}\n")
         return 0
     command, title, rest = find(words)
     if rest and rest[-1] in _HELP_WORDS and len(rest) == 1:
+        _settle(shared)
         out.write(helptext.command_help(command, title))
         return 0
     a = parse(command, title, rest)
@@ -117,6 +122,13 @@ def run(
     if not streamed:
         render(result, out, header=a["output_header"], fmt=a["output_format"])
     return result.status if result is not None else 0
+
+
+def _settle(shared: Shared | None) -> None:
+    """Before a line prints help: in batch mode, what the lines before it
+    held back is kept first, or refused (cairn.cli.batch)."""
+    if shared is not None:
+        shared.commit()
 
 
 def find(words: Sequence[str]) -> tuple[type[Command], str, list[str]]:

@@ -4,8 +4,10 @@ A replayed dump sets tens of thousands of attributes, one statement each, and
 on a database server every statement waits for its round trip. While a batch
 chunk holds writes (`hold`), such a statement is queued (`queue`) instead of
 run, and the queue goes to the database as one executemany per statement
-(psycopg pipelines it: one round trip) before any other statement runs on
-the session's connection, and when the chunk ends (`send`).
+(psycopg pipelines it: one round trip) before any other statement the
+session's connection executes, and when the chunk ends (`release`). A
+savepoint or a commit is not such a statement: the batch releases what is
+held before it takes either.
 
 A queued statement must change exactly one row when it succeeds and none when
 it refuses, so that the count of rows changed tells whether every one did.
@@ -77,13 +79,6 @@ def queue(session: Session, statement: Any, row: dict[str, Any]) -> bool:
         return False
     held.writes.setdefault(statement, []).append(row)
     return True
-
-
-def send(session: Session) -> None:
-    """Runs the held writes now (NotSent if one was refused); still holding."""
-    held: _Queue | None = session.info.get(_KEY)
-    if held is not None and held.writes:
-        held.send()
 
 
 def release(session: Session) -> None:

@@ -148,3 +148,52 @@ def test_hosts_of_a_long_replay_are_looked_up_together(sqlite_cli: Cli) -> None:
     assert 1 < len(lookups) <= 10, lookups
     listed = sqlite_cli.ok("list", "host", "attr", "compute-0-29", "output-header=no")
     assert "a0" in listed and "a1" in listed
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        "set host rack compute-0-0 notanumber",  # refused as it is read
+        "frobnicate host",  # no such command
+        "help",  # prints, but not after a failure
+        "set host attr compute-0-0 x 'unclosed",
+    ],
+)
+def test_a_refusal_comes_before_a_later_lines_own_error(sqlite_cli: Cli, then: str) -> None:
+    sqlite_cli.ok("add", "host", "compute-0-0", "appliance=compute")
+    sqlite_cli.ok("set", "host", "attr", "compute-0-0", "Colour", "red")
+    lines = [
+        "set host attr compute-0-0 first yes",
+        "set host attr compute-0-0 colour blue",
+        then,
+        "set host attr compute-0-0 last yes",
+    ]
+    code, out, err = _batch(lines)
+    assert code == 1 and out == ""
+    assert one_error_line(err).startswith("error - line 2: attribute colour"), err
+    kept = sqlite_cli.ok("list", "host", "attr", "compute-0-0", "output-header=no")
+    assert "first" in kept and "last" not in kept
+
+
+def test_an_interrupt_while_held_writes_are_sent_keeps_the_lines_that_ran(
+    sqlite_cli: Cli,
+) -> None:
+    sqlite_cli.ok("add", "host", "compute-0-0", "appliance=compute")
+
+    def interrupt(conn: Any, cursor: Any, statement: str, p: Any, c: Any, many: bool) -> None:
+        if many and "host_attrs" in statement:  # Ctrl-C while the held writes go
+            raise KeyboardInterrupt
+
+    lines = [
+        "add host compute-0-1 appliance=compute",
+        "set host attr compute-0-0 a 1",
+        "set host attr compute-0-1 b 2",
+    ]
+    event.listen(Engine, "before_cursor_execute", interrupt)
+    try:
+        code, _out, err = _batch(lines)
+    finally:
+        event.remove(Engine, "before_cursor_execute", interrupt)
+    assert code == 130 and one_error_line(err) == "error - interrupted", err
+    assert "compute-0-1" in sqlite_cli.ok("list", "host")
+    assert "b" in sqlite_cli.ok("list", "host", "attr", "compute-0-1", "attr=b", "output-header=no")
