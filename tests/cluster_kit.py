@@ -107,7 +107,9 @@ def example_cluster(
 ) -> Iterator[Any]:
     """A `cli` (see tests/conftest.py) on a fresh copy of the example cluster."""
     for url in _copy(request.param, cluster_templates, tmp_path):
-        yield Cli(url, capsys, monkeypatch)
+        cli = Cli(url, capsys, monkeypatch)
+        yield cli
+        cli.close()
 
 
 @pytest.fixture
@@ -118,4 +120,6 @@ def sqlite_example_cluster(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Any]:
     for url in _copy("sqlite", cluster_templates, tmp_path):
-        yield Cli(url, capsys, monkeypatch)
+        cli = Cli(url, capsys, monkeypatch)
+        yield cli
+        cli.close()

@@ -15,15 +15,34 @@ from typing import Any
 
 import pytest
 
+import servicekit
 from cluster_kit import cluster_templates, example_cluster, sqlite_example_cluster
-from testkit import PG_ADMIN_URL, Cli, build_cluster, new_database
+from testkit import PG_ADMIN_URL, Cli, build_cluster, new_database, remove_scratch
 
 __all__ = ["cluster_templates", "example_cluster", "sqlite_example_cluster"]
 
-# `cairn` processes the tests start run their command in-process, as the tests
-# of the cairn service (tests/unit/service) start and stop their own services:
-# none is left running.
-os.environ["CAIRN_SERVICE"] = "off"
+# Commands go through a cairn service, as users' do (tests/servicekit.py); its
+# sockets, and those of services that `cairn` processes start, live in a
+# directory of this session's. CAIRN_TEST_SERVICE=off runs them in-process.
+RUNTIME_DIR = servicekit.session_runtime_dir()
+if servicekit.IN_PROCESS:
+    os.environ["CAIRN_SERVICE"] = "off"
+
+
+@pytest.fixture(autouse=True)
+def _no_service_left() -> Iterator[None]:
+    """No cairn service outlives its test: the in-thread one stops, and so
+    does any that a `cairn` process of the test started."""
+    yield
+    servicekit.stop()
+    servicekit.stop_strays(RUNTIME_DIR)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    servicekit.stop()
+    servicekit.stop_strays(RUNTIME_DIR)
+    servicekit.remove(RUNTIME_DIR)
+    remove_scratch()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -64,8 +83,10 @@ def cli(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-) -> Cli:
-    return Cli(db_url, capsys, monkeypatch, tmp_path / "scratch")
+) -> Iterator[Cli]:
+    cli = Cli(db_url, capsys, monkeypatch, tmp_path / "scratch")
+    yield cli
+    cli.close()
 
 
 @pytest.fixture
@@ -74,9 +95,11 @@ def every_cli(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-) -> Cli:
+) -> Iterator[Cli]:
     """`cli` on MariaDB too."""
-    return Cli(every_db_url, capsys, monkeypatch, tmp_path / "scratch")
+    cli = Cli(every_db_url, capsys, monkeypatch, tmp_path / "scratch")
+    yield cli
+    cli.close()
 
 
 @pytest.fixture
@@ -85,8 +108,10 @@ def sqlite_cli(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-) -> Cli:
-    return Cli(sqlite_url, capsys, monkeypatch, tmp_path / "scratch")
+) -> Iterator[Cli]:
+    cli = Cli(sqlite_url, capsys, monkeypatch, tmp_path / "scratch")
+    yield cli
+    cli.close()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,7 +26,9 @@ from typing import Any
 
 import pytest
 
+import servicekit
 from cairn.cli.main import main
+from cairn.service.client import main as client_main
 
 ROOT = Path(__file__).resolve().parent.parent
 CAIRN = str(Path(sys.executable).parent / "cairn")
@@ -130,16 +133,46 @@ class Cli:
         monkeypatch.setenv("CAIRN_PLUGIN_PATH", "")
         # Keys and certificates that commands make go to the test's own directories
         # (unless the test has chosen its own already).
+        self._made: Path | None = None
         if "CAIRN_CA_DIR" not in os.environ:
-            scratch = scratch or Path(tempfile.mkdtemp(prefix="cairn-test-"))
+            if scratch is None:
+                scratch = self._made = Path(tempfile.mkdtemp(prefix="cairn-test-"))
+                _made.append(scratch)
             monkeypatch.setenv("HOME", str(scratch / "home"))
             monkeypatch.setenv("CAIRN_CA_DIR", str(scratch / "ca"))
 
     def __call__(self, *words: str) -> Outcome:
+        """`cairn WORDS` as users run it: the `cairn` client's code, through the
+        test's cairn service (tests/servicekit.py); in-process with
+        CAIRN_TEST_SERVICE=off."""
+        run = main if servicekit.ensure() is None else client_main
+        self._capsys.readouterr()
+        code = run(list(words))
+        captured = self._capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    def here(self, *words: str) -> Outcome:
+        """`cairn WORDS` run in this process, as with CAIRN_SERVICE=off."""
         self._capsys.readouterr()
         code = main(list(words))
         captured = self._capsys.readouterr()
         return Outcome(code, captured.out, captured.err)
+
+    def close(self) -> None:
+        """Stops the test's cairn service and removes the scratch directory
+        this Cli made (the fixtures call it; `remove_scratch` catches the rest)."""
+        servicekit.stop()
+        if self._made is not None:
+            shutil.rmtree(self._made, ignore_errors=True)
+
+
+_made: list[Path] = []
+
+
+def remove_scratch() -> None:
+    """Removes every scratch directory a Cli made (at the end of the session)."""
+    while _made:
+        shutil.rmtree(_made.pop(), ignore_errors=True)
 
     def ok(self, *words: str) -> str:
         result = self(*words)
@@ -150,8 +183,16 @@ class Cli:
         words = shlex.split(command_line)
         return self(*(words[1:] if words[:1] == ["cairn"] else words))
 
-    def process(self, *words: str, input: str | None = None, **env_vars: str) -> Outcome:
-        """Runs cairn as a real process (for start-up, shell and concurrency tests)."""
+    def process(
+        self, *words: str, input: str | None = None, alone: bool = False, **env_vars: str
+    ) -> Outcome:
+        """Runs cairn as a real process (for start-up, shell and concurrency
+        tests): a client of the test's cairn service, or with `alone`, with
+        none running (`cairn watch`, which is the service)."""
+        if alone:
+            servicekit.stop()
+        else:
+            servicekit.ensure()
         env = {**os.environ, "CAIRN_DB_URL": self.url, **env_vars}
         done = subprocess.run(
             [CAIRN, *words], capture_output=True, text=True, env=env, input=input, timeout=120

@@ -22,7 +22,7 @@ def test_rocks_script(script: Path, tmp_path: Path) -> None:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("CAIRN_") or k.startswith(("CAIRN_TEST", "CAIRN_SERVICE"))
+        if not k.startswith("CAIRN_") or k.startswith(("CAIRN_TEST", "CAIRN_SERVICE", "CAIRN_RUNTIME_DIR"))
     }
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["CAIRN_DB_URL"] = f"sqlite:///{tmp_path / 'cairn.db'}"

@@ -45,6 +45,16 @@ def keep_engines() -> None:
             _kept = {}
 
 
+def release_engines() -> None:
+    """Dispose of the engines `keep_engines` kept (a service that stops); later
+    sessions make and dispose of their own again."""
+    global _kept
+    with _kept_lock:
+        kept, _kept = _kept, None
+    for engine in (kept or {}).values():
+        engine.dispose()
+
+
 def engines_kept() -> bool:
     return _kept is not None
 

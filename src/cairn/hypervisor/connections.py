@@ -63,6 +63,15 @@ def keep_open() -> None:
         _kept = Connections(shared=False)
 
 
+def release_kept() -> None:
+    """Close the connections `keep_open` kept (a service that stops); later
+    `Connections` open their own again."""
+    global _kept
+    kept, _kept = _kept, None
+    if kept is not None:
+        kept.close()
+
+
 class Connections:
     """Open libvirt connections keyed by URI; thread-safe; closes them all on exit.
 

@@ -30,7 +30,8 @@ def key_env() -> dict[str, str]:
 
 def socket_path(env: dict[str, str]) -> str:
     """$CAIRN_SOCKET, else one socket per key in a directory only its owner
-    can enter: /run/cairn for root, else $XDG_RUNTIME_DIR/cairn or /tmp/cairn-UID."""
+    can enter: $CAIRN_RUNTIME_DIR, else /run/cairn for root, else
+    $XDG_RUNTIME_DIR/cairn or /tmp/cairn-UID."""
     if os.environ.get("CAIRN_SOCKET"):
         return os.environ["CAIRN_SOCKET"]
     text = "\0".join(f"{k}={v}" for k, v in sorted(env.items()))
@@ -38,6 +39,8 @@ def socket_path(env: dict[str, str]) -> str:
 
 
 def runtime_dir() -> str:
+    if os.environ.get("CAIRN_RUNTIME_DIR"):
+        return os.environ["CAIRN_RUNTIME_DIR"]
     if os.geteuid() == 0:
         return "/run/cairn"
     base = os.environ.get("XDG_RUNTIME_DIR")

@@ -17,6 +17,10 @@ import os
 import sys
 import time
 
+TYPE_CHECKING = False  # not typing's: importing typing costs the client time
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
 from cairn.errors import CairnError
 from cairn.service import wire
 from cairn.service.address import key_env, socket_path, version
@@ -80,10 +84,19 @@ def _through_service(words: list[str], batch: bool) -> int:
     return _here(words, batch) if status is None else status
 
 
-def relay(chan: wire.Channel, pid: int, *, batch: bool = False) -> int | None:
-    """Copies the service's frames to stdout/stderr; the command's status
-    (None: an interactive command, which the client runs itself)."""
-    out, err = sys.stdout.buffer, sys.stderr.buffer
+def relay(
+    chan: wire.Channel,
+    pid: int,
+    *,
+    batch: bool = False,
+    out: BinaryIO | None = None,
+    err: BinaryIO | None = None,
+) -> int | None:
+    """Copies the service's frames to `out` and `err` (stdout and stderr);
+    the command's status (None: an interactive command, which the client
+    runs itself)."""
+    out = sys.stdout.buffer if out is None else out
+    err = sys.stderr.buffer if err is None else err
     try:
         while True:
             try:

@@ -48,12 +48,16 @@ class Service:
         refresh: float = 60.0,
         idle: float = 0.0,
         watch: bool = True,
+        freeze: bool = True,
     ) -> None:
+        """`freeze`: the process is the service's for good (not a test's thread),
+        so what it loads at start is kept out of the collector's passes."""
         self.path = Path(path)
         self.env = env
         self.refresh = refresh
         self.idle = idle
         self.watch = watch
+        self.freeze = freeze
         self.version = version()
         self.owner = os.geteuid()
         self.stopping = threading.Event()
@@ -82,6 +86,7 @@ class Service:
             self._drain()
             if watcher is not None:
                 watcher.join(timeout=10)
+            _release()
             log.info("cairn service stopped")
 
     def _take_lock(self) -> bool:
@@ -117,11 +122,12 @@ class Service:
 
         keep_engines()
         keep_open()
-        # What is loaded now lives as long as the service: kept out of the
-        # collector's full passes, which a streamed listing of a million
-        # rows would otherwise trigger over and over across all of it.
-        gc.collect()
-        gc.freeze()
+        if self.freeze:
+            # What is loaded now lives as long as the service: kept out of the
+            # collector's full passes, which a streamed listing of a million
+            # rows would otherwise trigger over and over across all of it.
+            gc.collect()
+            gc.freeze()
 
     def _bind(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -281,6 +287,16 @@ class Service:
                 yield
         else:
             yield
+
+
+def _release() -> None:
+    """Close what `_warm` kept open: the process may go on (a service in a
+    test's thread) and must not keep the database or libvirt open."""
+    from cairn.db.session import release_engines
+    from cairn.hypervisor.connections import release_kept
+
+    release_engines()
+    release_kept()
 
 
 def _interactive(words: list[str]) -> bool:

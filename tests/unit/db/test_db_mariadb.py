@@ -24,7 +24,9 @@ def maria_cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[Cli]:
     with new_database("mariadb", tmp_path) as url:
-        yield Cli(url, capsys, monkeypatch)
+        cli = Cli(url, capsys, monkeypatch)
+        yield cli
+        cli.close()
 
 
 def test_inventory_attributes_and_vms(maria_cli: Cli) -> None:
