@@ -14,4 +14,5 @@ fi
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check --quiet src tests benchmarks
 .venv/bin/mypy
+shellcheck src/cairn/container/sh/*.sh scripts/*.sh
 exec .venv/bin/pytest "$@"

@@ -257,7 +257,7 @@ def resolved_by_hand(session: Any, host: Any) -> dict[str, tuple[str, str]]:
 
     from cairn.attrs.resolve import intrinsic
     from cairn.db import models
-    from cairn.inventory.hostwords import HostFacts
+    from cairn.db.hostfacts import HostFacts
 
     layers = [
         ("G", models.GlobalAttr, None),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from cairn.attrs import wellknown
-from cairn.attrs.resolve import Resolved
+from cairn.attrs.scopes import Resolved
 from cairn.attrs.wellknown import DEVICE_ATTR, integer
 from cairn.domainxml.cpu import pin_all
 from cairn.domainxml.cpumode import NO_CPU, parse_cpu_mode

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from cairn.db.seed import local_hostname
+from cairn.db.hostfacts import local_hostname
 
 pytestmark = pytest.mark.system
 

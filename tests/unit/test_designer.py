@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from cairn.attrs.escape import escape
-from cairn.attrs.resolve import Resolved
+from cairn.attrs.scopes import Resolved
 from cairn.designer import VMDisk, VMFacts, VMNic, design
 from cairn.domainxml import schema
 from cairn.domainxml.domain import build_domain

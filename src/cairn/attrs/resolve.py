@@ -11,22 +11,17 @@ they consume.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from cairn.attrs import read
-from cairn.attrs.scopes import INTRINSIC_TAG, Scope
+from cairn.attrs.scopes import INTRINSIC_TAG, Resolved, Scope
 from cairn.db.chunks import pieces
-from cairn.inventory.hostwords import HostFacts
+from cairn.db.hostfacts import HostFacts
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from cairn.db.models import Host
-
-
-class Resolved(NamedTuple):
-    value: str  # escaped, as stored
-    source: str  # G, O, A, H or I
 
 
 def intrinsic(host: HostFacts) -> dict[str, str]:

@@ -1,8 +1,13 @@
-"""The attribute scopes, most general first, and their one-letter source tags."""
+"""The attribute scopes, most general first, their one-letter source tags, and
+`Resolved`, a value with the tag of where it came from.
+
+Every layer that reads attributes imports this, so it imports nothing.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Scope(StrEnum):
@@ -19,3 +24,10 @@ class Scope(StrEnum):
 INTRINSIC_TAG = "I"
 # Facts of a host that are shown as attributes but set with their own commands.
 INTRINSIC = ("hostname", "appliance", "os", "rack", "rank", "cpus")
+
+
+class Resolved(NamedTuple):
+    """An attribute of a host as resolved (cairn.attrs.resolve)."""
+
+    value: str  # escaped, as stored
+    source: str  # G, O, A, H or I

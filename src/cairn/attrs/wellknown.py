@@ -18,15 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from cairn.attrs.escape import unescape
-from cairn.attrs.scopes import INTRINSIC
+from cairn.attrs.scopes import INTRINSIC, Resolved
 from cairn.errors import CairnError
 from cairn.values import boolean
-
-if TYPE_CHECKING:
-    from cairn.attrs.resolve import Resolved
 
 # The types of value; XML places are where cairn.designer puts the elements
 # (their allowed root tags: cairn.domainxml.fragments.ROOTS[place]).

@@ -98,7 +98,7 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
 
         def run(self, ctx: Context, a: dict[str, Any]) -> None:
             from cairn import attrcheck
-            from cairn.attrs.owners import owners
+            from cairn.inventory.owners import owners
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
                 attrcheck.put(ctx.session, owner, a["attr"], a["value"], replace=replace)
@@ -140,7 +140,7 @@ def make_remove(scope: Scope) -> type[Command]:
 
         def run(self, ctx: Context, a: dict[str, Any]) -> None:
             from cairn.attrs import store
-            from cairn.attrs.owners import owners
+            from cairn.inventory.owners import owners
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
                 store.remove(ctx.session, owner, a["attr"])
@@ -163,7 +163,7 @@ def make_list(scope: Scope) -> type[Command]:
 
         def run(self, ctx: Context, a: dict[str, Any]) -> Table:
             from cairn.attrs import read
-            from cairn.attrs.owners import owners
+            from cairn.inventory.owners import owners
 
             found = owners(ctx.session, scope, _given(scope, a), all_if_empty=True)
             ids = None if scope is Scope.GLOBAL else [o.id for o in found if o.id is not None]

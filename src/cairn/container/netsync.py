@@ -229,7 +229,7 @@ def runner_for(session: Any, host: Any) -> Runner:
     nothing for this machine and `ssh {host}` for the others."""
     from cairn.attrs.escape import unescape
     from cairn.attrs.resolve import resolve
-    from cairn.inventory.hostwords import local_hostname
+    from cairn.db.hostfacts import local_hostname
 
     found = resolve(session, [host])[host.id].get("network_command")
     if found is not None:

@@ -27,7 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.attrs import wellknown
-from cairn.attrs.resolve import Resolved, resolve
+from cairn.attrs.resolve import resolve
+from cairn.attrs.scopes import Resolved
 from cairn.container.ca import Authority, Issued, client_dn
 from cairn.container.sshkey import PublicKey, frontend_key
 from cairn.db.models import Appliance, Host
@@ -138,8 +139,8 @@ def gather(
     client: include the TLS client part (None: when `host` is this machine or a
     frontend and some container is reached through TLS).
     """
+    from cairn.db.hostfacts import local_hostname
     from cairn.inventory.containers import check_container, container_uris
-    from cairn.inventory.hostwords import local_hostname
 
     notes: list[str] = []
     me = local_hostname()

@@ -11,11 +11,13 @@ import re
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from cairn.attrs.escape import escape
+from cairn.db.hostfacts import local_hostname
 from cairn.db.models import OS, Appliance, ApplianceAttr, GlobalAttr, Host, Network
-from cairn.inventory.hostwords import local_hostname
 
 APPLIANCES = ("frontend", "compute", "vm-container", "hosted-vm")
+# Attribute values in their stored form (cairn.attrs.escape), written as they
+# are: the database, the lowest layer, does not import attrs to escape them
+# (tests/unit/db/test_db_seed.py checks that they are stored forms).
 APPLIANCE_ATTRS = {"vm-container": {"kvm": "true"}}
 GLOBAL_ATTRS = {"cpu_mode": "host-passthrough"}
 # Rocks' two networks: the cluster's private one (Rocks' default subnet) and
@@ -37,14 +39,12 @@ def defaults(conn: Connection) -> None:
     conn.execute(
         insert(ApplianceAttr),
         [
-            {"appliance_id": ids[app], "name": k, "value": escape(v)}
+            {"appliance_id": ids[app], "name": k, "value": v}
             for app, attrs in APPLIANCE_ATTRS.items()
             for k, v in attrs.items()
         ],
     )
-    conn.execute(
-        insert(GlobalAttr), [{"name": k, "value": escape(v)} for k, v in GLOBAL_ATTRS.items()]
-    )
+    conn.execute(insert(GlobalAttr), [{"name": k, "value": v} for k, v in GLOBAL_ATTRS.items()])
     name = local_hostname()
     if _LABEL.fullmatch(name):
         os_id = conn.execute(select(OS.id).where(OS.name == DEFAULT_OS)).scalar_one()

@@ -17,10 +17,11 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from cairn.attrs import wellknown
-from cairn.attrs.resolve import Resolved, resolve
+from cairn.attrs.resolve import resolve
+from cairn.attrs.scopes import Resolved
+from cairn.db.hostfacts import local_hostname
 from cairn.db.models import Host
 from cairn.errors import CairnError, Conflict
-from cairn.inventory.hostwords import local_hostname
 
 VM_CONTAINER = "vm-container"
 LOCAL = "qemu:///system"

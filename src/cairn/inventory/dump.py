@@ -1,13 +1,13 @@
-"""The database as `cairn` command lines: `cairn dump`, `dump ... attr`, `dump host vm`.
+"""The inventory as `cairn` command lines: `dump ... attr`, `dump host`, and
+all but the VMs' part of `cairn dump` (cairn.vms.dump adds it).
 
 Every word is quoted with shlex so that `sh` gives it back exactly, whatever
 the value holds (quotes, $, backticks, newlines, XML). Names go in as
 parameters (host=vm), never as positional words, so a host named like a
 command word (vm, attr, interface) cannot change the command.
 Order matters for replay: OSes, appliances, networks, hosts (VMs are hosts
-too), interfaces, the attributes (a `kvm` attribute may be what lets a
-container hold VMs), then each VM's definition as Rocks wrote it (`set host
-vm HOST physnode=...`), a VM that holds VMs before them.
+too), interfaces, then the attributes (a `kvm` attribute may be what lets a
+container hold VMs).
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from cairn.attrs import read
 from cairn.attrs.escape import unescape
-from cairn.attrs.owners import owners
 from cairn.attrs.scopes import Scope
 from cairn.db.chunks import MANY
-from cairn.db.models import OS, VM, Appliance, BootAction, Cluster, Host, Interface, Network
+from cairn.db.hostfacts import natural
+from cairn.db.models import OS, Appliance, BootAction, Host, Interface, Network
 from cairn.inventory import lookup
-from cairn.vms.facts import natural
+from cairn.inventory.owners import owners
 
 
 def command_line(*words: str, **params: object) -> str:
@@ -84,86 +84,7 @@ def _boot_line(host: str, boot: str) -> str:
     return command_line("set", "host", "boot", host=host, action=boot)
 
 
-def vm_lines(session: Session, vms: Sequence[VM]) -> list[str]:
-    """Each VM's definition as Rocks' `dump host vm` wrote it, `set host vm HOST
-    physnode=...` (which makes an existing host a VM), with its UUID and CDROM.
-    The hosts themselves, their interfaces and attributes come first (`dump`)."""
-    out = []
-    for vm in vms:
-        out.append(
-            command_line(
-                "set",
-                "host",
-                "vm",
-                host=vm.host.name,
-                physnode=vm.container.name,
-                mem=vm.memory_mb,
-                slice=vm.slice,
-                uuid=vm.uuid,
-                disk=[f"{d.kind}:{d.path},{d.device},{d.bus}" for d in vm.disks],
-                disksize=[d.size_gb for d in vm.disks],
-            )
-        )
-        if vm.cdrom:
-            out.append(
-                command_line("set", "host", "vm", "cdrom", host=vm.host.name, cdrom=vm.cdrom)
-            )
-    return out
-
-
-def _containers_first(vms: Sequence[VM]) -> list[VM]:
-    """By name, except that a VM that holds other VMs comes before them."""
-    by_host = {vm.host_id: vm for vm in vms}
-    placed: set[int] = set()
-    out: list[VM] = []
-
-    def place(vm: VM) -> None:
-        if vm.id in placed:
-            return
-        placed.add(vm.id)
-        if vm.container_id in by_host:
-            place(by_host[vm.container_id])
-        out.append(vm)
-
-    for vm in sorted(vms, key=lambda vm: vm.host.name):
-        place(vm)
-    return out
-
-
-def everything(session: Session) -> list[str]:
-    out = list(_inventory(session))
-    # Attributes before the VMs: `kvm` may be what lets a container hold them
-    # (a VM's own included: a VM may itself be a container).
-    for scope in (Scope.GLOBAL, Scope.OS, Scope.APPLIANCE, Scope.HOST):
-        out += attr_lines(session, scope, [])
-    vms = session.execute(select(VM)).scalars().all()
-    out += vm_lines(session, _containers_first(vms))
-    out += cluster_lines(session)
-    return out
-
-
-def cluster_lines(session: Session) -> list[str]:
-    """Each virtual cluster as `add cluster` adopting its network and VMs."""
-    from cairn.vms.clusters import members
-
-    out = []
-    for cluster in session.execute(select(Cluster).order_by(Cluster.name)).scalars():
-        vms = members(session, cluster)
-        out.append(
-            command_line(
-                "add",
-                "cluster",
-                cluster=cluster.name,
-                network=cluster.network.name,
-                frontend=cluster.frontend.name if cluster.frontend else None,
-                member=[vm.host.name for vm in vms if vm.host_id != cluster.frontend_id],
-                computes=0,
-            )
-        )
-    return out
-
-
-def _inventory(session: Session) -> Iterator[str]:
+def inventory_lines(session: Session) -> Iterator[str]:
     for name in session.execute(select(OS.name).order_by(OS.name)).scalars():
         yield command_line("add", "os", os=name)
     for name in session.execute(select(Appliance.name).order_by(Appliance.name)).scalars():

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from cairn.db.hostfacts import natural
+
 _LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 HEADER = (
@@ -29,12 +31,6 @@ class Address:
     ip: str
 
 
-def _natural(name: str) -> tuple[str, int, str]:
-    head = name.rstrip("0123456789")
-    tail = name[len(head) :]
-    return head, int(tail) if tail else -1, name
-
-
 def lines(hosts: Sequence[str], addresses: Iterable[Address]) -> list[str]:
     """One line per usable address, hosts in the order given."""
     by_host: dict[str, list[Address]] = {}
@@ -43,7 +39,7 @@ def lines(hosts: Sequence[str], addresses: Iterable[Address]) -> list[str]:
     out = list(HEADER)
     for host in hosts:
         first = True
-        for a in sorted(by_host.get(host, []), key=lambda a: _natural(a.iface)):
+        for a in sorted(by_host.get(host, []), key=lambda a: natural(a.iface)):
             try:
                 ip = str(ipaddress.ip_address(a.ip))
             except ValueError:

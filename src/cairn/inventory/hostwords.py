@@ -15,14 +15,14 @@ change while it exists. Deleting a host through a session forgets them all.
 from __future__ import annotations
 
 import fnmatch
-import socket
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session
 
 from cairn.db import held
 from cairn.db.chunks import MANY, connection, where_in
+from cairn.db.hostfacts import HostFacts, local_hostname
 from cairn.db.models import OS, Appliance, Host
 from cairn.errors import NotFound
 
@@ -50,24 +50,6 @@ def _forget(session: Session, instance: object) -> None:
         session.info.pop(_KNOWN, None)
 
 
-class HostFacts(NamedTuple):
-    id: int
-    name: str
-    appliance: str
-    os: str
-    rack: int
-    rank: int
-    cpus: int
-    appliance_id: int
-    os_id: int
-
-    @classmethod
-    def of(cls, host: Any) -> HostFacts:
-        """The facts of a mapped Host row."""
-        names = (host.id, host.name, host.appliance.name, host.os.name)
-        return cls(*names, host.rack, host.rank, host.cpus, host.appliance_id, host.os_id)
-
-
 def _facts() -> Select[*tuple[Any, ...]]:
     return (
         select(
@@ -85,10 +67,6 @@ def _facts() -> Select[*tuple[Any, ...]]:
         .join(OS, OS.id == Host.os_id)
         .execution_options(**{held.APART: True})  # reads no attribute rows
     )
-
-
-def local_hostname() -> str:
-    return socket.gethostname().split(".")[0].lower()
 
 
 def order(host: Any) -> tuple[Any, ...]:

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from cairn.attrs import wellknown
-from cairn.attrs.resolve import Resolved, resolve
+from cairn.attrs.resolve import resolve
+from cairn.attrs.scopes import Resolved
 from cairn.db.models import VM
 from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections

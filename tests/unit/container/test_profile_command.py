@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 
 from cairn.container.ca import subject_alt_names
-from cairn.db.seed import local_hostname
+from cairn.db.hostfacts import local_hostname
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBhbGciOiJIUzI1NiJ9eyJzdWIiOiIxMjM0NTY3ODkwIn0 root@fe"
 ME = local_hostname()

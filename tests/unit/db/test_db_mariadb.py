@@ -78,8 +78,9 @@ def test_sixteen_concurrent_writers(maria_cli: Cli) -> None:
 
 def test_reads_agree_with_the_mapped_rows(maria_cli: Cli) -> None:
     from cairn.attrs.resolve import resolve_facts
+    from cairn.db.hostfacts import HostFacts
     from cairn.inventory import lookup
-    from cairn.inventory.hostwords import HostFacts, host_facts
+    from cairn.inventory.hostwords import host_facts
 
     build_cluster(maria_cli)
     maria_cli.ok("set", "host", "attr", "compute-0-1", "ssh_port", "2201")

@@ -15,9 +15,10 @@ from cairn.attrs.resolve import each_resolved, resolve_facts
 from cairn.db import models
 from cairn.db.chunks import MANY
 from cairn.db.engine import make_engine
+from cairn.db.hostfacts import HostFacts
 from cairn.errors import NotFound
 from cairn.inventory import lookup
-from cairn.inventory.hostwords import HostFacts, host_facts
+from cairn.inventory.hostwords import host_facts
 from testkit import CAIRN, reading, resolved_by_hand
 
 WORDS = [

@@ -113,7 +113,7 @@ def test_one_vm_at_a_time(lab):
 
 
 def test_the_migration_downtime_is_fifty_ms_unless_the_vm_says_otherwise():
-    from cairn.attrs.resolve import Resolved
+    from cairn.attrs.scopes import Resolved
     from cairn.lifecycle.move import migrate_downtime
 
     assert migrate_downtime({}, "vm-0") == 50
@@ -121,7 +121,7 @@ def test_the_migration_downtime_is_fifty_ms_unless_the_vm_says_otherwise():
 
 
 def test_a_migration_downtime_out_of_range_names_the_attribute_and_its_scope():
-    from cairn.attrs.resolve import Resolved
+    from cairn.attrs.scopes import Resolved
     from cairn.errors import CairnError
     from cairn.lifecycle.move import migrate_downtime
 

@@ -13,9 +13,10 @@ from sqlalchemy import insert, select
 from cairn.db import models
 from cairn.db.chunks import MANY
 from cairn.db.engine import make_engine
+from cairn.db.hostfacts import natural
 from cairn.errors import NotFound
 from cairn.vms.define import vms_for
-from cairn.vms.facts import disks, macs, natural, vm_facts
+from cairn.vms.facts import disks, macs, vm_facts
 from testkit import reading
 
 

@@ -25,6 +25,7 @@ class Command(Base):
     related = ("init", "dump attr", "dump host attr")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
-        from cairn.inventory.dump import everything, lines
+        from cairn.inventory.dump import lines
+        from cairn.vms.dump import everything
 
         return Text(lines(everything(ctx.session)))

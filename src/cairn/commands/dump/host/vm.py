@@ -32,8 +32,9 @@ class Command(Base):
     related = ("dump", "set host vm", "remove host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
-        from cairn.inventory.dump import lines, vm_lines
+        from cairn.inventory.dump import lines
         from cairn.vms.define import vms_for
+        from cairn.vms.dump import vm_lines
 
         vms = vms_for(ctx.session, a["host"], all_if_empty=True)
         return Text(lines(vm_lines(ctx.session, vms)))

@@ -27,8 +27,7 @@ class Command(Base):
         from sqlalchemy import func, select
 
         from cairn.attrs import read, wellknown
-        from cairn.attrs.resolve import Resolved
-        from cairn.attrs.scopes import Scope
+        from cairn.attrs.scopes import Resolved, Scope
         from cairn.db.models import Appliance, Host
         from cairn.inventory.containers import VM_CONTAINER
 

@@ -3,11 +3,11 @@ forgets them when it deletes a host (a batch replays many lines in one session).
 
 from __future__ import annotations
 
-from cairn.attrs.owners import owners
 from cairn.attrs.scopes import Scope
 from cairn.db.session import finish, open_session
 from cairn.inventory.hosts import insert_host, remove_host
 from cairn.inventory.lookup import hosts
+from cairn.inventory.owners import owners
 from testkit import Cli
 
 

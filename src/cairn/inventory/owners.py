@@ -1,4 +1,5 @@
-"""Who holds attributes of a scope, from the words a user gave."""
+"""Who holds attributes of a scope, from the words a user gave: the hosts,
+appliances or OSes they name (cairn.attrs.store.Owner for each)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ from sqlalchemy.orm import Session
 
 from cairn.attrs.scopes import Scope
 from cairn.attrs.store import Owner
+from cairn.db.models import OS, Appliance
+from cairn.inventory.hostwords import host_facts, known, learn_all
+from cairn.inventory.lookup import one
 
 _MISSES = "cairn.host_misses"  # session.info: host lookups by name so far
 _MISSES_BEFORE_ALL = 8
 
 
 def owners(session: Session, scope: Scope, words: list[str], *, all_if_empty: bool) -> list[Owner]:
-    from cairn.db.models import OS, Appliance
-    from cairn.inventory.hostwords import host_facts, known, learn_all
-    from cairn.inventory.lookup import one
-
     if scope is Scope.GLOBAL:
         return [Owner(scope)]
     if scope is Scope.HOST:  # the facts name them: no need to load the mapped rows
