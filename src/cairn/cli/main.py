@@ -46,7 +46,9 @@ def execute(
 ) -> int:
     """Runs one command line; its output to `out`, warnings and errors to
     `err`; the exit status. `where` ("line 3: ") starts an error message;
-    `shared`, batch mode's transaction across lines (cairn.cli.batch)."""
+    `shared`, batch mode's transaction across lines (cairn.cli.batch). Any
+    exception but an interrupt ends here as one error line: a bug too
+    (cairn.cli.bugs), so a process that serves many commands goes on."""
     try:
         _check_text(words)
         return run(words, out, err, progress=progress, wrap=wrap, shared=shared)
