@@ -201,9 +201,11 @@ class Service:
         """Lets running commands finish (each is one transaction, a batch's
         lines each whole) before exiting; a second stop (SIGTERM or SIGINT
         again) cuts them short."""
-        if self._busy:
-            log.info("waiting for %d running command(s) to end", self._busy)
+        said = time.monotonic() + 1.0  # a client that is about to end is not worth a line
         while self._busy and not self._hurry:
+            if said and time.monotonic() > said:
+                log.info("waiting for %d client(s) to end (stop again: without them)", self._busy)
+                said = 0.0
             time.sleep(0.05)
 
     @contextlib.contextmanager

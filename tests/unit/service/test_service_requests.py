@@ -224,7 +224,7 @@ def test_sigterm_lets_a_running_command_finish_before_the_service_exits(
     log = _log(services)
     chan = _met(sock)  # a client the service has taken: its command is on its way
     proc.send_signal(signal.SIGTERM)
-    wait_for(lambda: "waiting for 1 running command(s) to end" in log.read_text(), "the drain")
+    wait_for(lambda: "waiting for 1 client(s) to end" in log.read_text(), "the drain")
     assert service_pid(sock) is None  # no new client once it stops
 
     done = _finish(chan, ["add", "host", "compute-0-0", "appliance=compute"])
@@ -240,7 +240,7 @@ def test_a_second_signal_stops_without_waiting_for_running_commands(
     log = _log(services)
     chan = _met(sock)
     proc.send_signal(signal.SIGTERM)
-    wait_for(lambda: "waiting for 1 running command(s)" in log.read_text(), "the drain")
+    wait_for(lambda: "waiting for 1 client(s) to end" in log.read_text(), "the drain")
     proc.send_signal(signal.SIGINT)
     _stopped_cleanly(proc, log, "SIGTERM")
     chan.close()
