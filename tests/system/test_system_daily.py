@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import selectors
 import subprocess
 import time
@@ -23,7 +25,7 @@ from typing import Any
 import pytest
 from test_system_move import PEER_HOST, peer  # noqa: F401  (the second container)
 
-from testkit import CAIRN
+from testkit import CAIRN, wait_for
 
 pytestmark = pytest.mark.system
 
@@ -161,6 +163,93 @@ def test_the_console_of_a_vm_on_another_libvirtd_comes_through_the_connection(
     peer.conn.lookupByName(vm).reset(0)
 
     assert console.shows(BOOT_TEXT), console.out[-500:]
+
+
+class TerminalConsole:
+    """`cairn open host console VM` as a user runs it: on a terminal (a pty),
+    through a cairn service of its own (a real `cairn watch` on a test socket)."""
+
+    def __init__(self, lab: Any, tmp_path: Path, vm: str) -> None:
+        self.env = {k: v for k, v in os.environ.items() if k != "CAIRN_SERVICE"}
+        self.env.update(CAIRN_DB_URL=lab.cli.url, CAIRN_SOCKET=str(tmp_path / "cairn.sock"))
+        self.log = tmp_path / "service.log"
+        with self.log.open("w") as log:
+            self.service = subprocess.Popen(
+                [CAIRN, "watch", "watch=no"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.fd = -1
+        self.seen = b""
+        self.vm = vm
+
+    def open(self) -> None:
+        wait_for(lambda: "listening on" in self.log.read_text(), "the cairn service", WAIT)
+        self.fd, terminal = pty.openpty()
+        try:
+            self.proc = subprocess.Popen(
+                [CAIRN, "open", "host", "console", self.vm], env=self.env,
+                stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
+            )  # fmt: skip
+        finally:
+            os.close(terminal)
+
+    def shows(self, want: bytes) -> bool:
+        """Reads the terminal until `want` shows on it, or it closes."""
+        deadline = time.monotonic() + WAIT
+        while want not in self.seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 1)
+            if ready:
+                try:
+                    data = os.read(self.fd, 65536)
+                except OSError:  # EIO: the console's process closed the terminal
+                    data = b""
+                if not data:
+                    break
+                self.seen += data
+        return want in self.seen
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def close(self) -> None:
+        for proc in (self.proc, self.service):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=WAIT)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        if self.fd >= 0:
+            os.close(self.fd)
+
+
+def test_on_a_terminal_the_console_attaches_through_the_service_and_the_escape_key_ends_it(
+    lab: Any, tmp_path: Path
+) -> None:
+    vm = booted_vm(lab, "tty")
+    console = TerminalConsole(lab, tmp_path, vm)
+    try:
+        console.open()
+        assert console.shows(b"(Escape character is ^])"), console.seen.decode()
+        lab.dom(vm).reset(0)
+        assert console.shows(BOOT_TEXT), console.seen[-500:]
+        console.type(b"\x1d")  # ^]
+        assert console.proc is not None
+        assert console.proc.wait(timeout=WAIT) == 0, console.seen[-500:]
+        assert b"no cairn service" not in console.seen  # it asked the service first
+
+        # It let the console go: the next session, through the same service, gets it.
+        again = subprocess.run(
+            [CAIRN, "open", "host", "console", vm, "seconds=1"], env=console.env,
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=WAIT,
+        )  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        assert b"Connected to" in again.stderr
+        assert console.service.poll() is None
+    finally:
+        console.close()
+    assert console.service.returncode == 0, console.log.read_text()
 
 
 def test_growing_the_disk_of_a_running_guest_grows_what_the_guest_sees(lab: Any) -> None:

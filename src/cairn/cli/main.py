@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from cairn.cli import bugs, tree
 from cairn.cli import help as helptext
-from cairn.cli import tree
 from cairn.cli.parse import parse
 from cairn.cli.render import render
 from cairn.cli.spec import Command, Result, Table
@@ -46,22 +46,40 @@ def execute(
 ) -> int:
     """Runs one command line; its output to `out`, warnings and errors to
     `err`; the exit status. `where` ("line 3: ") starts an error message;
-    `shared`, batch mode's transaction across lines (cairn.cli.batch)."""
+    `shared`, batch mode's transaction across lines (cairn.cli.batch). Any
+    exception but an interrupt ends here as one error line: a bug too
+    (cairn.cli.bugs), so a process that serves many commands goes on."""
     try:
         _check_text(words)
         return run(words, out, err, progress=progress, wrap=wrap, shared=shared)
     except CairnError as exc:
-        if shared is not None:
-            exc = shared.first_error(exc)
-        message = one_line(str(exc)) or type(exc).__name__
-        where = where if exc.line is None else f"line {exc.line}: "
-        print(f"error - {where}{message}", file=err)
-        return exc.exit_code
+        return _refused(exc, err, where, shared)
     except KeyboardInterrupt:
         print("error - interrupted", file=err)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: one line, the traceback kept (cairn.cli.bugs)
+        return _refused(bugs.internal_error(exc, _title(words), err), err, where, shared)
+
+
+def _refused(exc: CairnError, err: TextIO, where: str, shared: Shared | None) -> int:
+    """Prints the error line for `exc` and gives its exit status."""
+    if shared is not None:
+        exc = shared.first_error(exc)
+    message = one_line(str(exc)) or type(exc).__name__
+    where = where if exc.line is None else f"line {exc.line}: "
+    print(f"error - {where}{message}", file=err)
+    return exc.exit_code
+
+
+def _title(words: list[str]) -> str:
+    """The command the words name, for an error that may come from anywhere."""
+    try:
+        n = tree.longest_command(words)
+    except Exception:  # the tree itself failed: the words will do
+        n = 0
+    return " ".join(words[:n] if n else words[:3])
 
 
 def _check_text(words: list[str]) -> None:
@@ -216,7 +234,7 @@ def _help(words: list[str], out: TextIO) -> int:
         render(helptext.overview(), out)
         return 0
     if words == ["attrs"]:
-        render(helptext.attributes(), sys.stdout)
+        render(helptext.attributes(), out)
         return 0
     n = tree.longest_command(words)
     if n == len(words):

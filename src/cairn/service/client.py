@@ -251,7 +251,7 @@ def _serve(words: list[str]) -> int:
         raise CairnError(str(exc)) from None
     service = Service(path, env, refresh=a["refresh"], idle=a["idle"], watch=a["watch"])
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: service.stop())
+        signal.signal(sig, lambda signum, _: service.stop(signal.Signals(signum).name))
     deadline = time.monotonic() + a["seconds"] if a["seconds"] else None
     service.serve(until=(lambda: time.monotonic() >= deadline) if deadline else None)
     return 0

@@ -20,6 +20,7 @@ import logging
 import os
 import select
 import socket
+import stat
 import struct
 import threading
 import time
@@ -27,10 +28,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO, cast
 
+from cairn.cli import bugs
 from cairn.cli.batch import run_lines
-from cairn.cli.main import execute
+from cairn.cli.main import execute, one_line
 from cairn.cli.spec import Command
-from cairn.errors import CairnError
+from cairn.errors import CairnError, UsageError
 from cairn.service import wire
 from cairn.service.address import version
 from cairn.service.wire import Channel
@@ -67,6 +69,12 @@ class Service:
         self._last = time.monotonic()
         self._listener: socket.socket | None = None
         self._lock_file: Any = None
+        # stop() writes a byte here to wake the accept loop: it may run in a
+        # signal handler, which must not close the socket the loop selects on.
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._why = ""  # what stopped the service, for the log
+        self._hurry = False  # a second signal: stop waiting for running commands
 
     # -- life ------------------------------------------------------------------
 
@@ -75,6 +83,7 @@ class Service:
         if not self._take_lock():
             raise CairnError(f"a cairn service already listens on {self.path}")
         self._warm()
+        bugs.keep_in_log(_log_place())
         self._bind()
         watcher = self._start_watcher()
         log.info("cairn service %s listening on %s (pid %d)", self.version, self.path, os.getpid())
@@ -86,8 +95,12 @@ class Service:
             self._drain()
             if watcher is not None:
                 watcher.join(timeout=10)
+            # A late signal's stop() must find no descriptor (one reused would take its byte).
+            wake_w, self._wake_w = self._wake_w, -1
+            os.close(wake_w)
+            os.close(self._wake_r)
             _release()
-            log.info("cairn service stopped")
+            log.info("cairn service stopped%s", f" ({self._why})" if self._why else "")
 
     def _take_lock(self) -> bool:
         """One service per socket: a lock file beside it, held for life. A
@@ -179,8 +192,10 @@ class Service:
             listener = self._listener
             if listener is None:
                 return
-            ready, _, _ = select.select([listener], [], [], 0.5)
-            if not ready:
+            ready, _, _ = select.select([listener.fileno(), self._wake_r], [], [], 0.5)
+            if self._wake_r in ready:
+                os.read(self._wake_r, 512)
+            if listener.fileno() not in ready:
                 continue
             try:
                 conn, _ = listener.accept()
@@ -188,10 +203,15 @@ class Service:
                 continue
             threading.Thread(target=self._serve_one, args=(conn,), daemon=True).start()
 
-    def _drain(self, timeout: float = 30.0) -> None:
-        """Let running commands finish (each is one transaction) before exiting."""
-        deadline = time.monotonic() + timeout
-        while self._busy and time.monotonic() < deadline:
+    def _drain(self) -> None:
+        """Lets running commands finish (each is one transaction, a batch's
+        lines each whole) before exiting; a second stop (SIGTERM or SIGINT
+        again) cuts them short."""
+        said = time.monotonic() + 1.0  # a client that is about to end is not worth a line
+        while self._busy and not self._hurry:
+            if said and time.monotonic() > said:
+                log.info("waiting for %d client(s) to end (stop again: without them)", self._busy)
+                said = 0.0
             time.sleep(0.05)
 
     @contextlib.contextmanager
@@ -205,9 +225,16 @@ class Service:
                 self._busy -= 1
                 self._last = time.monotonic()
 
-    def stop(self) -> None:
-        self._close_listener()
+    def stop(self, why: str = "") -> None:
+        """Stops taking clients: `serve` closes the socket and returns once the
+        running commands end. Safe in a signal handler (`why`: its name); a
+        second call stops waiting for them."""
+        if self.stopping.is_set():
+            self._hurry = True
+        self._why = self._why or why
         self.stopping.set()
+        with contextlib.suppress(OSError):  # full (it is awake already) or closed
+            os.write(self._wake_w, b"x")
 
     # -- one client ------------------------------------------------------------
 
@@ -260,28 +287,45 @@ class Service:
         out = cast(TextIO, _Stream(chan, wire.OUT))
         err = cast(TextIO, _Stream(chan, wire.ERR, eager=True))
         tty = payload[:1] == b"1"
-        if tag == wire.RUN:
-            words = wire.unpack(payload[1:])
-            if words[:1] == ["watch"]:
-                err.write("error - the service runs the watcher itself; see 'cairn watch help'\n")
-                status = 2
-            elif _interactive(words):
-                chan.send(wire.LOCAL)
-                return
+        try:
+            if tag == wire.RUN:
+                words = wire.unpack(payload[1:])
+                if words[:1] == ["watch"]:
+                    err.write(
+                        "error - the service runs the watcher itself; see 'cairn watch help'\n"
+                    )
+                    status = 2
+                elif _interactive(words):
+                    chan.send(wire.LOCAL)
+                    return
+                else:
+                    status = execute(words, out, err, progress=tty, wrap=self.wrap)
+            elif tag == wire.BATCH:
+                lines = payload[1:].decode("utf-8", "surrogateescape").splitlines()
+                status = run_lines(lines, out, err, progress=tty, wrap=self.wrap)
             else:
-                status = execute(words, out, err, progress=tty, wrap=self.wrap)
-        elif tag == wire.BATCH:
-            lines = payload[1:].decode("utf-8", "surrogateescape").splitlines()
-            status = run_lines(lines, out, err, progress=tty, wrap=self.wrap)
-        else:
-            return
+                return
+        except (BrokenPipeError, ConnectionResetError):
+            raise  # the client went away: nobody to tell
+        except Exception as exc:  # a bug outside any one command (execute reports those)
+            title = "the batch" if tag == wire.BATCH else "the request"
+            failed = bugs.internal_error(exc, title, err)
+            err.write(f"error - {one_line(str(failed))}\n")
+            status = failed.exit_code
         out.flush()
         err.flush()
         chan.send(wire.EXIT, str(status).encode())
 
     @contextlib.contextmanager
     def wrap(self, command: type[Command]) -> Iterator[None]:
-        """Around each command: writers one at a time."""
+        """Around each command: writers one at a time; none that needs the
+        user's terminal, which only a lone command line hands back (LOCAL)."""
+        if command.interactive:
+            title = command.__module__.removeprefix("cairn.commands.").replace(".", " ")
+            raise UsageError(
+                f"'{title}' needs your terminal, which the cairn service cannot reach from"
+                " a batch or the JSON API: run it as a command line of its own"
+            )
         if command.writes:
             with self._writes:
                 yield
@@ -307,6 +351,17 @@ def _interactive(words: list[str]) -> bool:
     except CairnError:
         return False
     return command.interactive
+
+
+def _log_place() -> str:
+    """Where this process's log goes, for an error that sends the user there:
+    the file on its stderr (the one `start_service` opens), else the stream."""
+    try:
+        if stat.S_ISREG(os.fstat(2).st_mode):
+            return os.readlink("/proc/self/fd/2")
+    except OSError:
+        pass
+    return f"(the standard error of pid {os.getpid()}, e.g. journalctl -u cairn-watch)"
 
 
 def _current(url: str) -> bool:

@@ -54,6 +54,7 @@ class Command(Base):
         ),
     )
     related = ("report host vm vnc", "start host vm", "set host attr")
+    interactive = True  # the cairn service hands it back: it reads the user's keys
 
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         import contextlib
@@ -69,6 +70,8 @@ class Command(Base):
         name = vm.host.name
         log = _open_log(a["log"])
         typing = terminal.interactive() and not a["readonly"]
+        # A default is not converted as a given value is: "^]" comes as text.
+        escape = _escape(a["escape"]) if isinstance(a["escape"], str) else a["escape"]
         console.use_event_loop()  # before the connection opens
 
         def sink(data: bytes) -> None:
@@ -79,7 +82,7 @@ class Command(Base):
 
         def attached() -> None:
             how = (
-                f"Escape character is {console.escape_name(a['escape'])}"
+                f"Escape character is {console.escape_name(escape)}"
                 if typing
                 else "read-only" + (f", for {a['seconds']} s" if a["seconds"] else "")
             )
@@ -94,7 +97,7 @@ class Command(Base):
                         guest,
                         sink,
                         source=fd,
-                        escape=a["escape"],
+                        escape=escape,
                         force=a["force"],
                         seconds=a["seconds"] or None,
                         attached=attached,
