@@ -47,7 +47,7 @@ log = logging.getLogger("cairn.service")
 _UCRED = struct.Struct("3i")
 # With no client, the service looks whether its database is there this often
 # (a stat for SQLite, a connection for a server) ...
-LOOK_EVERY_S = {True: 0.5, False: 5.0}
+LOOK_EVERY_S = {True: 0.5, False: 10.0}
 # ... and ends for a database that is not there once no client has come for
 # this long (the client that has just started it connects well within it).
 QUIET_BEFORE_END_S = 1.0

@@ -183,7 +183,7 @@ def test_no_service_stays_for_a_database_the_command_refuses(
     assert through == here  # the same one-line error, as without the service
     one_error_line(through.err)
     pid = _started_pid(sock)
-    wait_for(lambda: _gone(pid), f"the service (pid {pid}) to end", timeout=30)
+    wait_for(lambda: _gone(pid), f"the service (pid {pid}) to end", timeout=60)
     assert service_pid(sock) is None
     assert not (tmp_path / "missing").exists()
 
@@ -198,7 +198,7 @@ def test_a_service_started_on_demand_ends_when_its_sqlite_file_is_deleted(
     assert service_pid(sock) == pid
     for file in tmp_path.glob("cairn.db*"):
         file.unlink()
-    wait_for(lambda: _gone(pid), f"the service (pid {pid}) to end", timeout=30)
+    wait_for(lambda: _gone(pid), f"the service (pid {pid}) to end", timeout=60)
     assert "its database is gone: stopping" in Path(f"{sock}.log").read_text()
     assert not (tmp_path / "cairn.db").exists()  # it made no new one on its way out
 
