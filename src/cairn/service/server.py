@@ -265,6 +265,7 @@ class Service:
         with self._quiet:
             self._stoppers += 1
             others = self._busy - self._stoppers
+        log.info("asked to stop: first the commands of %d other client(s)", others)
         if others:
             chan.send(
                 wire.ERR,

@@ -126,6 +126,42 @@ def test_a_restart_by_another_version_waits_for_a_running_batch(
     assert version() not in Path(f"{sock}.log").read_text()  # the new one is the other cairn
 
 
+def test_stop_service_waits_for_the_running_command(
+    sqlite_cli: Cli, services: Services, sock: Path, tmp_path: Path
+) -> None:
+    cli = sqlite_cli
+    vm, mark, env = _vm_whose_start_blocks(cli, tmp_path)
+    service = services.start(cli.url, sock, "watch=no", **env)
+    log = tmp_path / "service-0.log"
+    started = subprocess.Popen(
+        [CAIRN, "start", "host", "vm", vm],
+        env=client_env(cli.url, sock, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(mark.exists, "the command to be in its blocking plugin", timeout=60)
+    stop = subprocess.Popen(
+        [CAIRN, "stop", "service"],
+        env=client_env(cli.url, sock, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(lambda: "asked to stop" in log.read_text(), "the stop to be asked", timeout=60)
+    assert stop.poll() is None and started.poll() is None and service.poll() is None
+    (tmp_path / "fifo").write_text("go")
+
+    _out, err = started.communicate(timeout=60)
+    assert started.returncode == 0, err
+    out, err = stop.communicate(timeout=60)
+    assert (stop.returncode, err) == (0, "")
+    assert out == f"stopped the cairn service (pid {service.pid}) on {sock}\n"
+    assert service.wait(timeout=60) == 0
+    rows = json.loads(cli.ok("list", "host", "attr", vm, "output-format=json"))
+    assert "took" in {r["attr"] for r in rows}  # the command ran to its end
+
+
 # -- 8: a SQLite file replaced under the service ---------------------------------------
 
 
