@@ -23,7 +23,9 @@ class Command(Base):
     frontend (see `cairn report watch`). Every `cairn` command is sent to the
     service for its database over a Unix socket that only root and the
     service's owner can use, and the first `cairn` command starts one when
-    none runs (it stops after idle= seconds without a client). The same
+    none runs (with idle=300: it stops after five minutes without a client).
+    Any service ends when its database is gone, and one with an idle time
+    also when its database is not there (a URL its command refused). The same
     socket answers HTTP with a JSON API, described at /openapi.json.
     With CAIRN_SERVICE=off commands run in their own process and
     `cairn watch` only watches. When a VM powers off, crashes or is destroyed outside cairn,

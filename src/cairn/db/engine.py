@@ -2,12 +2,15 @@
 
 SQLite runs in WAL mode with a busy timeout, and a command that writes takes
 the write lock when its transaction begins (BEGIN IMMEDIATE), so concurrent
-writers queue instead of failing half way.
+writers queue instead of failing half way. A SQLite file cairn creates is
+0600 (SQLite gives its -wal and -shm files the same mode); one that exists
+opens whatever its mode.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -79,6 +82,7 @@ def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CairnError(f"cannot create the database directory for {path}: {exc}") from None
+        _create_private(path)
     engine: Engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})  # type: ignore[call-overload]
 
     @event.listens_for(engine, "connect")
@@ -96,6 +100,14 @@ def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
+
+
+def _create_private(path: str) -> None:
+    """An empty file at `path` (an empty database to SQLite) that only its
+    owner can read, unless one is there; SQLite would create it 0644."""
+    # There already, or not creatable: SQLite opens it, or says what is wrong.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 _statements = [0]  # SQL statements this process ran (CAIRN_SQL_COUNT=1 prints it at exit)

@@ -1,7 +1,9 @@
 """Opening the one session a command uses, and ending it cleanly.
 
 A resident process (the cairn service) keeps one engine per database open
-(`keep_engines`); a one-command process makes one and disposes of it.
+(`keep_engines`); a one-command process makes one and disposes of it. A kept
+SQLite engine is made again when the file at its path is no longer the one
+it opened (deleted, or replaced by another), as a new process would.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from cairn.db.engine import make_engine
+from cairn.db.presence import identity, sqlite_path
 from cairn.db.schema import ensure_current
 from cairn.errors import CairnError, Conflict
 
@@ -31,9 +34,10 @@ class Database:
         self.engine.dispose()
 
 
-# Engines kept open for the life of the process, by (URL, writes): the cairn
-# service turns this on; a one-command process makes and disposes its own.
-_kept: dict[tuple[str, bool], Engine] | None = None
+# Engines kept open for the life of the process, by (URL, writes), with the
+# identity of the SQLite file each opened: the cairn service turns this on; a
+# one-command process makes and disposes its own.
+_kept: dict[tuple[str, bool], tuple[Engine, tuple[int, int] | None]] | None = None
 _kept_lock = threading.Lock()
 
 
@@ -59,19 +63,38 @@ def engines_kept() -> bool:
     return _kept is not None
 
 
+def kept_for(url: str) -> bool:
+    """Whether a kept engine opened `url`: that database was there then."""
+    return _kept is not None and any(kept_url == url for kept_url, _ in list(_kept))
+
+
 def open_session(url: str, *, writes: bool) -> Session:
     if _kept is None:
         engine = make_engine(url, writes=writes)
         ensure_current(engine)
     else:
         with _kept_lock:
-            kept = _kept.get((url, writes))
-            if kept is None:
-                kept = make_engine(url, writes=writes)
-                ensure_current(kept)
-                _kept[url, writes] = kept
-            engine = kept
+            engine = _kept_engine(_kept, url, writes)
     return Session(engine, autoflush=True, expire_on_commit=False)
+
+
+def _kept_engine(
+    kept: dict[tuple[str, bool], tuple[Engine, tuple[int, int] | None]], url: str, writes: bool
+) -> Engine:
+    """The kept engine for `url`, made again if its SQLite file was replaced:
+    the old one's connections hold the old file open, and what they wrote
+    would go where no one can read it."""
+    path = sqlite_path(url)
+    engine, opened = kept.get((url, writes), (None, None))
+    if engine is not None and path is not None and identity(path) != opened:
+        del kept[url, writes]
+        engine.dispose()  # a command still using it keeps its connection to its end
+        engine = None
+    if engine is None:
+        engine = make_engine(url, writes=writes)
+        ensure_current(engine)
+        kept[url, writes] = (engine, identity(path) if path is not None else None)
+    return engine
 
 
 def finish(session: Session, *, ok: bool) -> None:

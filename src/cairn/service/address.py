@@ -4,7 +4,8 @@ Light on purpose (the client imports it): no SQLAlchemy, psycopg or
 libvirt, and not even `pathlib`, `hashlib` or `json`. A service is keyed by
 everything in the environment that changes what a command does (the
 database, plugin path, CA directory, home): callers with the same key share
-a service, a different key gets its own socket.
+a service, a different key gets its own socket. The files beside the
+socket (the service's log and lock) are its owner's alone, as the socket is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import cairn
 from cairn.db.url import database_url
 
 PROTOCOL = 1
+# Schemes a service can serve; any other URL is refused by the command itself.
+SCHEMES = frozenset({"sqlite", "postgresql", "mysql", "mariadb"})
 
 
 def key_env() -> dict[str, str]:
@@ -36,6 +39,22 @@ def socket_path(env: dict[str, str]) -> str:
         return os.environ["CAIRN_SOCKET"]
     text = "\0".join(f"{k}={v}" for k, v in sorted(env.items()))
     return os.path.join(runtime_dir(), f"{_fnv(text.encode()):016x}.sock")
+
+
+def served(url: str) -> bool:
+    """Whether a service may be started for `url`: one of another scheme
+    would only refuse every command, and stay."""
+    scheme, sep, _ = url.partition("://")
+    return bool(sep) and scheme.split("+")[0] in SCHEMES
+
+
+def open_private(path: str) -> int:
+    """A descriptor of the file at `path` for appending, created 0600; one
+    made before by a cairn that created it 0644 is made 0600 too."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    if os.fstat(fd).st_uid == os.geteuid():  # else not ours to change (CAIRN_SOCKET)
+        os.fchmod(fd, 0o600)
+    return fd
 
 
 def runtime_dir() -> str:

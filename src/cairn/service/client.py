@@ -17,17 +17,20 @@ import os
 import sys
 import time
 
+from cairn.errors import CairnError
+from cairn.service import wire
+from cairn.service.address import key_env, open_private, served, socket_path, version
+from cairn.service.control import Met, Refused, Unreachable, hello, open_channel, stop
+
 TYPE_CHECKING = False  # not typing's: importing typing costs the client time
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-from cairn.errors import CairnError
-from cairn.service import wire
-from cairn.service.address import key_env, socket_path, version
-from cairn.service.control import Met, Refused, Unreachable, hello, open_channel, stop
-
 _HELP_WORDS = frozenset({"help", "--help", "-h"})
 START_TIMEOUT_S = 30.0
+# A service started on demand stops after this long without a client (or
+# sooner, when its database is gone); `cairn watch` alone runs for good.
+ON_DEMAND_IDLE_S = 300
 
 
 class NoService(Exception):
@@ -74,6 +77,8 @@ def _here(words: list[str], batch: bool) -> int:
 
 def _through_service(words: list[str], batch: bool) -> int:
     env = key_env()
+    if not served(env["CAIRN_DB_URL"]):
+        return _here(words, batch)  # the command says what is wrong with the URL
     chan, pid = connect(socket_path(env), env)
     tty = b"1" if sys.stderr.isatty() else b"0"
     if batch:
@@ -137,7 +142,7 @@ def relay(
 def connect(path: str, env: dict[str, str], *, start: bool = True) -> tuple[wire.Channel, int]:
     """A channel to the service at `path` that has accepted this client, and
     its pid. Starts the service if none answers; restarts one of another
-    version that this user owns."""
+    version that this user owns, once it has finished what it runs for others."""
     mine = version()
     for attempt in range(2):
         met = _hello(path, env)
@@ -162,8 +167,13 @@ def connect(path: str, env: dict[str, str], *, start: bool = True) -> tuple[wire
             f" {met.version}, this is cairn {mine}",
             file=sys.stderr,
         )
-        stop(met.chan)
+        stop(met.chan, say=_say)
     raise AssertionError("unreachable")
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
 
 
 def _hello(path: str, env: dict[str, str]) -> Met | None:
@@ -181,9 +191,10 @@ def start_service(path: str) -> None:
     _private_dir(os.path.dirname(path))
     log_path = path + ".log"
     code = (
-        "import sys; from cairn.service.client import main; sys.exit(main(['watch', 'idle=10800']))"
+        "import sys; from cairn.service.client import main;"
+        f" sys.exit(main(['watch', 'idle={ON_DEMAND_IDLE_S}']))"
     )
-    with open(log_path, "ab") as log:
+    with open(open_private(log_path), "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-c", code],
             env={**os.environ, "CAIRN_SOCKET": path},

@@ -14,6 +14,10 @@ from cairn.errors import CairnError
 from cairn.service import wire
 from cairn.service.address import key_env, socket_path, version
 
+TYPE_CHECKING = False  # not typing's: importing typing costs the client time
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 class Refused(CairnError):
     """A service answered but will not serve this client."""
@@ -52,8 +56,11 @@ def hello(path: str, env: dict[str, str]) -> Met | None:
     chan = open_channel(path)
     if chan is None:
         return None
-    chan.send(wire.HELLO, wire.pack([version(), *wire.pack_env(env)]))
-    answer = chan.receive()
+    try:
+        chan.send(wire.HELLO, wire.pack([version(), *wire.pack_env(env)]))
+        answer = chan.receive()
+    except OSError:  # it stopped listening as we came: as if it were gone
+        answer = None
     if answer is None:
         chan.close()
         return None
@@ -64,12 +71,14 @@ def hello(path: str, env: dict[str, str]) -> Met | None:
     return Met(chan, theirs, int(pid), int(owner))
 
 
-def stop(chan: wire.Channel) -> None:
-    """Asks the service on `chan` (past its hello) to stop; returns once it no
-    longer listens (it ends the commands it runs, then exits)."""
+def stop(chan: wire.Channel, say: Callable[[str], None] | None = None) -> None:
+    """Asks the service on `chan` (past its hello) to stop; returns once it
+    takes no client and has finished every command it ran, however long that
+    takes (it exits then). What it says meanwhile goes to `say`."""
     chan.send(wire.STOP)
-    while chan.receive() is not None:
-        pass
+    while (frame := chan.receive()) is not None:
+        if frame[0] == wire.ERR and say is not None:
+            say(frame[1].decode("utf-8", "replace"))
     chan.close()
 
 

@@ -8,6 +8,12 @@ process runs, with the client's streams. Writing commands run one at a time
 once. Callers are told apart by their Unix credentials (SO_PEERCRED): only
 root and the user the service runs as (the owner of its database) may
 connect, and the socket sits in a directory only that user can enter.
+
+Its life: it serves until SIGTERM, `stop` or, with no client, until it has
+been idle for `idle` seconds or its database is gone (or, for a service with
+an idle time, was never there: started for a URL its command refused). Asked
+to stop, it takes no new client and finishes every command it runs, however
+long, before it answers and exits: another user's batch is never cut short.
 """
 
 from __future__ import annotations
@@ -32,13 +38,21 @@ from cairn.cli import bugs
 from cairn.cli.batch import run_lines
 from cairn.cli.main import execute, one_line
 from cairn.cli.spec import Command
+from cairn.db.presence import MISSING, THERE, presence, sqlite_path
+from cairn.db.session import kept_for
 from cairn.errors import CairnError, UsageError
 from cairn.service import wire
-from cairn.service.address import version
+from cairn.service.address import open_private, version
 from cairn.service.wire import Channel
 
 log = logging.getLogger("cairn.service")
 _UCRED = struct.Struct("3i")
+# With no client, the service looks whether its database is there this often
+# (a stat for SQLite, a connection for a server) ...
+LOOK_EVERY_S = {True: 0.5, False: 10.0}
+# ... and ends for a database that is not there once no client has come for
+# this long (the client that has just started it connects well within it).
+QUIET_BEFORE_END_S = 1.0
 
 
 class Service:
@@ -66,7 +80,11 @@ class Service:
         self._writes = threading.Lock()
         self._busy = 0
         self._busy_lock = threading.Lock()
+        self._quiet = threading.Condition(self._busy_lock)  # notified as clients leave
+        self._stoppers = 0  # clients that asked it to stop and wait for the rest
         self._last = time.monotonic()
+        self._database = (0.0, THERE)  # (when it was looked at, what was seen)
+        self._database_seen = False
         self._listener: socket.socket | None = None
         self._lock_file: Any = None
         # stop() writes a byte here to wake the accept loop: it may run in a
@@ -85,7 +103,9 @@ class Service:
         self._warm()
         bugs.keep_in_log(_log_place())
         self._bind()
+        self._last = time.monotonic()  # the client that started it connects now
         watcher = self._start_watcher()
+        threading.Thread(target=self._look, name="look", daemon=True).start()
         log.info("cairn service %s listening on %s (pid %d)", self.version, self.path, os.getpid())
         try:
             self._accept_loop(until)
@@ -106,7 +126,7 @@ class Service:
         """One service per socket: a lock file beside it, held for life. A
         service still shutting down is waited for; a live one wins."""
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._lock_file = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115
+        self._lock_file = open(open_private(str(self.path) + ".lock"), "w")  # noqa: SIM115
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
@@ -186,8 +206,7 @@ class Service:
 
     def _accept_loop(self, until: Callable[[], bool] | None) -> None:
         while not self.stopping.is_set() and not (until and until()):
-            if self.idle and not self._busy and time.monotonic() - self._last > self.idle:
-                log.info("no client for %g s: stopping", self.idle)
+            if self._should_end():
                 return
             listener = self._listener
             if listener is None:
@@ -203,16 +222,59 @@ class Service:
                 continue
             threading.Thread(target=self._serve_one, args=(conn,), daemon=True).start()
 
+    def _should_end(self) -> bool:
+        """Whether the service, with no client now, ends: idle too long, or its
+        database gone (or, with an idle time, not there)."""
+        if self._busy:
+            return False
+        now = time.monotonic()
+        if self.idle and now - self._last > self.idle:
+            log.info("no client for %g s: stopping", self.idle)
+            return True
+        looked_at, state = self._database
+        # Only a look begun since the last client left counts (that client
+        # may have made the database), and not at once: the client that has
+        # just started this service has yet to connect.
+        if state == THERE or looked_at < self._last or now - self._last < QUIET_BEFORE_END_S:
+            return False
+        if self._database_seen or kept_for(self.env["CAIRN_DB_URL"]):
+            if state == MISSING:
+                log.info("its database is gone: stopping")
+                return True
+            return False  # a server that does not answer now may answer again
+        if self.idle:  # started on demand for a database that is not there
+            log.info("its database is %s: stopping", state)
+            return True
+        return False
+
+    def _look(self) -> None:
+        """Looks, while no client is served, whether the database is there (in
+        a thread of its own: a server may take long to answer)."""
+        url = self.env["CAIRN_DB_URL"]
+        every = LOOK_EVERY_S[sqlite_path(url) is not None]
+        while not self.stopping.wait(every):
+            if self._busy:
+                continue
+            looked_at = time.monotonic()
+            state = presence(url)
+            if state == THERE:
+                self._database_seen = True
+            self._database = (looked_at, state)
+
     def _drain(self) -> None:
-        """Lets running commands finish (each is one transaction, a batch's
-        lines each whole) before exiting; a second stop (SIGTERM or SIGINT
-        again) cuts them short."""
+        """Lets every running command finish (each is one transaction, a
+        batch's lines each whole) before exiting, however long it takes; a
+        second stop (SIGTERM or SIGINT again) cuts them short."""
         said = time.monotonic() + 1.0  # a client that is about to end is not worth a line
-        while self._busy and not self._hurry:
-            if said and time.monotonic() > said:
-                log.info("waiting for %d client(s) to end (stop again: without them)", self._busy)
-                said = 0.0
-            time.sleep(0.05)
+        with self._quiet:
+            while self._busy and not self._hurry:
+                # Not woken by a signal's stop(), which may not take the lock: looked at often.
+                self._quiet.wait(0.05)
+                if said and self._busy and time.monotonic() > said:
+                    log.info(
+                        "waiting for %d client(s) to end (stop again: without them)", self._busy
+                    )
+                    said = 0.0
 
     @contextlib.contextmanager
     def _counted(self) -> Iterator[None]:
@@ -224,6 +286,26 @@ class Service:
             with self._busy_lock:
                 self._busy -= 1
                 self._last = time.monotonic()
+                self._quiet.notify_all()
+
+    def _stop_when_done(self, chan: Channel) -> None:
+        """STOP: take no new client, wait for every other client's command to
+        end (however long), then answer; the service exits after."""
+        self.stop()
+        with self._quiet:
+            self._stoppers += 1
+            others = self._busy - self._stoppers
+        log.info("asked to stop: first the commands of %d other client(s)", others)
+        if others:
+            chan.send(
+                wire.ERR,
+                f"warning - the cairn service (pid {os.getpid()}) first finishes what it"
+                f" runs for {others} other client{'s' if others > 1 else ''}\n".encode(),
+            )
+        with self._quiet:
+            self._quiet.wait_for(lambda: self._busy <= self._stoppers)
+            self._stoppers -= 1
+        chan.send(wire.EXIT, b"0")
 
     def stop(self, why: str = "") -> None:
         """Stops taking clients: `serve` closes the socket and returns once the
@@ -269,8 +351,7 @@ class Service:
             return
         tag, payload = request
         if tag == wire.STOP:
-            self.stop()
-            chan.send(wire.EXIT, b"0")
+            self._stop_when_done(chan)
             return
         if theirs != self.version:
             message = (

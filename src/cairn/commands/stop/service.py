@@ -15,12 +15,14 @@ class Command(Base):
     """Stops the cairn service of this database (the next command starts one).
 
     The service is the resident process behind the `cairn` command (see
-    `cairn watch`): one per database and caller's setup. It finishes the
-    commands it is running, then exits; on its own it stops after three idle
-    hours. Only root and the user it runs as (the database's owner) may stop
-    it: anyone else is refused. No service running is not an error. For the
-    service systemd runs (`cairn report watch`), use `systemctl stop
-    cairn-watch`: this stops it too, but systemd will not know why.
+    `cairn watch`): one per database and caller's setup. It takes no new
+    command and finishes every one it is running, however long, then exits;
+    this waits for that. One started on demand stops by itself after five
+    idle minutes, and any ends when its database is gone. Only root and the
+    user it runs as (the database's owner) may stop it: anyone else is
+    refused. No service running is not an error. For the service systemd
+    runs (`cairn report watch`), use `systemctl stop cairn-watch`: this
+    stops it too, but systemd will not know why.
     """
 
     uses_db = False
