@@ -20,11 +20,12 @@ only the lines before it are kept, as if nothing had been held.
 
 from __future__ import annotations
 
+import io
 import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from cairn.cli.spec import Command, Result
 from cairn.errors import CairnError
@@ -80,6 +81,14 @@ def run_lines(
     if unclosed:
         print(unclosed, file=err)
     return status
+
+
+def lines_of(stream: BinaryIO) -> TextIO:
+    """The lines of `stream` as `sh` reads them: only \\n ends a line, and
+    every other character is kept as it is (\\r, \\f, U+2028 ... inside a
+    quoted value; a byte that is not UTF-8 as a surrogate), so that a replayed
+    dump stores the values it was made from."""
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")
 
 
 def commands(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | None]]:
@@ -159,9 +168,13 @@ class Shared:
             result = command().run(ctx, a)
             session.flush()
         except held.NotSent:
-            # An earlier line's held write was refused: find that line (the
-            # chunk runs again, holding nothing back), then run this one again.
+            # A held write was refused: an earlier line's (the chunk runs
+            # again, holding nothing back, and stops at it) or this line's own.
+            # So this line runs again holding nothing back too, and fails with
+            # its own error if it is the one: held again, it would be refused
+            # again, without end.
             self._undo_line(savepoint=False)
+            self._open(command, hold=False)
             return self.run(command, a, progress)
         except BaseException as exc:
             self._undo_line(savepoint)

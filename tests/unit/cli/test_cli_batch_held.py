@@ -197,3 +197,24 @@ def test_an_interrupt_while_held_writes_are_sent_keeps_the_lines_that_ran(
     assert code == 130 and one_error_line(err) == "error - interrupted", err
     assert "compute-0-1" in sqlite_cli.ok("list", "host")
     assert "b" in sqlite_cli.ok("list", "host", "attr", "compute-0-1", "attr=b", "output-header=no")
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-line", "after-lines"])
+def test_a_line_whose_own_held_write_is_refused_gets_its_error(every_cli: Cli, first: bool) -> None:
+    """The glob's first host has a case twin: the line's own held write is
+    refused when its later writes send it. The line runs again holding
+    nothing back, and fails with its own error (it used to run again held,
+    without end, until a RecursionError stopped the service)."""
+    for i in range(3):
+        every_cli.ok("add", "host", f"a-0-{i}", "appliance=compute")
+    every_cli.ok("add", "host", "attr", "a-0-0", "foo", "x")
+    before = [] if first else ["set host attr a-0-1 kept yes"]
+    code, out, err = _batch([*before, "add host attr 'a-0-*' FOO y", "set host attr a-0-2 z 1"])
+    line = len(before) + 1
+    assert (code, out) == (1, "")
+    error = one_error_line(err)
+    assert error.startswith(f"error - line {line}: attribute FOO for host a-0-0"), error
+    assert "differs only in case" in error
+    assert "FOO" not in every_cli.ok("list", "host", "attr", "a-0-1", "output-header=no")
+    assert "z" not in every_cli.ok("list", "host", "attr", "a-0-2", "attr=z", "output-header=no")
+    assert ("kept" in every_cli.ok("list", "host", "attr", "a-0-1")) is not first
