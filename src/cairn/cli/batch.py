@@ -11,20 +11,23 @@ session is what makes a long replay fast: no transaction, engine checkout and
 fresh ORM state per line, and what one line loaded the next one finds in the
 session. Every other command runs as it would alone, in its own transaction.
 
-A chunk of replayable lines also holds its attribute writes back and sends
-them together (cairn.db.held). A held write refused when it is sent (a name
-that differs from a stored one only in case) is found by running the chunk
-again line by line, holding nothing back: the error names its own line, and
-only the lines before it are kept, as if nothing had been held.
+In a chunk of replayable lines, the lines that set attributes (most of a
+dump) hold their writes back, and they are sent together (cairn.db.held)
+before any other line runs and before the chunk is committed. A held write
+refused when it is sent (a name that differs from a stored one only in case)
+is found by running the chunk again line by line, holding nothing back: the
+error names its own line, and only the lines before it are kept, as if
+nothing had been held.
 """
 
 from __future__ import annotations
 
+import io
 import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, TextIO
+from contextlib import ExitStack, nullcontext
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TextIO
 
 from cairn.cli.spec import Command, Result
 from cairn.errors import CairnError
@@ -82,6 +85,14 @@ def run_lines(
     return status
 
 
+def lines_of(stream: BinaryIO) -> TextIO:
+    """The lines of `stream` as `sh` reads them: only \\n ends a line, and
+    every other character is kept as it is (\\r, \\f, U+2028 ... inside a
+    quoted value; a byte that is not UTF-8 as a surrogate), so that a replayed
+    dump stores the values it was made from."""
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")
+
+
 def commands(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | None]]:
     """(first line number, words) of each command; words None for an
     unclosed quote at the end."""
@@ -107,13 +118,17 @@ def commands(lines: Iterable[str]) -> Iterator[tuple[int, list[str] | None]]:
 
 
 class Shared:
-    """The transaction that consecutive `in_batch` lines share (a chunk)."""
+    """The transaction that consecutive `in_batch` lines share (a chunk), and
+    the attribute writes its lines hold back (cairn.db.held)."""
 
     def __init__(self, wrap: Wrap | None) -> None:
+        from cairn.db import held
+
         self._wrap = wrap
         self._stack: ExitStack | None = None
         self._ctx: Context | None = None
-        self._done: list[tuple[int, type[Command], dict[str, Any]]] = []  # the chunk's lines
+        self._done: list[Ran] = []  # the chunk's lines
+        self._held = held.Queue()  # what the last lines held back
         self._opened = 0.0
         self._first = 0  # the line that opened the chunk
         self._replayable = True  # every line of the chunk is replayable
@@ -140,10 +155,11 @@ class Shared:
         """Runs one line in the shared transaction (see the module for how it is undone)."""
         from cairn.db import held
 
-        self._open(command, hold=command.replayable)
-        savepoint = not (command.replayable and self._replayable)
-        if savepoint:  # what earlier lines held back goes before the savepoint
-            self._unhold()
+        # Only while every line of the chunk may run again: a refused held
+        # write is found by running them again (`_send`).
+        holds = command.replayable and self._replayable and command.holds(a)
+        if not holds:  # this line may read what the lines before held back
+            self._send()
         ctx = self._open(command)
         ctx.notes = []
         if progress is not None:
@@ -152,27 +168,43 @@ class Shared:
         # A savepoint in SQL, not the session's begin_nested(), which costs
         # more than a whole `set host attr`: on a failure the batch stops, so
         # the session need only forget what the line left in it.
+        savepoint = not (command.replayable and self._replayable)
         conn = session.connection()
         if savepoint:
             conn.exec_driver_sql("SAVEPOINT cairn_line")
         try:
-            result = command().run(ctx, a)
+            with held.holding(session, self._held) if holds else nullcontext():
+                result = command().run(ctx, a)
             session.flush()
-        except held.NotSent:
-            # An earlier line's held write was refused: find that line (the
-            # chunk runs again, holding nothing back), then run this one again.
-            self._undo_line(savepoint=False)
-            return self.run(command, a, progress)
         except BaseException as exc:
             self._undo_line(savepoint)
             raise _refusal(exc) from None
         if savepoint:
             conn.exec_driver_sql("RELEASE SAVEPOINT cairn_line")
         self._replayable = self._replayable and command.replayable
-        self._done.append((self.line, command, a))
+        self._done.append(Ran(self.line, command, a))
         if len(self._done) >= CHUNK_LINES or time.monotonic() - self._opened > CHUNK_SECONDS:
             self.commit()
         return result, ctx.notes
+
+    def _send(self) -> None:
+        """Sends what the last lines held back. If a write is refused (or an
+        interrupt comes meanwhile), the chunk's lines run again one by one,
+        holding nothing back (`_undo_line`): the first that fails raises its
+        own error and the ones before it are kept, as if nothing had been
+        held; an interrupt is raised again once they have run."""
+        from cairn.db import held
+
+        sent, self._held = self._held, held.Queue()
+        if not sent.writes:
+            return
+        assert self._ctx is not None
+        try:
+            sent.send(self._ctx.session.connection())
+        except BaseException as exc:
+            self._undo_line(savepoint=False)
+            if not isinstance(exc, held.NotSent):
+                raise
 
     def _undo_line(self, savepoint: bool) -> None:
         """Undoes the failed line and keeps the chunk's lines before it: back
@@ -192,45 +224,35 @@ class Shared:
                 return
             except DBAPIError:
                 pass
-        held.drop(session)
+        self._held = held.Queue()  # what they held is written again by their running again
         session.rollback()
         done, self._done = self._done, []
         self.commit()
-        if done:
-            self._rerun(done)
+        self._rerun(done)
 
-    def _rerun(self, lines: list[tuple[int, type[Command], dict[str, Any]]]) -> None:
-        """Runs the chunk's `lines` again, one by one and holding nothing back.
-        They ran before, but a write one of them held back may have been
-        refused when it was sent: if one fails now, the lines before it are
-        kept and its error, naming its own line, is raised."""
-        ctx = self._open(lines[0][1], hold=False)
-        self._first = lines[0][0]
-        for line, command, a in lines:
+    def _rerun(self, lines: list[Ran]) -> None:
+        """Runs `lines` again, one by one and holding nothing back, in the open
+        transaction (a new one if none is open). They ran before, but a write
+        one of them held back may have been refused when it was sent: if one
+        fails now, the lines before it are kept and its error, naming its own
+        line, is raised."""
+        if not lines:
+            return
+        if self._ctx is None:
+            self._open(lines[0].command)
+            self._first = lines[0].line
+        ctx = self._open(lines[0].command)
+        for ran in lines:
             try:
-                command().run(ctx, a)
+                ran.command().run(ctx, ran.a)
                 ctx.session.flush()
             except BaseException as exc:  # an interrupt too: the lines before it are kept
                 self._undo_line(savepoint=False)
                 error = _refusal(exc)
                 if isinstance(error, CairnError):
-                    error.line = line
+                    error.line = ran.line
                 raise error from None
-            self._done.append((line, command, a))
-
-    def _unhold(self) -> None:
-        """Sends the writes the chunk's lines held back, and holds no more. If
-        that fails, the chunk runs again without them (see `_rerun`); an
-        interrupt is raised again once it has."""
-        from cairn.db import held
-
-        assert self._ctx is not None
-        try:
-            held.release(self._ctx.session)
-        except BaseException as exc:
-            self._undo_line(savepoint=False)
-            if not isinstance(exc, held.NotSent):
-                raise
+            self._done.append(ran)
 
     def first_error(self, error: CairnError) -> CairnError:
         """A line failed with `error`: the error to report, which is an
@@ -242,19 +264,16 @@ class Shared:
             return earlier
         return error
 
-    def _open(self, command: type[Command], *, hold: bool = True) -> Context:
+    def _open(self, command: type[Command]) -> Context:
         if self._ctx is not None:
             return self._ctx
         from cairn.context import Context
-        from cairn.db import held
 
         stack = ExitStack()
         if self._wrap is not None:
             stack.enter_context(self._wrap(command))
         try:
             self._ctx = stack.enter_context(Context(writes=True))
-            if hold:  # most lines of a dump: their attributes go together
-                held.hold(self._ctx.session)
         except BaseException:
             self._ctx = None
             stack.close()
@@ -267,8 +286,9 @@ class Shared:
         """Commits the open chunk: before a command that runs on its own, every
         so often, and at the end."""
         if self._ctx is not None:
-            self._unhold()
+            self._send()
         stack, self._stack, self._ctx, self._done = self._stack, None, None, []
+        self._replayable = True  # the next chunk has no line yet
         if stack is None:
             return
         try:
@@ -277,6 +297,14 @@ class Shared:
             raise CairnError(
                 f"the lines from line {self._first} up to line {self.line} could not be kept: {exc}"
             ) from None
+
+
+class Ran(NamedTuple):
+    """A line of the open chunk that ran: what it takes to run it again."""
+
+    line: int
+    command: type[Command]
+    a: dict[str, Any]
 
 
 def _refusal(exc: BaseException) -> BaseException:

@@ -122,5 +122,12 @@ class Command:
     # savepoint of its own, and again if a later line of its chunk fails.
     replayable: ClassVar[bool] = False
 
+    @classmethod
+    def holds(cls, a: dict[str, Any]) -> bool:
+        """Whether this replayable line's attribute writes may be held back
+        and sent with the next lines' (cairn.db.held): it reads no attribute
+        after it writes one."""
+        return False
+
     def run(self, ctx: Context, a: dict[str, Any]) -> Result:
         raise NotImplementedError

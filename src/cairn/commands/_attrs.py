@@ -96,6 +96,11 @@ def make_put(scope: Scope, *, replace: bool) -> type[Command]:
         )
         related = (_title("list", scope), _title("remove", scope), "report host attr")
 
+        @classmethod
+        def holds(cls, a: dict[str, Any]) -> bool:
+            # `add` reads what is there first; `kvm` is read back (_keep_holders).
+            return replace and a["attr"] != "kvm"
+
         def run(self, ctx: Context, a: dict[str, Any]) -> None:
             from cairn import attrcheck
             from cairn.inventory.owners import owners

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from cairn.attrs import store
 from cairn.attrs.scopes import Scope
-from cairn.db import held
 from cairn.db.models import OS, Appliance, Host
 from cairn.errors import Conflict, NotFound
 from cairn.inventory.hostwords import known
@@ -137,7 +136,7 @@ def _insert_named(dialect: str) -> Any:
     )
     keys = ["name", "appliance_id", "os_id", "rack", "rank", "cpus"]
     stmt = insert_into(Host).from_select(keys, row).on_conflict_do_nothing(index_elements=["name"])
-    return stmt.returning(Host.id).execution_options(**{held.APART: True})  # no attribute rows
+    return stmt.returning(Host.id)
 
 
 def _named_id(conn: Any, model: type[Appliance] | type[OS], name: str) -> int:

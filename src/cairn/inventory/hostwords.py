@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session
 
-from cairn.db import held
 from cairn.db.chunks import MANY, connection, where_in
 from cairn.db.hostfacts import HostFacts, local_hostname
 from cairn.db.models import OS, Appliance, Host
@@ -39,7 +38,7 @@ def known(session: Session) -> dict[str, int]:
 def learn_all(session: Session) -> dict[str, int]:
     """`known`, with every host's name and id read now, in one query."""
     ids = known(session)
-    names = select(Host.name, Host.id).execution_options(**{held.APART: True})
+    names = select(Host.name, Host.id)
     ids.update((name, id_) for name, id_ in connection(session).execute(names))
     return ids
 
@@ -65,7 +64,6 @@ def _facts() -> Select[*tuple[Any, ...]]:
         )
         .join(Appliance, Appliance.id == Host.appliance_id)
         .join(OS, OS.id == Host.os_id)
-        .execution_options(**{held.APART: True})  # reads no attribute rows
     )
 
 

@@ -69,9 +69,11 @@ def _here(words: list[str], batch: bool) -> int:
     from cairn.cli import main as cli
 
     if batch:
-        from cairn.cli.batch import run_lines
+        from cairn.cli.batch import lines_of, run_lines
 
-        return run_lines(sys.stdin, sys.stdout, sys.stderr, progress=sys.stderr.isatty())
+        # Not sys.stdin: text mode would turn \r and \r\n inside values into \n.
+        lines = lines_of(sys.stdin.buffer)
+        return run_lines(lines, sys.stdout, sys.stderr, progress=sys.stderr.isatty())
     return cli.main(words)
 
 

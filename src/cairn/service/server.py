@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from cairn.cli import bugs
-from cairn.cli.batch import run_lines
+from cairn.cli.batch import lines_of, run_lines
 from cairn.cli.main import execute, one_line
 from cairn.cli.spec import Command
 from cairn.db.presence import MISSING, THERE, presence, sqlite_path
@@ -382,7 +382,7 @@ class Service:
                 else:
                     status = execute(words, out, err, progress=tty, wrap=self.wrap)
             elif tag == wire.BATCH:
-                lines = payload[1:].decode("utf-8", "surrogateescape").splitlines()
+                lines = lines_of(io.BytesIO(payload[1:]))  # not splitlines(): only \n ends a line
                 status = run_lines(lines, out, err, progress=tty, wrap=self.wrap)
             else:
                 return

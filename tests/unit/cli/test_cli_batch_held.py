@@ -52,19 +52,22 @@ def _one_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_chunks_attributes_go_in_one_executemany(every_cli: Cli) -> None:
     every_cli.ok("add", "host", "compute-0-0", "appliance=compute")
-    # Adding a host touches no attribute row: what is held stays held.
-    lines = [f"set host attr compute-0-0 a{i} {i}" for i in range(3)] + [HOSTS[1]]
-    lines += [f"set host attr compute-0-0 a{i} {i}" for i in range(3, 6)] + [HOSTS[2]]
+    # As in a dump: the hosts, then their attributes, then what follows them.
+    lines = [*HOSTS[1:], *(f"set host attr compute-0-{i % 3} a{i} {i}" for i in range(6))]
+    lines += ["add host compute-0-9 appliance=compute"]
+    lines += [f"set host attr compute-0-9 a{i} {i}" for i in (9, 10)]
     with _recorded() as seen:
         code, _out, err = _batch(lines)
     assert code == 0, err
     inserts = [many for statement, many in seen if statement.startswith("INSERT INTO host_attrs")]
     if _backend(every_cli) == "mysql":  # no held writes: names compare without case there
-        assert inserts == [False] * 6
-    else:
-        assert inserts == [True]
-    listed = every_cli.ok("list", "host", "attr", "compute-0-0", "output-header=no")
-    assert all(f"a{i}" in listed for i in range(6))
+        assert inserts == [False] * 8
+    else:  # a line of another kind sends what the lines before it held
+        assert inserts == [True, True]
+    for i in range(6):
+        listed = every_cli.ok("list", "host", "attr", f"compute-0-{i % 3}", "output-header=no")
+        assert f"a{i}" in listed
+    assert "a9" in every_cli.ok("list", "host", "attr", "compute-0-9", "output-header=no")
 
 
 def test_a_write_refused_when_sent_is_the_error_of_its_own_line(every_cli: Cli) -> None:
@@ -197,3 +200,24 @@ def test_an_interrupt_while_held_writes_are_sent_keeps_the_lines_that_ran(
     assert code == 130 and one_error_line(err) == "error - interrupted", err
     assert "compute-0-1" in sqlite_cli.ok("list", "host")
     assert "b" in sqlite_cli.ok("list", "host", "attr", "compute-0-1", "attr=b", "output-header=no")
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-line", "after-lines"])
+def test_a_line_whose_own_held_write_is_refused_gets_its_error(every_cli: Cli, first: bool) -> None:
+    """The glob's first host has a case twin: the line's own held write is
+    refused when its later writes send it. The line runs again holding
+    nothing back, and fails with its own error (it used to run again held,
+    without end, until a RecursionError stopped the service)."""
+    for i in range(3):
+        every_cli.ok("add", "host", f"a-0-{i}", "appliance=compute")
+    every_cli.ok("add", "host", "attr", "a-0-0", "foo", "x")
+    before = [] if first else ["set host attr a-0-1 kept yes"]
+    code, out, err = _batch([*before, "add host attr 'a-0-*' FOO y", "set host attr a-0-2 z 1"])
+    line = len(before) + 1
+    assert (code, out) == (1, "")
+    error = one_error_line(err)
+    assert error.startswith(f"error - line {line}: attribute FOO for host a-0-0"), error
+    assert "differs only in case" in error
+    assert "FOO" not in every_cli.ok("list", "host", "attr", "a-0-1", "output-header=no")
+    assert "z" not in every_cli.ok("list", "host", "attr", "a-0-2", "attr=z", "output-header=no")
+    assert ("kept" in every_cli.ok("list", "host", "attr", "a-0-1")) is not first
