@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
-from typing import Any
 
 from cairn.cli import tree
-from conftest import Services
+from conftest import Services, http
 from testkit import Cli, build_cluster, one_error_line
 
 
@@ -30,22 +28,6 @@ def test_a_dump_piped_into_cairn_is_replayed_by_the_service(
     assert one_error_line(failed.err).startswith("error - line 2: ")
     hosts = services.run(copy, sock, "list", "host").out
     assert "compute-9-0" in hosts and "compute-9-1" not in hosts
-
-
-def http(sock: Path, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    """One HTTP/1.1 request over the Unix socket: (status, JSON body)."""
-    data = b"" if body is None else json.dumps(body).encode()
-    head = f"{method} {path} HTTP/1.1\r\nHost: cairn\r\nContent-Length: {len(data)}\r\n\r\n"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.connect(str(sock))
-        s.sendall(head.encode() + data)
-        chunks = []
-        while chunk := s.recv(65536):
-            chunks.append(chunk)
-    raw = b"".join(chunks)
-    status_line, _, rest = raw.partition(b"\r\n")
-    _, _, payload = rest.partition(b"\r\n\r\n")
-    return int(status_line.split()[1]), json.loads(payload)
 
 
 def test_the_json_api_runs_commands_and_answers_rows(
