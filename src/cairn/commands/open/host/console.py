@@ -54,6 +54,7 @@ class Command(Base):
         ),
     )
     related = ("report host vm vnc", "start host vm", "set host attr")
+    interactive = True
 
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         import contextlib
