@@ -169,7 +169,7 @@ def run(service: Service, words: list[str], body: bytes) -> tuple[int, dict[str,
             raise UsageError(
                 f"'{title}' needs a terminal: run it with the cairn client, not the JSON API"
             )
-        a = parse(command, title, _words(request))
+        a = parse(command, title, request_words(request))
         result, notes = perform(command, a, wrap=service.wrap)
     except CairnError as exc:
         return _status(exc), {"error": one_line(str(exc)), "status": exc.exit_code}
@@ -215,7 +215,8 @@ def _constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON has")
 
 
-def _words(request: dict[str, Any]) -> list[str]:
+def request_words(request: dict[str, Any]) -> list[str]:
+    """The command line words a request's args and params stand for."""
     args, params = request.get("args", []), request.get("params", {})
     if not isinstance(args, list) or not isinstance(params, dict):
         raise UsageError("args must be a list and params an object")

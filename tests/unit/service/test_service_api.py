@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cairn.cli import tree
+from cairn.errors import UsageError
+from cairn.service.api import decode, request_words
 from conftest import Services, http
 from testkit import Cli, build_cluster, one_error_line
 
@@ -84,3 +89,32 @@ def test_openapi_describes_one_request_per_command(
         a.name for a in command.args
     }
     assert op["summary"] == (command.__doc__ or "").strip().splitlines()[0]
+
+
+_TEXT = st.text() | st.sampled_from(["\ud800", "a\udfffb", "\x00", "\u2028"])
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | _TEXT
+_JSON = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner) | st.dictionaries(_TEXT, inner), max_leaves=20
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(),
+        _JSON.map(lambda v: json.dumps(v).encode()),
+        st.dictionaries(st.sampled_from(["args", "params"]), _JSON).map(
+            lambda v: json.dumps(v).encode()
+        ),
+    )
+)
+def test_any_body_is_read_as_words_or_refused_in_one_line(body: bytes) -> None:
+    """Whatever the bytes, the body is words or a UsageError that says why:
+    never another exception (which would be a 500) and never text a database
+    cannot hold."""
+    try:
+        words = request_words(decode(body))
+    except UsageError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert all(isinstance(w, str) and w.encode("utf-8") for w in words)
