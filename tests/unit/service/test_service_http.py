@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from cairn.service.api import MAX_BODY
+from cairn.service.api import MAX_BODY, WORKERS
 from cairn.service.httpd import IDLE_TIMEOUT, MAX_CONNECTIONS
 from conftest import Services, http
 from testkit import Cli, build_cluster, wait_for
@@ -146,13 +146,50 @@ def test_idle_clients_cost_no_thread_and_are_let_go(sock: Path, services: Servic
                 s.sendall(post(b"{}"))
                 assert response(s)[0] == 200
             idle.append(s)
+        slow = stack.enter_context(raw(sock))  # a body that never all arrives
+        slow.sendall(post(b'{"args": [', "Content-Length: 100"))
         assert hosts_answered(sock)
         assert threads(pid) < before + 20, f"{threads(pid)} threads, {before} before"
         # Each is closed by the service once idle for IDLE_TIMEOUT.
         for s in idle:
             s.settimeout(IDLE_TIMEOUT * 4)
             assert s.recv(1) == b""
+        code, answer = response(slow)
+        assert code == 408 and "did not arrive" in answer["error"]
     assert hosts_answered(sock)
+
+
+def test_a_command_that_waits_does_not_hold_up_the_others(
+    sqlite_cli: Cli, sock: Path, tmp_path: Path
+) -> None:
+    """A writer waits for the database's lock (held here); readers are answered."""
+    import sqlite3
+    import threading
+
+    # The service's engines for reading and writing are made first: making one
+    # while the lock is held here would hold up every session (db/session.py).
+    assert hosts_answered(sock)
+    assert (
+        http(sock, "POST", "/v1/set/host/attr", {"args": ["compute-0-0", "colour", "red"]})[0]
+        == 200
+    )
+    held = sqlite3.connect(sqlite_cli.url.removeprefix("sqlite:///"), isolation_level=None)
+    held.execute("BEGIN IMMEDIATE")
+    answers: list[tuple[int, Any]] = []
+    body = {"args": ["compute-0-0", "colour"], "params": {"value": "blue"}}
+    writer = threading.Thread(
+        target=lambda: answers.append(http(sock, "POST", "/v1/set/host/attr", body))
+    )
+    try:
+        writer.start()
+        for _ in range(3 * WORKERS):  # more than the pool: none waits behind the writer
+            assert hosts_answered(sock)
+        assert not answers and writer.is_alive()
+    finally:
+        held.execute("ROLLBACK")
+        held.close()
+        writer.join(timeout=60)
+    assert answers and answers[0][0] == 200
 
 
 def test_connections_beyond_the_bound_get_a_503(sock: Path) -> None:
