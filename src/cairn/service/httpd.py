@@ -1,9 +1,9 @@
 """The service's HTTP server: aiohttp on one asyncio loop, in a thread of the service.
 
 What belongs here is HTTP itself: taking over a connection the service
-accepted (`take`), its bounds (connections, read timeouts, header sizes), and
-answering in JSON when a request is not HTTP that can be read. What a request
-does is `cairn.service.api`'s.
+accepted (`take`), its bounds (connections, read timeouts; header sizes are
+aiohttp's: 8 KiB a line, 128 headers), and answering in JSON when a request is
+not HTTP that can be read. What a request does is `cairn.service.api`'s.
 
 Why aiohttp (and not uvicorn with Starlette): the service accepts every
 connection on its one Unix socket itself and looks at the first byte to tell
@@ -57,14 +57,15 @@ class _Handler(web.RequestHandler):
         message: str | None = None,
     ) -> web.StreamResponse:
         if status >= 500:
-            log.error("HTTP request failed", exc_info=exc)
+            log.error("an HTTP request failed", exc_info=exc)
+            said = "cairn failed to answer; the service's log says why"
         else:
-            log.info("bad HTTP request: %s", message or exc)
-        text = message or (str(exc) if exc else "") or "the request could not be read"
+            log.info("a bad HTTP request: %s", message or exc)
+            text = message or (str(exc) if exc else "") or "it could not be read"
+            said = f"not an HTTP/1.1 request: {text}"
         response = web.Response(
-            status=status, text=error_body(f"not an HTTP/1.1 request: {text}"),
-            content_type="application/json",
-        )  # fmt: skip
+            status=status, text=error_body(said), content_type="application/json"
+        )
         response.force_close()
         return response
 
