@@ -105,8 +105,10 @@ def operation(words: tuple[str, ...], command: type[Command]) -> dict[str, Any]:
             "200": _content("the command ran (see status)", "Result"),
             "400": _content("the request is wrong", "Error"),
             "404": _content("a named thing does not exist", "Error"),
+            "408": _content("the body did not arrive in time", "Error"),
             "409": _content("it conflicts with what is stored", "Error"),
             "422": _content("the command refused", "Error"),
+            "500": _content("cairn failed (the service's log has the traceback)", "Error"),
         },
         **({"x-required-args": required} if required else {}),
     }

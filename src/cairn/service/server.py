@@ -332,9 +332,9 @@ class Service:
                 if first == wire.HELLO:
                     self._native(Channel(conn))
                 elif first:
-                    from cairn.service.api import answer
+                    from cairn.service.httpd import take
 
-                    answer(self, conn)
+                    take(self, conn)  # the HTTP server's from now on; conn is left detached
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client went away; its command ran to its end regardless
             except Exception:  # a bug must not take the service down

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
-from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cairn.cli import tree
-from conftest import Services
+from cairn.errors import UsageError
+from cairn.service.api import decode, request_words
+from conftest import Services, http
 from testkit import Cli, build_cluster, one_error_line
 
 
@@ -30,22 +33,6 @@ def test_a_dump_piped_into_cairn_is_replayed_by_the_service(
     assert one_error_line(failed.err).startswith("error - line 2: ")
     hosts = services.run(copy, sock, "list", "host").out
     assert "compute-9-0" in hosts and "compute-9-1" not in hosts
-
-
-def http(sock: Path, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    """One HTTP/1.1 request over the Unix socket: (status, JSON body)."""
-    data = b"" if body is None else json.dumps(body).encode()
-    head = f"{method} {path} HTTP/1.1\r\nHost: cairn\r\nContent-Length: {len(data)}\r\n\r\n"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.connect(str(sock))
-        s.sendall(head.encode() + data)
-        chunks = []
-        while chunk := s.recv(65536):
-            chunks.append(chunk)
-    raw = b"".join(chunks)
-    status_line, _, rest = raw.partition(b"\r\n")
-    _, _, payload = rest.partition(b"\r\n\r\n")
-    return int(status_line.split()[1]), json.loads(payload)
 
 
 def test_the_json_api_runs_commands_and_answers_rows(
@@ -102,3 +89,34 @@ def test_openapi_describes_one_request_per_command(
         a.name for a in command.args
     }
     assert op["summary"] == (command.__doc__ or "").strip().splitlines()[0]
+
+
+_TEXT = st.text() | st.sampled_from(["\ud800", "a\udfffb", "\x00", "\u2028"])
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | _TEXT
+_JSON = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner) | st.dictionaries(_TEXT, inner), max_leaves=20
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(),
+        _JSON.map(lambda v: json.dumps(v).encode()),
+        st.dictionaries(st.sampled_from(["args", "params"]), _JSON).map(
+            lambda v: json.dumps(v).encode()
+        ),
+    )
+)
+def test_any_body_is_read_as_words_or_refused_in_one_line(body: bytes) -> None:
+    """Whatever the bytes, the body is words or a UsageError that says why:
+    never another exception (which would be a 500) and never text a database
+    cannot hold."""
+    try:
+        words = request_words(decode(body))
+    except UsageError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    for word in words:
+        assert isinstance(word, str)
+        word.encode("utf-8")  # a lone surrogate would raise here

@@ -54,8 +54,8 @@ _PROBE = """
 import sys
 from cairn.service.client import main
 code = main(sys.argv[1:])
-heavy = {'sqlalchemy', 'psycopg', 'libvirt', 'lxml'} & {m.split('.')[0] for m in sys.modules}
-heavy = sorted(heavy)
+heavy = {'sqlalchemy', 'psycopg', 'libvirt', 'lxml', 'aiohttp'}
+heavy = sorted(heavy & {m.split('.')[0] for m in sys.modules})
 print("HEAVY", heavy, code)
 """
 
