@@ -48,14 +48,9 @@ def check(name: str, value: str, where: str) -> None:
 
         check_command(value, what)
     elif knob.kind == wk.PREFIX:
-        import shlex
+        from cairn.container.netcommand import check as check_prefix
 
-        try:
-            shlex.split(value)
-        except ValueError as exc:
-            raise CairnError(
-                f"{what}: {value!r} is not a command prefix ({exc}); give e.g. 'ssh {{host}}'"
-            ) from None
+        check_prefix(value, what)
     elif knob.kind == wk.LABEL:
         from cairn.values import label
 

@@ -241,8 +241,9 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "network_command",
         PREFIX,
-        "how `sync host network` runs ip/bridge on a host, {host} its name"
-        " (e.g. 'ip netns exec {host}')",
+        "how `sync host network` runs ip/bridge on a host, {host} its name: 'ssh {host}',"
+        " 'ssh -o BatchMode=yes {host}', 'ip netns exec NAME', or one the config file's"
+        " network_commands allows",
         default="nothing on this machine, 'ssh {host}' on others",
         scope="host or appliance",
     ),
