@@ -117,6 +117,7 @@ def unplug(session: Session, vm: VM, disk: VMDisk, conns: Connections, *, delete
     if delete:
         if disk.kind == "phy":
             raise CairnError(f"disk {disk.path} is a phy device: cairn never deletes devices")
+        volumes([disk])  # within reach, or refused before anything is deleted
         storage.delete_volume(conns.get(uri), disk.path)
         done += ", volume deleted"
     return done

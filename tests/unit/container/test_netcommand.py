@@ -7,22 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from cairn.container.netcommand import check, prefix_for
-from cairn.db.engine import make_engine
 from cairn.errors import CairnError
-from testkit import one_error_line
+from testkit import one_error_line, write_behind
 
 HOST = "vm-container-0-0"
-
-
-@pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "cairn.toml"
-    path.write_text("")
-    monkeypatch.setenv("CAIRN_CONFIG", str(path))
-    return path
 
 
 @pytest.fixture
@@ -46,14 +36,13 @@ def planned(cli, config):
 
 def _store(url: str, value: str) -> None:
     """network_command of HOST written straight into the database, unchecked."""
-    engine = make_engine(url, writes=True)
-    with engine.begin() as conn:
-        host_id = conn.execute(text("SELECT id FROM hosts WHERE name = :n"), {"n": HOST}).scalar()
-        conn.execute(
-            text("INSERT INTO host_attrs (host_id, name, value) VALUES (:h, :n, :v)"),
-            {"h": host_id, "n": "network_command", "v": value},
-        )
-    engine.dispose()
+    write_behind(
+        url,
+        "INSERT INTO host_attrs (host_id, name, value)"
+        " SELECT id, 'network_command', :v FROM hosts WHERE name = :n",
+        v=value,
+        n=HOST,
+    )
 
 
 @pytest.mark.parametrize(
