@@ -92,12 +92,19 @@ def test_the_config_file_allows_a_program_and_a_dry_run_still_runs_nothing(plann
     assert ran.read_text().splitlines()[0] == f"{HOST} ip -j -d link show"
 
 
-def test_a_dry_run_lists_the_whole_plan_without_ssh(planned, tmp_path, monkeypatch, marker):
-    """Other hosts are reached with ssh by default; a dry run does not call it."""
+@pytest.fixture
+def fake_ssh(tmp_path, monkeypatch, marker):
+    """`ssh` on PATH is the marking program, from before the first command."""
     program, ran = marker
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "ssh").symlink_to(program)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    return ran
+
+
+def test_a_dry_run_lists_the_whole_plan_without_ssh(fake_ssh, planned):
+    """Other hosts are reached with ssh by default; a dry run does not call it."""
+    ran = fake_ssh
     out = planned.ok("sync", "host", "network", HOST, "dry-run=yes", "output-header=no")
     assert "add bridge br-pub (public)" in out
     assert "address 198.18.1.1/24 on br-pub" in out
