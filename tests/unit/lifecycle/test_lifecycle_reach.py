@@ -66,3 +66,16 @@ def test_the_profile_makes_no_directory_out_of_reach(lab, config):
     assert done.code == 1
     line = one_error_line(done.err)
     assert "kvm_save_dir" in line and "outside the directories VMs may use" in line
+
+
+def test_a_listing_goes_on_past_a_disk_out_of_reach(lab, config):
+    vm = lab.add_vm("vm-container-0-0")
+    other = lab.add_vm("vm-container-0-0")
+    write_behind(
+        lab.cli.url,
+        "UPDATE vm_disks SET path = '/etc/shadow' WHERE vm_id ="
+        " (SELECT vms.id FROM vms JOIN hosts ON hosts.id = vms.host_id WHERE hosts.name = :vm)",
+        vm=vm,
+    )
+    listed = lab.cli.ok("list", "host", "vm", "status=yes", "showdisks=yes")
+    assert vm in listed and other in listed
