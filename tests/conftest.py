@@ -45,6 +45,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     remove_scratch()
 
 
+# VMs may reach anything in most tests; see the file.
+os.environ.setdefault("CAIRN_CONFIG", str(Path(__file__).resolve().parent / "cairn-test.toml"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if PG_ADMIN_URL is None and os.environ.get("CI") == "true":
         raise pytest.UsageError(
@@ -142,3 +146,13 @@ def hv() -> Iterator[Any]:
     gc.collect()  # domain objects in tracebacks keep the host alive otherwise
     conn.close()
     gc.collect()
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty config file of this test's own (tests may write to it): the
+    defaults an installed cairn has, not the suite's tests/cairn-test.toml."""
+    path = tmp_path / "cairn.toml"
+    path.write_text("")
+    monkeypatch.setenv("CAIRN_CONFIG", str(path))
+    return path

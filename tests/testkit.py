@@ -330,3 +330,18 @@ def statements(cli: Any, *words: str) -> tuple[int, str]:
     found = re.findall(r"^sql-statements: (\d+)$", done.stderr, re.MULTILINE)
     assert len(found) == 1, done.stderr
     return int(found[0]), done.stdout
+
+
+def write_behind(url: str, statement: str, **params: Any) -> None:
+    """Run one SQL statement on the database at `url` behind cairn's back (no
+    checks): a row as anyone who can write the database could store it."""
+    from sqlalchemy import text
+
+    from cairn.db.engine import make_engine
+
+    engine = make_engine(url, writes=True)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(statement), params)
+    finally:
+        engine.dispose()

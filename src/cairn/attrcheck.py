@@ -41,21 +41,18 @@ def check(name: str, value: str, where: str) -> None:
             raise CairnError(f"{what}: {exc}") from None
     elif knob.kind == wk.PATH:
         from cairn.vms.disks import check_path
+        from cairn.vms.reach import reach
 
-        check_path(value.rstrip("/") or "/", what)  # a directory may be written with a final /
+        path = check_path(value.rstrip("/") or "/", what)  # a directory may end in /
+        reach().file(path, what)
     elif knob.kind == wk.COMMAND:
         from cairn.units import check_command
 
         check_command(value, what)
     elif knob.kind == wk.PREFIX:
-        import shlex
+        from cairn.container.netcommand import check as check_prefix
 
-        try:
-            shlex.split(value)
-        except ValueError as exc:
-            raise CairnError(
-                f"{what}: {value!r} is not a command prefix ({exc}); give e.g. 'ssh {{host}}'"
-            ) from None
+        check_prefix(value, what)
     elif knob.kind == wk.LABEL:
         from cairn.values import label
 
@@ -99,8 +96,10 @@ def _xml(knob: wk.Knob, value: str, what: str) -> None:
     elements = fragments.parse_fragment(value, allowed_roots=fragments.ROOTS[knob.place], what=what)
     if knob.place == "devices":
         from cairn.designer import check_displays
+        from cairn.vms.reach import reach
 
         check_displays(elements, what)  # no display on a public address
+        reach().elements(elements, what)  # no file, device or program out of reach
     probe.check(what, **{knob.place: elements})  # type: ignore[arg-type]
 
 

@@ -36,11 +36,21 @@ def default_cairn_command() -> str:
 def check_command(
     value: str, what: str, how: str = "'cairn set attr cairn_command /path/to/cairn'"
 ) -> str:
-    """`value` if it is a plain absolute path that a unit can name; `how` says how to fix it."""
+    """`value` if it is a plain absolute path that a unit can name; `how` says how to fix it.
+
+    The file must be named cairn: the value may come from the database
+    (cairn_command), and the units run it as root at every boot, so it may not
+    name another program (a shell, an interpreter).
+    """
     if not _COMMAND.fullmatch(value) or posixpath.normpath(value) != value or value[:2] == "//":
         raise CairnError(
             f"{what} {value!r} must be the absolute path of the cairn executable, of plain"
             f" characters (letters, digits and . _ + @ = : / -); set it with {how}"
+        )
+    if posixpath.basename(value) != "cairn":
+        raise CairnError(
+            f"{what} {value!r} must name the cairn executable, a file named cairn (the"
+            f" units run it as root); set it with {how}"
         )
     return value
 

@@ -108,14 +108,15 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "kvm_disk_dir",
         PATH,
-        "the directory of a container where new VMs' disk images go",
+        "the directory of a container where new VMs' disk images go (within the config"
+        " file's vm_storage_dirs)",
         default="/var/lib/libvirt/images",
         scope="global or container",
     ),
     Knob(
         "kvm_save_dir",
         PATH,
-        "the directory of a container where saved VM images go",
+        "the directory of a container where saved VM images go (within vm_storage_dirs)",
         default="/var/lib/libvirt/qemu/save",
         scope="global or container",
     ),
@@ -186,7 +187,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "kvm_device_N",
         XML,
-        "elements added to the VM's <devices>, in N order (N: 0, 1, 2 ...)",
+        "elements added to the VM's <devices>, in N order (N: 0, 1, 2 ...); files only"
+        " within vm_storage_dirs, host devices only from vm_host_devices",
         scope="VM, its appliance or global",
         place="devices",
     ),
@@ -237,8 +239,9 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "network_command",
         PREFIX,
-        "how `sync host network` runs ip/bridge on a host, {host} its name"
-        " (e.g. 'ip netns exec {host}')",
+        "how `sync host network` runs ip/bridge on a host, {host} its name: 'ssh {host}',"
+        " 'ssh -o BatchMode=yes {host}', 'ip netns exec NAME', or one the config file's"
+        " network_commands allows",
         default="nothing on this machine, 'ssh {host}' on others",
         scope="host or appliance",
     ),

@@ -3,8 +3,10 @@ match its network plan (`inventory.netplan`), changing only what differs.
 
 The host's state is read with `ip -j` and `bridge -j`; the steps are argv lists
 (no shell), run through the host's `network_command` prefix (`ssh {host}`,
-`ip netns exec {host}`; nothing for this machine). Running it twice changes
-nothing the second time. It never removes a bridge or device it did not plan
+`ip netns exec {host}`; nothing for this machine), one of those that
+cairn.container.netcommand allows. Running it twice changes nothing the second
+time. A dry run runs nothing at all, here or on the host: it lists the steps a
+host without any of the plan would need. It never removes a bridge or device it did not plan
 (it cannot know who made it), except a VXLAN or VLAN device of a planned name
 whose id or ends are wrong, which it makes again.
 """
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cairn.container.netcommand import DEFAULT_REMOTE, prefix_for
 from cairn.errors import CairnError
 from cairn.inventory.netplan import VXLAN_PORT, BridgePlan
 
@@ -57,15 +60,6 @@ class Runner:
             why = (done.stderr.strip().splitlines() or ["no message"])[-1]
             raise CairnError(f"on {self.host}: {shlex.join(argv)} failed: {why}")
         return done.stdout
-
-
-def prefix_for(template: str, host: str) -> list[str]:
-    """The argv prefix of a `network_command` template ({host}: the host's name)."""
-    try:
-        words = shlex.split(template)
-    except ValueError as exc:
-        raise CairnError(f"network_command {template!r} of {host}: {exc}") from None
-    return [w.replace("{host}", host) for w in words]
 
 
 def read_state(runner: Runner, plan: Sequence[BridgePlan]) -> HostState:
@@ -213,15 +207,21 @@ def _port_device(p: BridgePlan, port: dict[str, Any] | None, host: str) -> list[
     ]
 
 
-def sync(runner: Runner, plan: Sequence[BridgePlan], *, dry_run: bool = False) -> list[Step]:
-    """Apply `plan` on the runner's host; the steps taken (or, dry, to take)."""
+def sync(runner: Runner, plan: Sequence[BridgePlan]) -> list[Step]:
+    """Apply `plan` on the runner's host; the steps taken."""
     if not plan:
         return []  # nothing planned: the host need not even be reachable
     todo = steps(plan, read_state(runner, plan), runner.host)
-    if not dry_run:
-        for step in todo:
-            runner.run(step.argv)
+    for step in todo:
+        runner.run(step.argv)
     return todo
+
+
+def dry(plan: Sequence[BridgePlan], host: str) -> list[Step]:
+    """The steps for a host that has none of `plan` (only its plain interfaces),
+    found without running anything."""
+    bare = HostState(links={p.port: {"ifname": p.port} for p in plan if p.kind == "plain"})
+    return steps(plan, bare, host)
 
 
 def runner_for(session: Any, host: Any) -> Runner:
@@ -237,7 +237,7 @@ def runner_for(session: Any, host: Any) -> Runner:
     elif host.name == local_hostname():
         template = ""
     else:
-        template = "ssh -o BatchMode=yes {host}"
+        template = DEFAULT_REMOTE
     return Runner(host.name, prefix_for(template, host.name))
 
 
@@ -250,6 +250,7 @@ def sync_hosts(
     planned = plans(session, hosts)
     rows: list[tuple[str, str]] = []
     for host in hosts:
-        done = sync(runner_for(session, host), planned[host.id], dry_run=dry_run)
+        runner = runner_for(session, host)  # a refused network_command is said, even dry
+        done = dry(planned[host.id], host.name) if dry_run else sync(runner, planned[host.id])
         rows += [(host.name, s.says) for s in done] or [(host.name, "nothing to change")]
     return rows

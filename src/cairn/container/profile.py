@@ -36,6 +36,7 @@ from cairn.errors import CairnError
 from cairn.inventory.netplan import BridgePlan, plans
 from cairn.units import check_command, default_cairn_command
 from cairn.vms.disks import DEFAULT_DIR, check_path
+from cairn.vms.reach import reach
 
 Access = Literal["tls", "ssh", "local", "other"]
 Format = Literal["sh", "kickstart"]
@@ -178,10 +179,15 @@ def gather(
     uri = container_uris(session, [host])[host.id]
     access = access_of(uri)
     where = f"attribute {{}} of host {host.name}"
-    save_dir = check_path(
-        _attr(attrs, "kvm_save_dir", DEFAULT_SAVE_DIR), where.format("kvm_save_dir")
+    within = reach()  # the profile makes these directories as root
+    save_dir = within.file(
+        check_path(_attr(attrs, "kvm_save_dir", DEFAULT_SAVE_DIR), where.format("kvm_save_dir")),
+        where.format("kvm_save_dir"),
     )
-    disk_dir = check_path(_attr(attrs, "kvm_disk_dir", DEFAULT_DIR), where.format("kvm_disk_dir"))
+    disk_dir = within.file(
+        check_path(_attr(attrs, "kvm_disk_dir", DEFAULT_DIR), where.format("kvm_disk_dir")),
+        where.format("kvm_disk_dir"),
+    )
     command = check_command(
         _attr(attrs, "cairn_command", "") or default_cairn_command(), where.format("cairn_command")
     )

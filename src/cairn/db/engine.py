@@ -1,6 +1,7 @@
 """Engines for SQLite (embedded default), PostgreSQL and MariaDB/MySQL.
 
-SQLite runs in WAL mode with a busy timeout, and a command that writes takes
+SQLite runs in WAL mode with a busy timeout (BUSY_TIMEOUT_S, or the URL's
+`?timeout=SECONDS`), and a command that writes takes
 the write lock when its transaction begins (BEGIN IMMEDIATE), so concurrent
 writers queue instead of failing half way. A SQLite file cairn creates is
 0600 (SQLite gives its -wal and -shm files the same mode); one that exists
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from cairn.db.url import redacted
@@ -68,7 +69,23 @@ def make_engine(url: str, *, writes: bool) -> Engine:
     return engine
 
 
-def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
+def _busy_timeout(parsed: URL) -> float:
+    """BUSY_TIMEOUT_S, or the URL's own `?timeout=SECONDS` (as Python's sqlite3 names it)."""
+    given = parsed.query.get("timeout")
+    if given is None:
+        return BUSY_TIMEOUT_S
+    try:
+        seconds = float(given if isinstance(given, str) else given[-1])
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise CairnError(
+            f"the database URL's timeout={given!r} is not a number of seconds from 0 to 86400"
+        )
+    return seconds
+
+
+def _sqlite(path: str | None, parsed: URL, writes: bool) -> Engine:
     if path and path != ":memory:" and not writes and not Path(path).parent.is_dir():
         from cairn.db.url import default_url
 
@@ -83,14 +100,15 @@ def _sqlite(path: str | None, parsed: object, writes: bool) -> Engine:
         except OSError as exc:
             raise CairnError(f"cannot create the database directory for {path}: {exc}") from None
         _create_private(path)
-    engine: Engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})  # type: ignore[call-overload]
+    busy = _busy_timeout(parsed)
+    engine: Engine = create_engine(parsed, connect_args={"timeout": busy})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()

@@ -17,19 +17,57 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from cairn.db.head import HEAD
-from cairn.db.url import unreachable
+from cairn.db.url import redacted, unreachable
 from cairn.errors import CairnError
 
+_PG_UNDEFINED_TABLE = "42P01"
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+_MYSQL_NO_SUCH_TABLE = 1146
+_MYSQL_LOCK_WAIT_TIMEOUT = 1205
 _LOCK_KEY = 0x43A1B2  # PostgreSQL advisory lock / MySQL GET_LOCK name for migrations
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def current_revision(conn: Connection) -> str | None:
+    """The schema revision; None only when the database has no schema at all.
+
+    Any other error (a lock held past the busy time-out, a refused connection)
+    is raised: taking it for "new" would seed the defaults into a database that
+    has them, or has the administrator's own.
+    """
     try:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except DBAPIError:
+    except DBAPIError as exc:
         conn.rollback()
-        return None
+        if no_such_table(exc, conn.dialect.name):
+            return None
+        raise
+
+
+def no_such_table(exc: DBAPIError, backend: str) -> bool:
+    """Whether the error says the table queried does not exist, as each backend says it."""
+    orig = exc.orig
+    if backend == "sqlite":
+        return str(orig).startswith("no such table:")
+    if backend == "postgresql":
+        return getattr(orig, "sqlstate", None) == _PG_UNDEFINED_TABLE
+    return _mysql_code(orig) == _MYSQL_NO_SUCH_TABLE
+
+
+def locked(exc: DBAPIError) -> bool:
+    """Whether the error is a lock another connection holds (waited for in vain)."""
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorname", "").startswith("SQLITE_BUSY"):
+        return True
+    if getattr(orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+        return True
+    return _mysql_code(orig) == _MYSQL_LOCK_WAIT_TIMEOUT
+
+
+def _mysql_code(orig: BaseException | None) -> object:
+    """PyMySQL's error number, its first argument."""
+    args: tuple[object, ...] = getattr(orig, "args", ())
+    return args[0] if args else None
 
 
 def ensure_current(engine: Engine, *, seed_defaults: bool = True) -> bool:
@@ -42,7 +80,12 @@ def ensure_current(engine: Engine, *, seed_defaults: bool = True) -> bool:
         raise _unreachable(engine, exc) from None
     if revision == HEAD:
         return False
-    return upgrade(engine, seed_defaults=seed_defaults)
+    try:
+        return upgrade(engine, seed_defaults=seed_defaults)
+    except DBAPIError as exc:
+        if locked(exc):  # taken between the two looks: still a lock, not a failed upgrade
+            raise _unreachable(engine, exc) from None
+        raise
 
 
 def upgrade(engine: Engine, *, seed_defaults: bool = True) -> bool:
@@ -101,5 +144,11 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 
 def _unreachable(engine: Engine, exc: DBAPIError) -> CairnError:
+    url = engine.url.render_as_string(hide_password=True)
+    if locked(exc):
+        return CairnError(
+            f"the database {redacted(url)} is locked: another process has held it longer than"
+            " the busy time-out; nothing was changed, run the command again once it finishes"
+        )
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    return unreachable(engine.url.render_as_string(hide_password=True), reason)
+    return unreachable(url, reason)

@@ -117,6 +117,7 @@ def unplug(session: Session, vm: VM, disk: VMDisk, conns: Connections, *, delete
     if delete:
         if disk.kind == "phy":
             raise CairnError(f"disk {disk.path} is a phy device: cairn never deletes devices")
+        volumes([disk])  # within reach, or refused before anything is deleted
         storage.delete_volume(conns.get(uri), disk.path)
         done += ", volume deleted"
     return done
@@ -131,7 +132,12 @@ def real_sizes(session: Session, vms: Sequence[VM]) -> dict[int, dict[str, int |
         for vm in vms:
             uri = uris[vm.container_id]
             sizes: dict[str, int | str | None] = {}
-            for path, _size, _fmt in volumes(vm.disks):
+            try:
+                found = volumes(vm.disks)
+            except CairnError:  # a disk out of reach (cairn.vms.reach) is not looked at
+                out[vm.id] = {d.path: "unknown" for d in vm.disks if d.kind != "phy"}
+                continue
+            for path, _size, _fmt in found:
                 try:
                     if uri in lost:
                         raise ContainerUnreachable(uri)

@@ -18,6 +18,7 @@ from cairn.hypervisor.guest import Guest
 from cairn.inventory.containers import container_uris
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
 from cairn.vms.disks import check_path
+from cairn.vms.reach import reach
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def run(
     progress: Progress = no_progress,
 ) -> list[Outcome]:
     if file is not None:
-        check_path(file, "file")
+        reach().file(check_path(file, "file"), "file")
         if len(vms) > 1:
             raise CairnError(f"file= names one image; {verb} one VM at a time with it")
     uris = container_uris(session, [vm.container for vm in vms])

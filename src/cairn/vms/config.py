@@ -17,9 +17,11 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cairn.attrs import wellknown
 from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import resolve_facts
 from cairn.attrs.scopes import Resolved
+from cairn.attrs.wellknown import DEVICE_ATTR
 from cairn.db.chunks import where_in
 from cairn.db.hostfacts import natural
 from cairn.db.models import Interface, Network
@@ -27,11 +29,13 @@ from cairn.db.models import VMDisk as DiskRow
 from cairn.designer import VMDisk, VMFacts, VMNic, blame, design
 from cairn.domainxml import schema
 from cairn.domainxml.domain import build_domain, to_xml
+from cairn.domainxml.fragments import DEVICE_ROOTS, parse_fragment
 from cairn.errors import CairnError
 from cairn.plugins import loader
 from cairn.plugins.hooks import SECTIONS, VMView
 from cairn.vms import templates
 from cairn.vms.facts import VMFacts as VMRow
+from cairn.vms.reach import Reach, reach
 from cairn.vms.templates import Templates
 
 HOOK_WORDS = ("report", "host", "vm", "config")
@@ -83,6 +87,7 @@ def disk_xml(disk: DiskRow) -> str:
     from cairn.designer import disk_spec
     from cairn.domainxml.devices import build_disk
 
+    reach().disk(disk.kind, disk.path, f"disk {disk.path}")
     made = disk_spec(VMDisk(disk.kind, disk.path, disk.device, disk.bus))
     return to_xml(build_disk(made))
 
@@ -113,17 +118,34 @@ def build(
     out = {}
     # Plugins see each VM on its own, so documents are only shared without them.
     batch = _Batch(schema.Checked(), None if any(plugins.values()) else Templates())
+    within = reach()
     for vm in vms:
         kind = domain_type if isinstance(domain_type, str) else domain_type[vm.id]
         try:
             made = VMFacts(vm.host.name, vm.uuid, vm.memory_mb, vm.host.cpus, vm.cdrom,
                            disks.get(vm.id, ()), nics.get(vm.host.id, ()))  # fmt: skip
+            _within(within, made, resolved[vm.host.id])
             out[vm.id] = _one(vm, made, resolved[vm.host.id], kind, plugins, notes, batch)
         except CairnError as exc:
             if errors is None:
                 raise
             errors[vm.id] = exc
     return out
+
+
+def _within(within: Reach, facts: VMFacts, attrs: dict[str, Resolved]) -> None:
+    """Refuse what the database points the VM at out of reach (cairn.vms.reach),
+    whatever was checked when it was set: its disks, CDROM and kvm_device_N."""
+    for d in facts.disks:
+        within.disk(d.kind, d.path, f"disk {d.path} of {facts.name}")
+    if facts.cdrom:
+        within.place(facts.cdrom, f"cdrom of {facts.name}")
+    for name, found in attrs.items():
+        if DEVICE_ATTR.fullmatch(name):
+            what = wellknown.what(name, facts.name, found)
+            within.elements(
+                parse_fragment(unescape(found.value), allowed_roots=DEVICE_ROOTS, what=what), what
+            )
 
 
 def _one(

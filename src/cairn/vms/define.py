@@ -325,7 +325,9 @@ def remove(session: Session, vm: VM) -> None:
 
 
 def set_cdrom(vm: VM, path: str | None) -> None:
-    vm.cdrom = None if path is None else disklib.check_path(path, "cdrom")
+    from cairn.vms.reach import reach
+
+    vm.cdrom = None if path is None else reach().place(disklib.check_path(path, "cdrom"), "cdrom")
 
 
 def one_vm(session: Session, name: str) -> VM:

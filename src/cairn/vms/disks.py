@@ -1,4 +1,8 @@
-"""Disk SPECs (`TYPE:PATH,DEVICE,BUS`) and the default disk of a VM."""
+"""Disk SPECs (`TYPE:PATH,DEVICE,BUS`) and the default disk of a VM.
+
+Every path is also within reach (cairn.vms.reach): when a SPEC is parsed, when
+the default disk is made, and whenever `volumes` hands disks to the container.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cairn.errors import CairnError
+from cairn.vms.reach import reach
 
 KINDS = ("file", "qcow2", "phy")
 BUSES = ("virtio", "ide", "scsi", "sata")
@@ -66,6 +71,7 @@ def parse(spec: str) -> DiskSpec:
         raise DiskSpecError(f"disk {spec!r}: device {device!r} is not a name like vda, hda or sda")
     if kind == "phy" and not path.startswith("/dev/"):
         raise DiskSpecError(f"disk {spec!r}: a phy disk is a block device under /dev")
+    reach().disk(kind, path, f"disk {spec!r}")
     return DiskSpec(kind, path, device, bus)
 
 
@@ -95,13 +101,20 @@ def assign_devices(specs: list[DiskSpec], notes: list[str] | None = None) -> lis
 
 
 def default(directory: str, vm_name: str) -> DiskSpec:
-    directory = check_path(directory.rstrip("/") or "/", "disk directory (attribute kvm_disk_dir)")
+    what = "disk directory (attribute kvm_disk_dir)"
+    directory = reach().file(check_path(directory.rstrip("/") or "/", what), what)
     return DiskSpec("file", posixpath.join(directory, f"{vm_name}.vda"), "vda", "virtio")
 
 
 def volumes(disks: Iterable[Any]) -> tuple[tuple[str, int, str], ...]:
     """(path, size GiB, libvirt volume format) of each disk cairn creates on a
-    container: files and qcow2 images; `phy` devices exist already."""
+    container: files and qcow2 images; `phy` devices exist already. A disk out
+    of reach (a row written straight into the database) is an error: no volume
+    is made, grown or deleted for it."""
+    disks = list(disks)
+    within = reach()
+    for d in disks:
+        within.disk(d.kind, d.path, f"disk {d.path}")
     return tuple(
         (d.path, d.size_gb, "qcow2" if d.kind == "qcow2" else "raw")
         for d in disks

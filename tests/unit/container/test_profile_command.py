@@ -210,6 +210,8 @@ def test_the_ssh_key_is_made_when_root_has_none(
         ("kvm_save_dir", "relative/dir"),
         ("cairn_command", "/opt/cairn/bin/cairn; rm -rf /"),
         ("cairn_command", "/opt/%h/cairn"),
+        ("cairn_command", "/bin/sh"),  # another program, run as root at every boot
+        ("cairn_command", "/usr/bin/python3"),
     ],
 )
 def test_unsafe_paths_are_refused(sqlite_example_cluster: Any, attr: str, value: str) -> None:

@@ -174,3 +174,52 @@ def test_config_file_names_the_database(tmp_path, monkeypatch, capsys):
     config.write_text("db_url = [unclosed\n")
     assert main(["list", "os"]) == 1
     assert str(config) in one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("words", [["set", "attr", "x", "y"], ["init"]])
+def test_a_locked_sqlite_database_is_reported_as_locked_and_left_alone(sqlite_cli, tmp_path, words):
+    """A lock held past the busy time-out (cut to 0.2 s by the URL's timeout=) is
+    one line that says it is a lock; the database is not taken for a new one
+    (whose defaults would set cpu_mode back to host-passthrough)."""
+    c = sqlite_cli
+    c.ok("set", "attr", "cpu_mode", "host-model")
+    before = c.dump()
+    holder = sqlite3.connect(tmp_path / "cairn.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        done = c.process(*words, CAIRN_DB_URL=f"{c.url}?timeout=0.2", CAIRN_SERVICE="off")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert done.code == 1, done.out
+    assert "is locked" in one_error_line(done.err)
+    assert c.dump() == before
+
+
+def test_current_revision_is_none_only_without_a_schema(sqlite_cli, tmp_path):
+    """A lock is raised, not taken for "no schema" (which would seed the defaults)."""
+    from sqlalchemy.exc import OperationalError
+
+    from cairn.db.engine import make_engine
+
+    sqlite_cli.ok("list", "host")
+    engine = make_engine(f"{sqlite_cli.url}?timeout=0.1", writes=True)
+    holder = sqlite3.connect(tmp_path / "cairn.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with engine.connect() as conn, pytest.raises(OperationalError, match="locked"):
+            schema.current_revision(conn)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        engine.dispose()
+    empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}", writes=True)
+    with empty.connect() as conn:
+        assert schema.current_revision(conn) is None
+    empty.dispose()
+
+
+def test_a_bad_busy_timeout_in_the_url_is_one_line(sqlite_cli):
+    done = sqlite_cli.process("set", "attr", "x", "y", CAIRN_DB_URL=f"{sqlite_cli.url}?timeout=x")
+    assert done.code == 1
+    assert "timeout='x'" in one_error_line(done.err)

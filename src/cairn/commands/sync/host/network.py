@@ -22,15 +22,18 @@ class Command(Base):
     a VXLAN device between the carrier addresses of the hosts on that network.
     Only what differs is changed, and each change is listed; a second run
     changes nothing. Commands run through the host's attribute network_command
-    (a prefix such as 'ssh {host}' or 'ip netns exec {host}'); on this machine
-    they run directly, on others through 'ssh {host}' by default.
+    (a prefix such as 'ssh {host}' or 'ip netns exec {host}'; others only if
+    the config file's network_commands lists them); on this machine they run
+    directly, on others through 'ssh {host}' by default. dry-run=yes runs
+    nothing, here or on the host: it lists every step of the plan, as for a
+    host that has none of it.
     """
 
     args = (HOST,)
     params = (
         Param(
             "dry-run",
-            "list the changes without making them",
+            "list the plan's steps, running nothing (not even to read the host)",
             convert=values.boolean,
             metavar="BOOL",
         ),
@@ -40,7 +43,7 @@ class Command(Base):
         Example("cairn sync host network compute-0-1", "Makes the host's bridges, if any."),
         Example(
             "cairn sync host network compute-0-1 dry-run=yes",
-            "Lists what it would change, changing nothing.",
+            "Lists the steps of the host's plan, running nothing.",
         ),
     )
     related = ("add network", "set network", "report host profile")
