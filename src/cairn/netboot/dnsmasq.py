@@ -54,7 +54,10 @@ def _binary() -> str:
 def check_directory(directory: Path) -> None:
     """Refuse a `directory` that is not cairn's to write in (see the module's docstring)."""
     if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
-        raise CairnError(f"dir={directory} is not a directory: give a directory for cairn's files")
+        raise CairnError(
+            f"dir={directory} is not a directory (or is a symbolic link): give a directory"
+            " for cairn's files"
+        )
     if not directory.exists():
         return
     others = sorted(e.name for e in directory.iterdir() if e.name not in OWN)
