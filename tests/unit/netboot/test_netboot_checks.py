@@ -112,12 +112,23 @@ def test_nothing_is_written_when_nothing_is_served(cli, tmp_path):
     assert os.listdir(private) == ["secret"] and private.stat().st_mode & 0o777 == 0o700
 
 
-@pytest.mark.parametrize("kind", ["foreign", "private", "file"])
-def test_a_directory_that_is_not_cairns_is_refused_untouched(cli, tmp_path, kind):
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("foreign", "not cairn's"),
+        ("private", "mode 0700"),
+        ("file", "not a directory"),
+        ("link", "is a symbolic link"),
+    ],
+)
+def test_a_directory_that_is_not_cairns_is_refused_untouched(cli, tmp_path, kind, says):
     _lab(cli)
     directory = tmp_path / "netboot"
     if kind == "file":
         directory.write_text("x")
+    elif kind == "link":
+        (tmp_path / "elsewhere").mkdir(mode=0o755)
+        directory.symlink_to(tmp_path / "elsewhere")
     else:
         directory.mkdir(mode=0o700 if kind == "private" else 0o755)
         if kind == "foreign":
@@ -125,9 +136,7 @@ def test_a_directory_that_is_not_cairns_is_refused_untouched(cli, tmp_path, kind
     mode = directory.stat().st_mode
     contents = os.listdir(directory) if directory.is_dir() else None
     line = one_error_line(cli("sync", "config", f"dir={directory}").err)
-    assert {"foreign": "not cairn's", "private": "mode 0700", "file": "not a directory"}[
-        kind
-    ] in line
+    assert says in line, line
     assert directory.stat().st_mode == mode
     assert (os.listdir(directory) if directory.is_dir() else None) == contents
 
