@@ -61,12 +61,7 @@ def check(name: str, value: str, where: str) -> None:
         except ValueError as exc:
             raise CairnError(f"{what}: {exc}") from None
     elif knob.kind == wk.MAC:
-        from cairn.values import mac
-
-        try:
-            mac(value)
-        except ValueError as exc:
-            raise CairnError(f"{what}: {exc}") from None
+        _mac(name, value, what)
 
 
 def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool) -> None:
@@ -75,6 +70,20 @@ def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool)
 
     check(name, value, owner.describe())
     store.put(session, owner, name, value, replace=replace)
+
+
+def _mac(name: str, value: str, what: str) -> None:
+    from cairn.values import mac
+    from cairn.vms import macs
+
+    try:
+        given = mac(value)
+    except ValueError as exc:
+        raise CairnError(f"{what}: {exc}") from None
+    if name == "vm_mac_base_addr":
+        macs.check_base(given, what)
+    elif name == "vm_mac_base_addr_mask":
+        macs.check_mask(given, what)
 
 
 def _xml(knob: wk.Knob, value: str, what: str) -> None:

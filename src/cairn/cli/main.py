@@ -84,8 +84,13 @@ def _title(words: list[str]) -> str:
 
 def _check_text(words: list[str]) -> None:
     """Refuse words that are not text (bytes that are not UTF-8 reach Python as
-    lone surrogates, which no database, file or XML can hold)."""
+    lone surrogates, which no database, file or XML can hold) or hold a NUL
+    (which PostgreSQL refuses, SQLite keeps and `sh` drops from a dump: refused
+    here, the same on every backend)."""
     for word in words:
+        if "\0" in word:
+            shown = one_line(word.replace("\0", "\\0"))
+            raise UsageError(f"the argument '{shown[:60]}' holds a NUL byte (\\0): leave it out")
         try:
             word.encode("utf-8")
         except UnicodeEncodeError:

@@ -10,7 +10,12 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 DEFAULT_DIR = "/var/lib/cairn/netboot"
-DIR = Param("dir", f"where the files go (default {DEFAULT_DIR})", metavar="PATH")
+DIR = Param(
+    "dir",
+    f"where the files go (default {DEFAULT_DIR}): a new directory, or one that holds only"
+    " cairn's files and tftp/; cairn never changes an existing directory's mode",
+    metavar="PATH",
+)
 FRONTEND = Param("frontend", "the host dnsmasq runs on (default: localhost)", metavar="HOST")
 
 

@@ -90,7 +90,7 @@ def inventory_lines(session: Session) -> Iterator[str]:
     for name in session.execute(select(Appliance.name).order_by(Appliance.name)).scalars():
         yield command_line("add", "appliance", appliance=name)
     nets = session.execute(select(Network).order_by(Network.name)).scalars().all()
-    for n in sorted(nets, key=lambda n: n.carrier_id is not None):  # carriers first
+    for n in sorted(nets, key=_carrier_depth):  # each carrier before what it carries
         yield command_line(
             "add",
             "network",
@@ -110,6 +110,15 @@ def inventory_lines(session: Session) -> Iterator[str]:
             "add", "bootaction", action=b.name, kernel=b.kernel, ramdisk=b.ramdisk, args=b.args
         )
     yield from host_lines(session, lookup.hosts(session, []))
+
+
+def _carrier_depth(network: Network) -> int:
+    """How many carriers lie under `network` (a loop, which no command makes, ends it)."""
+    depth, seen, carrier = 0, {network.id}, network.carrier
+    while carrier is not None and carrier.id not in seen:
+        seen.add(carrier.id)
+        depth, carrier = depth + 1, carrier.carrier
+    return depth
 
 
 def host_lines(session: Session, hosts: Sequence[Host]) -> Iterator[str]:

@@ -15,6 +15,10 @@ Per network the host takes part in, one `BridgePlan`:
 A VM container takes part in every network it reaches (a VM may move to it);
 any other host only in an isolated network it has an interface on (a frontend
 serving DHCP on it).
+
+Every value of a plan is checked again here (a device name, an id, an
+address), as it lands in shell and in `ip` commands: a row written into the
+database past cairn's commands is refused with one line naming the host.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cairn import values
 from cairn.db.models import Host, Interface, Network
+from cairn.errors import CairnError
 from cairn.inventory.networks import network_of
 from cairn.inventory.reach import vm_capable, why_not
 
@@ -53,6 +59,31 @@ def _cidr(network: Network, ip: str | None) -> str | None:
     if network.subnet:
         return f"{ip}/{network_of(network.subnet, network.netmask).prefixlen}"
     return f"{ip}/{ipaddress.ip_address(ip).max_prefixlen}"
+
+
+def _address(text: str) -> tuple[int, ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Sorts addresses, IPv4 before IPv6."""
+    found = ipaddress.ip_address(text)
+    return found.version, found
+
+
+def _checked(p: BridgePlan) -> BridgePlan:
+    """`p`, or ValueError when a value of it is not what it must be."""
+    try:
+        values.label(p.network)
+        for device in (p.bridge, p.port, p.parent):
+            if device is not None:
+                values.iface_name(device)
+        if p.vid is not None and not 1 <= p.vid <= 16777215:
+            raise ValueError(f"id {p.vid} is not 1-16777215")
+        for address in (p.local, *p.peers):
+            if address is not None:
+                ipaddress.ip_address(address)
+        if p.address is not None:
+            ipaddress.ip_interface(p.address)
+    except ValueError as exc:
+        raise ValueError(f"network {p.network!r}: {exc}") from None
+    return p
 
 
 def plans(session: Session, hosts: Sequence[Host]) -> dict[int, list[BridgePlan]]:
@@ -82,54 +113,60 @@ def plans(session: Session, hosts: Sequence[Host]) -> dict[int, list[BridgePlan]
     members = {n.id: [h for h in all_hosts.values() if takes_part(h, n)] for n in networks}
     out: dict[int, list[BridgePlan]] = {}
     for host in hosts:
-        plain: dict[int, BridgePlan] = {}
-        isolated: list[BridgePlan] = []
-        for n in networks:
-            if host not in members[n.id]:
-                continue
-            mine = on(host.id, n)
-            address = _cidr(n, mine.ip if mine else None)
-            if n.isolation is None:
-                assert mine is not None and n.bridge
-                plain[n.id] = BridgePlan(n.name, n.bridge, "plain", mine.name, address=address)
-                continue
-            assert n.carrier is not None and n.bridge and n.isolation_id is not None
-            carrier = on(host.id, n.carrier)
-            assert carrier is not None
-            carried = plain.get(n.carrier.id)
-            parent = carried.bridge if carried else carrier.name
-            if n.isolation == "vlan":
-                port = f"{parent}.{n.isolation_id}"
-                if len(port) > IFNAMSIZ:
-                    port = f"vlan{n.isolation_id}"
+        try:
+            plain: dict[int, BridgePlan] = {}
+            isolated: list[BridgePlan] = []
+            for n in networks:
+                if host not in members[n.id]:
+                    continue
+                mine = on(host.id, n)
+                address = _cidr(n, mine.ip if mine else None)
+                if n.isolation is None:
+                    assert mine is not None and n.bridge
+                    plain[n.id] = BridgePlan(n.name, n.bridge, "plain", mine.name, address=address)
+                    continue
+                assert n.carrier is not None and n.bridge and n.isolation_id is not None
+                carrier = on(host.id, n.carrier)
+                assert carrier is not None
+                carried = plain.get(n.carrier.id)
+                parent = carried.bridge if carried else carrier.name
+                if n.isolation == "vlan":
+                    port = f"{parent}.{n.isolation_id}"
+                    if len(port) > IFNAMSIZ:
+                        port = f"vlan{n.isolation_id}"
+                    isolated.append(
+                        BridgePlan(
+                            n.name, n.bridge, "vlan", port, parent, n.isolation_id, address=address
+                        )
+                    )
+                    continue
+                peers = sorted(
+                    {
+                        ip
+                        for h in members[n.id]
+                        if h.id != host.id
+                        and (c := on(h.id, n.carrier)) is not None
+                        and (ip := c.ip) is not None
+                    },
+                    key=_address,
+                )
                 isolated.append(
                     BridgePlan(
-                        n.name, n.bridge, "vlan", port, parent, n.isolation_id, address=address
+                        n.name,
+                        n.bridge,
+                        "vxlan",
+                        f"vx{n.isolation_id}",
+                        None,
+                        n.isolation_id,
+                        carrier.ip,
+                        tuple(peers),
+                        address,
                     )
                 )
-                continue
-            peers = sorted(
-                {
-                    ip
-                    for h in members[n.id]
-                    if h.id != host.id
-                    and (c := on(h.id, n.carrier)) is not None
-                    and (ip := c.ip) is not None
-                },
-                key=ipaddress.ip_address,
-            )
-            isolated.append(
-                BridgePlan(
-                    n.name,
-                    n.bridge,
-                    "vxlan",
-                    f"vx{n.isolation_id}",
-                    None,
-                    n.isolation_id,
-                    carrier.ip,
-                    tuple(peers),
-                    address,
-                )
-            )
-        out[host.id] = [*plain.values(), *isolated]
+            out[host.id] = [_checked(p) for p in [*plain.values(), *isolated]]
+        except ValueError as exc:
+            raise CairnError(
+                f"host {host.name}: a bad row in the database ({exc}); correct it with"
+                " cairn set network or cairn set host interface"
+            ) from None
     return out

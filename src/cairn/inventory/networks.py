@@ -130,6 +130,12 @@ def _check_isolation(session: Session, network: Network) -> None:
             f"network {network.name}: isolation={kind} needs its id= ({low}-{high}),"
             " unique among the networks"
         )
+    carried = _carried(session, network)
+    if carried:
+        raise Conflict(
+            f"network {network.name} carries {', '.join(carried)}: a carrier stays plain (not"
+            f" isolated); give those networks another carrier= first, or isolate another network"
+        )
     low, high = ID_RANGE[kind]
     if not low <= network.isolation_id <= high:
         raise Conflict(
@@ -163,6 +169,19 @@ def _check_isolation(session: Session, network: Network) -> None:
         )
     if network.bridge is None:
         network.bridge = f"br-{'vl' if kind == 'vlan' else 'vx'}{network.isolation_id}"
+
+
+def _carried(session: Session, network: Network) -> list[str]:
+    """The names of the networks whose carrier is `network`."""
+    if network.id is None:
+        return []
+    return list(
+        session.execute(
+            select(Network.name)
+            .where(Network.carrier_id == network.id, Network.id != network.id)
+            .order_by(Network.name)
+        ).scalars()
+    )
 
 
 def _check_subnet_free(session: Session, network: Network) -> None:
@@ -244,6 +263,12 @@ def set_network(
 
 def remove_network(session: Session, name: str) -> None:
     network = one(session, Network, name)
+    carried = _carried(session, network)
+    if carried:
+        raise Conflict(
+            f"network {name} carries {', '.join(carried)}: remove those networks or give them"
+            " another carrier= first"
+        )
     used = session.execute(
         select(Host.name, Interface.name)
         .join(Interface.host)
@@ -370,6 +395,16 @@ def _isolation_words(network: Network) -> str:
     return f"{network.isolation} id {network.isolation_id}"
 
 
+def _unusable(
+    subnet: ipaddress.IPv4Network | ipaddress.IPv6Network,
+) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]:
+    """The addresses of a subnet no interface may hold: its network address (IPv6's
+    subnet-router anycast) and, for IPv4, its broadcast address."""
+    if subnet.version == 4:
+        return subnet.network_address, subnet.broadcast_address
+    return (subnet.network_address,)
+
+
 def _check_ip(session: Session, iface: Interface) -> None:
     """An interface's IP lies in its network's subnet and no other interface
     on that network has it."""
@@ -378,10 +413,18 @@ def _check_ip(session: Session, iface: Interface) -> None:
     network = iface.network
     if network is not None and network.subnet and network.netmask:
         subnet = network_of(network.subnet, network.netmask)
-        if ipaddress.ip_address(iface.ip) not in subnet:
+        address = ipaddress.ip_address(iface.ip)
+        if address not in subnet:
             raise Conflict(
                 f"IP {iface.ip} is not in network {network.name} ({subnet}):"
                 " give an address in it, or another subnet="
+            )
+        if subnet.num_addresses > 2 and address in _unusable(subnet):
+            kind = "network" if address == subnet.network_address else "broadcast"
+            raise Conflict(
+                f"IP {iface.ip} is the {kind}"
+                f" address of network {network.name} ({subnet}), which no host may have:"
+                " give another address in it"
             )
     with session.no_autoflush:
         same = session.execute(

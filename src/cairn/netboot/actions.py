@@ -12,8 +12,11 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cairn.attrs.escape import unescape
+from cairn.attrs.resolve import resolve_facts
 from cairn.db.models import BootAction, Host
 from cairn.errors import CairnError, Conflict, NotFound
+from cairn.inventory.hostwords import everyone
 
 BOOTS = ("install", "os")
 DEFAULT_INSTALL_ACTION = "install"
@@ -54,7 +57,29 @@ def remove_action(session: Session, name: str) -> None:
     found = session.execute(select(BootAction).where(BootAction.name == name)).scalar_one_or_none()
     if found is None:
         raise NotFound(f"there is no boot action named {name!r} (see: cairn list bootaction)")
+    installing = session.execute(select(Host.id, Host.name).where(Host.boot == "install")).all()
+    chosen = install_actions(session, {h.id for h in installing})
+    users = sorted(h.name for h in installing if chosen[h.id] == name)
+    if users:
+        raise Conflict(
+            f"boot action {name} is used by {', '.join(users[:3])}"
+            f"{' and others' if len(users) > 3 else ''}, which boot install with it: set their"
+            " boot (cairn set host boot HOST action=os) or attribute installaction first"
+        )
     session.delete(found)
+
+
+def install_actions(session: Session, ids: set[int]) -> dict[int, str]:
+    """{host id: the boot action its attribute installaction names}."""
+    if not ids:
+        return {}
+    facts = [f for f in everyone(session) if f.id in ids]
+    resolved = resolve_facts(session, facts)
+    out = {}
+    for host_id in ids:
+        found = resolved[host_id].get("installaction")
+        out[host_id] = unescape(found.value) if found else DEFAULT_INSTALL_ACTION
+    return out
 
 
 def set_boot(hosts: list[Host], action: str) -> None:

@@ -4,7 +4,10 @@
 the frontend's own interfaces and each host's boot; `render` makes the files'
 text and does no I/O. Every value that reaches a file is an address, a MAC, a
 checked interface or host name, or a checked boot action, so none can add a
-line or an option.
+line or an option. The commands check them when they are set; `gather` checks
+them again, because a row may have been written into the database some other
+way: a network, lease or PXE file made from a bad row is left out, with a note
+naming the row.
 
 Files, under one directory: dnsmasq.conf (read at start), dhcp-hosts (fixed
 leases, `MAC,IP,NAME`, re-read on SIGHUP) and tftp/ (pxelinux.0,
@@ -15,17 +18,16 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cairn.attrs.escape import unescape
-from cairn.attrs.resolve import resolve_facts
+from cairn import values
 from cairn.db.models import BootAction, Host, Interface, Network
 from cairn.errors import CairnError
-from cairn.inventory.hostwords import everyone
 from cairn.inventory.networks import dhcp_bounds, network_of
-from cairn.netboot.actions import DEFAULT_INSTALL_ACTION
+from cairn.netboot.actions import boot_args, install_actions, tftp_path
 
 LEASE = "12h"
 PXELINUX = "/usr/lib/PXELINUX/pxelinux.0"
@@ -72,44 +74,37 @@ def gather(session: Session, frontend: Host | None) -> Plan:
         select(Network).where(Network.dhcp.is_(True)).order_by(Network.name)
     ).scalars()
     managed = {n.id: n for n in nets if n.subnet}
-    devices = _frontend_devices(session, frontend, list(managed.values()))
+    devices = _frontend_devices(session, frontend, list(managed.values()), plan.notes)
+    subnets = {}
     for n in managed.values():
-        net = network_of(n.subnet or "", n.netmask)
-        if net.version != 4:
-            plan.notes.append(f"network {n.name} is IPv6: cairn serves DHCPv4 only; skipped")
+        served = _served(n, devices.get(n.id), plan.notes)
+        if served is None:
             continue
-        plan.served.append(
-            Served(
-                n.name,
-                str(net.network_address),
-                str(net.netmask),
-                dhcp_bounds(n),
-                devices.get(n.id),
-            )
-        )
+        subnets[n.id] = network_of(served.address, served.netmask)
+        plan.served.append(served)
         if n.id not in devices:
             plan.notes.append(
                 f"the frontend has no interface on network {n.name}: dnsmasq answers there only"
                 " if it reaches that network another way"
             )
-    served_ids = {n.id for n in managed.values()}
     # Plain columns, not mapped hosts: 1,000 hosts load in a few milliseconds.
     rows = session.execute(
-        select(Interface.mac, Interface.ip, Host.id, Host.name, Host.boot)
+        select(Interface.mac, Interface.ip, Interface.network_id, Host.id, Host.name, Host.boot)
         .join(Host, Interface.host_id == Host.id)
         .where(
-            Interface.network_id.in_(served_ids),
+            Interface.network_id.in_(subnets),
             Interface.mac.is_not(None),
             Interface.ip.is_not(None),
         )
     ).all()
-    rows = sorted(rows, key=lambda r: (ipaddress.ip_address(r.ip), r.mac))
-    plan.leases = [Lease(r.mac, r.ip, r.name) for r in rows]
+    leases = [(lease, r) for r in rows if (lease := _lease(r, subnets[r.network_id], plan.notes))]
+    leases.sort(key=lambda pair: (int(ipaddress.IPv4Address(pair[0].ip)), pair[0].mac))
+    plan.leases = [lease for lease, _ in leases]
     actions = {a.name: a for a in session.execute(select(BootAction)).scalars()}
-    chosen = _install_actions(session, {r.id for r in rows if r.boot == "install"})
-    for r in rows:
+    chosen = install_actions(session, {r.id for _, r in leases if r.boot == "install"})
+    for lease, r in leases:
         if r.boot == "os":
-            plan.pxe.append(Pxe(r.mac, r.name, "os"))
+            plan.pxe.append(Pxe(lease.mac, lease.name, "os"))
         elif r.boot == "install":
             name = chosen[r.id]
             action = actions.get(name)
@@ -119,27 +114,62 @@ def gather(session: Session, frontend: Host | None) -> Plan:
                     f" (cairn add bootaction {name} kernel=... or set its attribute"
                     " installaction)"
                 )
-            plan.pxe.append(
-                Pxe(r.mac, r.name, "install", action.kernel, action.ramdisk, action.args)
-            )
+            pxe = _install(lease, action, plan.notes)
+            if pxe is not None:
+                plan.pxe.append(pxe)
     return plan
 
 
-def _install_actions(session: Session, ids: set[int]) -> dict[int, str]:
-    """{host id: the boot action its attribute installaction names}."""
-    if not ids:
-        return {}
-    facts = [f for f in everyone(session) if f.id in ids]
-    resolved = resolve_facts(session, facts)
-    out = {}
-    for host_id in ids:
-        found = resolved[host_id].get("installaction")
-        out[host_id] = unescape(found.value) if found else DEFAULT_INSTALL_ACTION
-    return out
+def _served(n: Network, device: str | None, notes: list[str]) -> Served | None:
+    """What dnsmasq serves on network `n`, or None (with a note) when it cannot."""
+    try:
+        values.label(n.name)
+        net = network_of(n.subnet or "", n.netmask)
+        bounds = dhcp_bounds(n)
+        if bounds is not None and not all(ipaddress.ip_address(b) in net for b in bounds):
+            raise ValueError(f"range {n.dhcp_range!r} is not two addresses inside {net}")
+    except ValueError as exc:
+        notes.append(f"network {n.name!r} skipped: a bad row in the database ({exc})")
+        return None
+    if net.version != 4:
+        notes.append(f"network {n.name} is IPv6: cairn serves DHCPv4 only; skipped")
+        return None
+    if bounds is not None:
+        bounds = (str(ipaddress.ip_address(bounds[0])), str(ipaddress.ip_address(bounds[1])))
+    return Served(n.name, str(net.network_address), str(net.netmask), bounds, device)
+
+
+def _lease(r: Any, subnet: Any, notes: list[str]) -> Lease | None:
+    """The fixed lease of an interface row, or None (with a note) for a bad row."""
+    try:
+        mac = values.mac(r.mac)
+        ip = ipaddress.ip_address(r.ip)
+        name = values.label(r.name)
+        if ip not in subnet:
+            raise ValueError(f"IP {r.ip!r} is not in its network {subnet}")
+    except ValueError as exc:
+        notes.append(f"host {r.name!r} left out of DHCP and PXE: a bad row in the database ({exc})")
+        return None
+    return Lease(mac, str(ip), name)
+
+
+def _install(lease: Lease, action: BootAction, notes: list[str]) -> Pxe | None:
+    """The install PXE file of a lease, or None (with a note) for a bad boot action row."""
+    try:
+        kernel = tftp_path(action.kernel, "kernel")
+        ramdisk = tftp_path(action.ramdisk, "ramdisk") if action.ramdisk else None
+        args = boot_args(action.args) if action.args else None
+    except CairnError as exc:
+        notes.append(
+            f"host {lease.name} left out of PXE: boot action {action.name!r} is a bad row in"
+            f" the database ({exc})"
+        )
+        return None
+    return Pxe(lease.mac, lease.name, "install", kernel, ramdisk, args)
 
 
 def _frontend_devices(
-    session: Session, frontend: Host | None, nets: list[Network]
+    session: Session, frontend: Host | None, nets: list[Network], notes: list[str]
 ) -> dict[int, str]:
     """{network id: the frontend's device holding its address there}: the
     network's bridge when the network plan puts the address on one (an
@@ -155,7 +185,11 @@ def _frontend_devices(
         for iface in frontend.interfaces:
             if iface.network_id == n.id and iface.ip:
                 bridged = n.bridge and (n.isolation is not None or runs_vms)
-                out[n.id] = n.bridge if bridged and n.bridge else iface.name
+                device = n.bridge if bridged and n.bridge else iface.name
+                try:
+                    out[n.id] = values.iface_name(device)
+                except ValueError as exc:
+                    notes.append(f"frontend device on network {n.name} left out: {exc}")
     return out
 
 

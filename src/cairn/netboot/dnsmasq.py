@@ -4,6 +4,12 @@ fixed leases; PXE files are read as they are asked for), or restart it when
 dnsmasq.conf changed. A dnsmasq that cairn did not start, a DHCP or TFTP port
 held by another program, and a configuration dnsmasq refuses are each one
 clear error, and leave a running cairn dnsmasq as it was.
+
+The directory is cairn's own: one that does not exist yet is made (mode 0755,
+as dnsmasq reads its files as nobody); an existing one may hold only what
+cairn puts there (OWN: its files and tftp/, where the boot images go) and must
+be readable by all already. cairn never changes an existing directory's mode,
+and writes nothing when no network has DHCP to serve.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ from cairn.netboot.config import LDLINUX, PXELINUX
 
 DNSMASQ = "dnsmasq"
 PORTS = {67: "DHCP", 69: "TFTP"}
+OWN = frozenset(
+    {"dnsmasq.conf", "dnsmasq.conf.check", "dnsmasq.conf.new", "dhcp-hosts", "dhcp-hosts.new"}
+    | {"dnsmasq.pid", "dnsmasq.leases", "dnsmasq.log", "tftp"}
+)
 STOP_WAIT = 5.0
 
 
@@ -41,13 +51,42 @@ def _binary() -> str:
     return found
 
 
+def check_directory(directory: Path) -> None:
+    """Refuse a `directory` that is not cairn's to write in (see the module's docstring)."""
+    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+        raise CairnError(
+            f"dir={directory} is not a directory (or is a symbolic link): give a directory"
+            " for cairn's files"
+        )
+    if not directory.exists():
+        return
+    others = sorted(e.name for e in directory.iterdir() if e.name not in OWN)
+    if others:
+        raise CairnError(
+            f"dir={directory} holds files that are not cairn's ({', '.join(others[:3])}"
+            f"{' ...' if len(others) > 3 else ''}): give a new or empty directory"
+        )
+    for sub in (directory, directory / "tftp", directory / "tftp" / "pxelinux.cfg"):
+        if sub.is_dir() and sub.stat().st_mode & 0o005 != 0o005:
+            raise CairnError(
+                f"{sub} is mode {sub.stat().st_mode & 0o777:04o}, but dnsmasq reads it as nobody:"
+                f" chmod o+rx {sub} (cairn does not change it), or give a new dir="
+            )
+
+
+def _make_dirs(directory: Path) -> None:
+    """Make the directories that are missing, readable by dnsmasq; existing ones stay as
+    they are."""
+    for sub in (directory, directory / "tftp", directory / "tftp" / "pxelinux.cfg"):
+        if not sub.exists():
+            sub.mkdir(parents=True)
+            sub.chmod(0o755)  # dnsmasq reads as nobody, whatever the umask
+
+
 def write(directory: Path, texts: dict[str, str]) -> list[str]:
     """Write the files that differ (atomically); the names written. PXE files of
     MACs no longer in the database are removed."""
     written = []
-    for sub in ("", "tftp", "tftp/pxelinux.cfg"):
-        (directory / sub).mkdir(parents=True, exist_ok=True)
-        (directory / sub).chmod(0o755)  # dnsmasq reads as nobody
     for name, text in texts.items():
         path = directory / name
         if path.exists() and path.read_text() == text:
@@ -153,19 +192,20 @@ def apply(directory: Path, texts: dict[str, str], *, serve: bool) -> Outcome:
             f"a dnsmasq that cairn did not start already runs {conf} (pid {stray}): stop it,"
             " then run cairn sync config again"
         )
+    if not serve:  # nothing to serve: nothing is written
+        if ours is not None:
+            _stop(ours)
+            return Outcome([], f"stopped (pid {ours}): no network has dhcp=yes")
+        return Outcome([], "not started: no network has dhcp=yes")
+    check_directory(directory)
+    _make_dirs(directory)
     staged = directory / "dnsmasq.conf.check"
-    directory.mkdir(parents=True, exist_ok=True)
     staged.write_text(texts["dnsmasq.conf"])
     try:
         check(staged, conf)
     finally:
         staged.unlink(missing_ok=True)
     written = write(directory, texts)
-    if not serve:
-        if ours is not None:
-            _stop(ours)
-            return Outcome(written, f"stopped (pid {ours}): no network has dhcp=yes")
-        return Outcome(written, "not started: no network has dhcp=yes")
     if ours is not None and before == texts["dnsmasq.conf"]:
         os.kill(ours, signal.SIGHUP)
         return Outcome(written, f"reloaded (pid {ours})")

@@ -243,8 +243,7 @@ def define(
     stay as they are; what is not given gets `add host vm`'s defaults."""
     container = inventory_host(session, container_name)
     check_container(session, container)
-    if container.id == host.id:
-        raise CairnError(f"{host.name} cannot run on itself; give another physnode=")
+    _refuse_loop(session, host, container)
     if slice_ is None:
         slice_ = _free_slice(session, container)
     _refuse_taken_slice(session, container, slice_, None)
@@ -260,6 +259,24 @@ def define(
     session.add(vm)
     session.flush()
     return vm
+
+
+def _refuse_loop(session: Session, host: Host, container: Host) -> None:
+    """Refuse to run `host` on `container` when the container is `host` itself or
+    runs, however deep, on `host`: no VM can start inside itself."""
+    chain, below = [container.name], container
+    while below.id != host.id:
+        vm = maybe_vm(session, below)
+        if vm is None or vm.container.name in chain:
+            return
+        below = vm.container
+        chain.append(below.name)
+    if len(chain) == 1:
+        raise CairnError(f"{host.name} cannot run on itself; give another physnode=")
+    raise CairnError(
+        f"{host.name} cannot run on {container.name}, which runs on it"
+        f" ({' on '.join(chain)}); give another physnode="
+    )
 
 
 def _refuse_taken_slice(session: Session, container: Host, slice_: int, vm: VM | None) -> None:
@@ -287,6 +304,7 @@ def change(
     if physnode is not None:
         container = inventory_host(session, physnode)
         check_container(session, container)
+        _refuse_loop(session, vm.host, container)
         if slice_ is None:
             slice_ = (
                 _free_slice(session, container) if container.id != vm.container_id else vm.slice

@@ -17,6 +17,24 @@ DEFAULT_BASE = "52:54:00:00:00:00"
 DEFAULT_MASK = "ff:ff:ff:00:00:00"
 
 
+def check_base(base: str, what: str = "vm_mac_base_addr") -> None:
+    """A base address VMs' MACs can start from: not multicast (the low bit of its first byte)."""
+    if _int(base) >> 40 & 0x01:
+        raise CairnError(f"{what}: {base} is a multicast address; use e.g. {DEFAULT_BASE}")
+
+
+def check_mask(mask: str, what: str = "vm_mac_base_addr_mask") -> None:
+    """A mask that keeps the first byte of the base (so every MAC stays unicast and
+    locally administered, as the base is) and leaves addresses to give: a run of
+    8 to 47 leading one bits."""
+    ones = bin(_int(mask)).count("1")
+    if _int(mask) != (0xFFFFFFFFFFFF << (48 - ones)) & 0xFFFFFFFFFFFF or not 8 <= ones <= 47:
+        raise CairnError(
+            f"{what}: {mask} must be 8 to 47 leading one bits (it keeps at least the base's"
+            f" first byte and leaves addresses for VMs); use e.g. {DEFAULT_MASK}"
+        )
+
+
 def _int(mac: str) -> int:
     return int(mac.replace(":", ""), 16)
 
@@ -43,8 +61,7 @@ def allocate(
         raise CairnError(
             f"vm_mac_base_addr {base!r} / mask {mask!r} are not MAC addresses"
         ) from None
-    if lo >> 40 & 0x01:
-        raise CairnError(f"vm_mac_base_addr {base} is a multicast address; use e.g. {DEFAULT_BASE}")
+    check_base(base)
     lo &= m
     hi = lo | (~m & 0xFFFFFFFFFFFF)
     stored = session.execute(select(Interface.mac).where(Interface.mac.is_not(None))).scalars()

@@ -141,3 +141,16 @@ def fuzz_cli(sqlite_cli: Cli) -> Cli:
     build_cluster(sqlite_cli)
     sqlite_cli.ok("set", "attr", "kvm_connection", "test:///default")  # no real libvirtd
     return sqlite_cli
+
+
+def test_a_nul_byte_is_refused_at_input_on_every_backend(cli: Cli) -> None:
+    """PostgreSQL refuses NUL, SQLite would keep it and `dump | sh` would drop it:
+    a word holding one is refused before any backend sees it."""
+    cli.ok("add", "host", "n1", "appliance=compute")
+    before = cli.dump()
+    done = cli.process(input="set host attr n1 foo 'a\0b'\n")
+    assert done.code != 0 and "line 1: the argument 'a\\0b' holds a NUL byte" in done.err
+    direct = cli("set", "host", "attr", "n1", "foo", "a\0b")
+    _one_error(direct.code, direct.err)
+    assert "NUL" in direct.err
+    assert cli.dump() == before

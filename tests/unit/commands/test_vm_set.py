@@ -269,3 +269,21 @@ def test_a_bad_cdrom_path_is_refused(one_vm: Any, path: str, why: str) -> None:
 def test_cdrom_of_a_host_that_is_not_a_vm(one_vm: Any) -> None:
     line = error_line(one_vm("set", "host", "vm", "cdrom", "compute-0-1", "cdrom=/a.iso"))
     assert "compute-0-1 is not a virtual machine" in line
+
+
+def test_a_vm_cannot_run_on_itself_nor_on_what_it_runs(one_vm: Any) -> None:
+    """A VM is not its own container, nor the container of one of its containers,
+    however deep: no such VM could ever start."""
+    cli = one_vm
+    cli.ok("set", "host", "attr", "hosted-vm-0-0-0", "kvm", "true")  # it may hold VMs
+    line = error_line(cli("set", "host", "vm", "hosted-vm-0-0-0", "physnode=hosted-vm-0-0-0"))
+    assert "hosted-vm-0-0-0 cannot run on itself" in line
+    cli.ok("set", "host", "vm", "vm-container-0-1", "physnode=hosted-vm-0-0-0")
+    cli.ok("set", "host", "attr", "vm-container-0-1", "kvm", "true")
+    before = cli.dump()
+    line = error_line(cli("set", "host", "vm", "hosted-vm-0-0-0", "physnode=vm-container-0-1"))
+    assert "cannot run on vm-container-0-1, which runs on it" in line
+    # Two deep: vm-container-0-0 holds hosted-vm-0-0-0, which holds vm-container-0-1.
+    line = error_line(cli("set", "host", "vm", "vm-container-0-0", "physnode=vm-container-0-1"))
+    assert "(vm-container-0-1 on hosted-vm-0-0-0 on vm-container-0-0)" in line
+    assert cli.dump() == before

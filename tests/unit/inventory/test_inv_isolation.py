@@ -114,3 +114,46 @@ def test_dump_replays_isolated_networks_carriers_first(example_cluster):
         "cairn add network network=a-lab subnet=10.9.0.0 netmask=255.255.255.0 bridge=br-vx900"
         " isolation=vxlan id=900 carrier=private dhcp=yes" in dump
     )
+
+
+def test_a_carrier_cannot_be_made_isolated(example_cluster):
+    c = example_cluster
+    c.ok("add", "network", "lab", "subnet=10.9.0.0/24", "isolation=vxlan", "id=900")
+    for kind in ("vlan", "vxlan"):
+        err = refused(
+            c, "set", "network", "private", f"isolation={kind}", "id=7", "carrier=storage"
+        )
+        assert "network private carries lab: a carrier stays plain" in err
+    # Given another carrier first, the old one may be isolated.
+    c.ok("set", "network", "lab", "carrier=storage")
+    c.ok("set", "network", "private", "isolation=vlan", "id=7", "carrier=storage")
+    assert nets(c)["private"]["isolation"] == "vlan:7"
+
+
+def test_dump_lists_each_carrier_before_what_it_carries(example_cluster):
+    """A database with an isolated carrier (written past the checks) still dumps
+    each network after its carrier."""
+    from rawkit import write_sql
+
+    c = example_cluster
+    c.ok("add", "network", "a-lab", "subnet=10.9.0.0/24", "isolation=vxlan", "id=900")
+    c.ok("add", "network", "b-mid", "subnet=10.8.0.0/24")
+    c.ok("set", "network", "a-lab", "carrier=b-mid")
+    write_sql(
+        c.url,
+        "UPDATE networks SET isolation = 'vlan', isolation_id = 7, carrier_id ="
+        " (SELECT id FROM (SELECT id FROM networks WHERE name = 'private') AS p)"
+        " WHERE name = 'b-mid'",
+    )
+    dump = c.dump()
+    assert dump.index("network=private") < dump.index("network=b-mid") < dump.index("network=a-lab")
+
+
+def test_removing_a_carrier_names_what_it_carries(example_cluster):
+    c = example_cluster
+    c.ok("add", "network", "lab", "isolation=vxlan", "id=900", "carrier=storage")
+    err = refused(c, "remove", "network", "storage")
+    assert "network storage carries lab: remove those networks or give them another" in err
+    c.ok("remove", "network", "lab")
+    c.ok("remove", "network", "storage")
+    assert "storage" not in nets(c)

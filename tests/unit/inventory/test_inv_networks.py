@@ -181,3 +181,43 @@ def test_a_netmask_with_holes_is_refused_saying_what_to_give(example_cluster):
     r = example_cluster("add", "network", "bad", "subnet=10.0.0.0", "netmask=255.0.255.0")
     line = one_error_line(r.err)
     assert "not a run of leading one bits" in line and "subnet=10.1.0.0/16" in line
+
+
+@pytest.mark.parametrize(
+    ("words", "kind"),
+    [
+        (
+            ("add", "host", "interface", "compute-0-1", "eth1", "ip=10.2.0.0", "subnet=storage"),
+            "network",
+        ),
+        (
+            (
+                "add",
+                "host",
+                "interface",
+                "compute-0-1",
+                "eth1",
+                "ip=10.2.255.255",
+                "subnet=storage",
+            ),
+            "broadcast",
+        ),
+        (("set", "host", "interface", "ip", "compute-0-0", "eth0", "10.1.255.255"), "broadcast"),
+        (("set", "host", "interface", "ip", "compute-0-0", "eth0", "10.1.0.0"), "network"),
+        (("set", "network", "storage", "subnet=10.2.0.128/25"), "network"),
+    ],
+)
+def test_an_interface_cannot_have_its_networks_own_addresses(example_cluster, words, kind):
+    example_cluster.ok("add", "host", "interface", "compute-0-1", "eth2", "ip=10.2.0.128")
+    example_cluster.ok("set", "host", "interface", "subnet", "compute-0-1", "eth2", "storage")
+    before = example_cluster.dump()
+    line = one_error_line(example_cluster(*words).err)
+    assert f"is the {kind} address of network" in line, line
+    assert example_cluster.dump() == before
+
+
+def test_a_point_to_point_subnet_uses_both_addresses(example_cluster):
+    c = example_cluster
+    c.ok("add", "network", "p2p", "subnet=10.7.0.0/31")
+    c.ok("add", "host", "interface", "compute-0-1", "eth1", "ip=10.7.0.0", "subnet=p2p")
+    c.ok("add", "host", "interface", "compute-0-1", "eth2", "ip=10.7.0.1", "subnet=p2p")

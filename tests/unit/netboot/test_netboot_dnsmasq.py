@@ -180,6 +180,18 @@ def test_a_range_serves_unknown_macs_after_a_restart(served):
     assert got.startswith("198.18.5.1") and 100 <= int(got.rsplit(".", 1)[1]) <= 110
 
 
+def test_an_ipv6_dhcp_network_beside_is_skipped_not_a_crash(served):
+    c, sync, cl = served.c, served.sync, served.cl
+    c.ok("add", "network", "six", "subnet=fd00:5::/64", "dhcp=yes")
+    c.ok("add", "host", "node6", "appliance=compute")
+    c.ok("add", "host", "interface", "node6", "eth0", "mac=52:54:00:00:06:01", "ip=fd00:5::6")
+    c.ok("set", "host", "interface", "subnet", "node6", "eth0", "six")
+    done = sync()
+    assert done.returncode == 0, done.stderr
+    assert "network six is IPv6: cairn serves DHCPv4 only; skipped" in done.stderr
+    assert _lease(cl) == "198.18.5.20"
+
+
 def test_a_held_port_is_one_clear_error(served):
     _c, sync, fe = served.c, served.sync, served.fe
     holder = subprocess.Popen(

@@ -152,9 +152,37 @@ def test_freed_macs_are_reused_when_the_range_wraps(example_cluster: Any) -> Non
     assert len(set(macs)) == len(macs) == 7
 
 
-def test_a_multicast_base_is_refused_when_used(example_cluster: Any) -> None:
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("vm_mac_base_addr", "01:00:5e:00:00:00", "is a multicast address"),
+        ("vm_mac_base_addr", "53:54:00:00:00:00", "is a multicast address"),
+        ("vm_mac_base_addr_mask", "ff:ff:ff:ff:ff:ff", "must be 8 to 47 leading one bits"),
+        ("vm_mac_base_addr_mask", "00:00:00:00:00:00", "must be 8 to 47 leading one bits"),
+        ("vm_mac_base_addr_mask", "ff:00:ff:00:00:00", "must be 8 to 47 leading one bits"),
+    ],
+)
+def test_a_base_or_mask_that_gives_no_usable_mac_is_refused_when_set(
+    example_cluster: Any, name: str, value: str, says: str
+) -> None:
     cli = example_cluster
-    cli.ok("set", "attr", "vm_mac_base_addr", "01:00:5e:00:00:00")
+    before = cli.dump()
+    for scope in (["set", "attr"], ["set", "host", "attr", "vm-container-0-0"]):
+        line = error_line(cli(*scope, name, value))
+        assert name in line and says in line
+    assert cli.dump() == before
+    cli.ok("set", "attr", "vm_mac_base_addr_mask", "ff:ff:ff:ff:ff:fe")  # one MAC is enough
+
+
+def test_a_multicast_base_is_refused_when_used(example_cluster: Any) -> None:
+    """A base written into the database past `set attr` is refused when used."""
+    from rawkit import write_sql
+
+    cli = example_cluster
+    write_sql(
+        cli.url,
+        "INSERT INTO global_attrs (name, value) VALUES ('vm_mac_base_addr', '01:00:5e:00:00:00')",
+    )
     line = error_line(cli("add", "host", "vm", "vm-container-0-0"))
     assert "multicast" in line and "vm_mac_base_addr" in line
     assert vm_count(cli) == 0

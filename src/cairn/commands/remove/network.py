@@ -1,28 +1,13 @@
 """`cairn remove network`."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
 from cairn.cli.spec import Arg, Example
-from cairn.cli.spec import Command as Base
-
-if TYPE_CHECKING:
-    from cairn.context import Context
+from cairn.commands._remove import RemoveNamed
 
 
-class Command(Base):
-    """Removes networks that no interface is on."""
+class Command(RemoveNamed):
+    """Removes networks that no interface is on and that carry no other network."""
 
     args = (Arg("network", "network names", many=True),)
-    writes = True
-    in_batch = True
-    replayable = True
+    remover = "cairn.inventory.networks:remove_network"
     examples = (Example("cairn remove network storage", "Removes the storage network."),)
     related = ("add network", "list network")
-
-    def run(self, ctx: Context, a: dict[str, Any]) -> None:
-        from cairn.inventory import networks
-
-        for name in a["network"]:
-            networks.remove_network(ctx.session, name)

@@ -18,9 +18,17 @@ class Command(Base):
     Run it on the frontend (in its network namespace) after changing hosts,
     interfaces, networks or boots. Files that differ are written (see `cairn
     report host dhcpd`); dnsmasq is started, reloaded (new fixed leases) or
-    restarted (a new dnsmasq.conf). It refuses, changing nothing, when dnsmasq
-    rejects the configuration, when a dnsmasq cairn did not start runs it, or
-    when another program holds the DHCP or TFTP port.
+    restarted (a new dnsmasq.conf). When no network has dhcp=yes nothing is
+    written, and a dnsmasq cairn started is stopped.
+
+    dir= is cairn's own directory: a missing one is made (mode 0755); an
+    existing one may hold only cairn's files (dnsmasq.conf, dhcp-hosts, its
+    pid, lease and log files) and tftp/ (where boot images go), and must be
+    readable by all already (dnsmasq reads as nobody): cairn never changes an
+    existing directory's mode. It refuses, changing nothing, when dir= is not
+    such a directory, when dnsmasq rejects the configuration, when a dnsmasq
+    cairn did not start runs it, or when another program holds the DHCP or
+    TFTP port.
     """
 
     params = (FRONTEND, DIR)
