@@ -28,7 +28,8 @@ def build_domain(spec: DomainSpec) -> etree._Element:
     sub(domain, "uuid", spec.uuid)
     if spec.start is not None:
         sub(domain, "metadata").append(metadata.element(spec.start))
-    sub(domain, "memory", str(spec.memory_mib), unit="MiB")
+    # KiB with no unit, as Rocks wrote it and `virsh dumpxml` prints it: scripts read the number.
+    sub(domain, "memory", str(spec.memory_mib * 1024))
     sub(domain, "vcpu", str(spec.vcpus))
     adopt(domain, spec.domain_extra)
     domain.append(build_os(spec))

@@ -178,7 +178,9 @@ def _add_interfaces(session: Session, container: Host, host: Host, new: NewVM) -
     if len(new.vlans) > max(count, 1):
         raise CairnError(f"{len(new.vlans)} vlan values for {count} interfaces; give one each")
     subnet = new.subnet
-    if subnet is None and new.ip is None and count and _default_reached(session):
+    # An address needs its network: ip= alone puts eth0 on private (as Rocks
+    # did), where the address is checked, even if no container reaches it yet.
+    if subnet is None and count and (new.ip is not None or _default_reached(session)):
         subnet = DEFAULT_NETWORK
     twice = sorted({m for m in new.macs if new.macs.count(m) > 1})
     if twice:
