@@ -40,7 +40,7 @@ MAC = "MAC address"
 COMMAND = "command"
 CPU_MODE = "CPU mode"  # a word of `words`, optionally ':' and XML for inside <cpu>
 PREFIX = "command prefix"  # words put before a command, {host} the host's name
-LABEL = "name"  # a DNS label (a boot action's name)
+LABEL = "name"  # a boot action's name: DNS labels, one space between (values.action_name)
 INTRINSIC_KIND = "fact of the host"
 KINDS = (
     BOOLEAN,

@@ -57,6 +57,15 @@ def remove_action(session: Session, name: str) -> None:
     session.delete(found)
 
 
+def check_action(session: Session, name: str) -> None:
+    """Refuse a boot action the database does not have, as Rocks did."""
+    if session.execute(select(BootAction.id).where(BootAction.name == name)).first() is None:
+        raise NotFound(
+            f"there is no boot action named {name!r}: add it (cairn add bootaction"
+            f" '{name}' kernel=...) or pick one of: cairn list bootaction"
+        )
+
+
 def set_boot(hosts: list[Host], action: str) -> None:
     for host in hosts:
         host.boot = action
