@@ -117,6 +117,14 @@ KNOBS: tuple[Knob, ...] = (
         scope="global or container",
     ),
     Knob(
+        "kvm_boot_dir",
+        PATH,
+        "the directory of a container that holds boot actions' kernels and ramdisks,"
+        " for a VM that boots one itself (installaction 'install vm frontend')",
+        default="/tftpboot",
+        scope="global or the VM",
+    ),
+    Knob(
         "kvm_save_dir",
         PATH,
         "the directory of a container where saved VM images go",
