@@ -97,8 +97,9 @@ def rocks_cluster(session: Session, a: dict[str, Any]) -> NewCluster:
         public_ip=values.ip(a["cluster"]),
         memory_mb=a["mem_per_compute"] or a["mem"],
         cpus=a["cpus_per_compute"] or a["cpus"],
-        frontend_memory_mb=a["mem_per_frontend"],
-        frontend_cpus=a["cpus_per_frontend"],
+        # Rocks gave the frontend add host vm's sizes, not the computes'.
+        frontend_memory_mb=a["mem_per_frontend"] or a["mem"],
+        frontend_cpus=a["cpus_per_frontend"] or a["cpus"],
         frontend_disk_gb=a["disk_per_frontend"],
         disk_gb=a["disk_per_compute"],
         naming="rocks" if a["cluster_naming"] else "container",
