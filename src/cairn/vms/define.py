@@ -52,6 +52,25 @@ def attr(session: Session, host: Host, name: str, default: str | None = None) ->
     return default if found is None else found
 
 
+def mac_range(session: Session, container: Host | None) -> tuple[str, str]:
+    """vm_mac_base_addr and its mask for VMs on `container` (None: the global ones)."""
+    if container is None:
+        from cairn.attrs import store
+        from cairn.attrs.scopes import Scope
+
+        def value(name: str) -> str | None:
+            return store.get(session, store.Owner(Scope.GLOBAL), name)
+    else:
+
+        def value(name: str) -> str | None:
+            return attr(session, container, name)
+
+    return (
+        value("vm_mac_base_addr") or macs.DEFAULT_BASE,
+        value("vm_mac_base_addr_mask") or macs.DEFAULT_MASK,
+    )
+
+
 def maybe_vm(session: Session, host: Host) -> VM | None:
     return session.execute(select(VM).where(VM.host_id == host.id)).scalar_one_or_none()
 
@@ -187,8 +206,7 @@ def _add_interfaces(session: Session, container: Host, host: Host, new: NewVM) -
         raise Conflict(f"mac={twice[0]} is given twice; give each interface its own MAC")
     for m in new.macs:
         networks.check_mac_free(session, m)
-    base = attr(session, container, "vm_mac_base_addr", macs.DEFAULT_BASE) or macs.DEFAULT_BASE
-    mask = attr(session, container, "vm_mac_base_addr_mask", macs.DEFAULT_MASK) or macs.DEFAULT_MASK
+    base, mask = mac_range(session, container)
     wanted = count - len(new.macs)
     extra = macs.allocate(session, wanted, base, mask, taken=set(new.macs)) if wanted > 0 else []
     for i, m in enumerate([*new.macs, *extra]):

@@ -184,3 +184,37 @@ def test_dump_host_vm_writes_the_host_positionally_unless_named_like_a_command(
     for line in dump.splitlines():
         cli.ok(*shlex.split(line)[1:])
     assert cli.ok("dump", "host", "vm") == dump
+
+
+# -- the KVM roll's other Rocks names ----------------------------------------------------
+
+
+def test_nextmac_is_the_mac_add_host_vm_gives_next(example_cluster: Any) -> None:
+    cli = example_cluster
+    mac = cli.ok("report", "vm", "nextmac").strip()
+    assert mac == cli.ok("report", "vm", "nextmac", "vm-container-0-0").strip()
+    cli.ok("add", "host", "vm", "vm-container-0-0", "name=v1")
+    nics = json.loads(cli.ok("list", "host", "interface", "v1", "output-format=json"))
+    assert [n["mac"] for n in nics] == [mac]
+    assert cli.ok("report", "vm", "nextmac").strip() != mac
+    assert "compute-0-0" in error_line(cli("report", "vm", "nextmac", "compute-0-0"))
+
+
+def test_virt_type_is_hvm(example_cluster: Any) -> None:
+    cli = example_cluster
+    cli.ok("add", "host", "vm", "vm-container-0-0", "name=v1")
+    cli.ok("add", "host", "vm", "vm-container-0-0", "name=v2")
+    assert cli.ok("report", "host", "vm", "virt_type", "v1") == "hvm\n"
+    assert cli.ok("report", "host", "vm", "virt_type", "v*") == "v1: hvm\nv2: hvm\n"
+
+
+def test_report_host_vlan_of_a_vm_is_its_containers(example_cluster: Any) -> None:
+    cli = example_cluster
+    cli.ok("add", "network", "v7", "isolation=vlan", "id=7")
+    cli.ok("add", "host", "interface", "vm-container-0-0", "eth8", "subnet=private")
+    cli.ok("add", "host", "vm", "vm-container-0-0", "name=v1", "subnet=v7")
+    # The container is reached over ssh (the example cluster's names resolve to
+    # nothing here): the error says which host the VLAN work was for.
+    for words in (("report", "host", "vlan", "v1"), ("sync", "host", "vlan", "v1", "dry-run=y")):
+        line = error_line(cli(*words))
+        assert line.startswith("error - on vm-container-0-0: "), line

@@ -38,8 +38,8 @@ class Command(Base):
             "compute-0-0 installs with the boot action install.",
         ),
         Example(
-            "cairn set host installaction frontend-0-0-0 'install vm frontend'",
-            "Same as above, with Rocks' boot action for virtual frontends.",
+            "cairn set host installaction compute-0-1 'install vm frontend'",
+            "compute-0-1 installs with Rocks' boot action for virtual frontends.",
         ),
     )
     related = ("set host boot", "list bootaction", "set host attr")
