@@ -136,10 +136,12 @@ def test_rocks_add_cluster_makes_the_cluster_t6000_expects(frontend: Any) -> Non
                  "gateway=192.0.2.1"):  # fmt: skip
         assert word in words
     assert fe.find("os/boot") is None
+    assert fe.findtext("on_reboot") == "destroy"  # the install ends when the installer reboots
     # Installed: it boots its disk, as any VM.
     cli.ok("set", "host", "boot", "fe", "action=os")
     fe = domain(cli, "fe")
     assert fe.find("os/kernel") is None
+    assert fe.find("on_reboot") is None
     assert [b.get("dev") for b in fe.findall("os/boot")] == ["network", "hd"]
     # A compute installs from the network, never with the frontend's kernel.
     assert domain(cli, "vm-fe-0").find("os/kernel") is None
