@@ -26,7 +26,13 @@ _SIZE = {"cpus": values.integer(1, 4096), "mem": values.integer(64, 4194304)}
 _DISK = values.integer(1, 65536)
 
 ROCKS_CLUSTER_PARAMS = (
-    Param("fe-name", "Rocks: the frontend's name (default frontend-0-0-N)", None, values.label),
+    Param(
+        "fe-name",
+        "Rocks: the frontend's name (default frontend-0-0-N)",
+        None,
+        values.label,
+        metavar="NAME",
+    ),
     Param(
         "cluster-naming",
         "Rocks: true names the computes vm-FE-NAME-I (needs fe-name=)",
@@ -51,7 +57,9 @@ ROCKS_CLUSTER_PARAMS = (
     Param("mem-per-frontend", "Rocks: the frontend's MB", None, _SIZE["mem"], metavar="MB"),
     Param("disk-per-frontend", "Rocks: the frontend's GB of disk", None, _DISK, metavar="GB"),
     Param("vlan", "Rocks: the cluster's VLAN id", None, values.integer(1, 4094), metavar="ID"),
-    Param("virt-type", "Rocks: hvm, the only type with KVM", None, values.choice("hvm")),
+    Param(
+        "virt-type", "Rocks: hvm, the only type with KVM", None, values.choice("hvm"), metavar="hvm"
+    ),
 )
 ROCKS_PARAMS = tuple(p.name.replace("-", "_") for p in ROCKS_CLUSTER_PARAMS)
 # cairn's own parameters that Rocks' form does not take (it has its own for them);

@@ -39,12 +39,23 @@ class Command(Base):
     how `cairn dump` replays a cluster).
 
     Rocks' form, `cairn add cluster IP NUM-COMPUTES [fe-name=NAME] ...`, makes
-    the same cluster with Rocks' parameters (see cairn.commands._rocks_cluster):
-    the first word is the frontend's public IP instead of a name.
+    the same kind of cluster from Rocks 6.2's words: the first word is the
+    frontend's public IP (eth1, on public) instead of a name. The frontend is
+    fe-name (default frontend-0-0-N), set to install with the boot action
+    'install vm frontend' (add it first: cairn add bootaction); the computes
+    take add host vm's names (compute-RACK-RANK-SLICE), or vm-FE-NAME-I with
+    cluster-naming=true, and go to container-hosts (default: every VM
+    container) in turn. vlan=ID makes the cluster's network VLAN ID of
+    private, as in Rocks; without it, a VXLAN as above. The Rocks parameters
+    below (fe-name= to virt-type=) belong to that form only.
     """
 
     args = (
-        Arg("cluster", "the cluster name (its frontend VM's name); Rocks: the frontend's IP"),
+        Arg(
+            "cluster",
+            "the cluster name (its frontend VM's name); Rocks' form: the frontend's IP",
+            metavar="NAME|IP",
+        ),
         Arg(
             "num-computes",
             "Rocks' form: the number of computes",
@@ -96,8 +107,8 @@ class Command(Base):
         Example(
             "cairn add cluster 192.0.2.10 2 fe-name=lab2 cluster-naming=true"
             " container-hosts=vm-container-0-0",
-            "Rocks' form: frontend lab2 (public IP 192.0.2.10, on this machine),"
-            " computes vm-lab2-0 and -1.",
+            "Rocks' form: frontend lab2 (public IP 192.0.2.10), computes vm-lab2-0"
+            " and -1 on vm-container-0-0.",
         ),
     )
     related = ("list cluster", "start cluster", "stop cluster", "remove cluster")
