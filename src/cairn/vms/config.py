@@ -117,9 +117,12 @@ def build(
     for vm in vms:
         kind = domain_type if isinstance(domain_type, str) else domain_type[vm.id]
         try:
+            boot = boots.get(vm.host.id)
+            if isinstance(boot, CairnError):
+                raise boot
             made = VMFacts(vm.host.name, vm.uuid, vm.memory_mb, vm.host.cpus, vm.cdrom,
                            disks.get(vm.id, ()), nics.get(vm.host.id, ()),
-                           boots.get(vm.host.id))  # fmt: skip
+                           boot)  # fmt: skip
             out[vm.id] = _one(vm, made, resolved[vm.host.id], kind, plugins, notes, batch)
         except CairnError as exc:
             if errors is None:

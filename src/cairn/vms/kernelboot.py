@@ -34,8 +34,9 @@ DEFAULT_BOOT_DIR = "/tftpboot"
 
 def kernels(
     session: Session, vms: Sequence[VMFacts], resolved: Mapping[int, Mapping[str, Resolved]]
-) -> dict[int, KernelBoot]:
-    """{host id: its kernel boot} for the VMs that install that way now."""
+) -> dict[int, KernelBoot | CairnError]:
+    """{host id: its kernel boot} for the VMs that install that way now, or
+    the error that keeps one from having it (the others go on)."""
 
     def value(host_id: int, name: str) -> str | None:
         found = resolved[host_id].get(name)
@@ -51,13 +52,14 @@ def kernels(
         select(BootAction).where(BootAction.name == FRONTEND_ACTION)
     ).scalar_one_or_none()
     if action is None:
-        raise CairnError(
+        missing = CairnError(
             f"installaction {FRONTEND_ACTION!r} names no boot action: add it (cairn add"
             f" bootaction '{FRONTEND_ACTION}' kernel=... ramdisk=... args=...)"
         )
+        return dict.fromkeys(chosen, missing)
     frontends = {vm.host.id: vm.host.name for vm in vms if vm.host.appliance == "frontend"}
     public = _public(session, [h for h in chosen if h in frontends])
-    out = {}
+    out: dict[int, KernelBoot | CairnError] = {}
     for host_id in chosen:
         where = value(host_id, "kvm_boot_dir") or DEFAULT_BOOT_DIR
         args = action.args or ""
@@ -66,7 +68,11 @@ def kernels(
             dns = (value(host_id, "Kickstart_PublicDNSServers") or "").split(",")[0]
             gateway = value(host_id, "Kickstart_PublicGateway")
             given = {"ip": ip, "netmask": netmask, "dns": dns, "gateway": gateway}
-            args = " ".join([args, *_address_words(frontends[host_id], given)]).strip()
+            try:
+                args = " ".join([args, *_address_words(frontends[host_id], given)]).strip()
+            except CairnError as exc:
+                out[host_id] = exc
+                continue
             if mac:  # the installer's device: the public interface, whatever it is called
                 args = args.replace("ksdevice=eth1", f"ksdevice={mac}")
         out[host_id] = KernelBoot(

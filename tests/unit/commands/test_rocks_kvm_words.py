@@ -170,6 +170,20 @@ def test_rocks_add_cluster_names_default_and_checks(frontend: Any) -> None:
     )  # add host vm's own name for a VM on that container
 
 
+def test_install_line_values_are_checked_and_the_action_must_exist(frontend: Any) -> None:
+    cli = frontend
+    add_frontend_action(cli)
+    cli.ok("add", "cluster", "192.0.2.200", "1", "fe-name=fe", "cluster-naming=yes")
+    # An attribute value cannot add words to the installer's command line.
+    cli.ok("set", "attr", "Kickstart_PublicGateway", "192.0.2.1 rd.break")
+    line = error_line(cli("report", "host", "vm", "config", "fe"))
+    assert "gateway" in line and "'192.0.2.1 rd.break'" in line
+    cli.ok("set", "attr", "Kickstart_PublicGateway", "192.0.2.1")
+    cli.ok("remove", "bootaction", FRONTEND_ACTION)
+    assert "add bootaction" in error_line(cli("report", "host", "vm", "config", "fe"))
+    assert domain(cli, "vm-fe-0").find("os/kernel") is None  # the others go on
+
+
 # -- dump host vm ----------------------------------------------------------------------
 
 
