@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Prints the next MAC address `cairn add host vm` would give a VM (Rocks' command).
+    """Prints the MAC address `cairn add host vm` gives next (Rocks' command).
 
     The lowest free address under vm_mac_base_addr / vm_mac_base_addr_mask, as
     resolved for CONTAINER (default: the global attributes); nothing is taken.
