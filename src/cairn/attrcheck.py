@@ -54,10 +54,10 @@ def check(name: str, value: str, where: str) -> None:
 
         check_prefix(value, what)
     elif knob.kind == wk.LABEL:
-        from cairn.values import label
+        from cairn.values import action_name
 
         try:
-            label(value)
+            action_name(value)
         except ValueError as exc:
             raise CairnError(f"{what}: {exc}") from None
     elif knob.kind == wk.MAC:

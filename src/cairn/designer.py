@@ -26,7 +26,7 @@ from cairn.domainxml.fragments import (
     FEATURE_ROOTS,
     parse_fragment,
 )
-from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, Nic
+from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, KernelBoot, Nic
 from cairn.errors import CairnError
 from cairn.metadata import StartOrder
 
@@ -61,6 +61,8 @@ class VMFacts:
     cdrom: str | None
     disks: tuple[VMDisk, ...]
     nics: tuple[VMNic, ...]
+    # The kernel it boots itself while it installs (cairn.vms.kernelboot), if any.
+    kernel: KernelBoot | None = None
 
 
 @dataclass
@@ -128,6 +130,7 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         # BIOS writes with kvm_bios_useserial) instead of cairn's pty console.
         serial_console=not any(e.tag == "serial" for e in devices),
         bios_useserial=a.flag("kvm_bios_useserial"),
+        kernel=facts.kernel,
         start=StartOrder(_number(a, "kvm_start_order"), _number(a, "kvm_start_delay") or 0),
     )
     return Design(spec, notes)

@@ -84,6 +84,19 @@ def label(word: str) -> str:
     return name
 
 
+def action_name(word: str) -> str:
+    """A boot action's name: names as in label(), one space between them, as
+    Rocks named its actions ("install vm frontend")."""
+    parts = word.strip().lower().split(" ")
+    try:
+        return " ".join(label(p) for p in parts)
+    except ValueError:
+        raise ValueError(
+            f"{word!r} is not a boot action name: use words of lower-case letters, digits"
+            " and '-' with one space between them, e.g. 'install vm frontend'"
+        ) from None
+
+
 def attr_name(word: str) -> str:
     if not _ATTR.fullmatch(word):
         raise ValueError(

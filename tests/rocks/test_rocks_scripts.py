@@ -31,16 +31,31 @@ def test_rocks_script(script: Path, tmp_path: Path) -> None:
     (tmp_path / "none.toml").write_text(
         'vm_storage_dirs = ["/var/lib/libvirt/images", "/kvm", "/tmp"]\n'  # and t6001's
     )
-    done = subprocess.run(
-        ["bash", str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            ["bash", str(script)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        _stop_services(env, tmp_path)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "not ok" not in done.stdout, output
     assert " 0 failed" in done.stdout.splitlines()[-1], output
+
+
+def _stop_services(env: dict[str, str], tmp_path: Path) -> None:
+    """Stop the cairn services the script's commands started, if any: one per
+    database and plugin path (t6000 sets CAIRN_PLUGIN_PATH half-way)."""
+    for plugins in (None, tmp_path / "plugins"):
+        own = dict(env)
+        if plugins is not None:
+            own["CAIRN_PLUGIN_PATH"] = str(plugins)
+        subprocess.run(
+            ["cairn", "stop", "service"], env=own, capture_output=True, timeout=60, check=False
+        )

@@ -36,7 +36,7 @@ MAC = "MAC address"
 COMMAND = "command"
 CPU_MODE = "CPU mode"  # a word of `words`, optionally ':' and XML for inside <cpu>
 PREFIX = "command prefix"  # words put before a command, {host} the host's name
-LABEL = "name"  # a DNS label (a boot action's name)
+LABEL = "name"  # a boot action's name: DNS labels, one space between (values.action_name)
 INTRINSIC_KIND = "fact of the host"
 KINDS = (
     BOOLEAN,
@@ -112,6 +112,14 @@ KNOBS: tuple[Knob, ...] = (
         " file's vm_storage_dirs)",
         default="/var/lib/libvirt/images",
         scope="global or container",
+    ),
+    Knob(
+        "kvm_boot_dir",
+        PATH,
+        "the directory of a container that holds boot actions' kernels and ramdisks,"
+        " for a VM that boots one itself (installaction 'install vm frontend')",
+        default="/tftpboot",
+        scope="global or the VM",
     ),
     Knob(
         "kvm_save_dir",

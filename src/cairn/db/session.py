@@ -55,7 +55,7 @@ def release_engines() -> None:
     global _kept
     with _kept_lock:
         kept, _kept = _kept, None
-    for engine in (kept or {}).values():
+    for engine, _opened in (kept or {}).values():
         engine.dispose()
 
 

@@ -1,7 +1,7 @@
 """The <domain> document: assembling the element families, and serializing.
 
 Children come in the order `virsh dumpxml` shows them (name, uuid, metadata, memory, vcpu,
-tuning, os, features, cpu, devices), so a built document diffs well against one
+tuning, os, features, cpu, on_reboot, devices), so a built document diffs well against one
 libvirt wrote back.  The schema check lives in `schema`, kept apart so building
 stays cheap.
 """
@@ -28,7 +28,8 @@ def build_domain(spec: DomainSpec) -> etree._Element:
     sub(domain, "uuid", spec.uuid)
     if spec.start is not None:
         sub(domain, "metadata").append(metadata.element(spec.start))
-    sub(domain, "memory", str(spec.memory_mib), unit="MiB")
+    # KiB with no unit, as Rocks wrote it and `virsh dumpxml` prints it: scripts read the number.
+    sub(domain, "memory", str(spec.memory_mib * 1024))
     sub(domain, "vcpu", str(spec.vcpus))
     adopt(domain, spec.domain_extra)
     domain.append(build_os(spec))
@@ -37,6 +38,10 @@ def build_domain(spec: DomainSpec) -> etree._Element:
         domain.append(features)
     if spec.cpu is not None:
         domain.append(build_cpu(spec.cpu))
+    if spec.kernel is not None:
+        # The installer's reboot ends the install (as in Rocks), instead of
+        # booting the same kernel into the installer again.
+        sub(domain, "on_reboot", "destroy")
     domain.append(build_devices(spec))
     return domain
 

@@ -25,6 +25,7 @@ __all__ = [
     "Cpu",
     "Disk",
     "DomainSpec",
+    "KernelBoot",
     "Nic",
     "SpecError",
 ]
@@ -134,6 +135,23 @@ class Cpu:
 
 
 @dataclass(frozen=True)
+class KernelBoot:
+    """<kernel>, <initrd>, <cmdline> in <os>: a guest that boots a kernel from
+    the container's disk (Rocks' virtual frontend while it installs)."""
+
+    kernel: str
+    initrd: str | None
+    cmdline: str
+
+    def __post_init__(self) -> None:
+        for path in (self.kernel, self.initrd):
+            if path is not None and not (path.startswith("/") and path.isprintable()):
+                raise SpecError(f"kernel or initrd {path!r} is not an absolute path")
+        if not self.cmdline.isprintable():
+            raise SpecError("the kernel command line must be one line of printable text")
+
+
+@dataclass(frozen=True)
 class DomainSpec:
     """Everything the builders need for one domain; see the field comments."""
 
@@ -155,6 +173,7 @@ class DomainSpec:
     graphics_vnc: bool = True  # VNC on 127.0.0.1, port chosen by libvirt
     serial_console: bool = True  # <serial type='pty'> + <console type='pty'>
     bios_useserial: bool = False  # <bios useserial='yes'/>: BIOS output on the serial port
+    kernel: KernelBoot | None = None  # boot this kernel directly (then `boot` is ignored)
     # cairn's <metadata> (the mark of a managed VM, its start order); None: none
     start: StartOrder | None = None
 

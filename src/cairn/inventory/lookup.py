@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.db.chunks import MANY
-from cairn.db.models import OS, Appliance, Host, Network
+from cairn.db.models import OS, Appliance, BootAction, Host, Interface, Network
 from cairn.errors import NotFound
 from cairn.inventory import hostwords
 
@@ -39,3 +39,25 @@ def hosts(session: Session, words: list[str], *, all_if_empty: bool = True) -> l
     query = select(Host) if len(ids) > MANY else select(Host).where(Host.id.in_(ids))
     by_id = {h.id: h for h in session.execute(query).scalars()}
     return [by_id[i] for i in ids]
+
+
+def interfaces_by_host(session: Session, words: list[str]) -> list[tuple[Host, Interface]]:
+    """The interfaces of the hosts `words` name (every host if none), each with
+    its host, host by host and in name order within one."""
+    found = hosts(session, words)
+    stmt = select(Interface).order_by(Interface.name)
+    if words:
+        stmt = stmt.where(Interface.host_id.in_([h.id for h in found]))
+    by_host: dict[int, list[Interface]] = {}
+    for iface in session.execute(stmt).scalars():
+        by_host.setdefault(iface.host_id, []).append(iface)
+    return [(h, i) for h in found for i in by_host.get(h.id, [])]
+
+
+def check_action(session: Session, name: str) -> None:
+    """Refuse a boot action the database does not have, as Rocks did."""
+    if session.execute(select(BootAction.id).where(BootAction.name == name)).first() is None:
+        raise NotFound(
+            f"there is no boot action named {name!r}: add it (cairn add bootaction"
+            f" '{name}' kernel=...) or pick one of: cairn list bootaction"
+        )

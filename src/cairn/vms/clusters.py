@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cairn.attrs import store
+from cairn.attrs.scopes import Scope
+from cairn.attrs.store import Owner
 from cairn.db.models import VM, Cluster, Host, Interface, Network
 from cairn.errors import CairnError, Conflict, NotFound
-from cairn.inventory import networks
+from cairn.inventory import lookup, networks
 from cairn.inventory.reach import why_not
 from cairn.vms import define, placement
 
@@ -43,14 +46,27 @@ class NewCluster:
     public_ip: str | None = None
     memory_mb: int = 1024
     cpus: int = 1
+    # Rocks' add cluster: the frontend's own sizes (default: as the computes'),
+    # disk sizes in GB (default: add host vm's), the computes' names (cluster:
+    # NAME-compute-I; rocks: vm-NAME-I; container: add host vm's default), the
+    # containers: the frontend's, then the computes' in turn (default: the
+    # placement rule), and the boot action the frontend installs with.
+    frontend_memory_mb: int | None = None
+    frontend_cpus: int | None = None
+    frontend_disk_gb: int | None = None
+    disk_gb: int | None = None
+    naming: str = "cluster"
+    frontend_container: str | None = None
+    containers: tuple[str, ...] = ()
+    install_action: str | None = None
     # Adopt what exists instead of making it (how `dump` replays a cluster).
     network: str | None = None
     frontend: str | None = None
     members: tuple[str, ...] = ()
 
 
-def compute_name(cluster: str, index: int | str) -> str:
-    return f"{cluster}-compute-{index}"
+def compute_name(cluster: str, index: int | str, naming: str = "cluster") -> str:
+    return f"vm-{cluster}-{index}" if naming == "rocks" else f"{cluster}-compute-{index}"
 
 
 def add(session: Session, new: NewCluster) -> Cluster:
@@ -77,20 +93,25 @@ def add(session: Session, new: NewCluster) -> Cluster:
     if new.frontend is not None:
         frontend = _adopt(session, cluster, new.frontend)
     else:
+        memory = new.frontend_memory_mb or new.memory_mb
         frontend = define.add(
             session,
             define.NewVM(
-                container=place.next(new.memory_mb, frontend=True).name,
+                container=new.frontend_container or place.next(memory, frontend=True).name,
                 appliance="frontend",
                 name=name,
-                memory_mb=new.memory_mb,
-                cpus=new.cpus,
+                memory_mb=memory,
+                cpus=new.frontend_cpus or new.cpus,
                 num_macs=2 if public else 1,
+                disksizes=[new.frontend_disk_gb] if new.frontend_disk_gb else [],
                 subnet=network.name,
                 ip=addresses.pop(0),
             ),
         )
         frontend.host.boot = "os"
+        if new.install_action is not None:
+            frontend.host.boot = "install"
+            _install_action(session, frontend.host, new.install_action)
         if public:
             eth1 = next(i for i in frontend.host.interfaces if i.name == "eth1")
             networks.update_interface(
@@ -100,14 +121,18 @@ def add(session: Session, new: NewCluster) -> Cluster:
     cluster.frontend = frontend.host
     for member in new.members:
         _adopt(session, cluster, member)
-    start = _next_index(session, name)
+    start = _next_index(session, name, new.naming)
     for index in range(new.computes):
+        given = new.containers[index % len(new.containers)] if new.containers else None
         vm = define.add(
             session,
             define.NewVM(
-                container=place.next(new.memory_mb).name,
+                container=given or place.next(new.memory_mb).name,
                 appliance="compute",
-                name=compute_name(name, start + index),
+                name=None
+                if new.naming == "container"
+                else compute_name(name, start + index, new.naming),
+                disksizes=[new.disk_gb] if new.disk_gb else [],
                 memory_mb=new.memory_mb,
                 cpus=new.cpus,
                 subnet=network.name,
@@ -157,8 +182,16 @@ def _adopt(session: Session, cluster: Cluster, name: str) -> VM:
     return vm
 
 
-def _next_index(session: Session, cluster: str) -> int:
-    prefix = compute_name(cluster, "")
+def _install_action(session: Session, host: Host, action: str) -> None:
+    """The host attribute installaction, as Rocks' add cluster set it; the
+    boot action must exist (cairn add bootaction)."""
+    lookup.check_action(session, action)
+    session.flush()
+    store.put(session, Owner(Scope.HOST, host.id, host.name), "installaction", action, replace=True)
+
+
+def _next_index(session: Session, cluster: str, naming: str = "cluster") -> int:
+    prefix = compute_name(cluster, "", naming)
     names = session.execute(
         select(Host.name).where(Host.name.startswith(prefix, autoescape=True))
     ).scalars()

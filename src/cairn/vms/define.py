@@ -52,6 +52,25 @@ def attr(session: Session, host: Host, name: str, default: str | None = None) ->
     return default if found is None else found
 
 
+def mac_range(session: Session, container: Host | None) -> tuple[str, str]:
+    """vm_mac_base_addr and its mask for VMs on `container` (None: the global ones)."""
+    if container is None:
+        from cairn.attrs import store
+        from cairn.attrs.scopes import Scope
+
+        def value(name: str) -> str | None:
+            return store.get(session, store.Owner(Scope.GLOBAL), name)
+    else:
+
+        def value(name: str) -> str | None:
+            return attr(session, container, name)
+
+    return (
+        value("vm_mac_base_addr") or macs.DEFAULT_BASE,
+        value("vm_mac_base_addr_mask") or macs.DEFAULT_MASK,
+    )
+
+
 def maybe_vm(session: Session, host: Host) -> VM | None:
     return session.execute(select(VM).where(VM.host_id == host.id)).scalar_one_or_none()
 
@@ -178,15 +197,16 @@ def _add_interfaces(session: Session, container: Host, host: Host, new: NewVM) -
     if len(new.vlans) > max(count, 1):
         raise CairnError(f"{len(new.vlans)} vlan values for {count} interfaces; give one each")
     subnet = new.subnet
-    if subnet is None and new.ip is None and count and _default_reached(session):
+    # An address needs its network: ip= alone puts eth0 on private (as Rocks
+    # did), where the address is checked, even if no container reaches it yet.
+    if subnet is None and count and (new.ip is not None or _default_reached(session)):
         subnet = DEFAULT_NETWORK
     twice = sorted({m for m in new.macs if new.macs.count(m) > 1})
     if twice:
         raise Conflict(f"mac={twice[0]} is given twice; give each interface its own MAC")
     for m in new.macs:
         networks.check_mac_free(session, m)
-    base = attr(session, container, "vm_mac_base_addr", macs.DEFAULT_BASE) or macs.DEFAULT_BASE
-    mask = attr(session, container, "vm_mac_base_addr_mask", macs.DEFAULT_MASK) or macs.DEFAULT_MASK
+    base, mask = mac_range(session, container)
     wanted = count - len(new.macs)
     extra = macs.allocate(session, wanted, base, mask, taken=set(new.macs)) if wanted > 0 else []
     for i, m in enumerate([*new.macs, *extra]):

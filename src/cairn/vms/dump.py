@@ -19,18 +19,25 @@ from cairn.inventory.dump import attr_lines, command_line, inventory_lines
 from cairn.vms.clusters import members
 
 
-def vm_lines(session: Session, vms: Sequence[VM]) -> list[str]:
+def vm_lines(
+    session: Session, vms: Sequence[VM], commands: frozenset[str] | None = None
+) -> list[str]:
     """Each VM's definition as Rocks' `dump host vm` wrote it, `set host vm HOST
     physnode=...` (which makes an existing host a VM), with its UUID and CDROM.
-    The hosts themselves, their interfaces and attributes come first (`dump`)."""
+    The hosts themselves, their interfaces and attributes come first (`dump`).
+    With `commands` (the words that make a longer command after `set host vm`),
+    a host not named like one is a positional word, as Rocks wrote it."""
     out = []
     for vm in vms:
+        name = vm.host.name
+        positional = commands is not None and name not in commands
         out.append(
             command_line(
                 "set",
                 "host",
                 "vm",
-                host=vm.host.name,
+                *([name] if positional else []),
+                host=None if positional else name,
                 physnode=vm.container.name,
                 mem=vm.memory_mb,
                 slice=vm.slice,

@@ -51,10 +51,22 @@ def allocate(
     mask: str = DEFAULT_MASK,
     taken: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
-    """`count` MACs in the range that no interface (nor `taken`) uses yet, lowest first."""
+    """`count` MACs in the range that no interface (nor `taken`) uses yet, lowest
+    first, under the allocation lock (they are about to be taken)."""
     from cairn.db import locks
 
     locks.allocation(session)
+    return free(session, count, base, mask, taken)
+
+
+def free(
+    session: Session,
+    count: int,
+    base: str = DEFAULT_BASE,
+    mask: str = DEFAULT_MASK,
+    taken: set[str] | frozenset[str] = frozenset(),
+) -> list[str]:
+    """The MACs `allocate` would give now, taking none."""
     try:
         lo, m = _int(base), _int(mask)
     except ValueError:

@@ -40,6 +40,8 @@ def key(facts: VMFacts, attrs: Mapping[str, Resolved], domain_type: str) -> Hash
     """What the VM's document depends on besides its own values; None: no shape."""
     if not (HOST_NAME.fullmatch(facts.name) and UUID.fullmatch(facts.uuid)):
         return None
+    if facts.kernel is not None:  # its command line holds its own address
+        return None
     if not all(UNICAST_MAC.fullmatch(nic.mac) for nic in facts.nics):
         return None
     paths = tuple(d.path.replace(facts.name, _MARK) for d in facts.disks)

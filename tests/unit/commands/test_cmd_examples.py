@@ -49,6 +49,15 @@ GIVEN = {
     "remove host vm snapshot": [QCOW2, START, SNAPSHOT],
     "container shutdown": [START],
     "report host profile": ["cairn create keys"],
+    # Rocks' form: the frontend is on public, and installs with Rocks' boot action.
+    "add cluster": [
+        "cairn add host interface vm-container-0-0 eth9 subnet=public",
+        "cairn add bootaction 'install vm frontend' kernel=vmlinuz",
+    ],
+    "set host installaction": [
+        "cairn add bootaction install kernel=vmlinuz",
+        "cairn add bootaction 'install vm frontend' kernel=vmlinuz",
+    ],
 }
 # libvirt's test driver has no consoles: these examples run against the real
 # libvirtd in tests/system/test_system_daily.py instead.

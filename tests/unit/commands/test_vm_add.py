@@ -114,8 +114,8 @@ def test_name_mem_cpus_reach_list_and_xml(example_cluster: Any) -> None:
     assert row["disks"] == f"file:{DEFAULT_DIR}/web.vda,vda,virtio:36G"
     root = domain(cli, "web")
     assert root.findtext("name") == "web"
-    assert root.find("memory").get("unit") == "MiB"
-    assert root.findtext("memory") == "4096"
+    assert root.find("memory").get("unit") is None  # KiB, as Rocks wrote it
+    assert root.findtext("memory") == str(4096 * 1024)
     assert root.findtext("vcpu") == "4"
 
 
@@ -398,6 +398,26 @@ def test_subnet_ip_vlan_go_to_the_first_interface(example_cluster: Any) -> None:
     first, second = domain(cli, "hosted-vm-0-0-0").findall("devices/interface")
     assert first.get("type") == "bridge" and first.find("source").get("bridge") == "br-vl7"
     assert second.get("type") == "user" and second.find("source") is None
+
+
+def test_an_ip_without_subnet_puts_eth0_on_private(example_cluster: Any, hv: Any) -> None:
+    # Rocks and the help: the first interface is on private; an address
+    # alone once left it on no network (user-mode NAT, out of the cluster's reach).
+    cli = example_cluster
+    cli.ok("set", "host", "attr", "vm-container-0-0", "kvm_connection", "test:///default")
+    cli.ok("add", "host", "interface", "vm-container-0-0", "eth0", "subnet=private")
+    cli.ok("add", "host", "vm", "vm-container-0-0", "name=mig", "ip=10.1.0.7")
+    (nic,) = interfaces(cli, "mig")
+    assert (nic["iface"], nic["ip"], nic["subnet"]) == ("eth0", "10.1.0.7", "private")
+    xml = cli.ok("report", "host", "vm", "config", "mig")
+    defined = hv.defineXML(xml)  # the test driver takes it as it is
+    try:
+        live = etree.fromstring(defined.XMLDesc(0).encode())
+    finally:
+        defined.undefine()
+    (iface,) = live.findall("devices/interface")
+    assert iface.get("type") == "bridge"
+    assert iface.find("source").get("bridge") == "br0"  # private's bridge
 
 
 def test_an_unknown_subnet_is_refused(example_cluster: Any) -> None:

@@ -261,8 +261,9 @@ def test_dump_names_the_vms_asked_for(two_vms: Any) -> None:
     ]
     assert len(out) == 2
     define, cdrom = out
-    assert define[:4] == ["cairn", "set", "host", "vm"]
-    assert "host=login-0-1-0" in define and "physnode=vm-container-0-1" in define
+    # The host as Rocks wrote it, positionally (no command word is named so).
+    assert define[:5] == ["cairn", "set", "host", "vm", "login-0-1-0"]
+    assert "physnode=vm-container-0-1" in define
     assert cdrom[:5] == ["cairn", "set", "host", "vm", "cdrom"]
     assert {"login-0-1-0", "host=login-0-1-0"} & set(cdrom)
     assert {"/isos/x.iso", "cdrom=/isos/x.iso"} & set(cdrom)

@@ -45,7 +45,7 @@ def test_mem_and_cpus(one_vm: Any) -> None:
     row = vm(cli, "hosted-vm-0-0-0")
     assert (row["mem"], row["cpus"]) == (8192, 6)
     root = domain(cli, "hosted-vm-0-0-0")
-    assert (root.findtext("memory"), root.findtext("vcpu")) == ("8192", "6")
+    assert (root.findtext("memory"), root.findtext("vcpu")) == (str(8192 * 1024), "6")
 
 
 def test_nothing_to_change_is_a_usage_error_that_lists_what_may_change(one_vm: Any) -> None:

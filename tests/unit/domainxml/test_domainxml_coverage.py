@@ -15,7 +15,7 @@ from lxml import etree
 
 from cairn.domainxml.cpu import pin_all
 from cairn.domainxml.domain import to_xml
-from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, Nic
+from cairn.domainxml.spec import Cdrom, Cpu, Disk, DomainSpec, KernelBoot, Nic
 from cairn.metadata import StartOrder
 
 Build = Callable[[DomainSpec], etree._Element]
@@ -32,6 +32,7 @@ DISK = Disk("/vm/a.img", "vda", "virtio", "raw", "file")
 NIC = Nic("52:54:00:00:00:01", "bridge", "br0")
 CPU = Cpu("custom", None, (model("core2duo"),))
 CDROM = Cdrom("/isos/a.iso")
+KERNEL = KernelBoot("/tftpboot/vmlinuz", "/tftpboot/initrd.img", "ks ksdevice=eth1")
 BASE = DomainSpec(
     name="vm-0-0-0", uuid=UUID, memory_mib=1024, vcpus=1, disks=(DISK,), nics=(NIC,), cpu=CPU
 )
@@ -59,6 +60,12 @@ VARIANTS: dict[type, dict[str, dict[str, Any]]] = {
         "serial_console": {"serial_console": False},
         "bios_useserial": {"bios_useserial": True},
         "start": {"start": StartOrder(3, 10)},
+        "kernel": {"kernel": KERNEL},
+    },
+    KernelBoot: {
+        "kernel": {"kernel": "/tftpboot/vmlinuz-2"},
+        "initrd": {"initrd": None},
+        "cmdline": {"cmdline": "ks ip=192.0.2.9"},
     },
     Disk: {
         "path": {"path": "/vm/b.img"},
@@ -90,6 +97,8 @@ def vary(cls: type, changes: dict[str, Any]) -> DomainSpec:
         return dataclasses.replace(BASE_WITH_CDROM, cdrom=dataclasses.replace(CDROM, **changes))
     if cls is Disk:
         return dataclasses.replace(BASE, disks=(dataclasses.replace(DISK, **changes),))
+    if cls is KernelBoot:
+        return dataclasses.replace(BASE, kernel=dataclasses.replace(KERNEL, **changes))
     if cls is Nic:
         return dataclasses.replace(BASE, nics=(dataclasses.replace(NIC, **changes),))
     return dataclasses.replace(BASE, cpu=dataclasses.replace(CPU, **changes))

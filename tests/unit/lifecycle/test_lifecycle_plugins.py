@@ -155,7 +155,7 @@ class TestPreboot:
         assert seen.tag == "domain"
         assert seen.get("type") == "test"  # cairn asked the container's capabilities
         assert seen.findtext("name") == vm
-        assert seen.findtext("memory") == "64"
+        assert seen.findtext("memory") == str(64 * 1024)  # KiB
         assert lab.state(vm) == "running"
 
     def test_returned_xml_is_what_starts(self, lab, plugins):

@@ -130,11 +130,11 @@ def test_global_changes_memory(cli: Any, plugins: Plugins) -> None:
         def run(elements, vm):
             (domain,) = elements
             assert domain.tag == "domain"
-            domain.find("memory").text = str(vm.memory_mb * 2)
+            domain.find("memory").text = str(vm.memory_mb * 2 * 1024)
             return [domain]
         """,
     )
-    assert report(cli).findtext("memory") == "2048"  # twice the default 1024 MB
+    assert report(cli).findtext("memory") == str(2048 * 1024)  # KiB: twice the default 1024 MB
 
 
 def test_cpumem_disk_interface_sections(cli: Any, plugins: Plugins) -> None:

@@ -20,7 +20,7 @@ class Command(Base):
     attribute installaction names (default: install); `os` boots its own disk.
     """
 
-    args = (Arg("action", "the boot action name", convert=values.label),)
+    args = (Arg("action", "the boot action name", convert=values.action_name),)
     params = (
         Param("kernel", "the kernel, under the TFTP root", required=True, metavar="PATH"),
         Param("ramdisk", "the initrd, under the TFTP root", metavar="PATH"),

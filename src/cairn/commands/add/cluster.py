@@ -8,6 +8,14 @@ from cairn import values
 from cairn.cli.spec import Arg, Example, Param
 from cairn.cli.spec import Command as Base
 from cairn.commands._network import network_param
+from cairn.commands._rocks_cluster import (
+    ROCKS_CLUSTER_PARAMS,
+    ROCKS_PARAMS,
+    rocks_cluster,
+    rocks_form,
+    rocks_words,
+)
+from cairn.errors import UsageError
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -29,11 +37,35 @@ class Command(Base):
 
     network=, frontend= and member= adopt a network and VMs that exist (that is
     how `cairn dump` replays a cluster).
+
+    Rocks' form, `cairn add cluster IP NUM-COMPUTES [fe-name=NAME] ...`, makes
+    the same kind of cluster from Rocks 6.2's words: the first word is the
+    frontend's public IP (eth1, on public) instead of a name. The frontend is
+    fe-name (default frontend-0-0-N), set to install with the boot action
+    'install vm frontend' (add it first: cairn add bootaction); the computes
+    take add host vm's names (compute-RACK-RANK-SLICE), or vm-FE-NAME-I with
+    cluster-naming=true, and go to container-hosts (default: every VM
+    container) in turn. vlan=ID makes the cluster's network VLAN ID of
+    private, as in Rocks; without it, a VXLAN as above. The Rocks parameters
+    below (fe-name= to virt-type=) belong to that form only.
     """
 
-    args = (Arg("cluster", "the cluster name (its frontend VM's name)", convert=values.label),)
+    args = (
+        Arg(
+            "cluster",
+            "the cluster name (its frontend VM's name); Rocks' form: the frontend's IP",
+            metavar="NAME|IP",
+        ),
+        Arg(
+            "num-computes",
+            "Rocks' form: the number of computes",
+            required=False,
+            convert=values.integer(0, 4096),
+            metavar="N",
+        ),
+    )
     params = (
-        Param("computes", "compute VMs to make", 0, values.integer(0, 4096), metavar="N"),
+        Param("computes", "compute VMs to make", None, values.integer(0, 4096), metavar="N"),
         Param("subnet", "the cluster network's subnet (default: a free /24)", metavar="CIDR"),
         network_param(
             "isolation",
@@ -63,6 +95,7 @@ class Command(Base):
             many=True,
             metavar="HOST",
         ),
+        *ROCKS_CLUSTER_PARAMS,
     )
     writes = True
     in_batch = True
@@ -71,18 +104,37 @@ class Command(Base):
             "cairn add cluster lab computes=2 subnet=10.77.0.0/24 public=none",
             "A frontend lab and computes lab-compute-0 and -1 on network lab.",
         ),
+        Example(
+            "cairn add cluster 192.0.2.10 2 fe-name=lab2 cluster-naming=true"
+            " container-hosts=vm-container-0-0",
+            "Rocks' form: frontend lab2 (public IP 192.0.2.10), computes vm-lab2-0"
+            " and -1 on vm-container-0-0.",
+        ),
     )
     related = ("list cluster", "start cluster", "stop cluster", "remove cluster")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         from cairn.vms import clusters
 
+        if rocks_form(a):
+            clusters.add(ctx.session, rocks_cluster(ctx.session, a))
+            return
+        if a["num_computes"] is not None:
+            raise UsageError(
+                f"unexpected {a['num_computes']!r}: give computes=N, or the frontend's IP"
+                " first for Rocks' form (add cluster IP NUM-COMPUTES)"
+            )
+        if unused := [p for p in ROCKS_PARAMS if a[p] not in (None, [])]:
+            raise UsageError(
+                f"{rocks_words(unused)} belong to Rocks' form: give the frontend's IP first"
+            )
+        a["cluster"] = values.label(a["cluster"])
         public = a["public"]
         clusters.add(
             ctx.session,
             clusters.NewCluster(
                 name=a["cluster"],
-                computes=a["computes"],
+                computes=a["computes"] or 0,
                 subnet=a["subnet"],
                 isolation=a["isolation"],
                 isolation_id=a["id"],

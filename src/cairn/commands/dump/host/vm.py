@@ -32,9 +32,14 @@ class Command(Base):
     related = ("dump", "set host vm", "remove host vm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Text:
+        import pkgutil
+
+        from cairn.commands.set.host import vm as set_host_vm
         from cairn.inventory.dump import lines
         from cairn.vms.define import vms_for
         from cairn.vms.dump import vm_lines
 
+        # A host named like one of these would make the line another command.
+        longer = frozenset(m.name for m in pkgutil.iter_modules(set_host_vm.__path__))
         vms = vms_for(ctx.session, a["host"], all_if_empty=True)
-        return Text(lines(vm_lines(ctx.session, vms)))
+        return Text(lines(vm_lines(ctx.session, vms, longer)))

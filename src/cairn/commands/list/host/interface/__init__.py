@@ -22,21 +22,11 @@ class Command(Base):
     args = (HOSTS,)
     lists = True
     examples = (Example("cairn list host interface compute-0-0", "The interfaces of one host."),)
-    related = ("add host interface", "list network")
+    related = ("add host interface", "list network", "list host interface disablekvm")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from sqlalchemy import select
+        from cairn.inventory.lookup import interfaces_by_host
 
-        from cairn.db.models import Interface
-        from cairn.inventory import lookup
-
-        hosts = lookup.hosts(ctx.session, a["host"])
-        stmt = select(Interface).order_by(Interface.name)
-        if a["host"]:
-            stmt = stmt.where(Interface.host_id.in_([h.id for h in hosts]))
-        by_host: dict[int, list[Interface]] = {}
-        for i in ctx.session.execute(stmt).scalars():
-            by_host.setdefault(i.host_id, []).append(i)
         rows = [
             (
                 h.name,
@@ -49,8 +39,7 @@ class Command(Base):
                 i.module,
                 i.disablekvm,
             )
-            for h in hosts
-            for i in by_host.get(h.id, [])
+            for h, i in interfaces_by_host(ctx.session, a["host"])
         ]
         columns = ("HOST", "IFACE", "MAC", "IP", "SUBNET", "VLAN", "NAME", "MODULE", "DISABLEKVM")
         return Table(columns, rows)

@@ -1,0 +1,1 @@
+"""`cairn report vm ...`: reports about VMs to come (Rocks' spelling)."""
