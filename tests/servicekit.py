@@ -33,6 +33,7 @@ import threading
 import time
 from pathlib import Path
 
+from cairn.errors import CairnError
 from cairn.service import wire
 from cairn.service.address import key_env, socket_path, version
 from cairn.service.server import Service
@@ -90,8 +91,11 @@ def ensure() -> InThread | None:
     global _current
     if IN_PROCESS:
         return None
-    env = key_env()
-    if _current is not None and _current.env == env:
+    try:
+        env = key_env()
+    except CairnError:  # the client says so, as it does to users
+        return _current
+    if _current is not None and _current.env == env and _current.thread.is_alive():
         return _current
     stop()
     _current = InThread(env)

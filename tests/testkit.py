@@ -134,6 +134,9 @@ class Cli:
         # Keys and certificates that commands make go to the test's own directories
         # (unless the test has chosen its own already).
         self._made: Path | None = None
+        # Through the test's cairn service, as users run cairn; True: in this
+        # process, as with CAIRN_SERVICE=off (the extra, smaller path).
+        self.in_process = servicekit.IN_PROCESS
         if "CAIRN_CA_DIR" not in os.environ:
             if scratch is None:
                 scratch = self._made = Path(tempfile.mkdtemp(prefix="cairn-test-"))
@@ -145,7 +148,9 @@ class Cli:
         """`cairn WORDS` as users run it: the `cairn` client's code, through the
         test's cairn service (tests/servicekit.py); in-process with
         CAIRN_TEST_SERVICE=off."""
-        run = main if servicekit.ensure() is None else client_main
+        run = main if self.in_process else client_main
+        if not self.in_process:
+            servicekit.ensure()
         self._capsys.readouterr()
         code = run(list(words))
         captured = self._capsys.readouterr()
@@ -165,15 +170,6 @@ class Cli:
         if self._made is not None:
             shutil.rmtree(self._made, ignore_errors=True)
 
-
-_made: list[Path] = []
-
-
-def remove_scratch() -> None:
-    """Removes every scratch directory a Cli made (at the end of the session)."""
-    while _made:
-        shutil.rmtree(_made.pop(), ignore_errors=True)
-
     def ok(self, *words: str) -> str:
         result = self(*words)
         assert result.code == 0, f"cairn {' '.join(words)} failed: {result.err}"
@@ -191,9 +187,11 @@ def remove_scratch() -> None:
         none running (`cairn watch`, which is the service)."""
         if alone:
             servicekit.stop()
-        else:
+        elif not self.in_process:
             servicekit.ensure()
         env = {**os.environ, "CAIRN_DB_URL": self.url, **env_vars}
+        if self.in_process:
+            env["CAIRN_SERVICE"] = "off"
         done = subprocess.run(
             [CAIRN, *words], capture_output=True, text=True, env=env, input=input, timeout=120
         )
@@ -201,6 +199,15 @@ def remove_scratch() -> None:
 
     def dump(self) -> str:
         return self.ok("dump")
+
+
+_made: list[Path] = []
+
+
+def remove_scratch() -> None:
+    """Removes every scratch directory a Cli made (at the end of the session)."""
+    while _made:
+        shutil.rmtree(_made.pop(), ignore_errors=True)
 
 
 def build_cluster(cli: Cli) -> None:

@@ -21,9 +21,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "cairn"
 # read (BASE). db < attrs < inventory < vms is the middle of the picture;
 # designer, domainxml and hypervisor sit below it. Nothing here may be added
 # to let an import through: move the shared piece down, or pass it in.
-# config.py (the administrator's cairn.toml) is a leaf that imports no cairn
-# module: the policy it holds (what VMs may reach, what may run) is read at
-# every layer that enforces it.
+# config.py (the administrator's cairn.toml, read by the light db.url) holds
+# policy (what VMs may reach, what may run) that every layer enforcing it reads.
 BASE = frozenset({"cairn", "errors", "values", "units", "metadata", "config"})
 MAY_IMPORT: dict[str, frozenset[str]] = {
     "db": frozenset(),

@@ -15,8 +15,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from cairn.db.engine import make_engine
+from cairn.db.head import HEAD
 from cairn.db.presence import identity, sqlite_path
-from cairn.db.schema import ensure_current
+from cairn.db.schema import current_revision, ensure_current
 from cairn.errors import CairnError, Conflict
 
 
@@ -72,10 +73,35 @@ def open_session(url: str, *, writes: bool) -> Session:
     if _kept is None:
         engine = make_engine(url, writes=writes)
         ensure_current(engine)
-    else:
+        return Session(engine, autoflush=True, expire_on_commit=False)
+    for _attempt in range(2):
         with _kept_lock:
             engine = _kept_engine(_kept, url, writes)
-    return Session(engine, autoflush=True, expire_on_commit=False)
+        session = Session(engine, autoflush=True, expire_on_commit=False)
+        if _still_current(session):
+            return session
+        # Changed under a kept engine (another cairn upgraded it, or it was
+        # made anew): looked at again as a new process would, which upgrades
+        # it or refuses one newer than this cairn.
+        session.close()
+        _forget(url, writes)
+    raise CairnError(f"the schema of {url} keeps changing under this cairn service")
+
+
+def _still_current(session: Session) -> bool:
+    """Whether the database is still at this cairn's schema: read in the
+    command's own transaction, so the command sees the schema it checked."""
+    try:
+        return current_revision(session.connection()) == HEAD
+    except DBAPIError:  # gone or unreachable: said by a fresh look
+        return False
+
+
+def _forget(url: str, writes: bool) -> None:
+    with _kept_lock:
+        engine, _opened = (_kept or {}).pop((url, writes), (None, None))
+    if engine is not None:
+        engine.dispose()
 
 
 def _kept_engine(

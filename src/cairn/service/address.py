@@ -27,8 +27,21 @@ def key_env() -> dict[str, str]:
         "CAIRN_PLUGIN_PATH": os.environ.get("CAIRN_PLUGIN_PATH", ""),
         "CAIRN_CA_DIR": os.environ.get("CAIRN_CA_DIR", ""),
         "CAIRN_SQL_COUNT": os.environ.get("CAIRN_SQL_COUNT", ""),
+        # The config file says what VMs may reach and what may run.
+        "CAIRN_CONFIG": os.environ.get("CAIRN_CONFIG", ""),
         "HOME": os.path.expanduser("~"),
+        # A command that acts on this machine's network (sync config starts
+        # dnsmasq; sync host network makes bridges) must run in the caller's
+        # namespace: `ip netns exec X cairn ...` gets a service of its own.
+        "netns": _netns(),
     }
+
+
+def _netns() -> str:
+    try:
+        return os.readlink("/proc/self/ns/net")
+    except OSError:
+        return ""
 
 
 def socket_path(env: dict[str, str]) -> str:

@@ -81,6 +81,8 @@ def _through_service(words: list[str], batch: bool) -> int:
     env = key_env()
     if not served(env["CAIRN_DB_URL"]):
         return _here(words, batch)  # the command says what is wrong with the URL
+    if any("\0" in word for word in words):
+        return _here(words, batch)  # no frame can carry it: the command refuses it
     chan, pid = connect(socket_path(env), env)
     tty = b"1" if sys.stderr.isatty() else b"0"
     if batch:

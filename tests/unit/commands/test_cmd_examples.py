@@ -90,6 +90,17 @@ def test_command_declares_summary_and_examples(words):
 
 @pytest.mark.parametrize(("title", "command"), _examples())
 def test_example_runs(example_cluster, title, command):
+    _runs(example_cluster, title, command)
+
+
+@pytest.mark.parametrize(("title", "command"), _examples())
+def test_example_runs_in_process(sqlite_example_cluster, title, command):
+    """The same in the cairn process itself (CAIRN_SERVICE=off), on SQLite."""
+    sqlite_example_cluster.in_process = True
+    _runs(sqlite_example_cluster, title, command)
+
+
+def _runs(example_cluster, title, command):
     if title in REAL_ONLY:
         pytest.skip("needs a real libvirtd; run by tests/system/test_system_daily.py")
     keep = libvirt.open("test:///default")  # the test driver's host lives while one is open
