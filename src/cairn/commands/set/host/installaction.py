@@ -47,9 +47,9 @@ class Command(Base):
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         from cairn import attrcheck
         from cairn.attrs import store
-        from cairn.inventory.owners import owners
         from cairn.attrs.scopes import Scope
         from cairn.inventory import lookup
+        from cairn.inventory.owners import owners
 
         if a["action"] != "none":
             lookup.check_action(ctx.session, a["action"])
