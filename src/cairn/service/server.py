@@ -46,6 +46,9 @@ from cairn.service.address import open_private, version
 from cairn.service.wire import Channel
 
 log = logging.getLogger("cairn.service")
+# How long a client may take to send its request (the cairn client sends it at
+# once; an HTTP client gets its own bounds in httpd).
+FIRST_WORDS_S = 15.0
 _UCRED = struct.Struct("3i")
 # With no client, the service looks whether its database is there this often
 # (a stat for SQLite, a connection for a server) ...
@@ -74,6 +77,7 @@ class Service:
         self.idle = idle
         self.watch = watch
         self.freeze = freeze
+        self.first_words_s = FIRST_WORDS_S
         self.version = version()
         self.owner = os.geteuid()
         self.stopping = threading.Event()
@@ -323,6 +327,9 @@ class Service:
     def _serve_one(self, conn: socket.socket) -> None:
         with self._counted(), contextlib.closing(conn):
             try:
+                # A client says what it wants at once: one that says nothing
+                # must not hold a thread, nor the service's stop, for ever.
+                conn.settimeout(self.first_words_s)
                 uid = peer_uid(conn)
                 if uid not in (0, self.owner):
                     log.warning("refused uid %d", uid)
@@ -337,6 +344,8 @@ class Service:
                     take(self, conn)  # the HTTP server's from now on; conn is left detached
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client went away; its command ran to its end regardless
+            except TimeoutError:
+                log.warning("a client said nothing for %g s: closed", self.first_words_s)
             except Exception:  # a bug must not take the service down
                 log.exception("serving a client failed")
 
@@ -349,6 +358,8 @@ class Service:
         request = chan.receive()
         if request is None:
             return
+        # From now on the command sets the pace (a long batch, a slow reader).
+        cast(socket.socket, chan.sock).settimeout(None)
         tag, payload = request
         if tag == wire.STOP:
             self._stop_when_done(chan)

@@ -1,0 +1,44 @@
+"""A client that connects and says nothing holds no thread, and no stop, for ever."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+from cairn.service.address import key_env
+from cairn.service.server import Service
+from testkit import Cli, wait_for
+
+
+def test_a_silent_client_is_closed_and_does_not_hold_up_a_stop(
+    sqlite_cli: Cli, tmp_path: Path
+) -> None:
+    sqlite_cli.close()  # this test runs its own service, with a short patience
+    path = tmp_path / "s.sock"
+    service = Service(str(path), key_env(), watch=False, freeze=False)
+    service.first_words_s = 0.3
+    thread = threading.Thread(target=service.serve, daemon=True)
+    thread.start()
+    wait_for(path.exists, "the service's socket")
+    silent = []
+    try:
+        for _ in range(5):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(str(path))
+            s.settimeout(20)
+            silent.append(s)
+        # Each is closed by the service (recv sees the end), not left hanging.
+        assert [s.recv(1) for s in silent] == [b""] * 5
+        one = silent[0]
+        service.stop()
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "the service waited on a client that said nothing"
+        assert one.recv(1) == b""
+    finally:
+        for s in silent:
+            s.close()
+        if thread.is_alive():
+            service.stop()
+            service.stop()  # the second stop does not wait for clients
+            thread.join(timeout=20)
