@@ -28,6 +28,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import tempfile
 import threading
 import time
@@ -110,7 +111,10 @@ def stop() -> None:
 
 
 def service_pid(sock: Path) -> int | None:
-    """The pid of whatever cairn service answers on `sock` (None: nothing does)."""
+    """The pid, as this process sees it, of whatever cairn service answers on
+    `sock` (None: nothing does). Taken from the socket's peer credentials, not
+    from what the service says: a service in another PID namespace (the
+    testbed's frontend) numbers itself differently."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(30)
         try:
@@ -118,11 +122,14 @@ def service_pid(sock: Path) -> int | None:
             chan = wire.Channel(s)
             chan.send(wire.HELLO, wire.pack([version()]))
             frame = chan.receive()
+            pid, _uid, _gid = struct.unpack(
+                "3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+            )
         except OSError:  # nothing there, or a service that is dying
             return None
-    if frame is None or frame[0] != wire.HELLO:
+    if frame is None or frame[0] != wire.HELLO or pid <= 1:
         return None
-    return int(wire.unpack(frame[1])[1])
+    return int(pid)
 
 
 def stop_strays(directory: Path) -> list[int]:

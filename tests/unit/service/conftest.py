@@ -7,19 +7,16 @@ and database, stopped (killed if need be) when the test ends, pass or fail.
 from __future__ import annotations
 
 import contextlib
-import http.client
-import json
 import os
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from servicekit import service_pid
 from testkit import CAIRN, Outcome, wait_for
 
 
@@ -30,53 +27,6 @@ def client_env(url: str, sock: Path, **extra: str) -> dict[str, str]:
     env.setdefault("CAIRN_CA_DIR", os.environ.get("CAIRN_CA_DIR", ""))
     env.update(extra)
     return env
-
-
-def service_pid(sock: Path) -> int | None:
-    """The pid of whatever cairn service answers on `sock` (None: nothing does)."""
-    import socket
-
-    from cairn.service import wire
-    from cairn.service.address import version
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        try:
-            s.connect(str(sock))
-            chan = wire.Channel(s)
-            chan.send(wire.HELLO, wire.pack([version()]))
-            frame = chan.receive()
-        except OSError:  # nothing there, or a service that is dying
-            return None
-    if frame is None or frame[0] != wire.HELLO:
-        return None
-    return int(wire.unpack(frame[1])[1])
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    """Python's HTTP/1.1 client, over the service's Unix socket."""
-
-    def __init__(self, sock: Path, timeout: float = 60.0) -> None:
-        super().__init__("cairn", timeout=timeout)
-        self.path = str(sock)
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.path)
-
-    def ask(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        """One request on this connection: (status, JSON body); a str body is sent as is."""
-        data = body if isinstance(body, str | bytes) else json.dumps(body).encode()
-        self.request(method, path, body=b"" if body is None else data)
-        response = self.getresponse()
-        assert response.getheader("Content-Type", "").startswith("application/json")
-        return response.status, json.loads(response.read())
-
-
-def http(sock: Path, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    """One HTTP/1.1 request on a connection of its own: (status, JSON body)."""
-    with contextlib.closing(UnixHTTP(sock)) as conn:
-        return conn.ask(method, path, body)
 
 
 @dataclass
