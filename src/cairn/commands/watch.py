@@ -24,6 +24,9 @@ class Command(Base):
     service for its database over a Unix socket that only root and the
     service's owner can use, and the first `cairn` command starts one when
     none runs (with idle=300: it stops after five minutes without a client).
+    `cairn watch` takes over from a service of yours already on the socket
+    (one started on demand, or of another cairn version) once that one has
+    finished the commands it runs.
     Any service ends when its database is gone, and one with an idle time
     also when its database is not there (a URL its command refused). The same
     socket answers HTTP with a JSON API, described at /openapi.json.

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import libvirt
 
 from cairn.hypervisor.errors import ContainerUnreachable, classify
+from cairn.hypervisor.eventloop import start_loop
 from cairn.hypervisor.uri import check_uri
 
 CONNECT_TIMEOUT = 5.0  # seconds a container's libvirtd port may take to accept
@@ -60,6 +61,7 @@ def keep_open() -> None:
     """From now on, connections outlive the `Connections` that opened them."""
     global _kept
     if _kept is None:
+        start_loop()  # so that a kept connection whose daemon restarted is seen closed
         _kept = Connections(shared=False)
 
 

@@ -1,15 +1,13 @@
 """libvirt's event loop and the domain events cairn listens to.
 
-`start_loop()` runs libvirt's default event implementation in a daemon thread
-(it must run before connections that want events are opened). A
-`Subscription` holds one connection to a container with keepalives, and turns
+libvirt's event loop (`eventloop.start_loop`) must run before connections
+that want events are opened. A `Subscription` holds one connection to a container with keepalives, and turns
 its lifecycle and close callbacks into small event objects handed to `sink`
 (callbacks run on the event thread: the sink must only queue them).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,12 +15,10 @@ import libvirt
 
 from cairn.hypervisor.connections import describe, knock
 from cairn.hypervisor.errors import ContainerUnreachable, classify
+from cairn.hypervisor.eventloop import start_loop
 from cairn.hypervisor.listing import list_states
 from cairn.hypervisor.states import State
 from cairn.hypervisor.uri import check_uri
-
-_loop_lock = threading.Lock()
-_loop_started = False
 
 # virDomainEventStoppedDetailType -> why the domain stopped.
 STOP_REASONS = {
@@ -52,21 +48,6 @@ class Lost:
 
 
 Event = Stopped | Lost
-
-
-def start_loop() -> None:
-    global _loop_started
-    with _loop_lock:
-        if _loop_started:
-            return
-        libvirt.virEventRegisterDefaultImpl()
-
-        def run() -> None:
-            while True:
-                libvirt.virEventRunDefaultImpl()
-
-        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
-        _loop_started = True
 
 
 _CLOSE_REASONS = {0: "error", 1: "end of file", 2: "keepalive timeout", 3: "client closed"}

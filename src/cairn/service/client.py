@@ -243,6 +243,24 @@ def _private_dir(directory: str) -> None:
         raise NoService(f"{directory} must belong to uid {os.geteuid()} with mode 0700")
 
 
+def _take_over(path: str, env: dict[str, str]) -> None:
+    """`cairn watch` replaces a service of this user already on its socket
+    (one a command started on demand, or of another cairn version), once that
+    one has finished what it runs; another user's is left alone."""
+    met = _hello(path, env)
+    if met is None:
+        return
+    if met.owner != os.geteuid():
+        met.chan.close()
+        raise Refused(f"a cairn service of uid {met.owner} (pid {met.pid}) already serves {path}")
+    print(
+        f"warning - taking over from the cairn service (pid {met.pid}) on {path},"
+        " once it has finished what it runs",
+        file=sys.stderr,
+    )
+    stop(met.chan, say=lambda text: print(text, end="", file=sys.stderr))
+
+
 def _serve(words: list[str]) -> int:
     """`cairn watch`: be the service for this caller's database, in the foreground."""
     import logging
@@ -264,6 +282,7 @@ def _serve(words: list[str]) -> int:
         _private_dir(os.path.dirname(path))
     except NoService as exc:
         raise CairnError(str(exc)) from None
+    _take_over(path, env)
     service = Service(path, env, refresh=a["refresh"], idle=a["idle"], watch=a["watch"])
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, _: service.stop(signal.Signals(signum).name))

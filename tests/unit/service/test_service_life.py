@@ -300,3 +300,21 @@ def test_a_database_made_with_another_umask_still_opens(
     assert (added.code, added.err) == (0, "")
     assert "compute-0-0" in services.run(url, sock, "list", "host").out
     assert os.stat(tmp_path / "cairn.db").st_mode & 0o777 == 0o644  # theirs to choose
+
+
+# -- cairn watch (for good) and a service started on demand ---------------------------
+
+
+def test_cairn_watch_takes_over_from_a_service_started_on_demand(
+    services: Services, sock: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cairn.db'}"
+    assert services.run(url, sock, "add", "host", "compute-0-0", "appliance=compute").code == 0
+    on_demand = _started_pid(sock)
+    watch = services.start(url, sock, "watch=no")  # waits until it answers on sock
+    assert watch.pid != on_demand
+    wait_for(lambda: _gone(on_demand), f"the on-demand service (pid {on_demand}) to end")
+    assert service_pid(sock) == watch.pid
+    listed = services.run(url, sock, "list", "host")
+    assert listed.code == 0 and "compute-0-0" in listed.out
+    assert service_pid(sock) == watch.pid  # the command went to the one run for good
