@@ -87,8 +87,9 @@ _current: InThread | None = None
 
 def ensure() -> InThread | None:
     """The in-thread service for the environment as it is now (a test may
-    change it: another plugin path, another database), started if need be;
-    None when the suite runs in-process."""
+    change it: another plugin path, another database), started if no service
+    answers for it, as the client starts one; None when the suite runs
+    in-process or a service process of the test's answers."""
     global _current
     if IN_PROCESS:
         return None
@@ -99,6 +100,8 @@ def ensure() -> InThread | None:
     if _current is not None and _current.env == env and _current.thread.is_alive():
         return _current
     stop()
+    if service_pid(Path(socket_path(env))) not in (None, os.getpid()):
+        return None  # a process serves it (a test's `cairn watch`): the client talks to it
     _current = InThread(env)
     return _current
 

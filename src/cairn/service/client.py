@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _HELP_WORDS = frozenset({"help", "--help", "-h"})
 START_TIMEOUT_S = 30.0
+TAKE_OVER_TRIES = 5
 # A service started on demand stops after this long without a client (or
 # sooner, when its database is gone); `cairn watch` alone runs for good.
 ON_DEMAND_IDLE_S = 300
@@ -268,7 +269,7 @@ def _serve(words: list[str]) -> int:
 
     from cairn.cli.main import find
     from cairn.cli.parse import parse
-    from cairn.service.server import Service
+    from cairn.service.server import Occupied, Service
 
     command, title, rest = find(words)
     a = parse(command, title, rest)
@@ -282,10 +283,24 @@ def _serve(words: list[str]) -> int:
         _private_dir(os.path.dirname(path))
     except NoService as exc:
         raise CairnError(str(exc)) from None
-    _take_over(path, env)
-    service = Service(path, env, refresh=a["refresh"], idle=a["idle"], watch=a["watch"])
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, _: service.stop(signal.Signals(signum).name))
     deadline = time.monotonic() + a["seconds"] if a["seconds"] else None
-    service.serve(until=(lambda: time.monotonic() >= deadline) if deadline else None)
-    return 0
+    # A command that comes while the old service stops finds no socket and
+    # starts one on demand: that one is taken over in its turn.
+    made: list[Service] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if not made:  # still waiting for the service it takes over from
+            raise SystemExit(0)
+        made[-1].stop(signal.Signals(signum).name)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    for _attempt in range(TAKE_OVER_TRIES):
+        _take_over(path, env)
+        made.append(Service(path, env, refresh=a["refresh"], idle=a["idle"], watch=a["watch"]))
+        try:
+            made[-1].serve(until=(lambda: time.monotonic() >= deadline) if deadline else None)
+        except Occupied:
+            continue
+        return 0
+    raise CairnError(f"another cairn service took {path} each time this one was to: try again")

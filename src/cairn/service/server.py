@@ -58,6 +58,10 @@ LOOK_EVERY_S = {True: 0.5, False: 10.0}
 QUIET_BEFORE_END_S = 1.0
 
 
+class Occupied(CairnError):
+    """Another service listens on the socket."""
+
+
 class Service:
     def __init__(
         self,
@@ -103,7 +107,8 @@ class Service:
     def serve(self, until: Callable[[], bool] | None = None) -> None:
         """Binds the socket, then serves until stopped (SIGTERM, `stop`, idle)."""
         if not self._take_lock():
-            raise CairnError(f"a cairn service already listens on {self.path}")
+            self._lock_file.close()
+            raise Occupied(f"a cairn service already listens on {self.path}")
         self._warm()
         bugs.keep_in_log(_log_place())
         self._bind()
@@ -125,6 +130,8 @@ class Service:
             os.close(self._wake_r)
             _release()
             log.info("cairn service stopped%s", f" ({self._why})" if self._why else "")
+            # Last: a service that takes over waits for this lock before it binds.
+            self._lock_file.close()
 
     def _take_lock(self) -> bool:
         """One service per socket: a lock file beside it, held for life. A

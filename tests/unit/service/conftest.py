@@ -7,12 +7,16 @@ and database, stopped (killed if need be) when the test ends, pass or fail.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import os
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +31,33 @@ def client_env(url: str, sock: Path, **extra: str) -> dict[str, str]:
     env.setdefault("CAIRN_CA_DIR", os.environ.get("CAIRN_CA_DIR", ""))
     env.update(extra)
     return env
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    """Python's HTTP/1.1 client, over the service's Unix socket."""
+
+    def __init__(self, sock: Path, timeout: float = 60.0) -> None:
+        super().__init__("cairn", timeout=timeout)
+        self.path = str(sock)
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+    def ask(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """One request on this connection: (status, JSON body); a str body is sent as is."""
+        data = body if isinstance(body, str | bytes) else json.dumps(body).encode()
+        self.request(method, path, body=b"" if body is None else data)
+        response = self.getresponse()
+        assert response.getheader("Content-Type", "").startswith("application/json")
+        return response.status, json.loads(response.read())
+
+
+def http(sock: Path, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One HTTP/1.1 request on a connection of its own: (status, JSON body)."""
+    with contextlib.closing(UnixHTTP(sock)) as conn:
+        return conn.ask(method, path, body)
 
 
 @dataclass

@@ -265,15 +265,3 @@ def test_an_interactive_command_is_refused_in_a_batch_through_the_service(
     hosts = sqlite_cli.ok("list", "host")
     assert "compute-0-0" in hosts and "compute-0-1" not in hosts
     assert os.path.exists(sock)
-
-
-def test_the_json_api_refuses_the_console_rather_than_run_it_in_the_service(
-    sqlite_cli: Cli, services: Services, sock: Path
-) -> None:
-    from test_service_api import http
-
-    sqlite_cli.ok("add", "host", "compute-0-0", "appliance=compute")
-    services.start(sqlite_cli.url, sock, "watch=no")
-    code, answer = http(sock, "POST", "/v1/open/host/console", {"args": ["compute-0-0"]})
-    assert code == 400
-    assert "'open host console' needs your terminal" in answer["error"]
