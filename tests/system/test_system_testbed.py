@@ -257,6 +257,9 @@ def test_a_container_killed_during_a_bulk_start_fails_only_its_vms(
         ]
     )
     watch = processes("watch", tb.CAIRN, "watch", "refresh=1")
+    # The frontend's service from now on (it takes over from one an earlier
+    # command started on demand, once that one is idle): the start goes to it.
+    watch.wait_line("listening on", timeout=BOOT)
     start = processes("start", tb.CAIRN, "start", "host", "vm", "tb-die-*", "output-format=json")
     watch.wait_line(f"watching {bed.uri(victim)}", timeout=BOOT)
 

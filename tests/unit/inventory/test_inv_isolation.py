@@ -133,13 +133,13 @@ def test_a_carrier_cannot_be_made_isolated(example_cluster):
 def test_dump_lists_each_carrier_before_what_it_carries(example_cluster):
     """A database with an isolated carrier (written past the checks) still dumps
     each network after its carrier."""
-    from rawkit import write_sql
+    from testkit import write_behind
 
     c = example_cluster
     c.ok("add", "network", "a-lab", "subnet=10.9.0.0/24", "isolation=vxlan", "id=900")
     c.ok("add", "network", "b-mid", "subnet=10.8.0.0/24")
     c.ok("set", "network", "a-lab", "carrier=b-mid")
-    write_sql(
+    write_behind(
         c.url,
         "UPDATE networks SET isolation = 'vlan', isolation_id = 7, carrier_id ="
         " (SELECT id FROM (SELECT id FROM networks WHERE name = 'private') AS p)"

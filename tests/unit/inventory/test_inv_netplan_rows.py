@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rawkit import write_sql
-from testkit import one_error_line
+from testkit import one_error_line, write_behind
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBhbGciOiJIUzI1NiJ9eyJzdWIiOiIxMjM0NTY3ODkwIn0 root@fe"
 
@@ -45,7 +44,7 @@ def test_a_bad_row_never_reaches_the_profile(containers, statement):
     assert "br-vx900" in good and "10.1.0.6" in good  # the plan is there: bridges and peers
     if "sqlite" in c.url:
         statement = statement.replace("CHR(10)", "CHAR(10)")
-    write_sql(c.url, statement)
+    write_behind(c.url, statement)
     done = c("report", "host", "profile", "vm-container-0-0")
     line = one_error_line(done.err)
     assert "host vm-container-0-0: a bad row in the database" in line

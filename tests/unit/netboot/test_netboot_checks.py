@@ -11,8 +11,7 @@ import posixpath
 
 import pytest
 
-from rawkit import write_sql
-from testkit import one_error_line
+from testkit import one_error_line, write_behind
 
 MAC = "52:54:00:00:00:aa"
 
@@ -75,7 +74,7 @@ def test_a_bad_row_is_left_out_of_the_files_with_a_warning(cli, tmp_path, statem
     cli.ok("add", "host", "interface", "fe", "eth0", "ip=198.18.5.1", "subnet=lab")
     if "sqlite" in cli.url:
         statement = statement.replace("CHR(10)", "CHAR(10)")
-    write_sql(cli.url, statement)
+    write_behind(cli.url, statement)
     done = cli("report", "host", "dhcpd", "frontend=fe", f"dir={tmp_path}")
     assert done.code == 0, done.err
     assert "EVIL" not in done.out

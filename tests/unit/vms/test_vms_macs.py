@@ -176,10 +176,10 @@ def test_a_base_or_mask_that_gives_no_usable_mac_is_refused_when_set(
 
 def test_a_multicast_base_is_refused_when_used(example_cluster: Any) -> None:
     """A base written into the database past `set attr` is refused when used."""
-    from rawkit import write_sql
+    from testkit import write_behind
 
     cli = example_cluster
-    write_sql(
+    write_behind(
         cli.url,
         "INSERT INTO global_attrs (name, value) VALUES ('vm_mac_base_addr', '01:00:5e:00:00:00')",
     )
