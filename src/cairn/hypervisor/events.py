@@ -1,9 +1,10 @@
 """libvirt's event loop and the domain events cairn listens to.
 
 libvirt's event loop (`eventloop.start_loop`) must run before connections
-that want events are opened. A `Subscription` holds one connection to a container with keepalives, and turns
-its lifecycle and close callbacks into small event objects handed to `sink`
-(callbacks run on the event thread: the sink must only queue them).
+that want events are opened. A `Subscription` holds one connection to a
+container with keepalives, and turns its lifecycle and close callbacks into
+small event objects handed to `sink` (callbacks run on the event thread: the
+sink must only queue them).
 """
 
 from __future__ import annotations
