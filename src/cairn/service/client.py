@@ -245,9 +245,10 @@ def _private_dir(directory: str) -> None:
 
 
 def _take_over(path: str, env: dict[str, str]) -> None:
-    """`cairn watch` replaces a service of this user already on its socket
-    (one a command started on demand, or of another cairn version), once that
-    one has finished what it runs; another user's is left alone."""
+    """`cairn watch` (for good: no idle=) replaces a service of this user
+    already on its socket (one a command started on demand, or of another
+    cairn version), once that one has finished what it runs; another user's
+    is left alone."""
     met = _hello(path, env)
     if met is None:
         return
@@ -296,7 +297,8 @@ def _serve(words: list[str]) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
     for _attempt in range(TAKE_OVER_TRIES):
-        _take_over(path, env)
+        if not a["idle"]:  # one started on demand (idle=) leaves a running one be
+            _take_over(path, env)
         made.append(Service(path, env, refresh=a["refresh"], idle=a["idle"], watch=a["watch"]))
         try:
             made[-1].serve(until=(lambda: time.monotonic() >= deadline) if deadline else None)
