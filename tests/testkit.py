@@ -339,6 +339,20 @@ def statements(cli: Any, *words: str) -> tuple[int, str]:
     return int(found[0]), done.stdout
 
 
+@contextlib.contextmanager
+def write_locked(path: Path) -> Iterator[None]:
+    """The SQLite database at `path` with its write lock held by another connection."""
+    import sqlite3
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 def write_behind(url: str, statement: str, **params: Any) -> None:
     """Run one SQL statement on the database at `url` behind cairn's back (no
     checks): a row as anyone who can write the database could store it."""

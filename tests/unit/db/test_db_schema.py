@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from cairn.db import schema
-from testkit import one_error_line, table, this_host
+from testkit import one_error_line, table, this_host, write_locked
 
 MIGRATIONS = Path(schema.__file__).resolve().parent / "migrations"
 SEEDED_APPLIANCES = {"frontend", "compute", "vm-container", "hosted-vm"}
@@ -184,13 +184,8 @@ def test_a_locked_sqlite_database_is_reported_as_locked_and_left_alone(sqlite_cl
     c = sqlite_cli
     c.ok("set", "attr", "cpu_mode", "host-model")
     before = c.dump()
-    holder = sqlite3.connect(tmp_path / "cairn.db", isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+    with write_locked(tmp_path / "cairn.db"):
         done = c.process(*words, CAIRN_DB_URL=f"{c.url}?timeout=0.2", CAIRN_SERVICE="off")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert done.code == 1, done.out
     assert "is locked" in one_error_line(done.err)
     assert c.dump() == before

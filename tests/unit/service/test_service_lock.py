@@ -4,9 +4,7 @@ does not take the locked database for a new one and seed it)."""
 
 from __future__ import annotations
 
-import sqlite3
-
-from testkit import one_error_line
+from testkit import one_error_line, write_locked
 
 
 def test_a_locked_database_is_one_line_and_left_alone(services, sqlite_cli, tmp_path):
@@ -15,13 +13,8 @@ def test_a_locked_database_is_one_line_and_left_alone(services, sqlite_cli, tmp_
     before = c.dump()
     url, sock = f"{c.url}?timeout=0.2", tmp_path / "cairn.sock"  # a busy time-out of 0.2 s
     services.start(url, sock, "watch=no")
-    holder = sqlite3.connect(tmp_path / "cairn.db", isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+    with write_locked(tmp_path / "cairn.db"):
         done = services.run(url, sock, "set", "attr", "x", "y")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert done.code == 1, done.out
     assert "is locked" in one_error_line(done.err)
     assert c.dump() == before
