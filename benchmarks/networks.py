@@ -224,7 +224,7 @@ def bench_pxe() -> None:
         pxekit.sync_networks(bed)
         pxekit.serve(bed, PXE_ROOT / "netboot")
         for vm, how, address in (
-            ("bench-pxe", f"PXE boot (iPXE, pxelinux, DHCP; {tb.DOMAIN_TYPE})", ip),
+            ("bench-pxe", f"PXE boot (iPXE, DHCP, kernel over HTTP; {tb.DOMAIN_TYPE})", ip),
             ("bench-direct", "direct kernel boot (the testbed's usual guest)", "198.18.1.70"),
         ):
             started, up, reply = _first_reply(bed, container, vm, address)
