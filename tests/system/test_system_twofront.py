@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,10 @@ class Two:
 def two(_testbed: tb.Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Two]:
     if testkit.PG_ADMIN_URL is None:
         pytest.skip("PostgreSQL not configured (CAIRN_TEST_PG_URL); scripts/test.sh sets it")
+    if shutil.which("socat") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true and socat is missing (scripts/setup.sh installs it)")
+        pytest.skip("socat is missing (apt-get install socat)")
     bed = _testbed
     logs = tmp_path_factory.mktemp("twofront")
     logs.chmod(0o755)
@@ -214,6 +220,8 @@ def test_killing_one_frontends_service_loses_nothing_and_it_reconciles_when_back
     assert len(two.released()) == before + 1, two.released()
     rows = {r["vm-host"]: r for r in two.vms(front[killed]) if r["vm-host"] in names}
     assert set(rows) == set(names), rows
+    listed = front[killed].cairn("list", "host", "vm", names[1], "status=yes", "output-format=json")
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["running"], listed.stdout
     with capsys.disabled():
         print(
             f"\n  frontend {alive} answered {answered} commands in {WINDOW:.0f} s"
