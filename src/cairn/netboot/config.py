@@ -81,8 +81,7 @@ def gather(session: Session, frontend: Host | None) -> Plan:
     devices = _frontend_devices(session, frontend, list(managed.values()), plan.notes)
     subnets = {}
     for n in managed.values():
-        device, address = devices.get(n.id, (None, None))
-        served = _served(n, device, address, plan.notes)
+        served = _served(n, devices.get(n.id), _frontend_address(frontend, n), plan.notes)
         if served is None:
             continue
         subnets[n.id] = network_of(served.address, served.netmask)
@@ -183,10 +182,17 @@ def _install(lease: Lease, action: BootAction, notes: list[str]) -> Pxe | None:
     return Pxe(lease.mac, lease.name, "install", kernel, ramdisk, args)
 
 
+def _frontend_address(frontend: Host | None, n: Network) -> str | None:
+    """The frontend's address on network `n` (where its boot HTTP server listens)."""
+    if frontend is None:
+        return None
+    return next((i.ip for i in frontend.interfaces if i.network_id == n.id and i.ip), None)
+
+
 def _frontend_devices(
     session: Session, frontend: Host | None, nets: list[Network], notes: list[str]
-) -> dict[int, tuple[str, str]]:
-    """{network id: (the frontend's device holding its address there, the address)}: the
+) -> dict[int, str]:
+    """{network id: the frontend's device holding its address there}: the
     network's bridge when the network plan puts the address on one (an
     isolated network; a plain one on a frontend that runs VMs), else the
     interface."""
@@ -202,7 +208,7 @@ def _frontend_devices(
                 bridged = n.bridge and (n.isolation is not None or runs_vms)
                 device = n.bridge if bridged and n.bridge else iface.name
                 try:
-                    out[n.id] = (values.iface_name(device), iface.ip)
+                    out[n.id] = values.iface_name(device)
                 except ValueError as exc:
                     notes.append(f"frontend device on network {n.name} left out: {exc}")
     return out
