@@ -34,7 +34,7 @@ from frontkit import Front, Resident
 pytestmark = pytest.mark.system
 
 BOOT = 300.0
-WINDOW = 15.0  # seconds of commands counted on one frontend while the other is dead
+WINDOW = 10.0  # seconds of commands counted on one frontend while the other is dead
 _DISALLOCATE = """
 import os
 def run(*, session, vm, reason, **_):
