@@ -2,7 +2,8 @@
 and benchmarks/networks.py share. Each part of the testbed applies cairn's
 network plan itself (`cairn sync host network`, run inside it), the guest of
 scripts/guest.sh goes under the TFTP root, and `cairn sync config` starts
-dnsmasq in the frontend's namespace from the database.
+dnsmasq and the boot HTTP server (iPXE fetches the guest over HTTP) in the
+frontend's namespace from the database.
 """
 
 from __future__ import annotations
@@ -44,9 +45,23 @@ def serve(bed: tb.Testbed, directory: Path) -> str:
 
 
 def stop_dnsmasq(bed: tb.Testbed, directory: Path) -> None:
-    """End the dnsmasq that sync config started (its pid is the frontend's own)."""
+    """End the dnsmasq and the boot HTTP server that sync config started (their
+    pids are the frontend's own)."""
+    for name in ("dnsmasq.pid", "http.pid"):
+        try:
+            pid = int((directory / name).read_text())
+        except (OSError, ValueError):
+            continue
+        bed.frontend.run("kill", str(pid), check=False)
+
+
+def fetched(directory: Path, ip: str, path: str) -> bool:
+    """Whether the client at `ip` got `path` from the boot HTTP server (its log)."""
     try:
-        pid = int((directory / "dnsmasq.pid").read_text())
-    except (OSError, ValueError):
-        return
-    bed.frontend.run("kill", str(pid), check=False)
+        log = (directory / "http.log").read_text(errors="replace")
+    except OSError:
+        return False
+    return any(
+        line.startswith(f"{ip} ") and f'"GET {path} HTTP/1.' in line and '" 200 ' in line
+        for line in log.splitlines()
+    )

@@ -160,6 +160,8 @@ class Watcher:
         savepoint.commit()
         if ran:
             log.info("%s: disallocated (%s)", vm.host.name, reason)
+        else:  # by `stop host vm`, or by the watcher of another frontend on this database
+            log.info("%s: released already (%s)", vm.host.name, reason)
 
     def _work(self) -> _Unit:
         return _Unit(self.db)

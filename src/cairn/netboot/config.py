@@ -11,11 +11,13 @@ naming the row.
 
 Files, under one directory: dnsmasq.conf (read at start), dhcp-hosts (fixed
 leases, `MAC,IP,NAME`, re-read on SIGHUP) and tftp/ (pxelinux.0,
-ldlinux.c32 and pxelinux.cfg/: a file per MAC, `01-aa-bb-...`, and `default`).
+ldlinux.c32 and pxelinux.cfg/: a file per MAC, `01-aa-bb-...`, and `default`;
+boot.ipxe and ipxe/: the same per MAC as iPXE scripts, served over HTTP).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,7 @@ from cairn import values
 from cairn.db.models import BootAction, Host, Interface, Network
 from cairn.errors import CairnError
 from cairn.inventory.networks import dhcp_bounds, network_of
+from cairn.netboot import ipxe
 from cairn.netboot.actions import boot_args, install_actions, tftp_path
 
 LEASE = "12h"
@@ -41,6 +44,7 @@ class Served:
     netmask: str
     bounds: tuple[str, str] | None
     device: str | None  # the frontend's device on it, where dnsmasq listens
+    http: str | None = None  # the frontend's address on it, where iPXE fetches over HTTP
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def gather(session: Session, frontend: Host | None) -> Plan:
     devices = _frontend_devices(session, frontend, list(managed.values()), plan.notes)
     subnets = {}
     for n in managed.values():
-        served = _served(n, devices.get(n.id), plan.notes)
+        served = _served(n, devices.get(n.id), _frontend_address(frontend, n), plan.notes)
         if served is None:
             continue
         subnets[n.id] = network_of(served.address, served.netmask)
@@ -120,7 +124,7 @@ def gather(session: Session, frontend: Host | None) -> Plan:
     return plan
 
 
-def _served(n: Network, device: str | None, notes: list[str]) -> Served | None:
+def _served(n: Network, device: str | None, address: str | None, notes: list[str]) -> Served | None:
     """What dnsmasq serves on network `n`, or None (with a note) when it cannot."""
     try:
         values.label(n.name)
@@ -136,7 +140,11 @@ def _served(n: Network, device: str | None, notes: list[str]) -> Served | None:
         return None
     if bounds is not None:
         bounds = (str(ipaddress.ip_address(bounds[0])), str(ipaddress.ip_address(bounds[1])))
-    return Served(n.name, str(net.network_address), str(net.netmask), bounds, device)
+    http = None
+    with contextlib.suppress(ValueError):
+        if address is not None and ipaddress.ip_address(address) in net:
+            http = str(ipaddress.ip_address(address))
+    return Served(n.name, str(net.network_address), str(net.netmask), bounds, device, http)
 
 
 def _lease(r: Any, subnet: Any, notes: list[str]) -> Lease | None:
@@ -165,7 +173,20 @@ def _install(lease: Lease, action: BootAction, notes: list[str]) -> Pxe | None:
             f" the database ({exc})"
         )
         return None
+    if args and not ipxe.SAFE_ARGS.fullmatch(args):
+        notes.append(
+            f"host {lease.name} boots with pxelinux over TFTP, not iPXE over HTTP: the args of"
+            f" boot action {action.name!r} hold characters an iPXE script would read"
+            " (only letters, digits, spaces and _ . , : / = + @ % - go into one)"
+        )
     return Pxe(lease.mac, lease.name, "install", kernel, ramdisk, args)
+
+
+def _frontend_address(frontend: Host | None, n: Network) -> str | None:
+    """The frontend's address on network `n` (where its boot HTTP server listens)."""
+    if frontend is None:
+        return None
+    return next((i.ip for i in frontend.interfaces if i.network_id == n.id and i.ip), None)
 
 
 def _frontend_devices(
@@ -204,7 +225,7 @@ def render_conf(plan: Plan, directory: str) -> str:
         f"dhcp-hostsfile={directory}/dhcp-hosts",
         "enable-tftp",
         f"tftp-root={directory}/tftp",
-        "dhcp-boot=pxelinux.0",
+        *ipxe.dnsmasq_lines((s.network, s.http) for s in plan.served),
     ]
     for device in sorted({s.device for s in plan.served if s.device}):
         lines.append(f"interface={device}")
@@ -245,6 +266,14 @@ def files(plan: Plan, directory: str) -> dict[str, str]:
     """{path relative to the directory: text} of every file made from the database."""
     out = {"dnsmasq.conf": render_conf(plan, directory), "dhcp-hosts": render_hosts(plan)}
     out["tftp/pxelinux.cfg/default"] = DEFAULT_PXE
+    out[f"tftp/{ipxe.BOOT_SCRIPT}"] = ipxe.boot_script()
     for p in plan.pxe:
         out[f"tftp/pxelinux.cfg/{pxe_name(p.mac)}"] = render_pxe(p)
+        script = (
+            ipxe.os_script(p.host)
+            if p.action == "os"
+            else ipxe.install_script(p.host, p.kernel or "", p.ramdisk, p.args)
+        )
+        if script is not None:
+            out[f"tftp/{ipxe.script_name(pxe_name(p.mac))}"] = script
     return out

@@ -86,6 +86,9 @@ def served(sqlite_cli):
         try:
             yield SimpleNamespace(c=c, sync=sync, fe=fe, cl=cl, cl2=cl2, directory=directory)
         finally:
+            from cairn.netboot import httpd
+
+            httpd.stop(directory)
             pid_file = directory / "dnsmasq.pid"
             if pid_file.exists():
                 with __import__("contextlib").suppress(ProcessLookupError, ValueError):
@@ -118,6 +121,39 @@ def _lease(ns: str) -> str:
     return ""
 
 
+def _boot_file(ns: str, *option: str) -> str:
+    """The boot file name DHCP hands a client in `ns` (udhcpc, with `option`s sent)."""
+    script = Path(tempfile.mkdtemp()) / "say"
+    script.write_text('#!/bin/sh\n[ "$1" = bound ] && echo "boot_file=$boot_file"\n')
+    script.chmod(0o755)
+    try:
+        done = in_ns(ns, "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "4",
+                     "-T", "1", *option, "-s", str(script), check=False)  # fmt: skip
+    finally:
+        shutil.rmtree(script.parent, ignore_errors=True)
+    return next((w[10:] for w in done.stdout.split() if w.startswith("boot_file=")), "")
+
+
+def _http(ns: str, own: str, url: str, method: str = "GET") -> tuple[int, str]:
+    """(status, body) of `url` fetched from `ns` holding address `own`."""
+    ip("addr", "add", f"{own}/24", "dev", "eth0", ns=ns)
+    code = (
+        "import sys, urllib.request, urllib.error\n"
+        "req = urllib.request.Request(sys.argv[1], method=sys.argv[2])\n"
+        "try:\n"
+        "    r = urllib.request.urlopen(req, timeout=10)\n"
+        "    print(r.status); print(r.read().decode())\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code)\n"
+    )
+    try:
+        done = in_ns(ns, "python3", "-c", code, url, method, check=False)
+        status, _, body = done.stdout.partition("\n")
+        return (int(status) if status.strip().isdigit() else 0), body
+    finally:
+        ip("addr", "del", f"{own}/24", "dev", "eth0", ns=ns)
+
+
 def _tftp(ns: str, own: str, name: str) -> str:
     ip("addr", "add", f"{own}/24", "dev", "eth0", ns=ns)
     local = Path(tempfile.mkdtemp()) / "got"
@@ -146,6 +182,50 @@ def test_a_known_mac_gets_its_address_and_its_install_kernel(served):
     # The same again: nothing written, dnsmasq reloaded, not restarted.
     again = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert again["files"] == "unchanged" and again["dnsmasq"].startswith("reloaded")
+
+
+def test_ipxe_is_sent_to_http_where_its_script_loads_the_kernel_and_nothing_else_is_served(
+    served,
+):
+    c, sync, fe, cl = served.c, served.sync, served.fe, served.cl
+    done = sync()
+    assert done.returncode == 0, done.stderr
+    rows = {r["what"]: r["change"] for r in json.loads(done.stdout)}
+    assert rows["http"].startswith("started (pid "), rows
+    base = "http://198.18.5.1:4480"
+    # iPXE says so in its user class (77): it is handed the HTTP script; others pxelinux.
+    assert _boot_file(cl, "-x", "0x4d:69505845") == f"{base}/boot.ipxe"
+    assert _boot_file(cl) == "pxelinux.0"
+    status, boot = _http(cl, "198.18.5.20", f"{base}/boot.ipxe")
+    assert status == 200 and "chain ipxe/01-${netX/mac:hexhyp}" in boot, boot
+    mac = _mac(cl).replace(":", "-")
+    status, script = _http(cl, "198.18.5.20", f"{base}/ipxe/01-{mac}")
+    assert status == 200, script
+    assert "kernel /vmlinuz-6.1 console=ttyS0\ninitrd /initrd.img\nboot" in script, script
+    (served.directory / "tftp" / "vmlinuz-6.1").write_text("the kernel")
+    assert _http(cl, "198.18.5.20", f"{base}/vmlinuz-6.1") == (200, "the kernel\n")
+    # Read-only, inside the TFTP root only: no way out, no listing, no writes.
+    (served.directory / "tftp" / "out").symlink_to("/etc/passwd")
+    for path in ("/../dnsmasq.conf", "/%2e%2e/dnsmasq.conf", "/out", "/", "/ipxe/", "/.x"):
+        assert _http(cl, "198.18.5.20", base + path)[0] == 404, path
+    assert _http(cl, "198.18.5.20", f"{base}/boot.ipxe", "PUT")[0] == 501
+    # Listening on the frontend's address on the served network only.
+    listening = [line.split()[3] for line in in_ns(fe, "ss", "-Hltn").stdout.splitlines()]
+    assert [a for a in listening if a.endswith(":4480")] == ["198.18.5.1:4480"], listening
+    # Unsafe args for iPXE: that host keeps pxelinux over TFTP, and the note says why.
+    c.ok("set", "host", "boot", "node1", "action=os")
+    c.ok("remove", "bootaction", "install")
+    c.ok("add", "bootaction", "install", "kernel=vmlinuz-6.1", "args=x=${net0/ip}||shell")
+    c.ok("set", "host", "boot", "node1", "action=install")
+    done = sync()
+    assert "boots with pxelinux over TFTP, not iPXE over HTTP" in done.stderr, done.stderr
+    assert _http(cl, "198.18.5.20", f"{base}/ipxe/01-{mac}")[0] == 404
+    assert "x=${net0/ip}||shell" in _tftp(cl, "198.18.5.20", f"pxelinux.cfg/01-{mac}")
+    # No network to serve: the server ends with dnsmasq.
+    c.ok("set", "network", "lab", "dhcp=no")
+    rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
+    assert rows["http"].startswith("stopped (pid "), rows
+    assert "4480" not in in_ns(fe, "ss", "-Hltn").stdout
 
 
 def test_os_is_not_served_a_kernel_and_a_reload_serves_new_hosts(served):
