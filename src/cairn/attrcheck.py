@@ -70,6 +70,12 @@ def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool)
 
     check(name, value, owner.describe())
     store.put(session, owner, name, value, replace=replace)
+    if name == "kvm_ha":
+        from cairn.vms.shared import check_owner
+
+        # After storing, so that the VMs it now applies to are judged as resolved;
+        # a refusal rolls the command's transaction back with it.
+        check_owner(session, owner)
 
 
 def _mac(name: str, value: str, what: str) -> None:

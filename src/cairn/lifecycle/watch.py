@@ -9,10 +9,16 @@ the watcher reconciles: a VM recorded as allocated there that is neither
 running nor saved is disallocated. The allocation flag in the database, taken
 under a row lock, makes sure that together with `stop host vm` a VM is never
 released twice.
+
+A container unreachable for its kvm_ha_dead_after seconds is dead: its kvm_ha
+VMs are restarted elsewhere once a fence plugin confirms it off
+(cairn.lifecycle.failover). When it answers again, the copies it still
+defines of VMs restarted elsewhere are destroyed and undefined.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -26,9 +32,12 @@ from sqlalchemy.orm import Session
 from cairn.db.models import VM, Host
 from cairn.db.session import Database
 from cairn.errors import CairnError
+from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.events import NOT_GONE, Event, Lost, Stopped, Subscription
+from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory.containers import container_uris
+from cairn.lifecycle import failover
 from cairn.lifecycle.hooks import Hooks
 
 log = logging.getLogger("cairn.watch")
@@ -40,12 +49,16 @@ class Watcher:
     def __init__(self, url: str, *, refresh: float = 60.0, hooks: Hooks | None = None) -> None:
         self.db = Database(url, writes=True)
         self.refresh = refresh
-        self.hooks = hooks or Hooks.load()
+        self.hooks = hooks or Hooks.load(fence=True)
         self.events: queue.Queue[Event] = queue.Queue()
         self.subs: dict[str, Subscription] = {}
         self.retry: dict[str, tuple[float, float]] = {}  # uri -> (when, next delay)
         self.stopping = threading.Event()
         self.deferred: list[tuple[float, Event]] = []  # events to handle again, and when
+        self.down_since: dict[str, float] = {}  # uri -> since when it does not answer
+        self.dead_after: dict[str, float] = {}  # uri -> seconds down before it is dead
+        self.next_fence: dict[str, float] = {}  # uri -> when to fence it (again)
+        self.moved_away: dict[str, set[str]] = {}  # uri -> VMs restarted elsewhere
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         next_refresh = 0.0
@@ -58,6 +71,7 @@ class Watcher:
                 for uri, (when, _delay) in list(self.retry.items()):
                     if now >= when:
                         self._connect(uri)
+                self._fence_the_dead(time.monotonic())
                 due = [e for when, e in self.deferred if when <= now]
                 self.deferred = [(w, e) for w, e in self.deferred if w > now]
                 for event in due:
@@ -94,6 +108,7 @@ class Watcher:
             if sub is not None:
                 sub.close()
             self.retry.setdefault(event.uri, (time.monotonic(), BACKOFF_START))
+            self.down_since.setdefault(event.uri, time.monotonic())
         elif event.reason in NOT_GONE:
             log.info("%s stopped (%s): kept allocated", event.name, event.reason)
         else:
@@ -106,7 +121,10 @@ class Watcher:
                 .scalars()
                 .all()
             )
-            uris = set(container_uris(session, containers).values())
+            by_id = container_uris(session, containers)
+            after = failover.dead_after(session, containers)
+            uris = set(by_id.values())
+        self.dead_after = {by_id[i]: seconds for i, seconds in after.items()}
         for uri in uris - set(self.subs) - set(self.retry):
             self._connect(uri)
 
@@ -117,15 +135,58 @@ class Watcher:
         except CairnError as exc:
             _when, delay = self.retry.get(uri, (0.0, BACKOFF_START))
             self.retry[uri] = (time.monotonic() + delay, min(delay * 2, BACKOFF_MAX))
+            self.down_since.setdefault(uri, time.monotonic())
             log.warning("%s; retrying in %g s", exc, delay)
             return
         self.retry.pop(uri, None)
         self.subs[uri] = sub
         log.info("watching %s", uri)
+        if self.down_since.pop(uri, None) is not None:
+            self.next_fence.pop(uri, None)
+            self._busy_safe(f"clearing the status of {uri}", lambda: self._back(uri, states))
         if not self._busy_safe(f"reconciling {uri}", lambda: self._reconcile(uri, states)):
             # Subscribe again later, and reconcile then with fresh states.
             self.subs.pop(uri).close()
             self.retry[uri] = (time.monotonic() + BUSY_RETRY, BACKOFF_START)
+
+    def _fence_the_dead(self, now: float) -> None:
+        """Fence each container down for its kvm_ha_dead_after, and restart its
+        kvm_ha VMs elsewhere; again after as long if the fence did not confirm."""
+        dead = {
+            uri
+            for uri, since in self.down_since.items()
+            if uri in self.dead_after and now - since >= self.dead_after[uri]
+        }
+        for uri in sorted(dead):
+            if now < self.next_fence.get(uri, 0.0):
+                continue
+            log.warning("%s has not answered for %g s: it is dead", uri, now - self.down_since[uri])
+            self._busy_safe(f"failing over {uri}", functools.partial(self._fail_over, uri, dead))
+
+    def _fail_over(self, uri: str, dead: set[str]) -> None:
+        with Connections() as conns:
+            done = failover.fail_over(self._work, self.hooks, uri, conns, dead)
+        self.moved_away.setdefault(uri, set()).update(done.moved)
+        again = time.monotonic() + self.dead_after.get(uri, BACKOFF_MAX)
+        self.next_fence[uri] = float("inf") if done.done else again
+
+    def _back(self, uri: str, states: dict[str, State]) -> None:
+        """A container answers again: no second copy of what was restarted
+        elsewhere may run there, and its dead status goes."""
+        stale = self.moved_away.pop(uri, set()) & set(states)
+        if stale:
+            with Connections() as conns:
+                for name in sorted(stale):
+                    try:
+                        guest = Guest.lookup(conns.get(uri), name)
+                        guest.poweroff()
+                        guest.undefine()
+                    except CairnError as exc:
+                        log.error("%s: its old copy on %s stays: %s", name, uri, exc)
+                        continue
+                    log.warning("%s: removed its old copy on %s (restarted elsewhere)", name, uri)
+        for name in failover.clear_status(self._work, uri):
+            log.info("container %s answers again", name)
 
     def _reconcile(self, uri: str, states: dict[str, State]) -> None:
         with self._work() as session:

@@ -1,0 +1,226 @@
+"""Restart elsewhere, only after fencing: what the watcher does with a dead container.
+
+The watcher (cairn.lifecycle.watch) counts a container dead when libvirt there
+has been unreachable for its kvm_ha_dead_after seconds. Then, for the VMs
+allocated there whose kvm_ha is true:
+
+1. fence: the site's watch/plugin_fence.py switches the container off out of
+   band and must answer True. Without a fence plugin, or without a True,
+   nothing is restarted (the container may be cut off from the frontend while
+   its guests still write their disks: a second copy would corrupt them); the
+   administrator is told in the log and in the container's attribute
+   kvm_ha_status, shown by `list host vm status=yes`.
+2. once fenced, every VM allocated there is off: plugin_disallocate runs once
+   for that placement (reason "fenced (...)"), non-kvm_ha VMs included.
+3. each kvm_ha VM whose storage the others reach (cairn.vms.shared) is placed
+   on the answering container with the most free memory (cairn.vms.placement)
+   and started by `lifecycle.start`: plugin_allocate (which may place it
+   elsewhere), preboot, define, launch, as `start host vm` does.
+
+Each VM is placed in a transaction of its own, committed before it is
+started, so that a restart is never repeated: the VM is then recorded on its
+new container, and the dead one has nothing left to restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cairn.attrs import wellknown
+from cairn.attrs.escape import unescape
+from cairn.attrs.resolve import resolve
+from cairn.attrs.scopes import Scope
+from cairn.attrs.store import Owner
+from cairn.attrs.store import get as store_get
+from cairn.attrs.store import put as put_attr
+from cairn.attrs.store import remove as remove_attr
+from cairn.db.models import VM, Host, HostAttr
+from cairn.errors import CairnError
+from cairn.hypervisor.connections import Connections
+from cairn.inventory.containers import container_uris
+from cairn.lifecycle.hooks import Hooks
+from cairn.lifecycle.start import start
+from cairn.vms import placement, shared
+from cairn.vms.define import change
+
+log = logging.getLogger("cairn.watch")
+STATUS = "kvm_ha_status"
+Work = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass
+class Failover:
+    """What one attempt did; `done` False: fencing failed, try again later."""
+
+    done: bool
+    status: str = ""
+    restarted: list[str] = field(default_factory=list)  # VM names, now running elsewhere
+    moved: list[str] = field(default_factory=list)  # VM names placed on another container
+
+
+def dead_after(session: Session, containers: Collection[Host]) -> dict[int, float]:
+    """{container id: seconds unreachable before it counts as dead}."""
+    resolved = resolve(session, list(containers))
+    knob = wellknown.lookup("kvm_ha_dead_after")
+    assert knob is not None and knob.default is not None
+    out = {}
+    for host in containers:
+        found = resolved[host.id].get("kvm_ha_dead_after")
+        value = unescape(found.value) if found else knob.default
+        what = wellknown.what("kvm_ha_dead_after", host.name, found, "container")
+        out[host.id] = float(wellknown.integer("kvm_ha_dead_after", value, what))
+    return out
+
+
+def _at(session: Session, uri: str) -> list[Host]:
+    """The containers holding VMs that are reached at `uri`."""
+    holders = session.execute(select(Host).where(Host.id.in_(select(VM.container_id)))).scalars()
+    hosts = list(holders)
+    uris = container_uris(session, hosts)
+    return [h for h in hosts if uris[h.id] == uri]
+
+
+def fail_over(
+    work: Work, hooks: Hooks, uri: str, conns: Connections, dead: Collection[str]
+) -> Failover:
+    """Fence the dead container at `uri`, then restart its kvm_ha VMs elsewhere.
+
+    `dead` are the URIs of every container counted dead (never chosen)."""
+    with work() as session:
+        containers = _at(session, uri)
+        vms = list(
+            session.execute(
+                select(VM).where(
+                    VM.container_id.in_([c.id for c in containers]), VM.allocated.is_(True)
+                )
+            ).scalars()
+        )
+        resolved = resolve(session, [*containers, *(vm.host for vm in vms)])
+        ha = sorted(
+            vm.host.name
+            for vm in vms
+            if wellknown.flag(resolved[vm.host_id], "kvm_ha", vm.host.name)
+        )
+        ids = {vm.host.name: vm.id for vm in vms}
+        attrs = {
+            c.name: {n: unescape(r.value) for n, r in resolved[c.id].items()} for c in containers
+        }
+    if not ha:
+        return Failover(True)
+    names = ", ".join(ha)
+    for container in sorted(attrs):
+        fenced, said = hooks.run_fence(container, uri, attrs[container])
+        if not fenced:
+            status = f"dead, not fenced: {said}; kvm_ha VMs not restarted: {names}"
+            log.error("container %s (%s) is %s", container, uri, status)
+            _set_status(work, attrs, status)
+            return Failover(bool(not hooks.fence), status)
+        log.warning("container %s (%s) is dead and %s", container, uri, said)
+    result = Failover(True)
+    for name in sorted(ids):
+        _release(work, hooks, ids[name], uri, f"fenced ({', '.join(sorted(attrs))} is off)")
+    for name in ha:
+        _restart(work, hooks, ids[name], name, uri, conns, dead, result)
+    failed = [n for n in ha if n not in result.restarted]
+    result.status = f"dead, fenced; restarted elsewhere: {', '.join(result.restarted) or 'none'}"
+    if failed:
+        result.status += f"; not restarted: {', '.join(failed)} (see the watcher's log)"
+    _set_status(work, attrs, result.status)
+    return result
+
+
+def _release(work: Work, hooks: Hooks, vm_id: int, uri: str, reason: str) -> None:
+    with work() as session:
+        vm = session.get(VM, vm_id)
+        if vm is None or container_uris(session, [vm.container])[vm.container_id] != uri:
+            return  # removed, or placed elsewhere meanwhile
+        savepoint = session.begin_nested()
+        try:
+            ran = hooks.run_disallocate(session, vm, reason)
+        except CairnError as exc:
+            savepoint.rollback()
+            log.error("%s: disallocate failed: %s", vm.host.name, exc)
+            return
+        savepoint.commit()
+        if ran:
+            log.info("%s: disallocated (%s)", vm.host.name, reason)
+
+
+def _restart(
+    work: Work,
+    hooks: Hooks,
+    vm_id: int,
+    name: str,
+    uri: str,
+    conns: Connections,
+    dead: Collection[str],
+    result: Failover,
+) -> None:
+    with work() as session:
+        vm = session.get(VM, vm_id)
+        if vm is None or container_uris(session, [vm.container])[vm.container_id] != uri:
+            return
+        try:
+            shared.check_vm(vm)
+            target = _target(session, vm, conns, {uri, *dead})
+            change(session, vm, physnode=target.name)
+        except CairnError as exc:
+            log.error("%s: not restarted elsewhere: %s", name, exc)
+            return
+        result.moved.append(name)
+    with work() as session:
+        vm = session.get(VM, vm_id)
+        assert vm is not None
+        (outcome,) = start(session, [vm], conns, hooks)
+        if outcome.failed:
+            log.error("%s: restart on %s failed: %s", name, outcome.container, outcome.detail)
+            return
+        log.warning("%s: restarted on %s (%s)", name, outcome.container, outcome.result)
+        result.restarted.append(name)
+
+
+def _target(session: Session, vm: VM, conns: Connections, dead: Collection[str]) -> Host:
+    """The answering container with the most free memory that fits `vm`."""
+    containers = placement.vm_capable(session, exclude=vm.host_id)
+    uris = container_uris(session, list(containers))
+    alive = {}
+    for host, attrs in containers.items():
+        if uris[host.id] in dead:
+            continue
+        try:
+            conns.get(uris[host.id])
+        except CairnError:
+            continue
+        alive[host] = attrs
+    used = placement.used_memory(session, exclude=vm.id)
+    free = {c.id: placement.capacity(c, a) - used.get(c.id, 0) for c, a in alive.items()}
+    chosen = placement.choose(alive, free, vm.memory_mb)
+    if chosen is None:
+        raise CairnError(f"no other container answers with {vm.memory_mb} MB free")
+    return chosen
+
+
+def _set_status(work: Work, attrs: dict[str, dict[str, str]], status: str) -> None:
+    with work() as session:
+        for host in session.execute(select(Host).where(Host.name.in_(list(attrs)))).scalars():
+            put_attr(session, Owner(Scope.HOST, host.id, host.name), STATUS, status, replace=True)
+
+
+def clear_status(work: Work, uri: str) -> list[str]:
+    """Remove kvm_ha_status of the containers at `uri` (they answer again); their names."""
+    with work() as session:
+        marked = session.execute(select(HostAttr.host_id).where(HostAttr.name == STATUS)).first()
+        if marked is None:
+            return []  # the usual case: one query per connect
+        cleared = []
+        for host in _at(session, uri):
+            if store_get(session, Owner(Scope.HOST, host.id, host.name), STATUS) is not None:
+                remove_attr(session, Owner(Scope.HOST, host.id, host.name), STATUS)
+                cleared.append(host.name)
+        return cleared
