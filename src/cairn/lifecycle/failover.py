@@ -163,7 +163,9 @@ def _restart(
     result: Failover,
 ) -> None:
     with work() as session:
-        vm = session.get(VM, vm_id)
+        # Locked (PostgreSQL, MariaDB), so that a second frontend's watcher waits
+        # here, then finds the VM placed elsewhere and leaves it.
+        vm = session.get(VM, vm_id, with_for_update=True)
         if vm is None or container_uris(session, [vm.container])[vm.container_id] != uri:
             return
         try:
