@@ -20,7 +20,7 @@ a restart; not the restart itself.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -96,11 +96,17 @@ def check_owner(session: Session, owner: Owner) -> None:
     elif owner.scope is Scope.OS:
         query = query.where(Host.os_id == owner.id)
     session.flush()
-    vms = session.execute(query).scalars().all()
+    check_vms(session, session.execute(query).scalars().all())
+
+
+def check_vms(session: Session, vms: Sequence[VM]) -> None:
+    """CairnError if one of `vms` has kvm_ha and keeps a disk the others cannot
+    reach (after its disks or CDROM changed, or kvm_ha was set)."""
     if not vms:
         return
     resolved = resolve(session, [vm.host for vm in vms])
-    dirs = shared_dirs()
+    dirs = None
     for vm in vms:
         if wellknown.flag(resolved[vm.host_id], "kvm_ha", vm.host.name):
+            dirs = shared_dirs() if dirs is None else dirs
             check_vm(vm, dirs)

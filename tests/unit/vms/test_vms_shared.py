@@ -100,3 +100,19 @@ def test_without_shared_dirs_nothing_qualifies(cli, config):
 
     assert f"vm_shared_dirs: none in {config}" in said
     cli.ok("set", "host", "attr", "any", "kvm_ha", "false")  # false asks for nothing
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("set", "host", "vm", "nfs", "disk=file:/var/lib/libvirt/images/nfs.vda,vda,virtio"),
+        ("add", "host", "vm", "disk", "nfs", "disk=file:/var/lib/libvirt/images/nfs.vdb"),
+        ("set", "host", "vm", "cdrom", "nfs", "cdrom=/var/lib/libvirt/images/x.iso"),
+    ],
+)
+def test_a_kvm_ha_vm_keeps_its_storage_shared(ha_cli, hv, change):
+    ha_cli.ok("set", "attr", "kvm_connection", "test:///default")
+    add_vm(ha_cli, "nfs", f"file:{SHARED}/nfs.vda,vda,virtio")
+    ha_cli.ok("set", "host", "attr", "nfs", "kvm_ha", "true")
+
+    assert "nfs cannot have kvm_ha: " in refused(ha_cli, *change)
