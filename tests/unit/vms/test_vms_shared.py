@@ -89,6 +89,9 @@ def test_a_global_kvm_ha_is_judged_per_vm_as_it_resolves(ha_cli):
 
     assert ha_cli.ok("report", "host", "attr", "nfs", "attr=kvm_ha").strip() == "true"
     assert ha_cli.ok("report", "host", "attr", "local", "attr=kvm_ha").strip() == "false"
+    assert "local cannot have kvm_ha" in refused(
+        ha_cli, "remove", "host", "attr", "local", "kvm_ha"
+    )  # the global true would then apply to it
 
 
 def test_without_shared_dirs_nothing_qualifies(cli, config):
