@@ -37,7 +37,6 @@ from cairn.attrs.escape import unescape
 from cairn.attrs.resolve import resolve
 from cairn.attrs.scopes import Scope
 from cairn.attrs.store import Owner
-from cairn.attrs.store import get as store_get
 from cairn.attrs.store import put as put_attr
 from cairn.attrs.store import remove as remove_attr
 from cairn.db.models import VM, Host, HostAttr
@@ -214,15 +213,37 @@ def _set_status(work: Work, attrs: dict[str, dict[str, str]], status: str) -> No
             put_attr(session, Owner(Scope.HOST, host.id, host.name), STATUS, status, replace=True)
 
 
+def _marked(session: Session, uri: str) -> dict[Host, str]:
+    """{container at `uri` with a kvm_ha_status: that status}, VMs left there or not."""
+    rows = session.execute(
+        select(Host, HostAttr.value).join(HostAttr, HostAttr.host_id == Host.id)
+        .where(HostAttr.name == STATUS)
+    ).all()  # fmt: skip
+    if not rows:
+        return {}  # the usual case: one query
+    uris = container_uris(session, [host for host, _ in rows])
+    return {host: unescape(value) for host, value in rows if uris[host.id] == uri}
+
+
+def stale_copies(work: Work, uri: str, names: Collection[str]) -> set[str]:
+    """Of the domains `names` of the container at `uri`, which answers again:
+    the VMs the database places on another container, if this one was fenced
+    (its kvm_ha_status says so). What libvirt holds of them there is a second
+    copy; this holds after the service restarted too."""
+    with work() as session:
+        marked = _marked(session, uri)
+        if not names or not any(v.startswith("dead, fenced") for v in marked.values()):
+            return set()
+        vms = session.execute(select(VM).join(VM.host).where(Host.name.in_(list(names))))
+        placed = list(vms.scalars())
+        uris = container_uris(session, [vm.container for vm in placed])
+        return {vm.host.name for vm in placed if uris[vm.container_id] != uri}
+
+
 def clear_status(work: Work, uri: str) -> list[str]:
     """Remove kvm_ha_status of the containers at `uri` (they answer again); their names."""
     with work() as session:
-        marked = session.execute(select(HostAttr.host_id).where(HostAttr.name == STATUS)).first()
-        if marked is None:
-            return []  # the usual case: one query per connect
-        cleared = []
-        for host in _at(session, uri):
-            if store_get(session, Owner(Scope.HOST, host.id, host.name), STATUS) is not None:
-                remove_attr(session, Owner(Scope.HOST, host.id, host.name), STATUS)
-                cleared.append(host.name)
-        return cleared
+        marked = _marked(session, uri)
+        for host in marked:
+            remove_attr(session, Owner(Scope.HOST, host.id, host.name), STATUS)
+        return sorted(host.name for host in marked)

@@ -173,7 +173,8 @@ class Watcher:
     def _back(self, uri: str, states: dict[str, State]) -> None:
         """A container answers again: no second copy of what was restarted
         elsewhere may run there, and its dead status goes."""
-        stale = self.moved_away.pop(uri, set()) & set(states)
+        stale = self.moved_away.pop(uri, set()) | failover.stale_copies(self._work, uri, states)
+        stale &= set(states)
         if stale:
             with Connections() as conns:
                 for name in sorted(stale):

@@ -21,11 +21,13 @@ from typing import Any
 
 import pytest
 
+from cairn.hypervisor.states import State
 from cairn.lifecycle.watch import Watcher
 from testkit import wait_for, write_behind
 from testkit import watch_messages as messages
 
 DEAD = "vm-container-0-1"
+TEST_URI = "test:///default"
 UNREACHABLE = "test:///nonexistent.xml"
 SHARED = "/srv/nfs/vms"
 DEADLINE = 10.0
@@ -205,3 +207,45 @@ def test_a_vm_whose_disk_is_no_longer_shared_is_released_but_not_restarted(
     assert f"{name} cannot have kvm_ha: disk /var/lib/libvirt/images/x.vda" in "\n".join(
         messages(caplog)
     )
+
+
+def test_a_container_back_after_its_fence_loses_its_copies_even_after_a_service_restart(
+    ha, plugins, on_dead, watcher, caplog
+):
+    plugins.write("fence", FENCE.replace("ANSWER", "True"))
+    name = on_dead("ha")
+    kill(ha)
+    with running(watcher()):
+        wait_for(lambda: any("restarted on" in m for m in messages(caplog)), "the restart")
+    new = container_of(ha, name)
+    # The test driver is one host for every URI: for this test, the container the
+    # VM went to gets a URI of its own, and the dead one answers at test:///default
+    # again, where the domain now stands for the copy it kept.
+    ha.cli.ok("set", "host", "attr", new, "kvm_connection", "test:///elsewhere.xml")
+    ha.cli.ok("set", "host", "attr", DEAD, "kvm_connection", TEST_URI)
+
+    fresh = watcher()  # a restarted service: it remembers nothing of the restart
+    fresh._back(TEST_URI, {name: State.RUNNING, "test": State.RUNNING})
+
+    assert ha.state(name) == "undefined"
+    assert f"{name}: removed its old copy on {TEST_URI} (restarted elsewhere)" in messages(caplog)
+    assert ha.host_attr(DEAD, "kvm_ha_status") is None
+    assert ha.state("test") == "running"  # not a cairn VM: left alone
+
+
+def test_without_a_fence_a_container_that_answers_again_keeps_its_vms_and_loses_its_status(
+    ha, plugins, on_dead, watcher, caplog
+):
+    name = on_dead("ha")
+    ha.conn.lookupByName(name).create()  # it ran on all along
+    kill(ha)
+    w = watcher()
+    with running(w):
+        wait_for(lambda: any("not fenced" in m for m in messages(caplog)), "the refusal")
+    ha.cli.ok("set", "host", "attr", DEAD, "kvm_connection", TEST_URI)
+
+    w._back(TEST_URI, {name: State.RUNNING})
+
+    assert ha.state(name) == "running"
+    assert ha.host_attr(DEAD, "kvm_ha_status") is None
+    assert ha.listed(name)[name]["status"] == "running"
