@@ -25,11 +25,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from cairn.db.models import VM, Host
+from cairn.db.models import VM, Host, HostAttr
 from cairn.db.session import Database
 from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections
@@ -116,8 +116,13 @@ class Watcher:
 
     def _refresh_containers(self) -> None:
         with self._work() as session:
+            # Those holding VMs, and those found dead: until they answer again,
+            # they may hold copies of VMs restarted elsewhere.
+            dead = select(HostAttr.host_id).where(HostAttr.name == failover.STATUS)
             containers = (
-                session.execute(select(Host).where(Host.id.in_(select(VM.container_id))))
+                session.execute(
+                    select(Host).where(or_(Host.id.in_(select(VM.container_id)), Host.id.in_(dead)))
+                )
                 .scalars()
                 .all()
             )
