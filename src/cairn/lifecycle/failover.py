@@ -73,7 +73,11 @@ def dead_after(session: Session, containers: Collection[Host]) -> dict[int, floa
         found = resolved[host.id].get("kvm_ha_dead_after")
         value = unescape(found.value) if found else knob.default
         what = wellknown.what("kvm_ha_dead_after", host.name, found, "container")
-        out[host.id] = float(wellknown.integer("kvm_ha_dead_after", value, what))
+        try:
+            out[host.id] = float(wellknown.integer("kvm_ha_dead_after", value, what))
+        except CairnError as exc:  # stored behind cairn's back: the watcher goes on
+            log.error("%s; using %s s", exc, knob.default)
+            out[host.id] = float(knob.default)
     return out
 
 

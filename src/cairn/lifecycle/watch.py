@@ -169,10 +169,15 @@ class Watcher:
             self._busy_safe(f"failing over {uri}", functools.partial(self._fail_over, uri, dead))
 
     def _fail_over(self, uri: str, dead: set[str]) -> None:
-        with Connections() as conns:
-            done = failover.fail_over(self._work, self.hooks, uri, conns, dead)
-        self.moved_away.setdefault(uri, set()).update(done.moved)
         again = time.monotonic() + self.dead_after.get(uri, BACKOFF_MAX)
+        try:
+            with Connections() as conns:
+                done = failover.fail_over(self._work, self.hooks, uri, conns, dead)
+        except CairnError as exc:  # a value stored behind cairn's back: tell, go on
+            log.error("failing over %s: %s; trying again", uri, exc)
+            self.next_fence[uri] = again
+            return
+        self.moved_away.setdefault(uri, set()).update(done.moved)
         self.next_fence[uri] = float("inf") if done.done else again
 
     def _back(self, uri: str, states: dict[str, State]) -> None:

@@ -249,3 +249,21 @@ def test_without_a_fence_a_container_that_answers_again_keeps_its_vms_and_loses_
     assert ha.state(name) == "running"
     assert ha.host_attr(DEAD, "kvm_ha_status") is None
     assert ha.listed(name)[name]["status"] == "running"
+
+
+def test_a_kvm_ha_value_stored_behind_cairn_s_back_is_logged_and_the_watcher_goes_on(
+    ha, plugins, on_dead, watcher, caplog
+):
+    plugins.write("fence", FENCE.replace("ANSWER", "True"))
+    name = on_dead("ha")
+    write_behind(ha.cli.url, "UPDATE host_attrs SET value = 'maybe' WHERE name = 'kvm_ha'")
+    kill(ha)
+    w = watcher()
+
+    with running(w):
+        wait_for(lambda: any("trying again" in m for m in messages(caplog)), "the error")
+        assert any(f"attribute kvm_ha of host {name}" in m for m in messages(caplog))
+        assert w.next_fence[UNREACHABLE] < float("inf")  # tried again later
+
+    assert plugins.calls() == [f"allocate {name}"]
+    assert container_of(ha, name) == DEAD
