@@ -19,7 +19,8 @@ allocated there whose kvm_ha is true:
 
 Each VM is placed in a transaction of its own, committed before it is
 started, so that a restart is never repeated: the VM is then recorded on its
-new container, and the dead one has nothing left to restart.
+new container, and the dead one has nothing left to restart. The placed VMs
+then start together, containers in parallel.
 """
 
 from __future__ import annotations
@@ -128,8 +129,9 @@ def fail_over(
     result = Failover(True)
     for name in sorted(ids):
         _release(work, hooks, ids[name], uri, f"fenced ({', '.join(sorted(attrs))} is off)")
-    for name in ha:
-        _restart(work, hooks, ids[name], name, uri, conns, dead, result)
+    placed: dict[int, int] = {}  # container id -> MB placed there now (not yet allocated)
+    result.moved = [n for n in ha if _place(work, ids[n], uri, conns, dead, placed)]
+    result.restarted = _start(work, hooks, [ids[n] for n in result.moved], conns)
     failed = [n for n in ha if n not in result.restarted]
     result.status = f"dead, fenced; restarted elsewhere: {', '.join(result.restarted) or 'none'}"
     if failed:
@@ -155,43 +157,54 @@ def _release(work: Work, hooks: Hooks, vm_id: int, uri: str, reason: str) -> Non
             log.info("%s: disallocated (%s)", vm.host.name, reason)
 
 
-def _restart(
+def _place(
     work: Work,
-    hooks: Hooks,
     vm_id: int,
-    name: str,
     uri: str,
     conns: Connections,
     dead: Collection[str],
-    result: Failover,
-) -> None:
+    placed: dict[int, int],
+) -> bool:
+    """Put one kvm_ha VM of the dead container on another (committed); False if not."""
     with work() as session:
         # Locked (PostgreSQL, MariaDB), so that a second frontend's watcher waits
         # here, then finds the VM placed elsewhere and leaves it.
         vm = session.get(VM, vm_id, with_for_update=True)
         if vm is None or container_uris(session, [vm.container])[vm.container_id] != uri:
-            return
+            return False
         try:
             shared.check_vm(vm)
-            target = _target(session, vm, conns, {uri, *dead})
+            target = _target(session, vm, conns, {uri, *dead}, placed)
             change(session, vm, physnode=target.name)
         except CairnError as exc:
-            log.error("%s: not restarted elsewhere: %s", name, exc)
-            return
-        result.moved.append(name)
+            log.error("%s: not restarted elsewhere: %s", vm.host.name, exc)
+            return False
+        placed[target.id] = placed.get(target.id, 0) + vm.memory_mb
+        return True
+
+
+def _start(work: Work, hooks: Hooks, vm_ids: list[int], conns: Connections) -> list[str]:
+    """Start the placed VMs at once (containers in parallel); the names that started."""
+    if not vm_ids:
+        return []
     with work() as session:
-        vm = session.get(VM, vm_id)
-        assert vm is not None
-        (outcome,) = start(session, [vm], conns, hooks)
-        if outcome.failed:
-            log.error("%s: restart on %s failed: %s", name, outcome.container, outcome.detail)
-            return
-        log.warning("%s: restarted on %s (%s)", name, outcome.container, outcome.result)
-        result.restarted.append(name)
+        vms = list(session.execute(select(VM).where(VM.id.in_(vm_ids))).scalars())
+        started = []
+        for outcome in start(session, vms, conns, hooks):
+            if outcome.failed:
+                log.error("%s: restart on %s failed: %s", outcome.vm, outcome.container,
+                          outcome.detail)  # fmt: skip
+                continue
+            log.warning("%s: restarted on %s (%s)", outcome.vm, outcome.container, outcome.result)
+            started.append(outcome.vm)
+        return started
 
 
-def _target(session: Session, vm: VM, conns: Connections, dead: Collection[str]) -> Host:
-    """The answering container with the most free memory that fits `vm`."""
+def _target(
+    session: Session, vm: VM, conns: Connections, dead: Collection[str], placed: dict[int, int]
+) -> Host:
+    """The answering container with the most free memory that fits `vm` (`placed`:
+    MB of VMs put there by this fail-over, not yet allocated)."""
     containers = placement.vm_capable(session, exclude=vm.host_id)
     uris = container_uris(session, list(containers))
     alive = {}
@@ -204,7 +217,10 @@ def _target(session: Session, vm: VM, conns: Connections, dead: Collection[str])
             continue
         alive[host] = attrs
     used = placement.used_memory(session, exclude=vm.id)
-    free = {c.id: placement.capacity(c, a) - used.get(c.id, 0) for c, a in alive.items()}
+    free = {
+        c.id: placement.capacity(c, a) - used.get(c.id, 0) - placed.get(c.id, 0)
+        for c, a in alive.items()
+    }
     chosen = placement.choose(alive, free, vm.memory_mb)
     if chosen is None:
         raise CairnError(f"no other container answers with {vm.memory_mb} MB free")

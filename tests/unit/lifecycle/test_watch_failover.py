@@ -267,3 +267,19 @@ def test_a_kvm_ha_value_stored_behind_cairn_s_back_is_logged_and_the_watcher_goe
 
     assert plugins.calls() == [f"allocate {name}"]
     assert container_of(ha, name) == DEAD
+
+
+def test_the_restarted_vms_are_spread_by_free_memory_and_start_together(
+    ha, plugins, on_dead, watcher, caplog
+):
+    plugins.write("fence", FENCE.replace("ANSWER", "True"))
+    big = [on_dead(f"big{i}") for i in range(2)]
+    for name in big:  # 5000 MB each: one fits on a container of 4 CPUs (8192 MB), not two
+        ha.cli.ok("set", "host", "vm", name, "mem=5000")
+    kill(ha)
+
+    with running(watcher()):
+        wait_for(lambda: sum("restarted on" in m for m in messages(caplog)) == 2, "both")
+
+    assert sorted(container_of(ha, n) for n in big) == ["vm-container-0-0", "vm-container-0-2"]
+    assert [ha.state(n) for n in big] == ["running", "running"]
