@@ -18,7 +18,6 @@ defines of VMs restarted elsewhere are destroyed and undefined.
 
 from __future__ import annotations
 
-import functools
 import logging
 import queue
 import threading
@@ -43,6 +42,7 @@ from cairn.lifecycle.hooks import Hooks
 log = logging.getLogger("cairn.watch")
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 BUSY_RETRY = 1.0  # seconds before work the busy database refused is tried again
+FAILOVER_GRACE = 30.0  # seconds a stopping watcher waits for running fail-overs
 
 
 class Watcher:
@@ -59,6 +59,11 @@ class Watcher:
         self.dead_after: dict[str, float] = {}  # uri -> seconds down before it is dead
         self.next_fence: dict[str, float] = {}  # uri -> when to fence it (again)
         self.moved_away: dict[str, set[str]] = {}  # uri -> VMs restarted elsewhere
+        # Fail-overs run in threads of their own (a fence may take a minute, and a
+        # rack that loses power loses many containers at once); their outcomes
+        # come back here: (uri, when to fence again, VMs placed elsewhere).
+        self.failing: dict[str, threading.Thread] = {}
+        self.failed_over: queue.Queue[tuple[str, float, list[str]]] = queue.Queue()
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         next_refresh = 0.0
@@ -82,6 +87,7 @@ class Watcher:
                     continue
                 self._handle_or_defer(event)
         finally:
+            self.settle(FAILOVER_GRACE)
             for sub in self.subs.values():
                 sub.close()
             self.db.close()
@@ -162,23 +168,56 @@ class Watcher:
             for uri, since in self.down_since.items()
             if uri in self.dead_after and now - since >= self.dead_after[uri]
         }
+        self._collect()
         for uri in sorted(dead):
-            if now < self.next_fence.get(uri, 0.0):
+            if uri in self.failing or now < self.next_fence.get(uri, 0.0):
                 continue
             log.warning("%s has not answered for %g s: it is dead", uri, now - self.down_since[uri])
-            self._busy_safe(f"failing over {uri}", functools.partial(self._fail_over, uri, dead))
+            thread = threading.Thread(
+                target=self._fail_over, args=(uri, dead), name=f"fail-over {uri}", daemon=True
+            )
+            self.failing[uri] = thread
+            thread.start()
 
     def _fail_over(self, uri: str, dead: set[str]) -> None:
+        """One container's fail-over, in a thread of its own; the outcome goes
+        to `failed_over`, whatever happens."""
         again = time.monotonic() + self.dead_after.get(uri, BACKOFF_MAX)
+        moved: list[str] = []
         try:
             with Connections() as conns:
                 done = failover.fail_over(self._work, self.hooks, uri, conns, dead)
+            moved = done.moved
+            if done.done:
+                again = float("inf")
+        except OperationalError as exc:
+            log.warning("failing over %s: the database is busy (%s); trying again", uri, exc.orig)
+            again = time.monotonic() + BUSY_RETRY
         except CairnError as exc:  # a value stored behind cairn's back: tell, go on
             log.error("failing over %s: %s; trying again", uri, exc)
-            self.next_fence[uri] = again
-            return
-        self.moved_away.setdefault(uri, set()).update(done.moved)
-        self.next_fence[uri] = float("inf") if done.done else again
+        except Exception:  # a bug must not end the watching; the log has its traceback
+            log.exception("failing over %s failed; trying again", uri)
+        finally:
+            self.failed_over.put((uri, again, moved))
+
+    def _collect(self) -> None:
+        """Take in the outcomes of finished fail-overs."""
+        while True:
+            try:
+                uri, again, moved = self.failed_over.get_nowait()
+            except queue.Empty:
+                return
+            self.failing.pop(uri, None)
+            self.moved_away.setdefault(uri, set()).update(moved)
+            if uri in self.down_since:  # not back meanwhile
+                self.next_fence[uri] = again
+
+    def settle(self, timeout: float) -> None:
+        """Wait up to `timeout` s for the running fail-overs, and take in their outcomes."""
+        end = time.monotonic() + timeout
+        for thread in list(self.failing.values()):
+            thread.join(max(0.0, end - time.monotonic()))
+        self._collect()
 
     def _back(self, uri: str, states: dict[str, State]) -> None:
         """A container answers again: no second copy of what was restarted

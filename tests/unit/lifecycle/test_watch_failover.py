@@ -96,6 +96,7 @@ def watcher(lab: Any, caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[],
 
 @contextmanager
 def running(w: Watcher) -> Iterator[None]:
+    """The watcher's loop in a thread; once stopped, its fail-overs are over too."""
     stop = threading.Event()
     loop = threading.Thread(target=w.run, kwargs={"until": stop.is_set}, daemon=True)
     loop.start()
@@ -138,6 +139,7 @@ def test_a_fenced_container_s_kvm_ha_vms_restart_elsewhere_exactly_once(
     assert status == f"unreachable (dead, fenced; restarted elsewhere: {name})"
 
     w._fence_the_dead(time.monotonic() + 3600)  # the dead container, much later
+    w.settle(DEADLINE)
     assert len(plugins.calls()) == 6, "fenced or restarted a second time"
 
 
@@ -179,6 +181,7 @@ def test_only_a_fence_that_answers_true_lets_vms_restart_and_it_is_tried_again(
     with running(w):
         wait_for(lambda: any("not fenced" in m for m in messages(caplog)), "the refusal")
     w._fence_the_dead(time.monotonic() + 2)  # after kvm_ha_dead_after again
+    w.settle(DEADLINE)
 
     assert plugins.calls() == [f"allocate {name}"] + [f"fence {DEAD} {UNREACHABLE}"] * 2
     assert ha.state(name) == "shutoff" and container_of(ha, name) == DEAD
@@ -262,8 +265,8 @@ def test_a_kvm_ha_value_stored_behind_cairn_s_back_is_logged_and_the_watcher_goe
 
     with running(w):
         wait_for(lambda: any("trying again" in m for m in messages(caplog)), "the error")
-        assert any(f"attribute kvm_ha of host {name}" in m for m in messages(caplog))
-        assert w.next_fence[UNREACHABLE] < float("inf")  # tried again later
+    assert any(f"attribute kvm_ha of host {name}" in m for m in messages(caplog))
+    assert w.next_fence[UNREACHABLE] < float("inf")  # tried again later
 
     assert plugins.calls() == [f"allocate {name}"]
     assert container_of(ha, name) == DEAD
@@ -283,3 +286,39 @@ def test_the_restarted_vms_are_spread_by_free_memory_and_start_together(
 
     assert sorted(container_of(ha, n) for n in big) == ["vm-container-0-0", "vm-container-0-2"]
     assert [ha.state(n) for n in big] == ["running", "running"]
+
+
+BARRIER = """
+import time
+
+def run(*, container, uri, attrs):
+    with open(LOG, "a") as f:
+        f.write("fence " + container + " " + uri + "\\n")
+    if container == "vm-container-0-1":  # holds on until the other is being fenced too
+        end = time.monotonic() + 10
+        while "fence vm-container-0-2" not in open(LOG).read():
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.02)
+    return True
+"""
+
+
+def test_containers_dead_at_once_are_fenced_at_once(ha, plugins, on_dead, watcher, caplog):
+    plugins.write("fence", BARRIER)
+    first = on_dead("first")
+    second = ha.add_vm("vm-container-0-2", f"name=second-{uuid.uuid4().hex[:6]}",
+                       f"disk=file:{SHARED}/second.vda")  # fmt: skip
+    ha.cli.ok("set", "host", "attr", second, "kvm_ha", "true")
+    assert ha.start(second).code == 0
+    ha.conn.lookupByName(second).destroy()
+    for rank in (1, 2):
+        container = f"vm-container-0-{rank}"
+        ha.cli.ok("set", "host", "attr", container, "kvm_connection", f"test:///gone-{rank}.xml")
+        ha.cli.ok("set", "host", "attr", container, "kvm_ha_dead_after", "1")
+
+    with running(watcher()):
+        wait_for(lambda: sum("restarted on" in m for m in messages(caplog)) == 2, "both", 20)
+
+    assert container_of(ha, first) == container_of(ha, second) == "vm-container-0-0"
+    assert [ha.state(first), ha.state(second)] == ["running", "running"]
