@@ -322,3 +322,7 @@ def test_containers_dead_at_once_are_fenced_at_once(ha, plugins, on_dead, watche
 
     assert container_of(ha, first) == container_of(ha, second) == "vm-container-0-0"
     assert [ha.state(first), ha.state(second)] == ["running", "running"]
+    # One after the other, the first fence would have given up and been tried again.
+    assert sorted(c.split()[1] for c in plugins.calls("fence")) == [
+        "vm-container-0-1", "vm-container-0-2"
+    ]  # fmt: skip
