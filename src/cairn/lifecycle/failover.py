@@ -118,6 +118,19 @@ def fail_over(
     if not ha:
         return Failover(True)
     names = ", ".join(ha)
+    with work() as session:
+        others = _answering(session, conns, {uri, *dead})
+    if not others:
+        # A frontend cut off from every container sees them all dead; fencing
+        # would only switch off guests that may be running, with nowhere to
+        # restart them.
+        status = (
+            "dead, not fenced: no other container answers (is the frontend cut off?);"
+            f" kvm_ha VMs not restarted: {names}"
+        )
+        log.error("container %s (%s) is %s", ", ".join(sorted(attrs)), uri, status)
+        _set_status(work, attrs, status)
+        return Failover(False, status)
     for container in sorted(attrs):
         fenced, said = hooks.run_fence(container, uri, attrs[container])
         if not fenced:
@@ -205,7 +218,23 @@ def _target(
 ) -> Host:
     """The answering container with the most free memory that fits `vm` (`placed`:
     MB of VMs put there by this fail-over, not yet allocated)."""
-    containers = placement.vm_capable(session, exclude=vm.host_id)
+    alive = _answering(session, conns, dead, exclude=vm.host_id)
+    used = placement.used_memory(session, exclude=vm.id)
+    free = {
+        c.id: placement.capacity(c, a) - used.get(c.id, 0) - placed.get(c.id, 0)
+        for c, a in alive.items()
+    }
+    chosen = placement.choose(alive, free, vm.memory_mb)
+    if chosen is None:
+        raise CairnError(f"no other container answers with {vm.memory_mb} MB free")
+    return chosen
+
+
+def _answering(
+    session: Session, conns: Connections, dead: Collection[str], *, exclude: int | None = None
+) -> dict[Host, dict[str, str]]:
+    """{VM container that answers, but those at `dead`: its resolved attributes}."""
+    containers = placement.vm_capable(session, exclude=exclude)
     uris = container_uris(session, list(containers))
     alive = {}
     for host, attrs in containers.items():
@@ -216,15 +245,7 @@ def _target(
         except CairnError:
             continue
         alive[host] = attrs
-    used = placement.used_memory(session, exclude=vm.id)
-    free = {
-        c.id: placement.capacity(c, a) - used.get(c.id, 0) - placed.get(c.id, 0)
-        for c, a in alive.items()
-    }
-    chosen = placement.choose(alive, free, vm.memory_mb)
-    if chosen is None:
-        raise CairnError(f"no other container answers with {vm.memory_mb} MB free")
-    return chosen
+    return alive
 
 
 def _set_status(work: Work, attrs: dict[str, dict[str, str]], status: str) -> None:

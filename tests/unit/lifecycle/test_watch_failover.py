@@ -326,3 +326,18 @@ def test_containers_dead_at_once_are_fenced_at_once(ha, plugins, on_dead, watche
     assert sorted(c.split()[1] for c in plugins.calls("fence")) == [
         "vm-container-0-1", "vm-container-0-2"
     ]  # fmt: skip
+
+
+def test_no_fence_when_no_other_container_answers(ha, plugins, on_dead, watcher, caplog):
+    plugins.write("fence", FENCE.replace("ANSWER", "True"))
+    name = on_dead("ha")
+    ha.cli.ok("set", "attr", "kvm_connection", "test:///cut-off.xml")  # every container
+    kill(ha)
+    w = watcher()
+
+    with running(w):
+        wait_for(lambda: any("no other container answers" in m for m in messages(caplog)), "it")
+
+    assert plugins.calls() == [f"allocate {name}"]  # not fenced, not released
+    assert "no other container answers" in ha.listed(name)[name]["status"]
+    assert w.next_fence[UNREACHABLE] < float("inf")  # asked again later
