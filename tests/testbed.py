@@ -482,14 +482,16 @@ class Testbed:
         front = self.cairn("report", "host", "profile", FRONTEND).stdout
         self.frontend.run("sh", "-s", input=front)
 
-        def apply(space: Space) -> None:
-            script = self.cairn("report", "host", "profile", space.name).stdout
-            space.run("sh", "-s", input=script, timeout=180)
-            _wait(lambda: self.answers(space.name), f"{space.name} to answer over TLS")
-
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(self.containers)) as pool:
-            for future in [pool.submit(apply, s) for s in self.containers]:
+            for future in [pool.submit(self.apply_profile, s) for s in self.containers]:
                 future.result()
+
+    def apply_profile(self, space: Space) -> None:
+        """Make `space` a container as its profile says (its daemons started: also how a
+        container switched off by the testbed's BMC, tests/testbed_ha.py, comes back)."""
+        script = self.cairn("report", "host", "profile", space.name).stdout
+        space.run("sh", "-s", input=script, timeout=180)
+        _wait(lambda: self.answers(space.name), f"{space.name} to answer over TLS")
 
 
 def cairn_env(root: Path) -> dict[str, str]:

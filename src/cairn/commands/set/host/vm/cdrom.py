@@ -35,7 +35,10 @@ class Command(Base):
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         from cairn.inventory import lookup
         from cairn.vms.define import set_cdrom, vm_of
+        from cairn.vms.shared import check_vms
 
         path = None if a["cdrom"].strip().lower() == "none" else a["cdrom"]
         for host in lookup.hosts(ctx.session, [a["host"]], all_if_empty=False):
-            set_cdrom(vm_of(ctx.session, host), path)
+            vm = vm_of(ctx.session, host)
+            set_cdrom(vm, path)
+            check_vms(ctx.session, [vm])  # a kvm_ha VM's CDROM must be shared too
