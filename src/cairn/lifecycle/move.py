@@ -101,9 +101,9 @@ def move(
     return f"{said} (paused while copied: {_TCG})" if paused else said
 
 
-# Seen on the testbed (benchmarks/soak.py): a guest moved live under TCG broke
-# about once in 15-25 moves on a loaded machine (its kernel: "virtio_net ...
-# is not a head!", general protection faults), never in 40 paused moves.
+# Seen on the testbed (benchmarks/soak.py, load 8-16 on 2 cores): a guest moved
+# live under TCG broke in 3 of 64 moves (its kernel: "virtio_net ... is not a
+# head!", a general protection fault), in none of 140 paused moves.
 _TCG = "QEMU loses memory writes of a TCG guest now and then when it moves live"
 
 
