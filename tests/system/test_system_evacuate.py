@@ -4,10 +4,11 @@ libvirtd, reached over TLS.
 
 Shown here: `container evacuate` empties a container of its running guests,
 which go on answering, and leaves it out of service until `container return`;
-a move whose new QEMU dies midway leaves the guest running on the old
-container only, and the database saying so; and ten moves in a row round the
-containers under ping, each guest answering after each (the short form of
-benchmarks/soak.py, which does 100 and prints the figures).
+a move whose new QEMU, or the new container's libvirtd, dies midway leaves
+the guest running on the old container only, and the database saying so;
+and ten moves in a row round the containers under ping, the guest answering
+after each (the short form of benchmarks/soak.py, which does 100 and prints
+the figures).
 """
 
 from __future__ import annotations
@@ -142,11 +143,14 @@ def qemu_of(bed: tb.Testbed, container: str, vm: str) -> int | None:
     return None
 
 
-def test_a_move_whose_new_qemu_dies_midway_leaves_the_guest_running_where_it_was(
-    testbed: tb.Testbed,
+@pytest.mark.parametrize("dies", ["qemu", "libvirtd"])
+def test_a_move_that_fails_midway_leaves_the_guest_running_where_it_was(
+    testbed: tb.Testbed, dies: str
 ) -> None:
+    """The new container's QEMU dies during the copy, or its libvirtd does (then
+    its QEMU lives on, and holds the whole guest, paused, until libvirtd is back)."""
     bed, src, dest = testbed, tb.container_name(2), tb.container_name(3)
-    name, ip = "tb-midway", "198.18.1.83"
+    name, ip = f"tb-midway-{dies}", "198.18.1.83"
     add_guest(bed, name, src, ip)
     # Data in the disk (cairn keeps a disk that exists): its copy takes a while.
     disk = bed.disk(src, name)
@@ -166,11 +170,17 @@ def test_a_move_whose_new_qemu_dies_midway_leaves_the_guest_running_where_it_was
     )  # fmt: skip
     try:
         # The new QEMU, stopped as soon as it is there: the move cannot finish
-        # before it dies.
+        # before the failure.
         pid = wait_for(lambda: qemu_of(bed, dest, name), f"the QEMU of {name} on {dest}", 120)
         os.kill(pid, signal.SIGSTOP)
         time.sleep(1.0)
-        kill_hard(pid, f"the QEMU of {name} on {dest}")
+        if dies == "qemu":
+            kill_hard(pid, f"the QEMU of {name} on {dest}")
+        else:
+            daemon = bed.libvirtd_pid(dest)
+            assert daemon is not None
+            kill_hard(daemon, f"libvirtd of {dest}")
+            os.kill(pid, signal.SIGCONT)
         out, err = move.communicate(timeout=300)
     finally:
         if move.poll() is None:
@@ -180,13 +190,20 @@ def test_a_move_whose_new_qemu_dies_midway_leaves_the_guest_running_where_it_was
     assert move.returncode == 1, out + err
     (line,) = err.splitlines()
     assert line.startswith("error - ") and name in line, line
-    # In exactly one place, and the database says which.
-    wait_for(lambda: domains(bed, dest, "--all") == [], f"no copy of {name} left on {dest}", 60)
+    # Running in exactly one place, and the database says which.
     assert domains(bed, src) == [name]
     assert bed.container(src).run("virsh", "domstate", name).stdout.strip() == "running"
     assert container_of(bed, name) == src
     wait_for(lambda: answers(bed, ip), f"{name} to answer at {ip} after the failed move")
     healthy(bed, src, name)
+    if dies == "libvirtd":
+        bed.start_libvirtd(dest)
+    # No copy left on the new container, not even a paused QEMU.
+    wait_for(
+        lambda: domains(bed, dest, "--all") == [] and qemu_of(bed, dest, name) is None,
+        f"no copy of {name} left on {dest}",
+        60,
+    )
     # And it moves when nothing fails.
     moved = bed.cairn("move", "host", "vm", name, dest, "copy-storage=yes")
     assert f"migrated to {dest}" in moved.stdout

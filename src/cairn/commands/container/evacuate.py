@@ -22,7 +22,8 @@ class Command(Base):
     on it; then each running VM moves live, one after another, to the
     container that the allocation rule of the example plugin_allocate chooses
     (in service, reaching the VM's networks, the most free memory that fits
-    it), as `move host vm` moves it. copy-storage=yes copies disks that are
+    it), as `move host vm` moves it (a guest on emulated CPUs, TCG, moves
+    paused). copy-storage=yes copies disks that are
     local to the container (as for `move host vm`). Each move is recorded as
     soon as it is done.
 
