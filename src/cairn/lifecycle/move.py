@@ -102,16 +102,16 @@ def move(
 
 
 # Seen on the testbed (benchmarks/soak.py, load 8-16 on 2 cores): a guest moved
-# live under TCG broke in 3 of 64 moves (its kernel: "virtio_net ... is not a
+# live under TCG broke in 4 of 89 moves (its kernel: "virtio_net ... is not a
 # head!", a general protection fault), in none of 140 paused moves.
 _TCG = "QEMU loses memory writes of a TCG guest now and then when it moves live"
 
 
 def live_safe(domain_type: str) -> bool:
     """Whether a guest of this domain type may move live. Not under TCG (type
-    qemu): QEMU tracks the guest's writes to memory itself, racing with the
-    guest's CPU threads, and a page it misses arrives stale (_TCG). KVM
-    tracks them in the kernel."""
+    qemu): QEMU tracks the guest's writes to memory itself, in software, while
+    the guest's CPU threads run; the soak's broken guests had stale pages, most
+    likely writes that tracking missed (_TCG). KVM tracks them in the kernel."""
     return domain_type != "qemu"
 
 
