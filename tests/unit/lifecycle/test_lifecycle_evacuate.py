@@ -168,3 +168,21 @@ def test_return_cannot_undo_a_mark_made_at_another_scope(lab):
 
     assert done.code == 1
     assert "comes from another scope" in done.err, done.err
+
+
+def test_a_saved_vm_stays_and_is_not_restored_there_until_the_container_returns(lab):
+    vm = lab.add_vm(OUT)
+    assert lab.start(vm).code == 0
+    assert lab.act("save", "host", "vm", vm).code == 0
+
+    done = evacuate(lab)
+
+    assert done.code == 0  # nothing running stayed
+    assert rows(done)[vm]["result"] == "saved here: restore it to move it, or stop it"
+    started = lab.start(vm)
+    assert started.code == 1
+    assert started.rows[0]["detail"].startswith(f"{vm} is saved on it: container {OUT} is out")
+    assert lab.state(vm) == "saved"
+    assert lab.cli("container", "return", OUT).code == 0
+    assert lab.start(vm).code == 0
+    assert lab.state(vm) == "running"
