@@ -73,7 +73,13 @@ def evacuate(
         ).scalars()
     )  # fmt: skip
     uri = container_uris(session, [container])[container.id]
-    states = list_states(conns.get(uri))  # unreachable: an error, nothing moved
+    try:
+        states = list_states(conns.get(uri))
+    except CairnError as exc:  # nothing moved; out of service all the same
+        raise CairnError(
+            f"{exc}; no VM moved, and {container.name} is out of service (cairn container"
+            f" return {container.name} brings it back)"
+        ) from None
     out = []
     for done, vm in enumerate(vms, 1):
         name = vm.host.name

@@ -186,3 +186,18 @@ def test_a_saved_vm_stays_and_is_not_restored_there_until_the_container_returns(
     assert lab.cli("container", "return", OUT).code == 0
     assert lab.start(vm).code == 0
     assert lab.state(vm) == "running"
+
+
+def test_a_container_that_does_not_answer_is_out_of_service_and_the_error_says_so(lab):
+    vm = lab.add_vm(OUT)
+    lab.cli.ok("set", "host", "attr", OUT, "kvm_connection", "test:///nonexistent/cairn.xml")
+
+    done = lab.cli("container", "evacuate", OUT)
+
+    assert done.code == 1
+    (line,) = done.err.splitlines()
+    assert line.startswith("error - ") and line.endswith(
+        f"; no VM moved, and {OUT} is out of service (cairn container return {OUT} brings it back)"
+    ), line
+    assert lab.host_attr(OUT, "kvm_maintenance") == "true"
+    assert container_of(lab, vm) == OUT
