@@ -251,7 +251,7 @@ def test_after_a_live_move_to_a_third_container_they_still_ping_each_other(
     vm, dest = "tb-pxe-a2", tb.container_name(3)
     assert nb.where[vm] != dest and nb.where["tb-pxe-a1"] != dest
     moved = nb.bed.cairn("move", "host", "vm", vm, dest, "copy-storage=yes")
-    assert f"live-migrated to {dest}" in moved.stdout
+    assert f"migrated to {dest}" in moved.stdout  # paused: a TCG guest (move.py)
     nb.locate()
     assert nb.where[vm] == dest
     mark = len(nb.text("tb-pxe-a1"))

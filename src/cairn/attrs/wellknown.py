@@ -226,6 +226,14 @@ KNOBS: tuple[Knob, ...] = (
         default="2048 MB per CPU of the container",
         scope="container or its appliance",
     ),
+    Knob(
+        "kvm_maintenance",
+        BOOLEAN,
+        "whether the container is out of service (set by `container evacuate`, cleared"
+        " by `container return`): no start, move or allocation puts a VM on it",
+        default="false",
+        scope="container",
+    ),
     # Live migration (`move host vm`): what the VM's traffic loses at the switch.
     Knob(
         "kvm_migrate_downtime",
