@@ -10,7 +10,9 @@ virtual cluster vc (frontend vc, computes vc-compute-0/1) whose frontend the
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +21,8 @@ from typing import Any
 import pytest
 
 import servicekit
-from testkit import reading, write_behind
-
 from cairn.airboss import client, keys
+from testkit import reading, write_behind
 
 SUITE_CONFIG = 'vm_storage_dirs = ["/"]\nvm_host_devices = ["/dev/", "pci", "usb", "scsi"]\n'
 
@@ -44,6 +45,11 @@ class Lab:
     owner: Tenant
     other: Tenant
     isos: Path
+    keydir: Path
+
+    def tenant(self, name: str) -> Tenant:
+        """A new key pair, bound to nothing."""
+        return tenant(self.keydir, name)
 
     @property
     def address(self) -> str:
@@ -76,8 +82,28 @@ class Lab:
                 for r in rows
             ]
 
+    def send(self, data: bytes, *, timeout: float = 10.0) -> str:
+        """Raw bytes to the Airboss port; the error (or "") it answers with."""
+        return send_raw(self.port, data, timeout=timeout)
+
     def rows(self, *words: str) -> list[dict[str, Any]]:
         return json.loads(self.cli.ok(*words, "output-format=json"))
+
+
+def send_raw(port: int, data: bytes, *, timeout: float = 10.0) -> str:
+    """`data` sent to the Airboss, the sending side then closed; its reply's
+    error ("" for rows, "closed" when it closed without a reply)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with contextlib.suppress(OSError):  # it may close on us before all is sent
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        got = b""
+        while chunk := s.recv(65536):
+            got += chunk
+    if len(got) < 4:
+        return "closed"
+    body = json.loads(got[4:])
+    return str(body.get("error", ""))
 
 
 def bind(url: str, tenant: Tenant, frontend: str) -> None:
@@ -100,7 +126,11 @@ def tenant(directory: Path, name: str) -> Tenant:
 
 
 @pytest.fixture
-def airboss_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def airboss_config(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The config file: the suite's, ISOs open to tenants, the Airboss on a free
+    loopback port; a test adds [airboss] lines by parametrizing it (indirect)."""
     isos = tmp_path / "isos"
     isos.mkdir()
     path = tmp_path / "cairn.toml"
@@ -108,6 +138,7 @@ def airboss_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         SUITE_CONFIG
         + f'tenant_iso_dirs = ["{isos}"]\n'
         + '[airboss]\nlisten = "127.0.0.1:0"\nrequest_seconds = 2\n'
+        + getattr(request, "param", "")
     )
     monkeypatch.setenv("CAIRN_CONFIG", str(path))
     return path
@@ -131,7 +162,7 @@ def lab(cli: Any, hv: Any, airboss_config: Path, tmp_path: Path) -> Iterator[Lab
     bind(cli.url, other, "wc")
     service, own = _service()
     assert service.airboss is not None, "the Airboss did not start: see the log"
-    yield Lab(cli, hv, service.airboss.port, owner, other, tmp_path / "isos")
+    yield Lab(cli, hv, service.airboss.port, owner, other, tmp_path / "isos", keydir)
     if own:
         service.airboss.stop()
 
