@@ -13,9 +13,9 @@ signed by a bound key:
    within `request_seconds` of connecting, else the connection is closed;
 2. the key, by the fingerprint in the frame (the only database read before
    the signature verifies), then the signature over the exact bytes sent;
-3. the body, then its time (60 s), the key's rate (requests per minute),
-   then the nonce, recorded in `airboss_nonces` (a replay is refused, on
-   every service of the database alike);
+3. the body, then its time (60 s), then the nonce, recorded in
+   `airboss_nonces` (a replay is refused, on every service of the database
+   alike), then the key's rate (requests per minute);
 4. `checks.may`; then the op: commands through the service, or the console.
 
 Every request is written to `airboss_audit`, accepted or refused. A raw
@@ -201,8 +201,9 @@ class Airboss:
                 fingerprint = frame.fingerprint
                 request = envelope.parse(envelope.verified(frame, self._public_key))
                 envelope.check_time(request)
-                self._rate(request.fingerprint)
                 self._nonce(request)
+                # After the nonce: replaying a captured request spends nothing of its key's budget.
+                self._rate(request.fingerprint)
                 params = ops.checked_params(request.op, request.params)
                 with Context() as ctx:
                     allowed = checks.may(
