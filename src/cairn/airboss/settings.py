@@ -1,13 +1,13 @@
 """The `[airboss]` table of the config file, and Airboss addresses.
 
 What belongs here: reading the table (for the client: `address`, `ca`; for
-the server: `listen`, `cdrom_dirs`, `tls_names` and the bounds), splitting
+the server: `listen`, `tls_names` and the bounds; the ISOs tenants may use
+are the top-level `tenant_iso_dirs`, cairn.vms.isos), splitting
 HOST[:PORT], and telling a loopback address (plain, reached through an SSH
 tunnel) from any other (TLS). Light: the tenant's `cairn` imports it.
 
     [airboss]
     listen = "127.0.0.1:8677"       # the server; off when missing
-    cdrom_dirs = ["/srv/iso"]       # ISOs tenants may put in their VMs' CDROMs
     address = "frontend:8677"       # the client: where the Airboss is
     ca = "/etc/cairn/airboss-ca.pem"  # the client: the cluster CA's certificate
 """
@@ -40,7 +40,6 @@ class Bounds:
 class ServerSettings:
     host: str
     port: int
-    cdrom_dirs: tuple[str, ...]
     tls_names: tuple[str, ...]
     bounds: Bounds
 
@@ -58,8 +57,9 @@ def table() -> dict[str, object]:
     return got
 
 
-def split_address(text: str, what: str = "airboss=") -> tuple[str, int]:
-    """(host, port) from HOST, HOST:PORT, [V6] or [V6]:PORT; one-line error else."""
+def split_address(text: str, what: str = "airboss=", *, any_port: bool = False) -> tuple[str, int]:
+    """(host, port) from HOST, HOST:PORT, [V6] or [V6]:PORT; one-line error else.
+    `any_port`: port 0 (a free port the system picks) is allowed too."""
     text = text.strip()
     host, port = text, str(PORT)
     if text.startswith("["):
@@ -69,14 +69,15 @@ def split_address(text: str, what: str = "airboss=") -> tuple[str, int]:
         host, port = inside, rest[1:] or port
     elif text.count(":") == 1:
         host, port = text.split(":")
-    elif ":" in text and not _is_ip(text):
+    elif ":" in text and not is_ip(text):
         raise CairnError(f"{what}{text}: give HOST or HOST:PORT ([ADDR]:PORT for IPv6)")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    lowest = 0 if any_port else 1
+    if not host or not port.isdigit() or not lowest <= int(port) <= 65535:
         raise CairnError(f"{what}{text}: give HOST or HOST:PORT (port 1-65535)")
     return host, int(port)
 
 
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -128,11 +129,7 @@ def server() -> ServerSettings | None:
         return None
     if not isinstance(listen, str):
         raise CairnError('the config file\'s [airboss] listen must be a string: "ADDR:PORT"')
-    host, port = split_address(listen, "the config file's [airboss] listen = ")
-    dirs = _strings(got, "cdrom_dirs")
-    for d in dirs:
-        if not os.path.isabs(d):
-            raise CairnError(f"[airboss] cdrom_dirs: {d!r} is not an absolute directory")
+    host, port = split_address(listen, "the config file's [airboss] listen = ", any_port=True)
     defaults = Bounds()
     given: dict[str, Any] = {
         name: _number(got, name, type(getattr(defaults, name)))
@@ -140,7 +137,7 @@ def server() -> ServerSettings | None:
         if name in got
     }
     bounds = Bounds(**given)
-    return ServerSettings(host, port, dirs, _strings(got, "tls_names"), bounds)
+    return ServerSettings(host, port, _strings(got, "tls_names"), bounds)
 
 
 def _strings(got: dict[str, object], name: str) -> tuple[str, ...]:

@@ -51,12 +51,12 @@ def test_server_settings(tmp_path, monkeypatch) -> None:
     _config(
         tmp_path,
         monkeypatch,
-        '[airboss]\nlisten = "0.0.0.0:9000"\ncdrom_dirs = ["/srv/iso"]\n'
+        '[airboss]\nlisten = "0.0.0.0:9000"\ntls_names = ["fe.lab"]\n'
         'requests_per_minute = 10\naddress = "fe"\n',
     )
     got = settings.server()
     assert got is not None and (got.host, got.port, got.tls) == ("0.0.0.0", 9000, True)
-    assert got.cdrom_dirs == ("/srv/iso",) and got.bounds.requests_per_minute == 10
+    assert got.tls_names == ("fe.lab",) and got.bounds.requests_per_minute == 10
     assert settings.client_address(None) == ("fe", 8677)
 
 
@@ -64,8 +64,7 @@ def test_server_settings(tmp_path, monkeypatch) -> None:
     "text",
     [
         "[airboss]\nlisten = 5\n",
-        '[airboss]\nlisten = "x:1"\ncdrom_dirs = "iso"\n',
-        '[airboss]\nlisten = "x:1"\ncdrom_dirs = ["iso"]\n',
+        '[airboss]\nlisten = "x:1"\ntls_names = "fe"\n',
         '[airboss]\nlisten = "x:1"\nconsoles_per_key = 0\n',
         "airboss = 1\n",
     ],
