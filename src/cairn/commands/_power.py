@@ -5,7 +5,7 @@ another when delay= asks for a pause between them."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cairn import values
 from cairn.cli.spec import Param, Table
@@ -67,6 +67,20 @@ def power(ctx: Context, vms: list[VM], action: str, delay: float = 0.0) -> Table
         else:
             out.append(Outcome(vm.host.name, vm.container.name, states[vm.id], "already on"))
     return table(out)
+
+
+def paced_calls(
+    a: dict[str, Any], op: str, targets: list[str], params: dict[str, str], columns: tuple[str, ...]
+) -> Table:
+    """A tenant's power request per target, through the Airboss, delay= apart."""
+    from cairn.commands._tenant import call, rows_table
+
+    rows: list[dict[str, str]] = []
+    for i, target in enumerate(targets):
+        if i and a["delay"]:
+            time.sleep(a["delay"])
+        rows += call(a, op, target, params)
+    return rows_table(rows, columns)
 
 
 def _paced(vms: list[VM], act: Act, delay: float) -> list[Outcome]:

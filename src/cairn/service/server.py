@@ -449,13 +449,15 @@ def _release() -> None:
 
 
 def _interactive(words: list[str]) -> bool:
+    """An interactive command, or one that runs in the client when given its
+    `here_with` parameter (a tenant's key=): the client runs it itself."""
     from cairn.cli.main import find
 
     try:
-        command, _title, _rest = find(words)
+        command, _title, rest = find(words)
     except CairnError:
         return False
-    return command.interactive
+    return command.runs_here(rest)
 
 
 def _log_place() -> str:

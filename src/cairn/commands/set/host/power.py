@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from cairn.cli.spec import Arg, Example, Table
 from cairn.cli.spec import Command as Base
 from cairn.commands._power import ACTION, DELAY
+from cairn.commands._tenant import HERE_WITH, TENANT
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -26,6 +27,10 @@ class Command(Base):
     `cairn sync config`.) install refuses a VM that is on: power it off first.
     A host may also be named by one of its MACs, as Rocks' tenants did. Physical
     hosts are refused: cairn has no power control for them (no IPMI).
+
+    With key=, it is a tenant's request: signed with that private key on this
+    machine (no database needed) and sent to the Airboss (airboss=), which
+    powers only VMs of the cluster the key is bound to.
     """
 
     args = (
@@ -36,7 +41,8 @@ class Command(Base):
             metavar="HOST|MAC",
         ),
     )
-    params = (ACTION, DELAY)
+    params = (ACTION, DELAY, *TENANT)
+    here_with = HERE_WITH
     writes = True
     lists = True
     examples = (
@@ -46,11 +52,20 @@ class Command(Base):
             "cairn set host power hosted-vm-0-0-0 action=install",
             "Boots it from the network to install it.",
         ),
+        Example(
+            "cairn set host power 52:54:00:00:00:02 action=install key=~/.cairn/lab-owner"
+            " airboss=127.0.0.1",
+            "A tenant installs a compute of its cluster through the Airboss.",
+        ),
     )
     related = ("set cluster power", "start host vm", "stop host vm", "set host boot")
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
-        from cairn.commands._power import power
+        from cairn.commands._lifecycle import COLUMNS
+        from cairn.commands._power import paced_calls, power
+
+        if a["key"]:
+            return paced_calls(a, "power", a["host"], {"action": a["action"]}, COLUMNS)
         from cairn.vms.named import vms_named
 
         return power(ctx, vms_named(ctx.session, a["host"]), a["action"], a["delay"])
