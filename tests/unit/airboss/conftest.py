@@ -22,7 +22,7 @@ import pytest
 
 import servicekit
 from cairn.airboss import client, keys
-from testkit import reading, write_behind
+from testkit import reading
 
 SUITE_CONFIG = 'vm_storage_dirs = ["/"]\nvm_host_devices = ["/dev/", "pci", "usb", "scsi"]\n'
 
@@ -106,18 +106,9 @@ def send_raw(port: int, data: bytes, *, timeout: float = 10.0) -> str:
     return str(body.get("error", ""))
 
 
-def bind(url: str, tenant: Tenant, frontend: str) -> None:
-    """Binds the tenant's key to the frontend VM, as `add host key` stores it."""
-    write_behind(
-        url,
-        "INSERT INTO tenant_keys (frontend_id, algorithm, public_key, fingerprint, comment,"
-        " created) SELECT id, :alg, :line, :fp, 'test', CURRENT_TIMESTAMP FROM hosts"
-        " WHERE name = :fe",
-        alg=tenant.public.algorithm,
-        line=tenant.public.openssh,
-        fp=tenant.fingerprint,
-        fe=frontend,
-    )
+def bind(cli: Any, tenant: Tenant, frontend: str) -> None:
+    """Binds the tenant's public key to the frontend VM, as root does."""
+    cli.ok("add", "host", "key", frontend, f"key={tenant.key}.pub")
 
 
 def tenant(directory: Path, name: str) -> Tenant:
@@ -158,8 +149,8 @@ def lab(cli: Any, hv: Any, airboss_config: Path, tmp_path: Path) -> Iterator[Lab
     keydir = tmp_path / "keys"
     keydir.mkdir()
     owner, other = tenant(keydir, "owner"), tenant(keydir, "other")
-    bind(cli.url, owner, "vc")
-    bind(cli.url, other, "wc")
+    bind(cli, owner, "vc")
+    bind(cli, other, "wc")
     service, own = _service()
     assert service.airboss is not None, "the Airboss did not start: see the log"
     yield Lab(cli, hv, service.airboss.port, owner, other, tmp_path / "isos", keydir)

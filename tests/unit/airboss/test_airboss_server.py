@@ -190,3 +190,14 @@ def test_root_reads_the_log(lab) -> None:
     assert [r["result"] for r in mine] == ["accepted"]
     refused = lab.rows("list", "airboss", "log", "refused=yes")
     assert [r["key"] for r in refused] == [lab.other.fingerprint]
+
+
+def test_the_tenants_commands_with_key_go_through_the_airboss(lab) -> None:
+    where = (f"key={lab.owner.key}", f"airboss={lab.address}")
+    on = lab.cli("set", "host", "power", "vc-compute-1", "action=on", *where)
+    assert on.code == 0, on.err
+    assert lab.hv.lookupByName("vc-compute-1").isActive()
+    refused = lab.cli("set", "host", "power", "wc-compute-0", "action=on", *where)
+    assert refused.err == "error - wc-compute-0 is a VM of another cluster, not of yours\n"
+    assert "wc-compute-0" not in lab.state()[1]  # never defined
+    assert [a["result"] for a in lab.audit()] == ["accepted", "refused"]
