@@ -24,6 +24,7 @@ import servicekit
 from cairn.airboss import client, keys
 from testkit import reading
 
+LOOPBACK = 'listen = "127.0.0.1:0"\n'
 SUITE_CONFIG = 'vm_storage_dirs = ["/"]\nvm_host_devices = ["/dev/", "pci", "usb", "scsi"]\n'
 
 
@@ -51,12 +52,16 @@ class Lab:
         """A new key pair, bound to nothing."""
         return tenant(self.keydir, name)
 
+    host: str = "127.0.0.1"
+
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
-    def call(self, tenant: Tenant, op: str, target: str, **params: str) -> list[dict[str, str]]:
-        return client.call(op, target, params, key=tenant.key, address=self.address)
+    def call(
+        self, tenant: Tenant, op: str, target: str, ca: str | None = None, **params: str
+    ) -> list[dict[str, str]]:
+        return client.call(op, target, params, key=tenant.key, address=self.address, ca=ca)
 
     def state(self) -> tuple[str, dict[str, int]]:
         """The database (as dump prints it) and every domain's libvirt state."""
@@ -128,8 +133,8 @@ def airboss_config(
     path.write_text(
         SUITE_CONFIG
         + f'tenant_iso_dirs = ["{isos}"]\n'
-        + '[airboss]\nlisten = "127.0.0.1:0"\nrequest_seconds = 2\n'
-        + getattr(request, "param", "")
+        + "[airboss]\nrequest_seconds = 2\n"
+        + (extra if "listen" in (extra := getattr(request, "param", "")) else LOOPBACK + extra)
     )
     monkeypatch.setenv("CAIRN_CONFIG", str(path))
     return path
