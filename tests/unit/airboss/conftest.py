@@ -87,9 +87,9 @@ class Lab:
                 for r in rows
             ]
 
-    def send(self, data: bytes, *, timeout: float = 10.0) -> str:
-        """Raw bytes to the Airboss port; the error (or "") it answers with."""
-        return send_raw(self.port, data, timeout=timeout)
+    def send(self, data: bytes, *, timeout: float = 10.0, port: int | None = None) -> str:
+        """Raw bytes to the Airboss port (or another); the error (or "") it answers with."""
+        return send_raw(port or self.port, data, timeout=timeout)
 
     def rows(self, *words: str) -> list[dict[str, Any]]:
         return json.loads(self.cli.ok(*words, "output-format=json"))
