@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("cairn.airboss")
 
 CONSOLE_ESCAPE = b"\x1d"  # what ends a console session when the tenant goes
+MAX_CONSOLE_BUFFER = 1 << 20  # console output waiting for a tenant who does not read it
 
 
 @dataclass
@@ -366,7 +367,7 @@ class Airboss:
         os.set_blocking(typed_w, False)
 
         def sink(data: bytes) -> None:
-            loop.call_soon_threadsafe(writer.write, data)
+            loop.call_soon_threadsafe(_write_bounded, writer, data)
 
         assert outcome.console is not None
         attached = loop.run_in_executor(
@@ -408,18 +409,30 @@ class Airboss:
         from cairn.vms.define import one_vm
 
         try:
-            with self.service._counted(), Context() as ctx:
-                vm = one_vm(ctx.session, name)
-                console.use_event_loop()
-                with Connections() as conns:
-                    guest = guest_of(ctx.session, vm, conns)
-                    ended = console.attach(
-                        guest, sink, source=source, seconds=self.bounds.console_seconds
-                    )
+            console.use_event_loop()
+            with self.service._counted(), Connections() as conns:
+                # The session ends before the console starts: a console may
+                # last an hour, a transaction must not.
+                with Context() as ctx:
+                    guest = guest_of(ctx.session, one_vm(ctx.session, name), conns)
+                ended = console.attach(
+                    guest, sink, source=source, seconds=self.bounds.console_seconds
+                )
             if ended.why == "error":
                 sink(f"\r\n[the console of {name} closed: {ended.detail}]\r\n".encode())
         except CairnError as e:
             sink(f"\r\n[{one_line(str(e))}]\r\n".encode())
+
+
+def _write_bounded(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """A console's output to a tenant who reads it; one who does not (more
+    than MAX_CONSOLE_BUFFER waiting) is cut off rather than held in memory."""
+    if writer.transport.is_closing():
+        return
+    if writer.transport.get_write_buffer_size() > MAX_CONSOLE_BUFFER:
+        writer.transport.abort()
+        return
+    writer.write(data)
 
 
 async def _read_request(reader: asyncio.StreamReader) -> bytes:

@@ -210,14 +210,14 @@ def test_two_services_on_one_database_refuse_the_same_replay(lab, tmp_path) -> N
 
     # another frontend's cairn service on the same database, with its own Airboss
     other = Service(str(tmp_path / "other.sock"), key_env(), watch=False, freeze=False)
-    second = start(other)
+    other.airboss = second = start(other)
     assert second is not None and second.port != lab.port
     try:
         wire = envelope.sign(_owner_key(lab), "macs", "vc")
         assert lab.send(wire) == ""
         assert lab.send(wire, port=second.port).startswith("replayed request")
     finally:
-        second.stop()
+        lab.stop_alone(other)
 
 
 def test_nonces_past_the_window_are_pruned(lab) -> None:
