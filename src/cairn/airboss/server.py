@@ -208,6 +208,7 @@ class Airboss:
         """The request's outcome, or the one-line reason it is refused; audited."""
         fingerprint: str | None = None
         request: envelope.Request | None = None
+        allowed: checks.Allowed | None = None  # set once every check has passed
         try:
             with self.service._counted():
                 frame = envelope.frame(wire)
@@ -227,9 +228,14 @@ class Airboss:
             reason = one_line(str(e))
             self._audit(fingerprint, source, request, None, reason)
             return reason
-        except CairnError as e:  # the command's own refusal, after the checks
+        except CairnError as e:
+            # After the checks: the command's own refusal; before: something
+            # stored that cannot be used (a key row written behind cairn's back).
             reason = one_line(str(e))
-            self._audit(fingerprint, source, request, "accepted", f"failed: {reason}")
+            if allowed is None:
+                self._audit(fingerprint, source, request, None, reason)
+            else:
+                self._audit(fingerprint, source, request, "accepted", f"failed: {reason}")
             return reason
         except Exception as e:
             log.exception("an Airboss request from %s failed", source)
@@ -288,7 +294,10 @@ class Airboss:
         if request.op == "cdrom":
             from cairn.vms.isos import tenant_iso
 
-            params = {**params, "cdrom": tenant_iso(params["cdrom"])}
+            try:
+                params = {**params, "cdrom": tenant_iso(params["cdrom"])}
+            except CairnError as e:  # what the tenant may not use is a refusal
+                raise Refused(str(e)) from None
         rows: list[dict[str, str]] = []
         for words in ops.commands(request.op, allowed, params):
             rows = self._run(words)

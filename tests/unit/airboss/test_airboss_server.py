@@ -73,7 +73,7 @@ def _refused(lab, call, reason: str) -> None:
     assert lab.state() == before
     rows = lab.audit()
     assert len(rows) == audited + 1
-    assert rows[-1]["result"] == "refused" and rows[-1]["reason"] == str(e.value)
+    assert rows[-1]["result"] == "refused" and rows[-1]["reason"] == str(e.value)[:255]
 
 
 @pytest.mark.parametrize(
@@ -237,3 +237,25 @@ def test_nonces_past_the_window_are_pruned(lab) -> None:
     with reading(lab.cli.url) as session:
         kept = session.execute(select(AirbossNonce.nonce)).scalars().all()
     assert len(kept) == 1 and kept[0] != "0" * 32
+
+
+def test_a_key_row_that_cannot_be_read_is_a_refusal_not_a_traceback(lab, caplog) -> None:
+    from testkit import write_behind
+
+    write_behind(
+        lab.cli.url,
+        "UPDATE tenant_keys SET public_key = 'ssh-ed25519 garbage' WHERE fingerprint = :fp",
+        fp=lab.owner.fingerprint,
+    )
+    _refused(lab, lambda: lab.call(lab.owner, "macs", "vc"), "not an OpenSSH public key")
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_an_iso_outside_is_a_refusal(lab, tmp_path) -> None:
+    outside = tmp_path / "elsewhere.iso"
+    outside.write_bytes(b"\0")
+    _refused(
+        lab,
+        lambda: lab.call(lab.owner, "cdrom", "vc-compute-0", cdrom=str(outside)),
+        "not under a directory open to tenants",
+    )
