@@ -189,3 +189,27 @@ def test_dump_replays_the_keys_into_a_fresh_database(lab, tmp_path) -> None:
         {k: v for k, v in r.items() if k != "id"} for r in lab.rows("list", "host", "key")
     ]
     assert len(same) == 3
+
+
+def test_a_relative_key_file_is_read_where_the_user_is(lab) -> None:
+    """The service runs in another directory than the user's `cairn`: the
+    client gives it the path."""
+    import servicekit
+    from testkit import CAIRN
+
+    second = lab.tenant("second")
+    if not servicekit.IN_PROCESS:
+        servicekit.ensure()
+    env = {**os.environ, "CAIRN_DB_URL": lab.cli.url}
+    if servicekit.IN_PROCESS:
+        env["CAIRN_SERVICE"] = "off"
+    done = subprocess.run(
+        [CAIRN, "add", "host", "key", "vc", "key=second.pub"],
+        cwd=second.key.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert second.fingerprint in [r[2] for r in _listed(lab, "vc")]
