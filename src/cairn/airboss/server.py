@@ -13,9 +13,9 @@ signed by a bound key:
    within `request_seconds` of connecting, else the connection is closed;
 2. the key, by the fingerprint in the frame (the only database read before
    the signature verifies), then the signature over the exact bytes sent;
-3. the body, then its time (60 s), the key's rate (requests per minute),
-   then the nonce, recorded in `airboss_nonces` (a replay is refused, on
-   every service of the database alike);
+3. the body, then its time (60 s), then the nonce, recorded in
+   `airboss_nonces` (a replay is refused, on every service of the database
+   alike), then the key's rate (requests per minute);
 4. `checks.may`; then the op: commands through the service, or the console.
 
 Every request is written to `airboss_audit`, accepted or refused. A raw
@@ -137,20 +137,32 @@ class Airboss:
         self._thread = None
 
     def _tls(self) -> ssl.SSLContext:
+        """The server side of TLS: a certificate of the cluster CA for this
+        host's name, the tls_names and the address it listens on."""
+        import ipaddress
         import socket as _socket
+        import tempfile
 
         from cairn.container.ca import Authority
 
-        names = [n for n in (*self.settings.tls_names, _socket.gethostname()) if n]
-        ips = [self.settings.host] if is_ip(self.settings.host) else []
-        authority = Authority.open()
-        issued = authority.issue("server", names[0], dns=names[1:], ips=ips)
+        given = self.settings.tls_names
+        names = [n for n in given if not is_ip(n)] + [_socket.gethostname()]
+        ips = [n for n in given if is_ip(n)]
+        if (
+            is_ip(self.settings.host)
+            and not ipaddress.ip_address(self.settings.host).is_unspecified
+        ):
+            ips.append(self.settings.host)
+        issued = Authority.open().issue("server", names[0], dns=names[1:], ips=ips)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        key_path = authority.directory / "issued" / f"server-{names[0]}-key.pem"
-        cert_path = authority.directory / "issued" / f"server-{names[0]}-cert.pem"
-        assert issued.cert_pem == cert_path.read_text()
-        context.load_cert_chain(cert_path, key_path)
+        with tempfile.TemporaryDirectory(prefix="cairn-airboss-") as private:
+            cert, key = os.path.join(private, "cert.pem"), os.path.join(private, "key.pem")
+            for path, text in ((cert, issued.cert_pem), (key, issued.key_pem)):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(text)
+            context.load_cert_chain(cert, key)
         return context
 
     # -- one connection ----------------------------------------------------------
@@ -201,8 +213,9 @@ class Airboss:
                 fingerprint = frame.fingerprint
                 request = envelope.parse(envelope.verified(frame, self._public_key))
                 envelope.check_time(request)
-                self._rate(request.fingerprint)
                 self._nonce(request)
+                # After the nonce: replaying a captured request spends nothing of its key's budget.
+                self._rate(request.fingerprint)
                 params = ops.checked_params(request.op, request.params)
                 with Context() as ctx:
                     allowed = checks.may(

@@ -22,8 +22,9 @@ import pytest
 
 import servicekit
 from cairn.airboss import client, keys
-from testkit import reading, write_behind
+from testkit import reading
 
+LOOPBACK = 'listen = "127.0.0.1:0"\n'
 SUITE_CONFIG = 'vm_storage_dirs = ["/"]\nvm_host_devices = ["/dev/", "pci", "usb", "scsi"]\n'
 
 
@@ -51,12 +52,16 @@ class Lab:
         """A new key pair, bound to nothing."""
         return tenant(self.keydir, name)
 
+    host: str = "127.0.0.1"
+
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
-    def call(self, tenant: Tenant, op: str, target: str, **params: str) -> list[dict[str, str]]:
-        return client.call(op, target, params, key=tenant.key, address=self.address)
+    def call(
+        self, tenant: Tenant, op: str, target: str, ca: str | None = None, **params: str
+    ) -> list[dict[str, str]]:
+        return client.call(op, target, params, key=tenant.key, address=self.address, ca=ca)
 
     def state(self) -> tuple[str, dict[str, int]]:
         """The database (as dump prints it) and every domain's libvirt state."""
@@ -82,9 +87,9 @@ class Lab:
                 for r in rows
             ]
 
-    def send(self, data: bytes, *, timeout: float = 10.0) -> str:
-        """Raw bytes to the Airboss port; the error (or "") it answers with."""
-        return send_raw(self.port, data, timeout=timeout)
+    def send(self, data: bytes, *, timeout: float = 10.0, port: int | None = None) -> str:
+        """Raw bytes to the Airboss port (or another); the error (or "") it answers with."""
+        return send_raw(port or self.port, data, timeout=timeout)
 
     def rows(self, *words: str) -> list[dict[str, Any]]:
         return json.loads(self.cli.ok(*words, "output-format=json"))
@@ -106,18 +111,9 @@ def send_raw(port: int, data: bytes, *, timeout: float = 10.0) -> str:
     return str(body.get("error", ""))
 
 
-def bind(url: str, tenant: Tenant, frontend: str) -> None:
-    """Binds the tenant's key to the frontend VM, as `add host key` stores it."""
-    write_behind(
-        url,
-        "INSERT INTO tenant_keys (frontend_id, algorithm, public_key, fingerprint, comment,"
-        " created) SELECT id, :alg, :line, :fp, 'test', CURRENT_TIMESTAMP FROM hosts"
-        " WHERE name = :fe",
-        alg=tenant.public.algorithm,
-        line=tenant.public.openssh,
-        fp=tenant.fingerprint,
-        fe=frontend,
-    )
+def bind(cli: Any, tenant: Tenant, frontend: str) -> None:
+    """Binds the tenant's public key to the frontend VM, as root does."""
+    cli.ok("add", "host", "key", frontend, f"key={tenant.key}.pub")
 
 
 def tenant(directory: Path, name: str) -> Tenant:
@@ -137,8 +133,8 @@ def airboss_config(
     path.write_text(
         SUITE_CONFIG
         + f'tenant_iso_dirs = ["{isos}"]\n'
-        + '[airboss]\nlisten = "127.0.0.1:0"\nrequest_seconds = 2\n'
-        + getattr(request, "param", "")
+        + "[airboss]\nrequest_seconds = 2\n"
+        + (extra if "listen" in (extra := getattr(request, "param", "")) else LOOPBACK + extra)
     )
     monkeypatch.setenv("CAIRN_CONFIG", str(path))
     return path
@@ -158,8 +154,8 @@ def lab(cli: Any, hv: Any, airboss_config: Path, tmp_path: Path) -> Iterator[Lab
     keydir = tmp_path / "keys"
     keydir.mkdir()
     owner, other = tenant(keydir, "owner"), tenant(keydir, "other")
-    bind(cli.url, owner, "vc")
-    bind(cli.url, other, "wc")
+    bind(cli, owner, "vc")
+    bind(cli, other, "wc")
     service, own = _service()
     assert service.airboss is not None, "the Airboss did not start: see the log"
     yield Lab(cli, hv, service.airboss.port, owner, other, tmp_path / "isos", keydir)

@@ -190,3 +190,50 @@ def test_root_reads_the_log(lab) -> None:
     assert [r["result"] for r in mine] == ["accepted"]
     refused = lab.rows("list", "airboss", "log", "refused=yes")
     assert [r["key"] for r in refused] == [lab.other.fingerprint]
+
+
+def test_the_tenants_commands_with_key_go_through_the_airboss(lab) -> None:
+    where = (f"key={lab.owner.key}", f"airboss={lab.address}")
+    on = lab.cli("set", "host", "power", "vc-compute-1", "action=on", *where)
+    assert on.code == 0, on.err
+    assert lab.hv.lookupByName("vc-compute-1").isActive()
+    refused = lab.cli("set", "host", "power", "wc-compute-0", "action=on", *where)
+    assert refused.err == "error - wc-compute-0 is a VM of another cluster, not of yours\n"
+    assert "wc-compute-0" not in lab.state()[1]  # never defined
+    assert [a["result"] for a in lab.audit()] == ["accepted", "refused"]
+
+
+def test_two_services_on_one_database_refuse_the_same_replay(lab, tmp_path) -> None:
+    from cairn.airboss.server import start
+    from cairn.service.address import key_env
+    from cairn.service.server import Service
+
+    # another frontend's cairn service on the same database, with its own Airboss
+    other = Service(str(tmp_path / "other.sock"), key_env(), watch=False, freeze=False)
+    second = start(other)
+    assert second is not None and second.port != lab.port
+    try:
+        wire = envelope.sign(_owner_key(lab), "macs", "vc")
+        assert lab.send(wire) == ""
+        assert lab.send(wire, port=second.port).startswith("replayed request")
+    finally:
+        second.stop()
+
+
+def test_nonces_past_the_window_are_pruned(lab) -> None:
+    from sqlalchemy import select
+
+    from cairn.db.models import AirbossNonce
+    from testkit import reading, write_behind
+
+    write_behind(
+        lab.cli.url,
+        "INSERT INTO airboss_nonces (nonce, fingerprint, seen) VALUES (:n, :fp, :seen)",
+        n="0" * 32,
+        fp=lab.owner.fingerprint,
+        seen="2000-01-01 00:00:00",
+    )
+    lab.call(lab.owner, "macs", "vc")
+    with reading(lab.cli.url) as session:
+        kept = session.execute(select(AirbossNonce.nonce)).scalars().all()
+    assert len(kept) == 1 and kept[0] != "0" * 32
