@@ -147,3 +147,24 @@ def test_list_host_macs_lists_the_cluster_frontend_first_with_states(lab):
     plain = lab.cli.ok("list", "host", "macs", "vc", "output-header=no")
     assert [line.split()[0] for line in plain.splitlines()] == [r["mac"] for r in rows]
     assert "state" not in _macs(lab)[0]
+
+
+def test_the_pauses_of_delay_are_bounded_and_a_longer_pacing_is_refused(lab):
+    """The command holds the database's writers while it waits: a delay= that
+    would hold them more than 300 s in all is refused before anything starts."""
+    c = lab.cli
+    c.ok("set", "network", "private", "subnet=198.18.0.0/24", "bridge=none")
+    c.ok("add", "host", "interface", "vm-container-0-0", "eth0", "ip=198.18.0.10",
+         "subnet=private")  # fmt: skip
+    c.ok("add", "cluster", "big", "computes=7", "subnet=198.19.9.0/24", "mem=64", "public=none")
+    before = c.dump()
+    done = c("set", "cluster", "power", "big", "action=install", "delay=60")
+    assert done.code == 1
+    assert done.err == (
+        "error - delay=60 between 7 VMs pauses 360 s in all, more than 300 s: give a smaller"
+        " delay=\n"
+    )
+    assert c.dump() == before
+    assert lab.state("big-compute-0") == "undefined"
+    too_long = c("set", "cluster", "power", "big", "action=on", "delay=61")
+    assert too_long.code == 2 and "61 is not between 0 and 60 seconds" in too_long.err

@@ -53,7 +53,7 @@ class Command(Base):
             "Boots it from the network to install it.",
         ),
         Example(
-            "cairn set host power 52:54:00:00:00:02 action=install key=~/.cairn/lab-owner"
+            "cairn set host power lab-compute-0 action=install key=~/.cairn/lab-owner"
             " airboss=127.0.0.1",
             "A tenant installs a compute of its cluster through the Airboss.",
         ),
