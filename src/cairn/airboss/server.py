@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from cairn import values
 from cairn.airboss import checks, envelope, keys, ops
 from cairn.airboss.envelope import Refused
 from cairn.airboss.settings import ServerSettings, is_ip
@@ -289,7 +290,10 @@ class Airboss:
         if request.op == "console":
             self._take_console(request.fingerprint)
             return _Outcome(
-                [], allowed.hosts[0], request.fingerprint, readonly=params["readonly"] == "yes"
+                [],
+                allowed.hosts[0],
+                request.fingerprint,
+                readonly=values.boolean(params.get("readonly", "no")),
             )
         if request.op == "cdrom":
             from cairn.vms.isos import tenant_iso

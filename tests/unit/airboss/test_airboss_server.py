@@ -160,7 +160,8 @@ def test_a_replayed_request_is_refused(lab) -> None:
     ("op", "params", "reason"),
     [
         ("power", {}, "power needs action="),
-        ("power", {"action": "explode"}, "is not on, off or install"),
+        ("power", {"action": "explode"}, "bad value for action="),
+        ("cluster-power", {"action": "on", "delay": "61"}, "not between 0 and 60 seconds"),
         ("power", {"action": "on", "force": "yes"}, "takes no param 'force'"),
         ("reboot-everything", {}, "unknown op"),
     ],
