@@ -18,7 +18,9 @@ signed by a bound key:
    alike), then the key's rate (requests per minute);
 4. `checks.may`; then the op: commands through the service, or the console.
 
-Every request is written to `airboss_audit`, accepted or refused. A raw
+Every request is written to `airboss_audit`, accepted or refused (a
+connection over the `connections` bound is closed unread and unwritten, so
+that a flood costs the database nothing). A raw
 protocol rather than HTTP: the whole request, head included, is bounded in
 size and time before anything reads it, and the tenant's client needs only
 the standard library's socket and ssl.
