@@ -290,6 +290,7 @@ class Airboss:
         self, request: envelope.Request, allowed: checks.Allowed, params: dict[str, str]
     ) -> _Outcome:
         if request.op == "console":
+            _running(allowed.hosts[0])
             self._take_console(request.fingerprint)
             return _Outcome(
                 [],
@@ -437,6 +438,23 @@ class Airboss:
                 sink(f"\r\n[the console of {name} closed: {ended.detail}]\r\n".encode())
         except CairnError as e:
             sink(f"\r\n[{one_line(str(e))}]\r\n".encode())
+
+
+def _running(name: str) -> None:
+    """CairnError unless VM `name` runs: a console of a VM that is off is said
+    in the reply, before the tenant's terminal is taken over."""
+    from cairn.hypervisor.connections import Connections
+    from cairn.hypervisor.states import ACTIVE
+    from cairn.lifecycle.targets import guest_of
+    from cairn.vms.define import one_vm
+
+    with Connections() as conns, Context() as ctx:
+        try:
+            state: str = guest_of(ctx.session, one_vm(ctx.session, name), conns).state()
+        except CairnError:  # not defined on its container
+            state = "not defined"
+    if state not in ACTIVE:
+        raise CairnError(f"{name} is {state}: it has a console only while it runs (power it on)")
 
 
 def _write_bounded(writer: asyncio.StreamWriter, data: bytes) -> None:
