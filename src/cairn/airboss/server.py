@@ -194,9 +194,13 @@ class Airboss:
             if isinstance(outcome, str):
                 await _send(writer, envelope.reply(error=outcome))
                 return
-            await _send(writer, envelope.reply(outcome.rows))
-            if outcome.console is not None:
-                await self._console(outcome, reader, writer)
+            try:
+                await _send(writer, envelope.reply(outcome.rows))
+                if outcome.console is not None:
+                    await self._console(outcome, reader, writer)
+            finally:
+                if outcome.console is not None:  # its slot, even if the tenant went first
+                    self._give_console(outcome.fingerprint)
         except (ConnectionError, TimeoutError, ssl.SSLError):
             pass  # the client went; its request was audited as it was read
         finally:
@@ -414,7 +418,6 @@ class Airboss:
                 await asyncio.wait_for(asyncio.shield(attached), self.bounds.request_seconds)
             os.close(typed_w)
             os.close(typed_r)
-            self._give_console(outcome.fingerprint)
             with contextlib.suppress(Exception):
                 await writer.drain()
 
