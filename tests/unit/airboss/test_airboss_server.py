@@ -260,3 +260,19 @@ def test_an_iso_outside_is_a_refusal(lab, tmp_path) -> None:
         lambda: lab.call(lab.owner, "cdrom", "vc-compute-0", cdrom=str(outside)),
         "not under a directory open to tenants",
     )
+
+
+def test_a_service_with_the_airboss_on_does_not_end_for_being_idle(lab, tmp_path) -> None:
+    from cairn.airboss.server import start
+    from cairn.service.address import key_env
+    from cairn.service.server import Service
+
+    service = Service(str(tmp_path / "idle.sock"), key_env(), idle=0.01, watch=False, freeze=False)
+    service._last = time.monotonic() - 60
+    try:
+        assert service._should_end()  # without it: idle too long
+        service.airboss = start(service)
+        assert service.airboss is not None
+        assert not service._should_end()
+    finally:
+        lab.stop_alone(service)
