@@ -2,7 +2,7 @@
 cairn process, with no service or database), `add|list|remove host key` (root
 binds keys to a virtual cluster's frontend VM, refusals change nothing), and
 `dump` replaying them into a fresh database. The lab is conftest.py's: the
-owner's key bound to vc, the other's to wc (bound behind cairn's back)."""
+owner's key bound to vc, the other's to wc."""
 
 from __future__ import annotations
 
@@ -94,9 +94,9 @@ def test_add_host_key_binds_several_keys_to_a_frontend(lab, tmp_path) -> None:
     third = lab.tenant("third")
     lab.cli.ok("add", "host", "key", "wc", f"key={third.public.openssh} laptop")
     assert _listed(lab) == [
-        ("vc", "ssh-ed25519", lab.owner.fingerprint, "test"),
+        ("vc", "ssh-ed25519", lab.owner.fingerprint, lab.owner.public.comment),
         ("vc", "ssh-ed25519", second.fingerprint, "second"),
-        ("wc", "ssh-ed25519", lab.other.fingerprint, "test"),
+        ("wc", "ssh-ed25519", lab.other.fingerprint, lab.other.public.comment),
         ("wc", "ssh-ed25519", third.fingerprint, "laptop"),
     ]
     assert _listed(lab, "wc") == _listed(lab)[2:]
@@ -174,7 +174,7 @@ def test_dump_replays_the_keys_into_a_fresh_database(lab, tmp_path) -> None:
 
     lab.cli.ok("add", "host", "key", "vc", f"key={lab.tenant('second').key}.pub")
     dump = lab.cli.dump()
-    assert f"cairn add host key vc key='{lab.owner.public.openssh} test'" in dump
+    assert f"cairn add host key vc key='{lab.owner.public.openssh} owner'" in dump
     url = f"sqlite:///{tmp_path / 'replay.db'}"
     assert run_at(url, "init", "defaults=no")[0] == 0
     for line in dump.splitlines():

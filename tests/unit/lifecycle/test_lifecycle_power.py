@@ -80,6 +80,22 @@ def test_install_sets_the_boot_to_install_and_boots_from_the_network(lab):
     assert _boots(lab)["vc-compute-0"] == "os"
 
 
+def test_install_refuses_a_saved_vm_which_would_only_resume(lab):
+    _cluster(lab)
+    lab.cli.ok("set", "host", "boot", "vc-compute-0", "action=os")
+    lab.cli.ok("start", "host", "vm", "vc-compute-0")
+    lab.cli.ok("save", "host", "vm", "vc-compute-0")
+    done = lab.act("set", "host", "power", "vc-compute-0", "action=install")
+    assert done.code == 1
+    assert done.rows[0]["detail"] == (
+        "it is saved: discard its saved image first (action=off), then install"
+    )
+    assert lab.state("vc-compute-0") == "saved" and _boots(lab)["vc-compute-0"] == "os"
+    assert lab.act("set", "host", "power", "vc-compute-0", "action=off").code == 0
+    assert lab.act("set", "host", "power", "vc-compute-0", "action=install").code == 0
+    assert lab.state("vc-compute-0") == "running"
+
+
 def _xml_boots(lab, name: str) -> list:
     from lxml import etree
 
