@@ -184,3 +184,15 @@ def test_the_pauses_of_delay_are_bounded_and_a_longer_pacing_is_refused(lab):
     assert lab.state("big-compute-0") == "undefined"
     too_long = c("set", "cluster", "power", "big", "action=on", "delay=61")
     assert too_long.code == 2 and "61 is not between 0 and 60 seconds" in too_long.err
+
+
+def test_open_host_console_takes_a_vms_mac_as_rocks_did(lab):
+    _cluster(lab)
+    mac = next(r["mac"] for r in _macs(lab) if r["host"] == "vc-compute-0")
+    lab.cli.ok("set", "host", "power", "vc-compute-0", "action=on")
+    lab.cli.ok("set", "host", "power", "vc-compute-0", "action=off")
+    done = lab.cli("open", "host", "console", mac, "seconds=1")
+    assert done.code == 1
+    assert "vc-compute-0 is shutoff: its console exists only while it runs" in done.err
+    physical = lab.cli("open", "host", "console", "vm-container-0-0", "seconds=1")
+    assert physical.code == 1 and "is not a virtual machine" in physical.err
