@@ -56,7 +56,9 @@ def power(ctx: Context, vms: list[VM], action: str, delay: float = 0.0) -> Table
     if action == "off":
         return table(_paced(vms, stopping(ctx, dict(_LIFECYCLE)), delay))
     states = live_states(ctx.session, vms)
-    up = {vm.id for vm in vms if states[vm.id] in _UP}
+    # A saved VM would resume from its image, not boot: install wants it off.
+    busy = (*_UP, "saved") if action == "install" else _UP
+    up = {vm.id for vm in vms if states[vm.id] in busy}
     off = [vm for vm in vms if vm.id not in up]
     before = {vm.id: vm.host.boot for vm in off}
     if action == "install":
@@ -73,7 +75,9 @@ def power(ctx: Context, vms: list[VM], action: str, delay: float = 0.0) -> Table
         if vm.id not in up:
             out.append(done[vm.host.name])
         elif action == "install":
-            why = f"it is {states[vm.id]}: power it off first (action=off), then install"
+            state = states[vm.id]
+            first = "discard its saved image" if state == "saved" else "power it off"
+            why = f"it is {state}: {first} first (action=off), then install"
             out.append(Outcome(vm.host.name, vm.container.name, "failed", why, True))
         else:
             out.append(Outcome(vm.host.name, vm.container.name, states[vm.id], "already on"))

@@ -2,7 +2,7 @@
 cairn process, with no service or database), `add|list|remove host key` (root
 binds keys to a virtual cluster's frontend VM, refusals change nothing), and
 `dump` replaying them into a fresh database. The lab is conftest.py's: the
-owner's key bound to vc, the other's to wc (bound behind cairn's back)."""
+owner's key bound to vc, the other's to wc."""
 
 from __future__ import annotations
 
@@ -94,9 +94,9 @@ def test_add_host_key_binds_several_keys_to_a_frontend(lab, tmp_path) -> None:
     third = lab.tenant("third")
     lab.cli.ok("add", "host", "key", "wc", f"key={third.public.openssh} laptop")
     assert _listed(lab) == [
-        ("vc", "ssh-ed25519", lab.owner.fingerprint, "owner"),
+        ("vc", "ssh-ed25519", lab.owner.fingerprint, lab.owner.public.comment),
         ("vc", "ssh-ed25519", second.fingerprint, "second"),
-        ("wc", "ssh-ed25519", lab.other.fingerprint, "other"),
+        ("wc", "ssh-ed25519", lab.other.fingerprint, lab.other.public.comment),
         ("wc", "ssh-ed25519", third.fingerprint, "laptop"),
     ]
     assert _listed(lab, "wc") == _listed(lab)[2:]

@@ -174,3 +174,24 @@ def test_every_tenant_example_runs_through_a_real_airboss(lab, command: str) -> 
     done = lab.cli(*shlex.split(line)[1:])
     assert done.code == 0, f"{line}: {done.err}"
     assert [a["result"] for a in lab.audit()][-1:] == ["accepted"]
+
+
+def test_a_tenant_line_in_a_batch_through_the_service_is_refused(lab) -> None:
+    """A batch runs in the service, which is not the user's cairn process: a
+    key= line there is refused, the lines before it kept, nothing of it done."""
+    import servicekit
+
+    if servicekit.IN_PROCESS:
+        pytest.skip("in-process, a batch runs in the cairn process itself")
+    lines = (
+        "set host boot vc-compute-1 action=os\n"
+        f"set host power vc-compute-0 action=on key={lab.owner.key} airboss={lab.address}\n"
+    )
+    done = lab.cli.process(input=lines)
+    assert done.code == 2
+    assert done.err == (
+        "error - line 2: key= makes this a request of the cairn client itself, which a batch"
+        " or the JSON API is not: run it as a command line of its own\n"
+    )
+    assert "vc-compute-0" not in _running(lab)
+    assert lab.audit() == []
