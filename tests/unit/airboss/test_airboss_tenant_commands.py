@@ -195,3 +195,18 @@ def test_a_tenant_line_in_a_batch_through_the_service_is_refused(lab) -> None:
     )
     assert "vc-compute-0" not in _running(lab)
     assert lab.audit() == []
+
+
+def test_a_key_with_a_passphrase_and_no_terminal_is_one_line(lab, tmp_path) -> None:
+    from cairn.airboss import keys
+
+    locked = tmp_path / "locked"
+    keys.generate(locked, passphrase="correct horse")
+    done = lab.cli.process(
+        "list", "host", "macs", "vc", f"key={locked}", f"airboss={lab.address}", input=""
+    )
+    assert done.code == 1
+    assert done.err == (
+        f"error - the private key {locked} needs its passphrase, and there is no terminal\n"
+    )
+    assert lab.audit() == []  # nothing was sent
