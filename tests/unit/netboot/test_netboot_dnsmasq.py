@@ -17,14 +17,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from netkit import in_ns, ip, namespaces
+from dhcpkit import lease, mac, tftp
+from netkit import ip, namespaces
 from testkit import CAIRN
 
 pytestmark = pytest.mark.skipif(shutil.which("dnsmasq") is None, reason="dnsmasq-base missing")
-
-
-def _mac(ns: str) -> str:
-    return json.loads(ip("-j", "link", "show", "eth0", ns=ns))[0]["address"]
 
 
 @pytest.fixture
@@ -50,7 +47,7 @@ def served(sqlite_cli):
             "interface",
             "node1",
             "eth0",
-            f"mac={_mac(cl)}",
+            f"mac={mac(cl)}",
             "ip=198.18.5.20",
             "subnet=lab",
         )
@@ -93,56 +90,18 @@ def served(sqlite_cli):
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def _lease(ns: str) -> str:
-    done = in_ns(
-        ns,
-        "busybox",
-        "udhcpc",
-        "-i",
-        "eth0",
-        "-n",
-        "-q",
-        "-f",
-        "-t",
-        "4",
-        "-T",
-        "1",
-        "-s",
-        "/bin/true",
-        check=False,
-    )
-    out = done.stdout + done.stderr
-    for line in out.splitlines():
-        if "lease of" in line:
-            return line.split("lease of ")[1].split()[0]
-    return ""
-
-
-def _tftp(ns: str, own: str, name: str) -> str:
-    ip("addr", "add", f"{own}/24", "dev", "eth0", ns=ns)
-    local = Path(tempfile.mkdtemp()) / "got"
-    try:
-        done = in_ns(
-            ns, "busybox", "tftp", "-g", "-r", name, "-l", str(local), "198.18.5.1", check=False
-        )
-        return local.read_text(errors="replace") if done.returncode == 0 else ""
-    finally:
-        shutil.rmtree(local.parent, ignore_errors=True)
-        ip("addr", "del", f"{own}/24", "dev", "eth0", ns=ns)
-
-
 def test_a_known_mac_gets_its_address_and_its_install_kernel(served):
     _c, sync, cl, cl2 = served.c, served.sync, served.cl, served.cl2
     done = sync()
     assert done.returncode == 0, done.stderr
     rows = {r["what"]: r["change"] for r in json.loads(done.stdout)}
     assert rows["dnsmasq"].startswith("started (pid ")
-    assert _lease(cl) == "198.18.5.20"
-    pxe = _tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + _mac(cl).replace(":", "-"))
+    assert lease(cl) == "198.18.5.20"
+    pxe = tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + mac(cl).replace(":", "-"))
     assert "kernel vmlinuz-6.1" in pxe and "append initrd=initrd.img console=ttyS0" in pxe
-    assert _tftp(cl, "198.18.5.20", "pxelinux.0").startswith("")  # served at all
+    assert tftp(cl, "198.18.5.20", "pxelinux.0").startswith("")  # served at all
     # No range: an unknown MAC gets nothing.
-    assert _lease(cl2) == ""
+    assert lease(cl2) == ""
     # The same again: nothing written, dnsmasq reloaded, not restarted.
     again = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert again["files"] == "unchanged" and again["dnsmasq"].startswith("reloaded")
@@ -159,14 +118,14 @@ def test_os_is_not_served_a_kernel_and_a_reload_serves_new_hosts(served):
         "interface",
         "node2",
         "eth0",
-        f"mac={_mac(cl2)}",
+        f"mac={mac(cl2)}",
         "ip=198.18.5.21",
         "subnet=lab",
     )
     rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert rows["dnsmasq"].startswith("reloaded")
-    assert _lease(cl2) == "198.18.5.21"
-    pxe = _tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + _mac(cl).replace(":", "-"))
+    assert lease(cl2) == "198.18.5.21"
+    pxe = tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + mac(cl).replace(":", "-"))
     assert "localboot 0" in pxe and "kernel" not in pxe
 
 
@@ -176,7 +135,7 @@ def test_a_range_serves_unknown_macs_after_a_restart(served):
     c.ok("set", "network", "lab", "range=198.18.5.100-198.18.5.110")
     rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert rows["dnsmasq"].startswith("restarted")
-    got = _lease(cl2)
+    got = lease(cl2)
     assert got.startswith("198.18.5.1") and 100 <= int(got.rsplit(".", 1)[1]) <= 110
 
 
@@ -189,7 +148,7 @@ def test_an_ipv6_dhcp_network_beside_is_skipped_not_a_crash(served):
     done = sync()
     assert done.returncode == 0, done.stderr
     assert "network six is IPv6: cairn serves DHCPv4 only; skipped" in done.stderr
-    assert _lease(cl) == "198.18.5.20"
+    assert lease(cl) == "198.18.5.20"
 
 
 def test_a_held_port_is_one_clear_error(served):
