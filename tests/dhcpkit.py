@@ -3,12 +3,17 @@ tftp), for the tests that run a real dnsmasq from cairn's files."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
+import subprocess
 import tempfile
 from pathlib import Path
 
-from netkit import in_ns, ip
+from netkit import Namespaces, in_ns, ip
+from testkit import CAIRN
 
 
 def mac(ns: str, dev: str = "eth0") -> str:
@@ -51,3 +56,42 @@ def tftp(ns: str, own: str, name: str, server: str = "198.18.5.1") -> str:
     finally:
         shutil.rmtree(local.parent, ignore_errors=True)
         ip("addr", "del", f"{own}/24", "dev", "eth0", ns=ns)
+
+
+def bridge(made: Namespaces, fe: str, name: str, address: str, clients: dict[str, str]) -> None:
+    """Bridge `name` in namespace `fe` holding ADDRESS/PREFIX, with eth0 of each
+    client namespace on it ({client: the port's name in fe})."""
+    ip("link", "add", "name", name, "type", "bridge", ns=fe)
+    ip("addr", "add", address, "dev", name, ns=fe)
+    ip("link", "set", name, "up", ns=fe)
+    for client, port in clients.items():
+        made.link(fe, port, None, client, "eth0", None)
+        ip("link", "set", port, "master", name, ns=fe)
+
+
+def sync_config(
+    url: str, ns: str, directory: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`cairn sync config frontend=fe dir=DIRECTORY` run in namespace `ns`
+    (where its dnsmasq then runs), as JSON."""
+    return cairn_in(ns, url, "sync", "config", "frontend=fe", f"dir={directory}", *extra)
+
+
+def cairn_in(ns: str, url: str, *words: str) -> subprocess.CompletedProcess[str]:
+    """`cairn WORDS... output-format=json` in namespace `ns`: a service of its own there."""
+    env = {**os.environ, "CAIRN_DB_URL": url}
+    return subprocess.run(
+        ["ip", "netns", "exec", ns, CAIRN, *words, "output-format=json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def stop_dnsmasq(directory: Path) -> None:
+    """End the dnsmasq sync config started there, if any, and remove the directory."""
+    pid_file = directory / "dnsmasq.pid"
+    with contextlib.suppress(OSError, ValueError, ProcessLookupError):
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
+    shutil.rmtree(directory, ignore_errors=True)

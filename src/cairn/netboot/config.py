@@ -210,6 +210,12 @@ def _frontend_devices(
     return out
 
 
+def devices_on(session: Session, frontend: Host | None, network: Network) -> set[str] | None:
+    """The frontend's device on `network`, where dnsmasq hears its hosts; None
+    when the database does not say (dnsmasq may reach it another way)."""
+    return set(_frontend_devices(session, frontend, [network], []).values()) or None
+
+
 def render_conf(plan: Plan, directory: str) -> str:
     lines = [
         "# Made by cairn from its database (cairn sync config); edits are overwritten.",

@@ -6,17 +6,14 @@ network plan still carries it; the setting is listed, dumped and replayed."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from dhcpkit import lease, mac, tftp
-from netkit import ip, namespaces
-from testkit import CAIRN
+from dhcpkit import bridge, lease, mac, stop_dnsmasq, sync_config, tftp
+from netkit import namespaces
 
 VC = ("add", "network", "vc", "subnet=198.18.6.0/24", "isolation=vxlan", "id=6006")
 
@@ -104,26 +101,15 @@ def test_a_real_dnsmasq_stays_off_the_cluster_network(sqlite_cli, lab_iface):
     directory.chmod(0o755)
     with namespaces() as ns:
         fe, on_lab, on_vc = ns.add("fe"), ns.add("cl"), ns.add("cv")
-        for bridge, address, client, port in (
-            ("br0", "198.18.5.1/24", on_lab, "p1"),
-            ("br1", "198.18.6.1/24", on_vc, "p2"),
-        ):
-            ip("link", "add", "name", bridge, "type", "bridge", ns=fe)
-            ip("addr", "add", address, "dev", bridge, ns=fe)
-            ip("link", "set", bridge, "up", ns=fe)
-            ns.link(fe, port, None, client, "eth0", None)
-            ip("link", "set", port, "master", bridge, ns=fe)
+        bridge(ns, fe, "br0", "198.18.5.1/24", {on_lab: "p1"})
+        bridge(ns, fe, "br1", "198.18.6.1/24", {on_vc: "p2"})
         _fe_with_two_networks(c, lab_iface=lab_iface)
         # eth1 is the frontend's interface on vc; its device here is br1 as on a
         # frontend that runs VMs or sits on an isolated network.
         _compute(c, "n-lab", mac(on_lab), "198.18.5.20", "lab")
         _compute(c, "n-vc", mac(on_vc), "198.18.6.20", "vc")
-        env = {**os.environ, "CAIRN_DB_URL": c.url}
-        argv = [CAIRN, "sync", "config", "frontend=fe", f"dir={directory}"]
         try:
-            done = subprocess.run(
-                ["ip", "netns", "exec", fe, *argv], capture_output=True, text=True, env=env
-            )
+            done = sync_config(c.url, fe, directory)
             assert done.returncode == 0, done.stderr
             conf = (directory / "dnsmasq.conf").read_text()
             assert "no-dhcp-interface=br1" in conf
@@ -133,7 +119,4 @@ def test_a_real_dnsmasq_stays_off_the_cluster_network(sqlite_cli, lab_iface):
             assert tftp(on_lab, "198.18.5.20", "pxelinux.cfg/default")
             assert tftp(on_vc, "198.18.6.20", "pxelinux.cfg/default", "198.18.6.1") == ""
         finally:
-            pid_file = directory / "dnsmasq.pid"
-            if pid_file.exists():
-                subprocess.run(["kill", pid_file.read_text().strip()], check=False)
-            shutil.rmtree(directory, ignore_errors=True)
+            stop_dnsmasq(directory)

@@ -17,9 +17,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from dhcpkit import lease, mac, tftp
-from netkit import ip, namespaces
-from testkit import CAIRN
+from dhcpkit import bridge, lease, mac, stop_dnsmasq, sync_config, tftp
+from netkit import namespaces
 
 pytestmark = pytest.mark.skipif(shutil.which("dnsmasq") is None, reason="dnsmasq-base missing")
 
@@ -30,12 +29,7 @@ def served(sqlite_cli):
     directory.chmod(0o755)
     with namespaces() as ns:
         fe, cl, cl2 = ns.add("fe"), ns.add("cl"), ns.add("cx")
-        ip("link", "add", "name", "br0", "type", "bridge", ns=fe)
-        ip("addr", "add", "198.18.5.1/24", "dev", "br0", ns=fe)
-        ip("link", "set", "br0", "up", ns=fe)
-        for client, dev in ((cl, "p1"), (cl2, "p2")):
-            ns.link(fe, dev, None, client, "eth0", None)
-            ip("link", "set", dev, "master", "br0", ns=fe)
+        bridge(ns, fe, "br0", "198.18.5.1/24", {cl: "p1", cl2: "p2"})
         c = sqlite_cli
         c.ok("add", "network", "lab", "subnet=198.18.5.0/24", "dhcp=yes")
         c.ok("add", "host", "fe", "appliance=frontend")
@@ -62,32 +56,12 @@ def served(sqlite_cli):
         c.ok("set", "host", "boot", "node1", "action=install")
 
         def sync(*extra: str) -> subprocess.CompletedProcess[str]:
-            env = {**os.environ, "CAIRN_DB_URL": c.url}
-            argv = [
-                CAIRN,
-                "sync",
-                "config",
-                "frontend=fe",
-                f"dir={directory}",
-                "output-format=json",
-                *extra,
-            ]
-            return subprocess.run(
-                ["ip", "netns", "exec", fe, *argv],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=60,
-            )
+            return sync_config(c.url, fe, directory, *extra)
 
         try:
             yield SimpleNamespace(c=c, sync=sync, fe=fe, cl=cl, cl2=cl2, directory=directory)
         finally:
-            pid_file = directory / "dnsmasq.pid"
-            if pid_file.exists():
-                with __import__("contextlib").suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid_file.read_text()), 15)
-            shutil.rmtree(directory, ignore_errors=True)
+            stop_dnsmasq(directory)
 
 
 def test_a_known_mac_gets_its_address_and_its_install_kernel(served):
