@@ -351,7 +351,7 @@ def watch(lab: Any, tmp_path: Path) -> Iterator[Callable[..., Watch]]:
 
 # --- the testbed: a cluster of four containers in namespaces (tests/testbed.py) ----------
 
-TESTBED_ROOT = Path("/var/lib/cairn-testbed-systest")
+TESTBED_ROOT = Path(os.environ.get("CAIRN_SYSTEST_TESTBED_DIR") or "/var/lib/cairn-testbed-systest")
 
 
 @pytest.fixture(scope="session")
