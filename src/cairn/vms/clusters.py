@@ -291,6 +291,28 @@ def one(session: Session, name: str) -> Cluster:
     return found
 
 
+def of_frontend(session: Session, name: str) -> Cluster:
+    """The cluster whose frontend VM is named `name` (Rocks named a virtual
+    cluster by its frontend), else the cluster of that name."""
+    found = session.execute(
+        select(Cluster).join(Host, Cluster.frontend_id == Host.id).where(Host.name == name)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    named = session.execute(select(Cluster).where(Cluster.name == name)).scalar_one_or_none()
+    if named is None:
+        raise NotFound(
+            f"{name!r} is not the frontend of a virtual cluster (see: cairn list cluster)"
+        )
+    return named
+
+
+def computes(session: Session, cluster: Cluster) -> list[VM]:
+    """The cluster's VMs but its frontend, in name order (what Rocks' cluster
+    power commands act on)."""
+    return [vm for vm in members(session, cluster) if vm.host_id != cluster.frontend_id]
+
+
 def members(session: Session, cluster: Cluster) -> list[VM]:
     """The cluster's VMs, its frontend first, then computes in name order."""
     vms = session.execute(select(VM).where(VM.cluster_id == cluster.id)).scalars().all()

@@ -1,15 +1,15 @@
 """Who serves DHCP and PXE on a network: the frontend (NULL) or, for a virtual
 cluster's network, the cluster's own frontend VM ("cluster")
 
-Revision ID: 0006_dhcp_server
-Revises: 0005
+Revision ID: 0007_dhcp_server
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_dhcp_server"
-down_revision = "0005"
+revision = "0007_dhcp_server"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
