@@ -1,5 +1,7 @@
 """A virtual frontend that installs its own computes, on the testbed
-(tests/testbed.py): issue 20's "Proof on the testbed", parts 1, 2 and 5.
+(tests/testbed.py), driven through the Airboss: issue 20's "Proof on the
+testbed", parts 1, 2, 4 and 5 (part 3, a console through the Airboss, and part
+6, 2,000 hostile requests, are proved in tests/unit/airboss/ on the real port).
 
 The virtual frontend is not a VM here: a real frontend VM is too slow under
 TCG on this machine (no usable KVM for a guest kernel, see tests/testbed.py:
@@ -11,34 +13,34 @@ mount, UTS, PID) made by the test:
 - its network is the cluster's: a veth into the physical frontend's bridge of
   the cluster's VXLAN network (which `sync host network` built there), holding
   the frontend VM's MAC and address, so it stands where the VM's eth0 would;
+  the physical frontend's Airboss listens there (TLS, the cluster CA's
+  certificate), as it would for the frontend VM;
 - its mounts hide the physical frontend's: its own home on /home (database,
-  config, netboot directory), an empty tmpfs over the testbed's directory (the
-  physical database, CA, plugins), /var/lib/cairn, /tmp and /run (sockets,
-  libvirt's): root inside it stands for root of the virtual frontend, not of
-  the physical one, and the test checks that it reaches none of these;
+  config, keys, netboot directory), an empty tmpfs over the testbed's directory
+  (the physical database, CA, plugins), /var/lib/cairn, /tmp, /run (sockets,
+  libvirt's) and /root (only the Python that cairn runs on is put back
+  there): root inside it stands for root of the virtual frontend, not of the
+  physical one, and the test checks that it reaches none of these;
 - its host name is the cluster's frontend's (tb-vf), and its cairn runs with
   an environment of its own only (env -i) and a database of its own.
 
 The flow: the administrator makes the cluster with dhcp=cluster (the physical
-dnsmasq stays off its network); the tenant's cairn learns the computes' MACs
-from the cluster's listing (`insert ethers macs=`; its own MAC is left out),
-adds them, writes its dnsmasq configuration (`sync config`) and serves them;
-the computes are powered into an install, PXE-boot from the tenant's dnsmasq,
-get the tenant's addresses and ping each other; then they are powered off and
-the tenant's frontend stays up.
-
-TODO(airboss): the MAC listing and the power requests are root's commands on
-the physical frontend until the Airboss's tenant commands are merged (branches
-ab-server, ab-cmds); each place marked TODO(airboss) is where the tenant makes
-the signed request instead, as a user who is not root (setpriv --reuid=65534),
-with only the private key: `list host macs tb-vf key=...`, `set cluster power
-tb-vf action=install|off key=...`.
+dnsmasq stays off its network) and binds the owner's public key to it; the
+tenant space gets only the private key (and the CA's certificate). As a user
+who is not root (uid 65534), the tenant lists the cluster's MACs through the
+Airboss; its cairn (root there) adds the computes (`insert ethers macs=`; its
+own MAC is left out), writes its dnsmasq configuration (`sync config`) and
+serves them; the tenant powers the computes into an install through the
+Airboss; they PXE-boot from the tenant's dnsmasq, get the tenant's addresses
+and ping each other. Requests the Airboss must refuse are refused, audited and
+change nothing; then the tenant powers the computes off, and its frontend stays.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -55,19 +57,50 @@ from pxekit import BASE_ARGS, GUEST
 
 pytestmark = pytest.mark.system
 
-CLUSTER = "tb-vf"
+CLUSTER, OTHER, LONE = "tb-vf", "tb-vw", "tb-lone"
 SUBNET, VNI = "198.19.5.0/24", 905
 FE_ON_VC = "198.19.5.250"  # the physical frontend's address on the cluster's network
+AIRBOSS = f"{FE_ON_VC}:8677"
 BOOT = 420.0  # two PXE boots under TCG at once on 2 loaded cores (one alone: ~70 s)
 HOME = "/home"  # the tenant's home, as it sees it
+NOBODY = "65534"
 TENANT_ENV = (
-    f"HOME={HOME}/root",
     f"CAIRN_DB_URL=sqlite:///{HOME}/cairn.db",
     f"CAIRN_CONFIG={HOME}/cairn.toml",
     f"CAIRN_CA_DIR={HOME}/ca",
     f"PYTHONPATH={tb.REPO / 'src'}",
     "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 )
+TENANT_CONFIG = f"""db_url = "sqlite:///{HOME}/cairn.db"
+[airboss]
+address = "{AIRBOSS}"
+ca = "{HOME}/cacert.pem"
+"""
+# A request signed as the tenant's cairn signs it, then sent as it is, or
+# tampered with, replayed or stale: what the Airboss answers each (run as the
+# tenant, with the tenant's key; the client's own connection and reply code).
+RAW = """
+import json, sys, time
+from pathlib import Path
+from cairn.airboss import client, envelope, keys
+key = keys.load_private(Path(sys.argv[1]))
+target, other = sys.argv[2], sys.argv[3]
+def send(wire):
+    try:
+        with client._connected(None, None) as sock:
+            sock.sendall(wire)
+            return "accepted %d" % len(client._reply(sock))
+    except Exception as e:
+        return str(e)
+on = envelope.sign(key, "power", target, {"action": "on"})
+listed = envelope.sign(key, "macs", sys.argv[4])
+print(json.dumps({
+    "tampered": send(on.replace(target.encode(), other.encode())),
+    "stale": send(envelope.sign(key, "power", target, {"action": "on"}, now=time.time() - 120)),
+    "first": send(listed),
+    "replayed": send(listed),
+}))
+"""
 
 
 @dataclass
@@ -77,11 +110,17 @@ class Tenant:
     space: tb.Space
     home: Path
 
-    def run(self, *words: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.space.run("env", "-i", *TENANT_ENV, *words, check=check, timeout=300)
+    def run(self, *words: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
+        """WORDS as root of the tenant space, or as uid `user` (no groups)."""
+        who = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] if user else []
+        home = f"HOME={HOME}/{'nobody' if user else 'root'}"
+        argv = [*who, "env", "-i", home, *TENANT_ENV, *words]
+        return self.space.run(*argv, check=False, timeout=300)
 
-    def cairn(self, *words: str) -> str:
-        return self.run(tb.CAIRN, *words).stdout
+    def cairn(self, *words: str, user: str | None = None) -> str:
+        done = self.run(tb.CAIRN, *words, user=user)
+        assert done.returncode == 0, f"tenant: cairn {' '.join(words)}: {done.stderr}"
+        return done.stdout
 
     def log(self) -> str:
         path = self.home / "netboot" / "dnsmasq.log"
@@ -94,19 +133,30 @@ def _interfaces(bed: tb.Testbed, *hosts: str) -> list[dict[str, str]]:
 
 
 def _tenant(bed: tb.Testbed, home: Path, mac: str, ip: str) -> Tenant:
-    """The tenant space, its mounts, and its veth on the cluster's network."""
-    home.mkdir(parents=True, exist_ok=True)
+    """The tenant space, its mounts, its keys, and its veth on the cluster's network."""
     home.chmod(0o755)  # dnsmasq reads its netboot directory as nobody
-    (home / "cairn.toml").write_text(f'db_url = "sqlite:///{HOME}/cairn.db"\n')
+    (home / "cairn.toml").write_text(TENANT_CONFIG)
+    for sub, owner in (("root", 0), ("nobody", int(NOBODY))):
+        (home / sub).mkdir()
+        os.chown(home / sub, owner, owner)
+    # Handed over: the owner's private key (and another cluster's), the CA's certificate.
+    for name in ("owner", "other"):
+        shutil.copyfile(bed.root / name, home / f"{name}.key")
+        os.chown(home / f"{name}.key", int(NOBODY), int(NOBODY))
+        (home / f"{name}.key").chmod(0o600)
+    shutil.copyfile(bed.root / "ca" / "cacert.pem", home / "cacert.pem")
     space = tb.new_space(bed.root, CLUSTER)
-    tenant = Tenant(space, home)
     tb._private(space, home / "sys", libvirt=False)  # /etc, /run, host name tb-vf
+    # cairn's Python lives under /root (0700), which the tenant's user cannot
+    # enter: the tenant gets its own /root holding only that.
     space.sh(
-        f"mount --bind {home} {HOME}"
+        "mkdir /run/pyenv && mount --bind /root/.pyenv /run/pyenv"
+        " && mount -t tmpfs -o mode=755 tmpfs /root && mkdir /root/.pyenv"
+        " && mount --move /run/pyenv /root/.pyenv"
+        f" && mount --bind {home} {HOME}"
         f" && mount -t tmpfs -o mode=755 tmpfs {bed.root}"
         " && mount -t tmpfs -o mode=1777 tmpfs /tmp"
         " && { test ! -d /var/lib/cairn || mount -t tmpfs tmpfs /var/lib/cairn; }"
-        f" && mkdir -p {HOME}/root"
     )
     subprocess.run(
         ["nsenter", "-t", str(bed.frontend.pid), "--net", "--",
@@ -122,7 +172,7 @@ def _tenant(bed: tb.Testbed, home: Path, mac: str, ip: str) -> Tenant:
         f"addr add {ip}/24 dev eth0\n"
         "link set eth0 up\n",
     )  # fmt: skip
-    return tenant
+    return Tenant(space, home)
 
 
 def _reaches_nothing_physical(bed: tb.Testbed, tenant: Tenant) -> None:
@@ -144,45 +194,109 @@ def _reaches_nothing_physical(bed: tb.Testbed, tenant: Tenant) -> None:
     assert tenant.run("sh", "-c", probe).stdout.strip() == "isolated"
 
 
+def _airboss_on(bed: tb.Testbed) -> str:
+    """Turn the physical frontend's Airboss on (its cairn service restarted); the
+    config file as it was."""
+    conf = bed.frontend.path("/etc/cairn/cairn.toml")
+    before = conf.read_text()
+    conf.write_text(before + f'[airboss]\nlisten = "{AIRBOSS}"\n')
+    bed.cairn("stop", "service")
+    bed.cairn("list", "host", tb.FRONTEND)  # a new service, with the Airboss
+    return before
+
+
 @pytest.fixture(scope="module")
 def cluster(_testbed: tb.Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenant]:
     bed = _testbed
-    tenant = None
+    tenant, config = None, None
     try:
-        # 1. The administrator: the cluster, served by its own frontend.
+        # 1. The administrator: the cluster, served by its own frontend; the
+        # owner's key bound to it; another cluster and a VM in none beside it.
+        c0 = tb.container_name(0)
         bed.cairn_batch(
             [
                 ["add", "cluster", CLUSTER, "computes=2", f"subnet={SUBNET}", "public=none",
                  "mem=128", f"id={VNI}", "dhcp=cluster"],
+                ["add", "cluster", OTHER, "computes=1", "subnet=198.19.6.0/24", "public=none",
+                 "mem=64", "id=906", "dhcp=cluster"],
+                ["add", "host", "vm", c0, f"name={LONE}", "mem=64"],
                 # The physical frontend joins the cluster's network to hand it to the
                 # tenant space (the frontend VM's NIC would be on it by itself).
                 ["add", "host", "interface", tb.FRONTEND, "vxf", f"ip={FE_ON_VC}",
                  f"subnet={CLUSTER}"],
             ]
         )  # fmt: skip
-        # TODO(airboss): cairn add host key tb-vf key=owner.pub; the tenant gets owner.key.
+        for name, frontend in (("owner", CLUSTER), ("other", OTHER)):
+            bed.cairn("create", "keys", f"key={bed.root / name}", "passphrase=no")
+            bed.cairn("add", "host", "key", frontend, f"key={bed.root / name}.pub")
         for part, said in pxekit.sync_networks(bed).items():
             assert f"vx{VNI}" in said, (part, said)  # carried everywhere, dhcp=cluster or not
+        config = _airboss_on(bed)
         front = next(r for r in _interfaces(bed, CLUSTER) if r["iface"] == "eth0")
         tenant = _tenant(bed, tmp_path_factory.mktemp("tenant"), front["mac"], front["ip"])
         yield tenant
     finally:
         if tenant is not None:
             os.kill(tenant.space.pid, signal.SIGKILL)  # its dnsmasq and cairn service too
+        if config is not None:
+            bed.frontend.path("/etc/cairn/cairn.toml").write_text(config)
+            bed.cairn("stop", "service", check=False)
         bed.forget_vms(f"{CLUSTER}-*")
+        bed.forget_vms(f"{OTHER}-*")
         for words in (
             ["remove", "cluster", CLUSTER, "force=yes"],
+            ["remove", "cluster", OTHER, "force=yes"],
+            ["remove", "host", LONE],
             ["remove", "host", "interface", tb.FRONTEND, "vxf"],
-            ["remove", "network", CLUSTER],
         ):
             bed.cairn(*words, check=False)
         for space in [bed.frontend, *bed.containers]:
             space.sh(
                 f"for d in vfv0 br-vx{VNI} vx{VNI}; do ip link del $d 2>/dev/null || true; done"
             )
+        for name in ("owner", "owner.pub", "other", "other.pub"):
+            (bed.root / name).unlink(missing_ok=True)
 
 
-def test_a_virtual_frontend_installs_its_own_computes(
+def _state(bed: tb.Testbed) -> tuple[str, dict[str, str]]:
+    """The physical database (as dump prints it) and every VM's libvirt state."""
+    listed = bed.cairn("list", "host", "vm", "status=yes", "output-format=json").stdout
+    return bed.cairn("dump").stdout, {r["vm-host"]: r["status"] for r in json.loads(listed)}
+
+
+def _refused(bed: tb.Testbed, tenant: Tenant, computes: list[str]) -> None:
+    """4. Each request the Airboss must refuse: refused, audited, nothing changed."""
+    before = _state(bed)
+    owner, other = f"key={HOME}/owner.key", f"key={HOME}/other.key"
+    wrong = (
+        (owner, f"{OTHER}-compute-0", "is a VM of another cluster, not of yours"),
+        (owner, LONE, "is a VM in no cluster, not a VM of your cluster"),
+        (owner, tb.container_name(0), "is a physical host, not a VM of your cluster"),
+        (other, computes[0], "is a VM of another cluster, not of yours"),  # the wrong key
+    )
+    for key, target, why in wrong:
+        done = tenant.run(tb.CAIRN, "set", "host", "power", target, "action=on", key, user=NOBODY)
+        assert done.returncode != 0 and done.stderr.count("\n") == 1, done.stderr
+        assert done.stderr.startswith("error - ") and "Traceback" not in done.stderr
+        assert why in done.stderr, done.stderr
+    script = tenant.run(
+        tb.PYTHON, "-c", RAW, f"{HOME}/owner.key", computes[0], computes[1], CLUSTER, user=NOBODY
+    )
+    said = json.loads(script.stdout)
+    assert said["first"].startswith("accepted"), said
+    for case in ("tampered", "stale", "replayed"):
+        assert not said[case].startswith("accepted"), (case, said)
+    assert _state(bed) == before
+    log = json.loads(
+        bed.cairn("list", "airboss", "log", "refused=yes", "output-format=json").stdout
+    )
+    targets = [r["target"] for r in log]
+    for _, target, _ in wrong:
+        assert target in targets, log
+    assert len(log) >= len(wrong) + 3, log
+
+
+def test_a_virtual_frontend_installs_its_own_computes_through_the_airboss(
     _testbed: tb.Testbed, cluster: Tenant
 ) -> None:
     bed, tenant = _testbed, cluster
@@ -195,16 +309,18 @@ def test_a_virtual_frontend_installs_its_own_computes(
     assert f"no-dhcp-interface=br-vx{VNI}" in physical, physical
     assert not any(macs[vm] in physical for vm in computes), physical
 
-    # 2. The tenant's cairn, root of the virtual frontend, with its own database.
+    # 2. The tenant: its MACs through the Airboss, as a user with only the key.
+    key = f"key={HOME}/owner.key"
+    listing = tenant.cairn("list", "host", "macs", CLUSTER, key, user=NOBODY)
+    rows = [line.split()[0] for line in listing.splitlines()[1:]]
+    assert sorted(rows) == sorted(macs[h] for h in (CLUSTER, *computes)), listing
+    # Its cairn, root of the virtual frontend, with its own database.
+    front_ip = next(r["ip"] for r in listed if r["host"] == CLUSTER)
     tenant.cairn("set", "network", "private", f"subnet={SUBNET}", "dhcp=yes")
     tenant.cairn(
         "add", "host", "interface", "localhost", "eth0", f"mac={macs[CLUSTER]}",
-        f"ip={next(r['ip'] for r in listed if r['host'] == CLUSTER)}", "subnet=private",
+        f"ip={front_ip}", "subnet=private",
     )  # fmt: skip
-    # TODO(airboss): `cairn list host macs tb-vf key=owner.key`, run in the tenant
-    # space as uid 65534; until then root's listing, in Rocks' words.
-    listing = "MACS IN CLUSTER\n" + "".join(f"{macs[h]}\n" for h in (CLUSTER, *computes))
-    assert len(listing.split()) == 3 + 3  # the header's three words, the cluster's 3 MACs
     added = json.loads(tenant.cairn("insert", "ethers", f"macs={listing}", "output-format=json"))
     assert sorted(r["mac"] for r in added) == sorted(macs[vm] for vm in computes), added
     ips = {r["mac"]: r["ip"] for r in added}
@@ -217,11 +333,11 @@ def test_a_virtual_frontend_installs_its_own_computes(
     said = tenant.cairn("sync", "config", f"dir={HOME}/netboot")
     assert "started" in said, said
 
-    # TODO(airboss): `cairn set cluster power tb-vf action=install key=owner.key` as
-    # uid 65534 in the tenant space. Until then root's direct command: the computes
-    # were made set to install, so they boot from the network first.
+    _refused(bed, tenant, computes)
+
     began = time.monotonic()
-    bed.cairn("start", "host", "vm", *computes)
+    powered = tenant.cairn("set", "cluster", "power", CLUSTER, "action=install", key, user=NOBODY)
+    assert all(vm in powered for vm in computes) and f"{CLUSTER} " not in powered, powered
     listed_vms = bed.cairn("list", "host", "vm", f"{CLUSTER}*", "output-format=json").stdout
     where = {r["vm-host"]: r["container"] for r in json.loads(listed_vms)}
 
@@ -244,7 +360,7 @@ def test_a_virtual_frontend_installs_its_own_computes(
 
     testkit.wait_for(pinged, f"{one} and {two} to ping each other", BOOT, 0.2)
     took = time.monotonic() - began
-    print(f"\n[vfront] computes powered into an install -> first ping: {took:.0f} s")
+    print(f"\n[vfront] set cluster power action=install -> first ping: {took:.0f} s")
     # Served by the tenant's dnsmasq, on its eth0, with the tenant's names and files.
     log = tenant.log()
     named = {r["mac"]: r["host"] for r in added}
@@ -258,14 +374,11 @@ def test_a_virtual_frontend_installs_its_own_computes(
             lambda vm=vm, said=said: said in text(vm)[marks[vm] :], f"{vm}: {said}", BOOT, 0.5
         )
 
-    # 5. Off: the computes stop, the tenant's frontend (its dnsmasq) stays up.
-    # TODO(airboss): `cairn set cluster power tb-vf action=off key=owner.key` as uid 65534.
-    bed.cairn("stop", "host", "vm", *computes, "action=poweroff")
-    states = json.loads(
-        bed.cairn("list", "host", "vm", f"{CLUSTER}*", "status=yes", "output-format=json").stdout
-    )
-    off = {r["vm-host"]: r["status"] for r in states}
-    assert all(off[vm] not in ("running", "paused", "unreachable") for vm in computes), off
+    # 5. Off: the computes stop; the tenant's frontend (its dnsmasq) stays up.
+    off = tenant.cairn("set", "cluster", "power", CLUSTER, "action=off", key, user=NOBODY)
+    assert all(vm in off for vm in computes) and f"{CLUSTER} " not in off, off
+    states = _state(bed)[1]
+    assert all(states[vm] not in ("running", "paused", "unreachable") for vm in computes), states
     pid = (netboot / "dnsmasq.pid").read_text().strip()
-    assert tenant.run("kill", "-0", pid, check=False).returncode == 0
+    assert tenant.run("kill", "-0", pid).returncode == 0
     assert tenant.space.alive()
