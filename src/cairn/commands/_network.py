@@ -10,7 +10,7 @@ from cairn.cli.spec import Param
 from cairn.values import iface_name
 
 
-def dhcp_word(word: str) -> bool | str:
+def dhcp_value(word: str) -> bool | str:
     """True/False, or "cluster" (served by the cluster's own frontend)."""
     return "cluster" if word.strip().lower() == "cluster" else values.boolean(word)
 
@@ -53,7 +53,7 @@ NETWORK_PARAMS = (
         "dhcp",
         "yes: this frontend's dnsmasq serves DHCP and PXE on it; cluster: the virtual"
         " cluster's own frontend does (its owner's cairn), and this dnsmasq stays off it; no",
-        convert=dhcp_word,
+        convert=dhcp_value,
         metavar="yes|no|cluster",
     ),
     Param(

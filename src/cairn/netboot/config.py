@@ -3,13 +3,12 @@
 `gather` reads the networks with dhcp=yes, the addressed interfaces on them,
 the frontend's own interfaces and each host's boot, and the frontend's devices
 on networks that a virtual cluster's own frontend serves (dhcp=cluster: dnsmasq
-gives no DHCP nor TFTP there); `render` makes the files'
-text and does no I/O. Every value that reaches a file is an address, a MAC, a
-checked interface or host name, or a checked boot action, so none can add a
-line or an option. The commands check them when they are set; `gather` checks
-them again, because a row may have been written into the database some other
-way: a network, lease or PXE file made from a bad row is left out, with a note
-naming the row.
+gives no DHCP nor TFTP there); `render` makes the files' text and does no I/O.
+Every value that reaches a file is an address, a MAC, a checked interface or
+host name, or a checked boot action, so none can add a line or an option. The
+commands check them when they are set; `gather` checks them again, because a
+row may have been written into the database some other way: a network, lease
+or PXE file made from a bad row is left out, with a note naming the row.
 
 Files, under one directory: dnsmasq.conf (read at start), dhcp-hosts (fixed
 leases, `MAC,IP,NAME`, re-read on SIGHUP) and tftp/ (pxelinux.0,
