@@ -10,64 +10,63 @@ implementation, the commands'. Not here: who may (`checks`), the wire
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
+from cairn import values
 from cairn.airboss.checks import Allowed
 from cairn.airboss.envelope import Refused
+from cairn.cli.spec import Param
+from cairn.commands._power import ACTION, DELAY
 
 Words = list[str]
 
 
-@dataclass(frozen=True)
-class Param:
-    name: str
-    allowed: Callable[[str], bool]
-    default: str
-    shown: str  # what the refusal says it may be
+def _path(word: str) -> str:
+    if not 0 < len(word) <= 4096:
+        raise ValueError("give the ISO's absolute path (at most 4096 characters) or none")
+    return word
 
 
-_ACTION = Param("action", lambda v: v in ("on", "off", "install"), "", "on, off or install")
-_YESNO = Param("", lambda v: v in ("yes", "no"), "no", "yes or no")
+# Each op's params, declared once: the commands' own where the op is a command's.
 PARAMS: dict[str, tuple[Param, ...]] = {
-    "power": (_ACTION,),
-    "cluster-power": (
-        _ACTION,
-        Param("delay", lambda v: v.isdigit() and int(v) <= 3600, "0", "seconds, 0 to 3600"),
-    ),
-    "macs": (Param("status", _YESNO.allowed, "no", _YESNO.shown),),
-    "cdrom": (Param("cdrom", lambda v: 0 < len(v) <= 4096, "", "a path or none"),),
-    "console": (Param("readonly", _YESNO.allowed, "no", _YESNO.shown),),
-}
+    "power": (ACTION,),
+    "cluster-power": (ACTION, DELAY),
+    "macs": (Param("status", "add each VM's live state", False, values.boolean),),
+    "cdrom": (Param("cdrom", "an ISO under tenant_iso_dirs, or none", convert=_path,
+                    required=True),),
+    "console": (Param("readonly", "only show the output", False, values.boolean),),
+}  # fmt: skip
 
 
 def checked_params(op: str, given: Mapping[str, str]) -> dict[str, str]:
-    """The op's params with defaults; Refused for one unknown, missing or bad."""
+    """The params given, each checked by its declaration; Refused for one
+    unknown, missing or bad. The values stay as given: the command reads them."""
     declared = {p.name: p for p in PARAMS.get(op, ())}
     for name in given:
         if name not in declared:
             known = ", ".join(sorted(declared)) or "none"
             raise Refused(f"{op} takes no param {name[:40]!r} (it takes: {known})")
-    out: dict[str, str] = {}
     for name, p in declared.items():
-        value = given.get(name, p.default)
-        if not value:
-            raise Refused(f"{op} needs {name}= ({p.shown})")
-        if not p.allowed(value):
-            raise Refused(f"{op}: {name}={value[:60]!r} is not {p.shown}")
-        out[name] = value
-    return out
+        if name not in given:
+            if p.required:
+                raise Refused(f"{op} needs {name}= ({p.help})")
+            continue
+        try:
+            p.convert(given[name])
+        except ValueError as e:
+            raise Refused(f"{op}: bad value for {name}=: {e}") from None
+    return dict(given)
 
 
 def commands(op: str, allowed: Allowed, params: Mapping[str, str]) -> list[Words]:
     """The command lines that do `op` on the allowed VMs, in order."""
+    given = [f"{name}={value}" for name, value in params.items()]
     if op == "power":
-        return [["set", "host", "power", *allowed.hosts, f"action={params['action']}"]]
+        return [["set", "host", "power", *allowed.hosts, *given]]
     if op == "cluster-power":
-        action, delay = f"action={params['action']}", f"delay={params['delay']}"
-        return [["set", "cluster", "power", allowed.frontend, action, delay]]
+        return [["set", "cluster", "power", allowed.frontend, *given]]
     if op == "macs":
-        return [["list", "host", "macs", allowed.frontend, f"status={params['status']}"]]
+        return [["list", "host", "macs", allowed.frontend, *given]]
     if op == "cdrom":
-        return [["set", "host", "vm", "cdrom", *allowed.hosts, f"cdrom={params['cdrom']}"]]
+        return [["set", "host", "vm", "cdrom", *allowed.hosts, *given]]
     raise Refused(f"{op} runs no command")  # console: the server attaches it

@@ -18,7 +18,9 @@ signed by a bound key:
    alike), then the key's rate (requests per minute);
 4. `checks.may`; then the op: commands through the service, or the console.
 
-Every request is written to `airboss_audit`, accepted or refused. A raw
+Every request is written to `airboss_audit`, accepted or refused (a
+connection over the `connections` bound is closed unread and unwritten, so
+that a flood costs the database nothing). A raw
 protocol rather than HTTP: the whole request, head included, is bounded in
 size and time before anything reads it, and the tenant's client needs only
 the standard library's socket and ssl.
@@ -46,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from cairn import values
 from cairn.airboss import checks, envelope, keys, ops
 from cairn.airboss.envelope import Refused
 from cairn.airboss.settings import ServerSettings, is_ip
@@ -60,6 +63,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("cairn.airboss")
 
 CONSOLE_ESCAPE = b"\x1d"  # what ends a console session when the tenant goes
+MAX_CONSOLE_BUFFER = 1 << 20  # console output waiting for a tenant who does not read it
 
 
 @dataclass
@@ -190,9 +194,13 @@ class Airboss:
             if isinstance(outcome, str):
                 await _send(writer, envelope.reply(error=outcome))
                 return
-            await _send(writer, envelope.reply(outcome.rows))
-            if outcome.console is not None:
-                await self._console(outcome, reader, writer)
+            try:
+                await _send(writer, envelope.reply(outcome.rows))
+                if outcome.console is not None:
+                    await self._console(outcome, reader, writer)
+            finally:
+                if outcome.console is not None:  # its slot, even if the tenant went first
+                    self._give_console(outcome.fingerprint)
         except (ConnectionError, TimeoutError, ssl.SSLError):
             pass  # the client went; its request was audited as it was read
         finally:
@@ -207,6 +215,7 @@ class Airboss:
         """The request's outcome, or the one-line reason it is refused; audited."""
         fingerprint: str | None = None
         request: envelope.Request | None = None
+        allowed: checks.Allowed | None = None  # set once every check has passed
         try:
             with self.service._counted():
                 frame = envelope.frame(wire)
@@ -226,9 +235,14 @@ class Airboss:
             reason = one_line(str(e))
             self._audit(fingerprint, source, request, None, reason)
             return reason
-        except CairnError as e:  # the command's own refusal, after the checks
+        except CairnError as e:
+            # After the checks: the command's own refusal; before: something
+            # stored that cannot be used (a key row written behind cairn's back).
             reason = one_line(str(e))
-            self._audit(fingerprint, source, request, "accepted", f"failed: {reason}")
+            if allowed is None:
+                self._audit(fingerprint, source, request, None, reason)
+            else:
+                self._audit(fingerprint, source, request, "accepted", f"failed: {reason}")
             return reason
         except Exception as e:
             log.exception("an Airboss request from %s failed", source)
@@ -280,14 +294,21 @@ class Airboss:
         self, request: envelope.Request, allowed: checks.Allowed, params: dict[str, str]
     ) -> _Outcome:
         if request.op == "console":
+            _running(allowed.hosts[0])
             self._take_console(request.fingerprint)
             return _Outcome(
-                [], allowed.hosts[0], request.fingerprint, readonly=params["readonly"] == "yes"
+                [],
+                allowed.hosts[0],
+                request.fingerprint,
+                readonly=values.boolean(params.get("readonly", "no")),
             )
         if request.op == "cdrom":
             from cairn.vms.isos import tenant_iso
 
-            params = {**params, "cdrom": tenant_iso(params["cdrom"])}
+            try:
+                params = {**params, "cdrom": tenant_iso(params["cdrom"])}
+            except CairnError as e:  # what the tenant may not use is a refusal
+                raise Refused(str(e)) from None
         rows: list[dict[str, str]] = []
         for words in ops.commands(request.op, allowed, params):
             rows = self._run(words)
@@ -366,7 +387,7 @@ class Airboss:
         os.set_blocking(typed_w, False)
 
         def sink(data: bytes) -> None:
-            loop.call_soon_threadsafe(writer.write, data)
+            loop.call_soon_threadsafe(_write_bounded, writer, data)
 
         assert outcome.console is not None
         attached = loop.run_in_executor(
@@ -397,7 +418,6 @@ class Airboss:
                 await asyncio.wait_for(asyncio.shield(attached), self.bounds.request_seconds)
             os.close(typed_w)
             os.close(typed_r)
-            self._give_console(outcome.fingerprint)
             with contextlib.suppress(Exception):
                 await writer.drain()
 
@@ -408,18 +428,47 @@ class Airboss:
         from cairn.vms.define import one_vm
 
         try:
-            with self.service._counted(), Context() as ctx:
-                vm = one_vm(ctx.session, name)
-                console.use_event_loop()
-                with Connections() as conns:
-                    guest = guest_of(ctx.session, vm, conns)
-                    ended = console.attach(
-                        guest, sink, source=source, seconds=self.bounds.console_seconds
-                    )
+            console.use_event_loop()
+            with self.service._counted(), Connections() as conns:
+                # The session ends before the console starts: a console may
+                # last an hour, a transaction must not.
+                with Context() as ctx:
+                    guest = guest_of(ctx.session, one_vm(ctx.session, name), conns)
+                ended = console.attach(
+                    guest, sink, source=source, seconds=self.bounds.console_seconds
+                )
             if ended.why == "error":
                 sink(f"\r\n[the console of {name} closed: {ended.detail}]\r\n".encode())
         except CairnError as e:
             sink(f"\r\n[{one_line(str(e))}]\r\n".encode())
+
+
+def _running(name: str) -> None:
+    """CairnError unless VM `name` runs: a console of a VM that is off is said
+    in the reply, before the tenant's terminal is taken over."""
+    from cairn.hypervisor.connections import Connections
+    from cairn.hypervisor.states import ACTIVE
+    from cairn.lifecycle.targets import guest_of
+    from cairn.vms.define import one_vm
+
+    with Connections() as conns, Context() as ctx:
+        try:
+            state: str = guest_of(ctx.session, one_vm(ctx.session, name), conns).state()
+        except CairnError:  # not defined on its container
+            state = "not defined"
+    if state not in ACTIVE:
+        raise CairnError(f"{name} is {state}: it has a console only while it runs (power it on)")
+
+
+def _write_bounded(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """A console's output to a tenant who reads it; one who does not (more
+    than MAX_CONSOLE_BUFFER waiting) is cut off rather than held in memory."""
+    if writer.transport.is_closing():
+        return
+    if writer.transport.get_write_buffer_size() > MAX_CONSOLE_BUFFER:
+        writer.transport.abort()
+        return
+    writer.write(data)
 
 
 async def _read_request(reader: asyncio.StreamReader) -> bytes:

@@ -10,11 +10,16 @@ from typing import TYPE_CHECKING, Any
 from cairn import values
 from cairn.cli.spec import Param, Table
 from cairn.commands._lifecycle import Act, starting, stopping, table
+from cairn.errors import CairnError
 
 if TYPE_CHECKING:
     from cairn.context import Context
     from cairn.db.models import VM
     from cairn.lifecycle.runner import Outcome
+
+# The command holds the database's writers while it paces the VMs: bounded, so
+# that a delay= (a tenant's too, through the Airboss) cannot stall them for long.
+MAX_PACING = 300
 
 ACTION = Param(
     "action",
@@ -25,9 +30,10 @@ ACTION = Param(
 )
 DELAY = Param(
     "delay",
-    "seconds between one VM and the next (default 0: all at once, containers in parallel)",
+    "seconds between one VM and the next, at most 60 (default 0: all at once, containers"
+    f" in parallel); the pauses together at most {MAX_PACING} s",
     0.0,
-    values.seconds(600),
+    values.seconds(60),
     metavar="S",
 )
 # What `start host vm` and `stop host vm` do by default; poweroff is Rocks' off.
@@ -42,10 +48,17 @@ def power(ctx: Context, vms: list[VM], action: str, delay: float = 0.0) -> Table
     from cairn.netboot.actions import set_boot
     from cairn.vms.status import live_states
 
+    if delay * (len(vms) - 1) > MAX_PACING:
+        raise CairnError(
+            f"delay={delay:g} between {len(vms)} VMs pauses {delay * (len(vms) - 1):g} s in"
+            f" all, more than {MAX_PACING} s: give a smaller delay="
+        )
     if action == "off":
         return table(_paced(vms, stopping(ctx, dict(_LIFECYCLE)), delay))
     states = live_states(ctx.session, vms)
-    up = {vm.id for vm in vms if states[vm.id] in _UP}
+    # A saved VM would resume from its image, not boot: install wants it off.
+    busy = (*_UP, "saved") if action == "install" else _UP
+    up = {vm.id for vm in vms if states[vm.id] in busy}
     off = [vm for vm in vms if vm.id not in up]
     before = {vm.id: vm.host.boot for vm in off}
     if action == "install":
@@ -62,7 +75,9 @@ def power(ctx: Context, vms: list[VM], action: str, delay: float = 0.0) -> Table
         if vm.id not in up:
             out.append(done[vm.host.name])
         elif action == "install":
-            why = f"it is {states[vm.id]}: power it off first (action=off), then install"
+            state = states[vm.id]
+            first = "discard its saved image" if state == "saved" else "power it off"
+            why = f"it is {state}: {first} first (action=off), then install"
             out.append(Outcome(vm.host.name, vm.container.name, "failed", why, True))
         else:
             out.append(Outcome(vm.host.name, vm.container.name, states[vm.id], "already on"))

@@ -245,7 +245,8 @@ class Service:
         if self._busy:
             return False
         now = time.monotonic()
-        if self.idle and now - self._last > self.idle:
+        # With the Airboss on, tenants rely on it being there: no idle end.
+        if self.idle and self.airboss is None and now - self._last > self.idle:
             log.info("no client for %g s: stopping", self.idle)
             return True
         looked_at, state = self._database

@@ -77,8 +77,7 @@ def listed(session: Session, host: Host | None = None) -> list[tuple[Host, Tenan
     query = select(Host, TenantKey).join(TenantKey, TenantKey.frontend_id == Host.id)
     if host is not None:
         query = query.where(Host.id == host.id)
-    rows = session.execute(query.order_by(Host.name, TenantKey.id)).tuples().all()
-    return [(h, k) for h, k in rows]
+    return [(h, k) for h, k in session.execute(query.order_by(Host.name, TenantKey.id))]
 
 
 def unbind(session: Session, host: Host, key_id: int) -> TenantKey:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ class Lab:
     other: Tenant
     isos: Path
     keydir: Path
+
+    stop_alone = staticmethod(lambda service: stop_alone(service))
 
     def tenant(self, name: str) -> Tenant:
         """A new key pair, bound to nothing."""
@@ -87,9 +90,9 @@ class Lab:
                 for r in rows
             ]
 
-    def send(self, data: bytes, *, timeout: float = 10.0) -> str:
-        """Raw bytes to the Airboss port; the error (or "") it answers with."""
-        return send_raw(self.port, data, timeout=timeout)
+    def send(self, data: bytes, *, timeout: float = 10.0, port: int | None = None) -> str:
+        """Raw bytes to the Airboss port (or another); the error (or "") it answers with."""
+        return send_raw(port or self.port, data, timeout=timeout)
 
     def rows(self, *words: str) -> list[dict[str, Any]]:
         return json.loads(self.cli.ok(*words, "output-format=json"))
@@ -103,8 +106,9 @@ def send_raw(port: int, data: bytes, *, timeout: float = 10.0) -> str:
             s.sendall(data)
             s.shutdown(socket.SHUT_WR)
         got = b""
-        while chunk := s.recv(65536):
-            got += chunk
+        with contextlib.suppress(ConnectionResetError):  # closed with our bytes unread
+            while chunk := s.recv(65536):
+                got += chunk
     if len(got) < 4:
         return "closed"
     body = json.loads(got[4:])
@@ -160,7 +164,15 @@ def lab(cli: Any, hv: Any, airboss_config: Path, tmp_path: Path) -> Iterator[Lab
     assert service.airboss is not None, "the Airboss did not start: see the log"
     yield Lab(cli, hv, service.airboss.port, owner, other, tmp_path / "isos", keydir)
     if own:
+        stop_alone(service)
+
+
+def stop_alone(service: Any) -> None:
+    """Stops the Airboss of a Service that never served, and closes what it holds."""
+    if service.airboss is not None:
         service.airboss.stop()
+    os.close(service._wake_r)
+    os.close(service._wake_w)
 
 
 def _service() -> tuple[Any, bool]:

@@ -46,3 +46,25 @@ def test_a_console_of_another_cluster_is_refused(lab) -> None:
     assert error == "wc-compute-0 is a VM of another cluster, not of yours"
     assert stream == b""
     assert lab.audit()[-1]["result"] == "refused"
+
+
+def test_the_tenants_console_command_streams_it_until_it_closes(lab) -> None:
+    lab.cli.ok("start", "host", "vm", "vc-compute-1")
+    where = (f"key={lab.owner.key}", f"airboss={lab.address}")
+    shown = lab.cli.process("open", "host", "console", "vc-compute-1", *where)
+    assert shown.code == 0, shown.err
+    # the test driver has no consoles: the Airboss says so in the stream
+    assert "[cannot open the console of vc-compute-1 on test:///default" in shown.out
+    refused = lab.cli.process("open", "host", "console", "wc-compute-0", *where)
+    assert refused.code == 1
+    assert refused.err == "error - wc-compute-0 is a VM of another cluster, not of yours\n"
+
+
+def test_the_console_of_a_vm_that_is_off_is_an_error_before_anything_attaches(lab) -> None:
+    error, stream = _console(lab, lab.owner, "vc-compute-0")
+    assert error == "vc-compute-0 is not defined: it has a console only while it runs (power it on)"
+    assert stream == b""
+    lab.cli.ok("start", "host", "vm", "vc-compute-0")
+    lab.cli.ok("stop", "host", "vm", "vc-compute-0")
+    error, _ = _console(lab, lab.owner, "vc-compute-0")
+    assert error.startswith("vc-compute-0 is shutoff: it has a console only while it runs")

@@ -13,10 +13,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cairn.airboss import envelope, keys
+from testkit import wait_for
 
 REQUEST_SECONDS = 2  # the lab's [airboss] request_seconds
 SLACK = 3.0  # what a loaded 2-core machine may add to a bound
@@ -134,3 +136,18 @@ def test_fuzz_the_port(lab, caplog, data: bytes, cut: bool) -> None:
     error = lab.send(payload, timeout=REQUEST_SECONDS + SLACK)
     assert error and "\n" not in error
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+@pytest.mark.parametrize("airboss_config", ["connections = 5\n"], indirect=True)
+def test_connections_over_the_bound_are_closed_until_some_end(lab) -> None:
+    idle = [socket.create_connection(("127.0.0.1", lab.port)) for _ in range(5)]
+    try:
+        wait_for(lambda: lab.send(b"x") == "closed", "a sixth connection closed unread")
+        audited = len(lab.audit())
+        assert lab.send(envelope.sign(keys.load_private(lab.owner.key), "macs", "vc")) == "closed"
+        assert len(lab.audit()) == audited
+    finally:
+        for s in idle:
+            s.close()
+    wait_for(lambda: lab.send(b"x") != "closed", "a connection taken again", timeout=15)
+    assert lab.call(lab.owner, "macs", "vc")

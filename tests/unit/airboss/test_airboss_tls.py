@@ -3,6 +3,7 @@ and the tenant's client checks it against the CA's certificate it was given."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -28,7 +29,8 @@ pytestmark = pytest.mark.skipif(not HERE, reason="this machine has no IPv4 addre
 @pytest.mark.parametrize(
     "airboss_config", [f'listen = "{HERE}:0"\ntls_names = ["{HERE}"]\n'], indirect=True
 )
-def test_tls_off_loopback_checked_against_the_cluster_ca(lab, tmp_path: Path) -> None:
+def test_tls_off_loopback_checked_against_the_cluster_ca(lab, tmp_path: Path, caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="asyncio")
     lab.host = HERE
     ca = str(Path(os.environ["CAIRN_CA_DIR"]) / "cacert.pem")
     rows = lab.call(lab.owner, "macs", "vc", ca=ca)
@@ -43,4 +45,10 @@ def test_tls_off_loopback_checked_against_the_cluster_ca(lab, tmp_path: Path) ->
         s.sendall(b"AIRBOSS1" + b"\0" * 64)
         s.shutdown(socket.SHUT_WR)
         assert b"rows" not in s.recv(4096)  # a TLS alert or a close, never an answer
+    for junk in (b"\x16\x03\x01\x00\x05hello", b"GET / HTTP/1.1\r\n\r\n", b""):
+        with socket.create_connection((HERE, lab.port), timeout=10) as s:
+            s.sendall(junk)
+            s.shutdown(socket.SHUT_WR)
+            assert b"rows" not in s.recv(4096)
     assert [a["result"] for a in lab.audit()] == ["accepted"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

@@ -110,6 +110,10 @@ def test_example_runs_in_process(sqlite_example_cluster, title, command):
 def _runs(example_cluster, title, command):
     if title in REAL_ONLY:
         pytest.skip("needs a real libvirtd; run by tests/system/test_system_daily.py")
+    if "airboss=" in command:  # a tenant's request: an Airboss must listen
+        pytest.skip(
+            "run through a real Airboss by tests/unit/airboss/test_airboss_tenant_commands.py"
+        )
     keep = libvirt.open("test:///default")  # the test driver's host lives while one is open
     try:
         for line in [*VM_SETUP, *GIVEN.get(title, [])]:

@@ -80,6 +80,22 @@ def test_install_sets_the_boot_to_install_and_boots_from_the_network(lab):
     assert _boots(lab)["vc-compute-0"] == "os"
 
 
+def test_install_refuses_a_saved_vm_which_would_only_resume(lab):
+    _cluster(lab)
+    lab.cli.ok("set", "host", "boot", "vc-compute-0", "action=os")
+    lab.cli.ok("start", "host", "vm", "vc-compute-0")
+    lab.cli.ok("save", "host", "vm", "vc-compute-0")
+    done = lab.act("set", "host", "power", "vc-compute-0", "action=install")
+    assert done.code == 1
+    assert done.rows[0]["detail"] == (
+        "it is saved: discard its saved image first (action=off), then install"
+    )
+    assert lab.state("vc-compute-0") == "saved" and _boots(lab)["vc-compute-0"] == "os"
+    assert lab.act("set", "host", "power", "vc-compute-0", "action=off").code == 0
+    assert lab.act("set", "host", "power", "vc-compute-0", "action=install").code == 0
+    assert lab.state("vc-compute-0") == "running"
+
+
 def _xml_boots(lab, name: str) -> list:
     from lxml import etree
 
@@ -147,3 +163,36 @@ def test_list_host_macs_lists_the_cluster_frontend_first_with_states(lab):
     plain = lab.cli.ok("list", "host", "macs", "vc", "output-header=no")
     assert [line.split()[0] for line in plain.splitlines()] == [r["mac"] for r in rows]
     assert "state" not in _macs(lab)[0]
+
+
+def test_the_pauses_of_delay_are_bounded_and_a_longer_pacing_is_refused(lab):
+    """The command holds the database's writers while it waits: a delay= that
+    would hold them more than 300 s in all is refused before anything starts."""
+    c = lab.cli
+    c.ok("set", "network", "private", "subnet=198.18.0.0/24", "bridge=none")
+    c.ok("add", "host", "interface", "vm-container-0-0", "eth0", "ip=198.18.0.10",
+         "subnet=private")  # fmt: skip
+    c.ok("add", "cluster", "big", "computes=7", "subnet=198.19.9.0/24", "mem=64", "public=none")
+    before = c.dump()
+    done = c("set", "cluster", "power", "big", "action=install", "delay=60")
+    assert done.code == 1
+    assert done.err == (
+        "error - delay=60 between 7 VMs pauses 360 s in all, more than 300 s: give a smaller"
+        " delay=\n"
+    )
+    assert c.dump() == before
+    assert lab.state("big-compute-0") == "undefined"
+    too_long = c("set", "cluster", "power", "big", "action=on", "delay=61")
+    assert too_long.code == 2 and "61 is not between 0 and 60 seconds" in too_long.err
+
+
+def test_open_host_console_takes_a_vms_mac_as_rocks_did(lab):
+    _cluster(lab)
+    mac = next(r["mac"] for r in _macs(lab) if r["host"] == "vc-compute-0")
+    lab.cli.ok("set", "host", "power", "vc-compute-0", "action=on")
+    lab.cli.ok("set", "host", "power", "vc-compute-0", "action=off")
+    done = lab.cli("open", "host", "console", mac, "seconds=1")
+    assert done.code == 1
+    assert "vc-compute-0 is shutoff: its console exists only while it runs" in done.err
+    physical = lab.cli("open", "host", "console", "vm-container-0-0", "seconds=1")
+    assert physical.code == 1 and "is not a virtual machine" in physical.err

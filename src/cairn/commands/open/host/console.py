@@ -41,7 +41,7 @@ class Command(Base):
     readonly= applies, the other parameters are root's.
     """
 
-    args = (Arg("host", "the VM's name (with key=: or its MAC)", metavar="VM"),)
+    args = (Arg("host", "the VM's name, or one of its MACs", metavar="VM|MAC"),)
     params = (
         Param("readonly", "only show the output, never type into the console", False,
               values.boolean, metavar="BOOL"),
@@ -79,8 +79,10 @@ class Command(Base):
         from cairn.hypervisor.connections import Connections
         from cairn.lifecycle.targets import guest_of
         from cairn.vms.define import one_vm
+        from cairn.vms.named import is_mac, vms_named
 
-        vm = one_vm(ctx.session, a["host"])
+        word = a["host"]
+        vm = vms_named(ctx.session, [word])[0] if is_mac(word) else one_vm(ctx.session, word)
         name = vm.host.name
         log = _open_log(a["log"])
         typing = terminal.interactive() and not a["readonly"]

@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 
 
 class Command(Base):
-    """Unbinds a tenant key from a virtual cluster's frontend (id from `list host key`).
+    """Unbinds a tenant key from a virtual cluster's frontend.
 
-    Its holder's next request to the Airboss is refused; a console it has open
-    stays until it closes.
+    id= is the key's id in `cairn list host key`. Its holder's next request
+    to the Airboss is refused; a console it has open stays until it closes.
     """
 
     args = (FRONTEND,)

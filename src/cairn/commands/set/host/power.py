@@ -20,11 +20,12 @@ class Command(Base):
     it is. off powers it off hard, as `cairn stop host vm` (action=poweroff)
     does: no ACPI shutdown. install sets the VM's boot to install (`cairn set
     host boot HOST action=install`) and starts it: the network comes before
-    its disk in its boot order, so it boots from the PXE server, which serves
+    its disk in its boot order (after a CDROM, if it has one: `cairn set host
+    vm cdrom HOST cdrom=none` first), so it boots from the PXE server, which serves
     the boot action its installaction names while it is set to install and
     its own disk (localboot) once it is set back to os, as in Rocks, where the
     installed node did that. (cairn's own PXE server has the change after
-    `cairn sync config`.) install refuses a VM that is on: power it off first.
+    `cairn sync config`.) install refuses a VM that is on or saved: action=off first.
     A host may also be named by one of its MACs, as Rocks' tenants did. Physical
     hosts are refused: cairn has no power control for them (no IPMI).
 
@@ -53,7 +54,7 @@ class Command(Base):
             "Boots it from the network to install it.",
         ),
         Example(
-            "cairn set host power 52:54:00:00:00:02 action=install key=~/.cairn/lab-owner"
+            "cairn set host power lab-compute-0 action=install key=~/.cairn/lab-owner"
             " airboss=127.0.0.1",
             "A tenant installs a compute of its cluster through the Airboss.",
         ),
