@@ -38,12 +38,12 @@ DELAY = Param(
 )
 # What `start host vm` and `stop host vm` do by default; poweroff is Rocks' off.
 _LIFECYCLE = {"parallel": 8, "action": "poweroff", "timeout": 120, "terminate": False}
-_UP = ("running", "paused", "blocked", "pmsuspended")
 
 
 def power(ctx: Context, vms: list[VM], action: str, delay: float = 0.0) -> Table:
     """Turn `vms` on, off, or on to install; a VM already on is left as it is
     (install refuses it: power it off first)."""
+    from cairn.hypervisor.states import ACTIVE
     from cairn.lifecycle.runner import Outcome
     from cairn.netboot.actions import set_boot
     from cairn.vms.status import live_states
@@ -57,7 +57,7 @@ def power(ctx: Context, vms: list[VM], action: str, delay: float = 0.0) -> Table
         return table(_paced(vms, stopping(ctx, dict(_LIFECYCLE)), delay))
     states = live_states(ctx.session, vms)
     # A saved VM would resume from its image, not boot: install wants it off.
-    busy = (*_UP, "saved") if action == "install" else _UP
+    busy = {*ACTIVE, "saved"} if action == "install" else set(ACTIVE)
     up = {vm.id for vm in vms if states[vm.id] in busy}
     off = [vm for vm in vms if vm.id not in up]
     before = {vm.id: vm.host.boot for vm in off}

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from cairn.db.models import Cluster, Host, TenantKey
 from cairn.errors import CairnError, Conflict, NotFound
 
+MAX_COMMENT = 255  # tenant_keys.comment
+
 
 @dataclass(frozen=True)
 class NewKey:
@@ -49,6 +51,11 @@ def _missing(session: Session, name: str) -> bool:
 
 def bind(session: Session, host: Host, key: NewKey) -> TenantKey:
     """Bind `key` to the frontend `host`; a key bound to it already is refused."""
+    if len(key.comment) > MAX_COMMENT or not key.comment.isprintable():
+        raise CairnError(
+            f"the key's comment must be printable and at most {MAX_COMMENT} characters:"
+            " change it in the .pub file (the text after the key)"
+        )
     taken = session.execute(
         select(TenantKey.id).where(
             TenantKey.frontend_id == host.id, TenantKey.fingerprint == key.fingerprint

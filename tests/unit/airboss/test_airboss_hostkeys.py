@@ -213,3 +213,13 @@ def test_a_relative_key_file_is_read_where_the_user_is(lab) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert second.fingerprint in [r[2] for r in _listed(lab, "vc")]
+
+
+@pytest.mark.parametrize("comment", ["x" * 256, "tab\there"])
+def test_a_key_comment_a_database_cannot_keep_is_refused(lab, comment: str) -> None:
+    line = f"{lab.tenant('long').public.openssh} {comment}"
+    before = lab.cli.dump()
+    done = lab.cli("add", "host", "key", "vc", f"key={line}")
+    assert done.code == 1
+    assert done.err.startswith("error - the key's comment must be printable and at most 255")
+    assert lab.cli.dump() == before
