@@ -8,11 +8,13 @@ frontend's namespace from the database.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import testbed as tb
 
+ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
 GUEST = "cairn-guest"  # the guest's directory under the TFTP root
 BASE_ARGS = "console=ttyS0 quiet panic=-1"
 KERNEL = f"kernel={GUEST}/vmlinuz"
@@ -33,14 +35,25 @@ def sync_networks(bed: tb.Testbed) -> dict[str, str]:
     }
 
 
-def serve(bed: tb.Testbed, directory: Path) -> str:
-    """The guest under the TFTP root, then `cairn sync config` there; what it said."""
+def console_text(path: Path) -> str:
+    """A guest's serial console file, without the firmware's terminal escapes."""
+    return ESCAPE.sub("", path.read_text(errors="replace")) if path.exists() else ""
+
+
+def put_guest(directory: Path) -> None:
+    """The guest's kernel and initramfs under the TFTP root of netboot directory
+    `directory`, all readable by dnsmasq (it reads as nobody)."""
     guest_dir = directory / "tftp" / GUEST
     guest_dir.mkdir(parents=True, exist_ok=True)
     for name in ("vmlinuz", "initrd.gz"):
         shutil.copyfile(tb.GUEST_CACHE / name, guest_dir / name)
     for d in (directory, directory / "tftp", guest_dir):
         d.chmod(0o755)
+
+
+def serve(bed: tb.Testbed, directory: Path) -> str:
+    """The guest under the TFTP root, then `cairn sync config` there; what it said."""
+    put_guest(directory)
     return bed.cairn("sync", "config", f"frontend={tb.FRONTEND}", f"dir={directory}").stdout
 
 

@@ -511,6 +511,7 @@ def _private(space: Space, home: Path, *, libvirt: bool) -> None:
         f"mount -t overlay overlay -o lowerdir=/etc,upperdir={home}/etc-upper,"
         f"workdir={home}/etc-work /etc",
         "mount -t tmpfs -o mode=755 tmpfs /run",
+        "mkdir -m 1777 /run/lock",  # /var/lock: where libvirtd locks a console's pty
         f"hostname {space.name}",
         f"echo {space.name} >/etc/hostname",
     ]
@@ -540,7 +541,7 @@ _PREBOOT = '''"""The testbed's guest: boot the small kernel and initramfs of scr
 
 Made by tests/testbed.py. VMs with an IP address boot the small guest; the
 others boot nothing and halt. The kernel command line gives the guest the address of its
-first interface in the database; its serial console goes to a file next to its
+first interface in the database; its serial console is logged to a file next to its
 disks (/var/lib/libvirt/images/NAME.console on its container). A VM given a
 boot (cairn set host boot) is left to boot as cairn made it, from the network
 first; the firmware's screen goes to that file too.
@@ -588,9 +589,10 @@ def _serial(tree, vm):
     devices = tree.find("devices")
     for old in devices.findall("serial") + devices.findall("console"):
         devices.remove(old)
-    serial = etree.SubElement(devices, "serial", type="file")
+    # A pty (so `cairn open host console` attaches to it), logged to the file.
+    serial = etree.SubElement(devices, "serial", type="pty")
     console = f"/var/lib/libvirt/images/{{vm.host.name}}.console"
-    etree.SubElement(serial, "source", path=console, append="on")
+    etree.SubElement(serial, "log", file=console, append="on")
     etree.SubElement(serial, "target", port="0")
     return etree.tostring(tree).decode()
 '''

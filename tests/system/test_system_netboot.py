@@ -56,7 +56,6 @@ SUB_A, SUB_B, SUB_VC = "198.19.1.0/24", "198.19.2.0/24", "198.19.3.0/24"
 FE_A, FE_B, FE_VC = "198.19.1.1", "198.19.2.1", "198.19.3.254"
 A1, A2, B1, OS_IP = "198.19.1.11", "198.19.1.12", "198.19.2.11", "198.19.1.13"
 PROBE_A, PROBE_VC = "198.19.1.200/24", "198.19.3.200/24"
-ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|c)")
 
 
 def wait_for(condition: Any, what: str, timeout: float = BOOT) -> Any:
@@ -75,8 +74,7 @@ class Netboot:
 
     def text(self, vm: str) -> str:
         """Its serial console, without the firmware's terminal escapes."""
-        path = self.console(vm)
-        return ESCAPE.sub("", path.read_text(errors="replace")) if path.exists() else ""
+        return pxekit.console_text(self.console(vm))
 
     def log(self) -> str:
         return (self.dir / "dnsmasq.log").read_text(errors="replace")

@@ -91,6 +91,9 @@ class Network(Base):
     # The frontend serves DHCP (fixed leases, PXE) on it; a range for unknown MACs.
     dhcp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     dhcp_range: Mapped[str | None] = mapped_column(String(100))
+    # "cluster": the virtual cluster's own frontend serves DHCP and PXE on it
+    # (its owner's cairn), so this one's dnsmasq stays off it; dhcp is then false.
+    dhcp_server: Mapped[str | None] = mapped_column(String(8))
 
     carrier: Mapped[Network | None] = relationship(remote_side=[id], lazy="joined")
 

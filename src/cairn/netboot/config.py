@@ -1,13 +1,14 @@
 """The frontend's DHCP and PXE configuration for dnsmasq, made from the database.
 
 `gather` reads the networks with dhcp=yes, the addressed interfaces on them,
-the frontend's own interfaces and each host's boot; `render` makes the files'
-text and does no I/O. Every value that reaches a file is an address, a MAC, a
-checked interface or host name, or a checked boot action, so none can add a
-line or an option. The commands check them when they are set; `gather` checks
-them again, because a row may have been written into the database some other
-way: a network, lease or PXE file made from a bad row is left out, with a note
-naming the row.
+the frontend's own interfaces and each host's boot, and the frontend's devices
+on networks that a virtual cluster's own frontend serves (dhcp=cluster: dnsmasq
+gives no DHCP nor TFTP there); `render` makes the files' text and does no I/O.
+Every value that reaches a file is an address, a MAC, a checked interface or
+host name, or a checked boot action, so none can add a line or an option. The
+commands check them when they are set; `gather` checks them again, because a
+row may have been written into the database some other way: a network, lease
+or PXE file made from a bad row is left out, with a note naming the row.
 
 Files, under one directory: dnsmasq.conf (read at start), dhcp-hosts (fixed
 leases, `MAC,IP,NAME`, re-read on SIGHUP) and tftp/ (pxelinux.0,
@@ -22,13 +23,13 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cairn import values
 from cairn.db.models import BootAction, Host, Interface, Network
 from cairn.errors import CairnError
-from cairn.inventory.networks import dhcp_bounds, network_of
+from cairn.inventory.networks import CLUSTER, dhcp_bounds, network_of
 from cairn.netboot import ipxe
 from cairn.netboot.actions import boot_args, install_actions, tftp_path
 
@@ -70,14 +71,29 @@ class Plan:
     leases: list[Lease] = field(default_factory=list)
     pxe: list[Pxe] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The frontend's devices on networks that their virtual cluster's own
+    # frontend serves (dhcp=cluster): dnsmasq gives no DHCP and no TFTP there.
+    quiet: list[str] = field(default_factory=list)
 
 
 def gather(session: Session, frontend: Host | None) -> Plan:
     plan = Plan()
     nets = session.execute(
-        select(Network).where(Network.dhcp.is_(True)).order_by(Network.name)
+        select(Network)
+        .where(or_(Network.dhcp.is_(True), Network.dhcp_server == CLUSTER))
+        .order_by(Network.name)
     ).scalars()
-    managed = {n.id: n for n in nets if n.subnet}
+    # A cluster-served row that also says dhcp=yes (written past cairn) is the
+    # cluster's still: two DHCP servers on one network would race.
+    theirs = []
+    managed = {}
+    for n in nets:
+        if n.dhcp_server == CLUSTER:
+            theirs.append(n)
+        elif n.subnet:
+            managed[n.id] = n
+    quiet = _frontend_devices(session, frontend, theirs, plan.notes)
+    plan.quiet = sorted(set(quiet.values()))
     devices = _frontend_devices(session, frontend, list(managed.values()), plan.notes)
     subnets = {}
     for n in managed.values():
@@ -214,6 +230,12 @@ def _frontend_devices(
     return out
 
 
+def devices_on(session: Session, frontend: Host | None, network: Network) -> set[str] | None:
+    """The frontend's device on `network`, where dnsmasq hears its hosts; None
+    when the database does not say (dnsmasq may reach it another way)."""
+    return set(_frontend_devices(session, frontend, [network], []).values()) or None
+
+
 def render_conf(plan: Plan, directory: str) -> str:
     lines = [
         "# Made by cairn from its database (cairn sync config); edits are overwritten.",
@@ -231,6 +253,8 @@ def render_conf(plan: Plan, directory: str) -> str:
         lines.append(f"interface={device}")
     if not any(s.device for s in plan.served):
         lines.append("except-interface=lo")
+    # Listening on every device (above) would reach these: say so explicitly.
+    lines.extend(f"no-dhcp-interface={device}" for device in plan.quiet)
     for s in plan.served:
         tag = f"set:{s.network}"
         if s.bounds:

@@ -43,6 +43,7 @@ class NewCluster:
     isolation_id: int | None = None
     carrier: str | None = None
     public: str | None = PUBLIC  # None: no public interface
+    dhcp: bool | str = True  # networks.CLUSTER: its own frontend serves its network
     public_ip: str | None = None
     memory_mb: int = 1024
     cpus: int = 1
@@ -167,7 +168,7 @@ def _network(session: Session, new: NewCluster) -> Network:
                 isolation=new.isolation,
                 isolation_id=new.isolation_id or _free_id(session, new.isolation),
                 carrier=new.carrier,
-                dhcp=True,
+                dhcp=new.dhcp,
             ),
         )
     session.flush()

@@ -17,14 +17,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from dhcpkit import bridge, lease, mac, stop_dnsmasq, sync_config, tftp
 from netkit import in_ns, ip, namespaces
-from testkit import CAIRN
 
 pytestmark = pytest.mark.skipif(shutil.which("dnsmasq") is None, reason="dnsmasq-base missing")
-
-
-def _mac(ns: str) -> str:
-    return json.loads(ip("-j", "link", "show", "eth0", ns=ns))[0]["address"]
 
 
 @pytest.fixture
@@ -33,12 +29,7 @@ def served(sqlite_cli):
     directory.chmod(0o755)
     with namespaces() as ns:
         fe, cl, cl2 = ns.add("fe"), ns.add("cl"), ns.add("cx")
-        ip("link", "add", "name", "br0", "type", "bridge", ns=fe)
-        ip("addr", "add", "198.18.5.1/24", "dev", "br0", ns=fe)
-        ip("link", "set", "br0", "up", ns=fe)
-        for client, dev in ((cl, "p1"), (cl2, "p2")):
-            ns.link(fe, dev, None, client, "eth0", None)
-            ip("link", "set", dev, "master", "br0", ns=fe)
+        bridge(ns, fe, "br0", "198.18.5.1/24", {cl: "p1", cl2: "p2"})
         c = sqlite_cli
         c.ok("add", "network", "lab", "subnet=198.18.5.0/24", "dhcp=yes")
         c.ok("add", "host", "fe", "appliance=frontend")
@@ -50,7 +41,7 @@ def served(sqlite_cli):
             "interface",
             "node1",
             "eth0",
-            f"mac={_mac(cl)}",
+            f"mac={mac(cl)}",
             "ip=198.18.5.20",
             "subnet=lab",
         )
@@ -65,60 +56,12 @@ def served(sqlite_cli):
         c.ok("set", "host", "boot", "node1", "action=install")
 
         def sync(*extra: str) -> subprocess.CompletedProcess[str]:
-            env = {**os.environ, "CAIRN_DB_URL": c.url}
-            argv = [
-                CAIRN,
-                "sync",
-                "config",
-                "frontend=fe",
-                f"dir={directory}",
-                "output-format=json",
-                *extra,
-            ]
-            return subprocess.run(
-                ["ip", "netns", "exec", fe, *argv],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=60,
-            )
+            return sync_config(c.url, fe, directory, *extra)
 
         try:
             yield SimpleNamespace(c=c, sync=sync, fe=fe, cl=cl, cl2=cl2, directory=directory)
         finally:
-            from cairn.netboot import httpd
-
-            httpd.stop(directory)
-            pid_file = directory / "dnsmasq.pid"
-            if pid_file.exists():
-                with __import__("contextlib").suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid_file.read_text()), 15)
-            shutil.rmtree(directory, ignore_errors=True)
-
-
-def _lease(ns: str) -> str:
-    done = in_ns(
-        ns,
-        "busybox",
-        "udhcpc",
-        "-i",
-        "eth0",
-        "-n",
-        "-q",
-        "-f",
-        "-t",
-        "4",
-        "-T",
-        "1",
-        "-s",
-        "/bin/true",
-        check=False,
-    )
-    out = done.stdout + done.stderr
-    for line in out.splitlines():
-        if "lease of" in line:
-            return line.split("lease of ")[1].split()[0]
-    return ""
+            stop_dnsmasq(directory)
 
 
 def _boot_file(ns: str, *option: str) -> str:
@@ -154,31 +97,18 @@ def _http(ns: str, own: str, url: str, method: str = "GET") -> tuple[int, str]:
         ip("addr", "del", f"{own}/24", "dev", "eth0", ns=ns)
 
 
-def _tftp(ns: str, own: str, name: str) -> str:
-    ip("addr", "add", f"{own}/24", "dev", "eth0", ns=ns)
-    local = Path(tempfile.mkdtemp()) / "got"
-    try:
-        done = in_ns(
-            ns, "busybox", "tftp", "-g", "-r", name, "-l", str(local), "198.18.5.1", check=False
-        )
-        return local.read_text(errors="replace") if done.returncode == 0 else ""
-    finally:
-        shutil.rmtree(local.parent, ignore_errors=True)
-        ip("addr", "del", f"{own}/24", "dev", "eth0", ns=ns)
-
-
 def test_a_known_mac_gets_its_address_and_its_install_kernel(served):
     _c, sync, cl, cl2 = served.c, served.sync, served.cl, served.cl2
     done = sync()
     assert done.returncode == 0, done.stderr
     rows = {r["what"]: r["change"] for r in json.loads(done.stdout)}
     assert rows["dnsmasq"].startswith("started (pid ")
-    assert _lease(cl) == "198.18.5.20"
-    pxe = _tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + _mac(cl).replace(":", "-"))
+    assert lease(cl) == "198.18.5.20"
+    pxe = tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + mac(cl).replace(":", "-"))
     assert "kernel vmlinuz-6.1" in pxe and "append initrd=initrd.img console=ttyS0" in pxe
-    assert _tftp(cl, "198.18.5.20", "pxelinux.0").startswith("")  # served at all
+    assert tftp(cl, "198.18.5.20", "pxelinux.0").startswith("")  # served at all
     # No range: an unknown MAC gets nothing.
-    assert _lease(cl2) == ""
+    assert lease(cl2) == ""
     # The same again: nothing written, dnsmasq reloaded, not restarted.
     again = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert again["files"] == "unchanged" and again["dnsmasq"].startswith("reloaded")
@@ -198,8 +128,8 @@ def test_ipxe_is_sent_to_http_where_its_script_loads_the_kernel_and_nothing_else
     assert _boot_file(cl) == "pxelinux.0"
     status, boot = _http(cl, "198.18.5.20", f"{base}/boot.ipxe")
     assert status == 200 and "chain ipxe/01-${netX/mac:hexhyp}" in boot, boot
-    mac = _mac(cl).replace(":", "-")
-    status, script = _http(cl, "198.18.5.20", f"{base}/ipxe/01-{mac}")
+    mac_ = mac(cl).replace(":", "-")
+    status, script = _http(cl, "198.18.5.20", f"{base}/ipxe/01-{mac_}")
     assert status == 200, script
     assert "kernel /vmlinuz-6.1 console=ttyS0\ninitrd /initrd.img\nboot" in script, script
     (served.directory / "tftp" / "vmlinuz-6.1").write_text("the kernel")
@@ -219,8 +149,8 @@ def test_ipxe_is_sent_to_http_where_its_script_loads_the_kernel_and_nothing_else
     c.ok("set", "host", "boot", "node1", "action=install")
     done = sync()
     assert "boots with pxelinux over TFTP, not iPXE over HTTP" in done.stderr, done.stderr
-    assert _http(cl, "198.18.5.20", f"{base}/ipxe/01-{mac}")[0] == 404
-    assert "x=${net0/ip}||shell" in _tftp(cl, "198.18.5.20", f"pxelinux.cfg/01-{mac}")
+    assert _http(cl, "198.18.5.20", f"{base}/ipxe/01-{mac_}")[0] == 404
+    assert "x=${net0/ip}||shell" in tftp(cl, "198.18.5.20", f"pxelinux.cfg/01-{mac}")
     # No network to serve: the server ends with dnsmasq.
     c.ok("set", "network", "lab", "dhcp=no")
     rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
@@ -239,14 +169,14 @@ def test_os_is_not_served_a_kernel_and_a_reload_serves_new_hosts(served):
         "interface",
         "node2",
         "eth0",
-        f"mac={_mac(cl2)}",
+        f"mac={mac(cl2)}",
         "ip=198.18.5.21",
         "subnet=lab",
     )
     rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert rows["dnsmasq"].startswith("reloaded")
-    assert _lease(cl2) == "198.18.5.21"
-    pxe = _tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + _mac(cl).replace(":", "-"))
+    assert lease(cl2) == "198.18.5.21"
+    pxe = tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + mac(cl).replace(":", "-"))
     assert "localboot 0" in pxe and "kernel" not in pxe
 
 
@@ -256,7 +186,7 @@ def test_a_range_serves_unknown_macs_after_a_restart(served):
     c.ok("set", "network", "lab", "range=198.18.5.100-198.18.5.110")
     rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert rows["dnsmasq"].startswith("restarted")
-    got = _lease(cl2)
+    got = lease(cl2)
     assert got.startswith("198.18.5.1") and 100 <= int(got.rsplit(".", 1)[1]) <= 110
 
 
@@ -269,7 +199,7 @@ def test_an_ipv6_dhcp_network_beside_is_skipped_not_a_crash(served):
     done = sync()
     assert done.returncode == 0, done.stderr
     assert "network six is IPv6: cairn serves DHCPv4 only; skipped" in done.stderr
-    assert _lease(cl) == "198.18.5.20"
+    assert lease(cl) == "198.18.5.20"
 
 
 def test_a_held_port_is_one_clear_error(served):
