@@ -101,9 +101,14 @@ def _check_text(words: list[str]) -> None:
 
 
 def one_line(text: str) -> str:
-    """The message on one line, other control characters shown escaped."""
+    """The message on one line, other control characters shown escaped, and so
+    are lone surrogates (bytes of a word that were not UTF-8), which no
+    terminal's encoding can write."""
     text = " ".join(text.split("\n")).strip()
-    return "".join(c if c >= " " or c == "\t" else repr(c)[1:-1] for c in text)
+    return "".join(
+        c if (c >= " " or c == "\t") and not "\ud800" <= c <= "\udfff" else repr(c)[1:-1]
+        for c in text
+    )
 
 
 def run(

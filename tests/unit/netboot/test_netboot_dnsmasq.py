@@ -150,7 +150,7 @@ def test_ipxe_is_sent_to_http_where_its_script_loads_the_kernel_and_nothing_else
     done = sync()
     assert "boots with pxelinux over TFTP, not iPXE over HTTP" in done.stderr, done.stderr
     assert _http(cl, "198.18.5.20", f"{base}/ipxe/01-{mac_}")[0] == 404
-    assert "x=${net0/ip}||shell" in tftp(cl, "198.18.5.20", f"pxelinux.cfg/01-{mac}")
+    assert "x=${net0/ip}||shell" in tftp(cl, "198.18.5.20", f"pxelinux.cfg/01-{mac_}")
     # No network to serve: the server ends with dnsmasq.
     c.ok("set", "network", "lab", "dhcp=no")
     rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
