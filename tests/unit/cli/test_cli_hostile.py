@@ -40,6 +40,14 @@ def test_arguments_that_are_not_utf8(sqlite_cli: Cli) -> None:
         assert "not UTF-8" in result.err
 
 
+def test_a_word_with_nul_and_bytes_that_are_not_utf8(sqlite_cli: Cli) -> None:
+    # A NUL keeps the command in the client; the error line names the word, and
+    # its undecodable byte must be written escaped, not fail to print.
+    result = sqlite_cli("add", "appliance", "\x00\udc80")
+    _one_error(result.code, result.err)
+    result.err.encode("utf-8")  # printable on any UTF-8 terminal
+
+
 def test_as_a_process_too(tmp_path: Path) -> None:
     env = {**os.environ, "CAIRN_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"}
     done = subprocess.run([CAIRN, "list", "host", b"\xff"], capture_output=True, env=env)
