@@ -12,6 +12,7 @@ DEB_PACKAGES=(
   dnsmasq-base pxelinux syslinux-common  # DHCP and PXE from the database (sync config)
   busybox-static iproute2  # tests: DHCP client, ping and TFTP in network namespaces
   shellcheck  # lint: the profile's shell parts (src/cairn/container/sh) and scripts/*.sh
+  chromium  # tests: the web page in a real browser (Playwright drives /usr/bin/chromium)
 )
 PYTHON=${PYTHON:-python3}
 
