@@ -82,7 +82,7 @@ def make_app(page: Page) -> web.Application:
                 " or was made before the service restarted.",
             )  # fmt: skip
         session = page.sessions.open(who)
-        response = web.HTTPSeeOther("/")
+        response = web.Response(status=303, headers={"Location": "/"})
         response.set_cookie(
             COOKIE, session.id, max_age=int(SESSION_TTL), path="/", httponly=True,
             samesite="Strict", secure=page.tls,
@@ -155,7 +155,7 @@ async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse
     except commands.Failed as exc:
         response = web.json_response({"error": str(exc)}, status=exc.code)
     except web.HTTPException as exc:
-        response = exc
+        response = web.json_response({"error": exc.reason}, status=exc.status)
     if not response.prepared:  # a stream has sent its head already, with these
         secure(response)
     return response
