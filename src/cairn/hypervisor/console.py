@@ -62,9 +62,7 @@ class _Session:
         sink: Callable[[bytes], None],
         source: int | None,
         escape: bytes,
-        on_end: Callable[[Ended], None] | None = None,
     ) -> None:
-        self.on_end = on_end
         self.stream = stream
         self.sink = sink
         self.source = source
@@ -76,8 +74,6 @@ class _Session:
     def end(self, why: str, detail: str = "") -> None:
         if self.ended is None:
             self.ended = Ended(why, detail, self.received)
-            if self.on_end is not None:
-                self.on_end(self.ended)
 
     def on_stream(self, stream: libvirt.virStream, events: int, _opaque: object) -> None:
         if events & libvirt.VIR_STREAM_EVENT_READABLE:
@@ -155,7 +151,27 @@ def attach(
     read-only). `force` takes over a console another session holds; without
     it that is refused. `attached` is called once the console is open.
     """
-    stream = _open(guest, force)
+    dom = guest._dom
+    state = guest.state()
+    if state not in ACTIVE:
+        raise InvalidState(
+            f"{guest.name} is {state}: its console exists only while it runs"
+            f" (start it with 'cairn start host vm {guest.name}')"
+        )
+    conn = dom.connect()
+    stream = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
+    flags = libvirt.VIR_DOMAIN_CONSOLE_SAFE | (libvirt.VIR_DOMAIN_CONSOLE_FORCE if force else 0)
+    try:
+        dom.openConsole(None, stream, flags)
+    except libvirt.libvirtError as exc:
+        _quietly(stream.abort)
+        if exc.get_error_code() == libvirt.VIR_ERR_OPERATION_FAILED and not force:
+            raise HypervisorError(
+                f"the console of {guest.name} is held by another session;"
+                " take it over with force=yes",
+                exc.get_error_code(),
+            ) from None
+        raise classify(exc, f"cannot open the console of {guest.name} on {where(conn)}") from None
     session = _Session(stream, sink, source, escape)
     stream.eventAddCallback(_READ_EVENTS, session.on_stream, None)
     watch = (
@@ -182,61 +198,6 @@ def attach(
         _quietly(stream.finish if session.ended and session.ended.why == "eof" else stream.abort)
     assert session.ended is not None
     return session.ended
-
-
-class Attached:
-    """A console served by an event loop that runs already (a service's:
-    `eventloop.start_loop`), typed into with `send` from any thread; the
-    web page's. `on_end` hears once why it ended; `close` ends it."""
-
-    def __init__(
-        self,
-        guest: Guest,
-        sink: Callable[[bytes], None],
-        on_end: Callable[[Ended], None],
-        *,
-        force: bool = False,
-    ) -> None:
-        self._stream = _open(guest, force)
-        self._session = _Session(self._stream, sink, None, b"", on_end)
-        self._stream.eventAddCallback(_READ_EVENTS, self._session.on_stream, None)
-
-    def send(self, data: bytes) -> None:
-        if self._session.ended is None:
-            self._session.pending += data
-            self._session._flush()
-
-    def close(self) -> None:
-        self._session.end("closed")
-        _quietly(self._stream.eventRemoveCallback)
-        _quietly(self._stream.abort)
-
-
-def _open(guest: Guest, force: bool) -> libvirt.virStream:
-    """A stream on `guest`'s first console; refused when it does not run, or
-    (without `force`) when another session holds it."""
-    dom = guest._dom
-    state = guest.state()
-    if state not in ACTIVE:
-        raise InvalidState(
-            f"{guest.name} is {state}: its console exists only while it runs"
-            f" (start it with 'cairn start host vm {guest.name}')"
-        )
-    conn = dom.connect()
-    stream = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
-    flags = libvirt.VIR_DOMAIN_CONSOLE_SAFE | (libvirt.VIR_DOMAIN_CONSOLE_FORCE if force else 0)
-    try:
-        dom.openConsole(None, stream, flags)
-    except libvirt.libvirtError as exc:
-        _quietly(stream.abort)
-        if exc.get_error_code() == libvirt.VIR_ERR_OPERATION_FAILED and not force:
-            raise HypervisorError(
-                f"the console of {guest.name} is held by another session;"
-                " take it over with force=yes",
-                exc.get_error_code(),
-            ) from None
-        raise classify(exc, f"cannot open the console of {guest.name} on {where(conn)}") from None
-    return stream
 
 
 def _quietly(call: Callable[[], object]) -> None:
