@@ -33,15 +33,6 @@ def pilot(lab: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pilot:
     return Pilot(lab.cli)
 
 
-def screen(page: Any) -> str:
-    """Every line the page's terminal holds."""
-    return str(page.evaluate(
-        "(() => { const b = window.cairnTerminal.buffer.active; const lines = [];"
-        " for (let i = 0; i < b.length; i++) lines.push(b.getLine(i).translateToString(true));"
-        " return lines.join('\\n'); })()"
-    ))  # fmt: skip
-
-
 def booted(lab: Any, label: str) -> str:
     vm = lab.add_vm(label)
     lab.attr(vm, "kvm_bios_useserial", "true")
@@ -80,9 +71,10 @@ def test_the_console_shows_the_firmware_and_keys_typed_in_the_page_reach_the_vm(
         f if isinstance(f, bytes) else f.encode())))  # fmt: skip
     page.click("#console-open")
     expect(page.locator("#console-status")).to_have_text("connected", timeout=WAIT * 1000)
-    lab.dom(vm).reset(0)  # the firmware writes again while the page listens
     received = lambda: b"".join(frames).decode(errors="replace")  # noqa: E731
-    lab.wait_for(lambda: "SeaBIOS" in screen(page), "the firmware on the console")
+    lab.wait_for(lambda: "Connected to" in received(), "the console command", SLOW)
+    lab.dom(vm).reset(0)  # the firmware writes again while the page listens
+    lab.wait_for(lambda: "SeaBIOS" in received(), "the firmware on the console", SLOW)
     # Keys: Ctrl-B once iPXE offers its command line (not earlier: at the option
     # ROM's "Press Ctrl-B to configure iPXE" it opens iPXE's settings). iPXE
     # answers with its prompt, which only a key typed into the VM brings.

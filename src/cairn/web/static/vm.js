@@ -67,7 +67,6 @@
       const fit = new FitAddon.FitAddon();
       term.loadAddon(fit);
       term.open(document.getElementById("terminal"));
-      window.cairnTerminal = term;  // what the tests read: the whole buffer, not the rows drawn
       fit.fit();
       term.onData((data) => {
         if (socket && socket.readyState === WebSocket.OPEN) socket.send(new TextEncoder().encode(data));
