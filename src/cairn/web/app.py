@@ -21,7 +21,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from cairn.web import commands, live, views
+from cairn.web import commands, console, live, views
 from cairn.web.headers import secure
 from cairn.web.links import LinkRefused, Redeemer
 from cairn.web.sessions import COOKIE, SESSION_TTL, Session, Sessions
@@ -195,9 +195,10 @@ def own_origin(request: web.Request, tls: bool) -> str:
 
 
 def _console(page: Page) -> Handler:
-    from cairn.web.console import serve
-
     async def handler(request: web.Request) -> web.StreamResponse:
-        return await serve(request, page)
+        async def check(name: str) -> None:
+            await page.call(page.scope_check, request, name)
+
+        return await console.serve(request, page.service, check)
 
     return handler

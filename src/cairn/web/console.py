@@ -21,6 +21,7 @@ import pty
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
@@ -28,7 +29,7 @@ from aiohttp import WSMsgType, web
 from cairn.web import commands
 
 if TYPE_CHECKING:
-    from cairn.web.app import Page
+    from cairn.service.server import Service
 
 log = logging.getLogger("cairn.web")
 MAX_KEYS = 64 << 10  # one frame of typing (a paste) at most
@@ -36,12 +37,15 @@ MAX_KEYS = 64 << 10  # one frame of typing (a paste) at most
 _CLIENT = "import sys; from cairn.service.client import main; sys.exit(main())"
 
 
-async def serve(request: web.Request, page: Page) -> web.StreamResponse:
+async def serve(
+    request: web.Request, service: Service, check: Callable[[str], Awaitable[None]]
+) -> web.StreamResponse:
+    """The console of the VM the path names, once `check` lets this session see it."""
     name = request.match_info["name"]
     force = request.query.get("force") == "yes"
     ws = web.WebSocketResponse(max_msg_size=MAX_KEYS, heartbeat=20.0)
     try:
-        await page.call(page.scope_check, request, name)
+        await check(name)
     except commands.Failed as exc:
         await ws.prepare(request)
         await ws.send_str(json.dumps({"ended": str(exc)}))
@@ -50,7 +54,7 @@ async def serve(request: web.Request, page: Page) -> web.StreamResponse:
     await ws.prepare(request)
     words = ["open", "host", "console", f"host={name}", f"force={'yes' if force else 'no'}"]
     master, terminal = pty.openpty()
-    env = {**os.environ, **page.service.env, "CAIRN_SERVICE": "off", "TERM": "xterm-256color"}
+    env = {**os.environ, **service.env, "CAIRN_SERVICE": "off", "TERM": "xterm-256color"}
     env.pop("netns", None)
     proc = subprocess.Popen(
         [sys.executable, "-c", _CLIENT, *words], env=env, stdin=terminal, stdout=terminal,
@@ -70,7 +74,7 @@ async def serve(request: web.Request, page: Page) -> web.StreamResponse:
     finally:
         sender.cancel()
         terminal_out.stop()
-        await page.call(_end, proc)
+        await asyncio.get_running_loop().run_in_executor(None, _end, proc)
         os.close(master)
     return ws
 
