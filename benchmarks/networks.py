@@ -108,7 +108,7 @@ def bench_dhcp(hosts: int) -> None:
         first, out = _cairn(url, *words, ns=ns)
         print(f"sync config, {hosts} hosts, first (files written, dnsmasq started): {first:.2f} s")
         again, out = _cairn(url, *words, ns=ns)
-        said = out.splitlines()[-1].split(None, 1)[1]
+        said = next(ln for ln in out.splitlines() if ln.startswith("dnsmasq ")).split(None, 1)[1]
         print(f"sync config again (nothing written, reload): {again:.2f} s [{said}]")
         _cairn(url, "set", "host", "boot", "compute-0-7", "action=os")
         one, out = _cairn(url, *words, ns=ns)
@@ -117,10 +117,10 @@ def bench_dhcp(hosts: int) -> None:
         pxe = len(list((work / "nb" / "tftp" / "pxelinux.cfg").glob("01-*")))
         print(f"  fixed leases: {leases}, PXE files: {pxe}")
     finally:
-        pid_file = work / "nb" / "dnsmasq.pid"
-        if pid_file.exists():
-            with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        for pid_file in (work / "nb" / "dnsmasq.pid", work / "nb" / "http.pid"):
+            if pid_file.exists():
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid_file.read_text()), signal.SIGTERM)
         subprocess.run(["ip", "netns", "del", ns], check=False)
         shutil.rmtree(work, ignore_errors=True)
 
@@ -224,7 +224,7 @@ def bench_pxe() -> None:
         pxekit.sync_networks(bed)
         pxekit.serve(bed, PXE_ROOT / "netboot")
         for vm, how, address in (
-            ("bench-pxe", f"PXE boot (iPXE, pxelinux, DHCP; {tb.DOMAIN_TYPE})", ip),
+            ("bench-pxe", f"PXE boot (iPXE, DHCP, kernel over HTTP; {tb.DOMAIN_TYPE})", ip),
             ("bench-direct", "direct kernel boot (the testbed's usual guest)", "198.18.1.70"),
         ):
             started, up, reply = _first_reply(bed, container, vm, address)

@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   systemd  # systemd-analyze verifies the units cairn writes; nothing here runs systemd
   dnsmasq-base pxelinux syslinux-common  # DHCP and PXE from the database (sync config)
   busybox-static iproute2  # tests: DHCP client, ping and TFTP in network namespaces
+  socat  # tests: the testbed's frontends reach PostgreSQL through a relay socket
   shellcheck  # lint: the profile's shell parts (src/cairn/container/sh) and scripts/*.sh
   chromium  # tests: the web page in a real browser (Playwright drives /usr/bin/chromium)
 )

@@ -482,14 +482,16 @@ class Testbed:
         front = self.cairn("report", "host", "profile", FRONTEND).stdout
         self.frontend.run("sh", "-s", input=front)
 
-        def apply(space: Space) -> None:
-            script = self.cairn("report", "host", "profile", space.name).stdout
-            space.run("sh", "-s", input=script, timeout=180)
-            _wait(lambda: self.answers(space.name), f"{space.name} to answer over TLS")
-
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(self.containers)) as pool:
-            for future in [pool.submit(apply, s) for s in self.containers]:
+            for future in [pool.submit(self.apply_profile, s) for s in self.containers]:
                 future.result()
+
+    def apply_profile(self, space: Space) -> None:
+        """Make `space` a container as its profile says (its daemons started: also how a
+        container switched off by the testbed's BMC, tests/testbed_ha.py, comes back)."""
+        script = self.cairn("report", "host", "profile", space.name).stdout
+        space.run("sh", "-s", input=script, timeout=180)
+        _wait(lambda: self.answers(space.name), f"{space.name} to answer over TLS")
 
 
 def cairn_env(root: Path) -> dict[str, str]:
@@ -509,6 +511,7 @@ def _private(space: Space, home: Path, *, libvirt: bool) -> None:
         f"mount -t overlay overlay -o lowerdir=/etc,upperdir={home}/etc-upper,"
         f"workdir={home}/etc-work /etc",
         "mount -t tmpfs -o mode=755 tmpfs /run",
+        "mkdir -m 1777 /run/lock",  # /var/lock: where libvirtd locks a console's pty
         f"hostname {space.name}",
         f"echo {space.name} >/etc/hostname",
     ]
@@ -538,7 +541,7 @@ _PREBOOT = '''"""The testbed's guest: boot the small kernel and initramfs of scr
 
 Made by tests/testbed.py. VMs with an IP address boot the small guest; the
 others boot nothing and halt. The kernel command line gives the guest the address of its
-first interface in the database; its serial console goes to a file next to its
+first interface in the database; its serial console is logged to a file next to its
 disks (/var/lib/libvirt/images/NAME.console on its container). A VM given a
 boot (cairn set host boot) is left to boot as cairn made it, from the network
 first; the firmware's screen goes to that file too.
@@ -586,9 +589,10 @@ def _serial(tree, vm):
     devices = tree.find("devices")
     for old in devices.findall("serial") + devices.findall("console"):
         devices.remove(old)
-    serial = etree.SubElement(devices, "serial", type="file")
+    # A pty (so `cairn open host console` attaches to it), logged to the file.
+    serial = etree.SubElement(devices, "serial", type="pty")
     console = f"/var/lib/libvirt/images/{{vm.host.name}}.console"
-    etree.SubElement(serial, "source", path=console, append="on")
+    etree.SubElement(serial, "log", file=console, append="on")
     etree.SubElement(serial, "target", port="0")
     return etree.tostring(tree).decode()
 '''

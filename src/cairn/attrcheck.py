@@ -70,6 +70,26 @@ def put(session: Session, owner: Owner, name: str, value: str, *, replace: bool)
 
     check(name, value, owner.describe())
     store.put(session, owner, name, value, replace=replace)
+    _after(session, owner, name)
+
+
+def remove(session: Session, owner: Owner, name: str) -> None:
+    """Remove attribute `name` of `owner` (what then applies is checked as a new value is)."""
+    from cairn.attrs import store
+
+    store.remove(session, owner, name)
+    _after(session, owner, name)
+
+
+def _after(session: Session, owner: Owner, name: str) -> None:
+    """Checks of what an attribute now resolves to for the hosts it covers.
+
+    After the change, so that the VMs it applies to are judged as resolved; a
+    refusal rolls the command's transaction back with it."""
+    if name == "kvm_ha":
+        from cairn.vms.shared import check_owner
+
+        check_owner(session, owner)
 
 
 def _mac(name: str, value: str, what: str) -> None:

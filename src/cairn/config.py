@@ -6,7 +6,8 @@ $XDG_CONFIG_HOME/cairn/cairn.toml. Keys: `db_url` (cairn.db.url),
 as `socket` or `keyfile`, that kvm_connection may use), `network_commands`
 (cairn.container.netcommand: the network_command templates allowed besides
 ssh and ip netns exec), `vm_storage_dirs` and `vm_host_devices`
-(cairn.vms.reach: the directories and host devices VMs may be pointed at). The reading itself
+(cairn.vms.reach: the directories and host devices VMs may be pointed at),
+`tenant_iso_dirs` (cairn.vms.isos: where the ISO files a tenant may use lie). The reading itself
 lives in cairn.db.url, kept light for the `cairn` client (no SQLAlchemy, lazy
 imports); what each key means belongs to its reader.
 """

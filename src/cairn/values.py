@@ -50,6 +50,22 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Converter
     return convert
 
 
+def seconds(maximum: float) -> Converter:
+    """A time in seconds from 0 to `maximum`, decimals allowed (Rocks' delay=1.5)."""
+
+    def convert(word: str) -> float:
+        try:
+            value = float(word.strip())
+        except ValueError:
+            raise ValueError(f"{word!r} is not a number of seconds") from None
+        if not 0 <= value <= maximum:  # also refuses nan
+            raise ValueError(f"{word.strip()} is not between 0 and {maximum:g} seconds")
+        return value
+
+    convert.__name__ = "seconds"
+    return convert
+
+
 def choice(*options: str) -> Converter:
     def convert(word: str) -> str:
         low = word.strip().lower()

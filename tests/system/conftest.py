@@ -352,7 +352,8 @@ def watch(lab: Any, tmp_path: Path) -> Iterator[Callable[..., Watch]]:
 
 # --- the testbed: a cluster of four containers in namespaces (tests/testbed.py) ----------
 
-TESTBED_ROOT = Path("/var/lib/cairn-testbed-systest")
+# CAIRN_SYSTEST_TESTBED_DIR: another directory, so that two sessions never share one.
+TESTBED_ROOT = Path(os.environ.get("CAIRN_SYSTEST_TESTBED_DIR") or "/var/lib/cairn-testbed-systest")
 
 
 @pytest.fixture(scope="session")

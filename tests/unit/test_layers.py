@@ -141,6 +141,26 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+# The Airboss sits beside the service: it may run commands as the service does,
+# and nothing below may import it, except that a command's tenant side (`key=`)
+# sends its request through the Airboss's client and what that needs.
+AIRBOSS_CLIENT_SIDE = frozenset(
+    {"cairn.airboss", "cairn.airboss.client"} | {f"cairn.airboss.{m}" for m in ("envelope", "keys")}
+)
+
+
+def test_only_the_service_and_a_commands_tenant_side_import_the_airboss() -> None:
+    wrong = [
+        f"{path.relative_to(SRC)}:{line} -> {name}"
+        for module, path in _modules().items()
+        if _package(module) not in {"airboss", "service", "cli"}
+        for line, name in imports(path)
+        if _top(name) == "airboss"
+        and (_package(module) != "commands" or name not in AIRBOSS_CLIENT_SIDE)
+    ]
+    assert wrong == []
+
+
 def test_no_modules_import_each_other_in_a_circle() -> None:
     checked = {m: p for m, p in _modules().items() if _package(m) not in NO_CIRCLE_CHECK}
     edges = {m: {n for _, n in imports(p) if n in checked and n != m} for m, p in checked.items()}

@@ -38,6 +38,7 @@ CPU_MODE = "CPU mode"  # a word of `words`, optionally ':' and XML for inside <c
 PREFIX = "command prefix"  # words put before a command, {host} the host's name
 LABEL = "name"  # a boot action's name: DNS labels, one space between (values.action_name)
 INTRINSIC_KIND = "fact of the host"
+STATUS = "status written by cairn"  # refused when set by hand
 KINDS = (
     BOOLEAN,
     INTEGER,
@@ -51,6 +52,7 @@ KINDS = (
     PREFIX,
     LABEL,
     INTRINSIC_KIND,
+    STATUS,
 )
 
 # Machine types of QEMU's x86 targets (cairn builds x86 guests); versioned ones
@@ -224,6 +226,14 @@ KNOBS: tuple[Knob, ...] = (
         default="2048 MB per CPU of the container",
         scope="container or its appliance",
     ),
+    Knob(
+        "kvm_maintenance",
+        BOOLEAN,
+        "whether the container is out of service (set by `container evacuate`, cleared"
+        " by `container return`): no start, move or allocation puts a VM on it",
+        default="false",
+        scope="container",
+    ),
     # Live migration (`move host vm`): what the VM's traffic loses at the switch.
     Knob(
         "kvm_migrate_downtime",
@@ -242,6 +252,31 @@ KNOBS: tuple[Knob, ...] = (
         " migration goes on until the VM writes less",
         default="true",
         scope="VM, its appliance or global",
+    ),
+    # High availability: restart elsewhere after a fenced failure (cairn.lifecycle.failover).
+    Knob(
+        "kvm_ha",
+        BOOLEAN,
+        "whether the watcher restarts the VM on another container when its container is"
+        " dead and a fence plugin has confirmed it off; every disk (and the CDROM) must"
+        " be in the config file's vm_shared_dirs",
+        default="false",
+        scope="VM, its appliance or global",
+    ),
+    Knob(
+        "kvm_ha_dead_after",
+        INTEGER,
+        "seconds (1-86400) a container's libvirt must stay unreachable before the watcher"
+        " counts it dead and fences it (its kvm_ha VMs are then restarted elsewhere)",
+        default="30",
+        scope="global or container",
+    ),
+    Knob(
+        "kvm_ha_status",
+        STATUS,
+        "what the watcher did about a dead container (fenced, restarted, or why not);"
+        " written by the watcher, removed when the container answers again",
+        scope="container (written by cairn)",
     ),
     # Networks and network boot.
     Knob(
@@ -291,6 +326,7 @@ INTEGERS: dict[str, tuple[int, int]] = {
     "kvm_start_delay": (0, 3_600),
     "kvm_memory_mb": (1, 2**40),
     "kvm_migrate_downtime": (1, 60_000),
+    "kvm_ha_dead_after": (1, 86_400),
 }
 
 

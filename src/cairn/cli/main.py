@@ -201,6 +201,13 @@ def perform(
 
     from cairn.context import Context
 
+    if wrap is not None and command.here_with and a.get(command.here_with):
+        # The service (a batch, the JSON API) is not the user's cairn process,
+        # where a tenant's request is signed with the user's key file.
+        raise UsageError(
+            f"{command.here_with}= makes this a request of the cairn client itself, which a"
+            " batch or the JSON API is not: run it as a command line of its own"
+        )
     if shared is not None:
         if shared.takes(command):
             return shared.run(command, a, progress)

@@ -114,6 +114,12 @@ class Command:
     # Talks with the terminal (a console): runs in the `cairn` process itself,
     # not in the cairn service, which has no terminal.
     interactive: ClassVar[bool] = False
+    # A parameter that, when given, makes the command line run in the `cairn`
+    # process itself, with no cairn service and no database: a tenant's key=
+    # (its request is signed here and sent to the Airboss; a key pair is made
+    # here). The `cairn` client looks only for the words it lists
+    # (cairn.service.client.HERE_PARAMS), so a name here must be one of them.
+    here_with: ClassVar[str | None] = None
     # A writer whose only effects are in the database: in batch mode it may
     # share a transaction with the lines around it (cairn.cli.batch).
     in_batch: ClassVar[bool] = False
@@ -128,6 +134,13 @@ class Command:
         and sent with the next lines' (cairn.db.held): it reads no attribute
         after it writes one."""
         return False
+
+    @classmethod
+    def runs_here(cls, rest: Sequence[str]) -> bool:
+        """Whether the command line whose words after the command are `rest`
+        runs in the `cairn` process itself rather than in the cairn service."""
+        given = cls.here_with is not None and any(w.startswith(f"{cls.here_with}=") for w in rest)
+        return cls.interactive or given
 
     def run(self, ctx: Context, a: dict[str, Any]) -> Result:
         raise NotImplementedError

@@ -144,11 +144,11 @@ def make_remove(scope: Scope) -> type[Command]:
         related = (_title("list", scope), _title("set", scope))
 
         def run(self, ctx: Context, a: dict[str, Any]) -> None:
-            from cairn.attrs import store
+            from cairn import attrcheck
             from cairn.inventory.owners import owners
 
             for owner in owners(ctx.session, scope, _given(scope, a), all_if_empty=False):
-                store.remove(ctx.session, owner, a["attr"])
+                attrcheck.remove(ctx.session, owner, a["attr"])
             _keep_holders(ctx, a["attr"])
 
     Remove.__doc__ = f"Removes an attribute at {scope.value} scope."

@@ -9,6 +9,12 @@ from cairn import values
 from cairn.cli.spec import Param
 from cairn.values import iface_name
 
+
+def dhcp_value(word: str) -> bool | str:
+    """True/False, or "cluster" (served by the cluster's own frontend)."""
+    return "cluster" if word.strip().lower() == "cluster" else values.boolean(word)
+
+
 NETWORK_PARAMS = (
     Param("subnet", "network address, or address/prefix", metavar="ADDRESS"),
     Param("netmask", "netmask (if subnet has no /prefix)", metavar="MASK"),
@@ -43,7 +49,13 @@ NETWORK_PARAMS = (
         convert=values.label,
         metavar="NETWORK",
     ),
-    Param("dhcp", "the frontend serves DHCP and PXE on it", convert=values.boolean, metavar="BOOL"),
+    Param(
+        "dhcp",
+        "yes: this frontend's dnsmasq serves DHCP and PXE on it; cluster: the virtual"
+        " cluster's own frontend does (its owner's cairn), and this dnsmasq stays off it; no",
+        convert=dhcp_value,
+        metavar="yes|no|cluster",
+    ),
     Param(
         "range",
         "addresses for unknown MACs, START-END inside the subnet (none: fixed leases only)",

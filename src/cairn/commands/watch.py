@@ -35,7 +35,11 @@ class Command(Base):
     its plugin_disallocate runs exactly once; a VM that was saved or migrated
     keeps its allocation. Lost containers are reconnected with backoff, and
     after each (re)connect VMs recorded as allocated that are neither running
-    nor saved are released. Logs one line per action on stderr.
+    nor saved are released. A container unreachable for its kvm_ha_dead_after
+    seconds is dead: once the fence plugin (watch/plugin_fence.py, loaded when
+    this starts) confirms it off, its VMs are disallocated once and those with
+    kvm_ha are started on other containers; without that, nothing is restarted
+    and `list host vm status=yes` says why. Logs one line per action on stderr.
     """
 
     params = (

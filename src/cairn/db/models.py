@@ -7,7 +7,19 @@ comes with an Alembic migration in `migrations/versions/`.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, false
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -79,6 +91,9 @@ class Network(Base):
     # The frontend serves DHCP (fixed leases, PXE) on it; a range for unknown MACs.
     dhcp: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     dhcp_range: Mapped[str | None] = mapped_column(String(100))
+    # "cluster": the virtual cluster's own frontend serves DHCP and PXE on it
+    # (its owner's cairn), so this one's dnsmasq stays off it; dhcp is then false.
+    dhcp_server: Mapped[str | None] = mapped_column(String(8))
 
     carrier: Mapped[Network | None] = relationship(remote_side=[id], lazy="joined")
 
@@ -210,3 +225,48 @@ class Cluster(Base):
 
     network: Mapped[Network] = relationship(lazy="joined", innerjoin=True)
     frontend: Mapped[Host | None] = relationship(lazy="joined")
+
+
+# The Airboss (cairn.airboss): tenant keys, the nonces it has seen, its audit log.
+FINGERPRINT = String(80)  # "SHA256:" and 43 base64 characters, as ssh-keygen -l prints
+
+
+class TenantKey(Base):
+    """A public key bound to a virtual cluster's frontend VM: its holder may drive
+    that cluster's VMs through the Airboss, and nothing else."""
+
+    __tablename__ = "tenant_keys"
+    __table_args__ = (
+        UniqueConstraint("frontend_id", "fingerprint", name="uq_tenant_keys_frontend_fingerprint"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    frontend_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    algorithm: Mapped[str] = mapped_column(String(32))  # ssh-ed25519 | ssh-rsa
+    public_key: Mapped[str] = mapped_column(Text)  # the OpenSSH one-line form
+    fingerprint: Mapped[str] = mapped_column(FINGERPRINT, index=True)
+    comment: Mapped[str | None] = mapped_column(String(255))
+    created: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+
+
+class AirbossNonce(Base):
+    """A nonce the Airboss accepted within the time window: a request that carries
+    it again is a replay. In the database so that every service on it agrees."""
+
+    __tablename__ = "airboss_nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(FINGERPRINT)
+    seen: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC
+
+
+class AirbossAudit(Base):
+    """One request to the Airboss, accepted or refused, and why."""
+
+    __tablename__ = "airboss_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC
+    fingerprint: Mapped[str | None] = mapped_column(FINGERPRINT, index=True)
+    source: Mapped[str] = mapped_column(String(128))
+    op: Mapped[str | None] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(255))
+    result: Mapped[str] = mapped_column(String(8))  # accepted | refused
+    reason: Mapped[str | None] = mapped_column(String(255))

@@ -67,6 +67,13 @@ class Guest:
     def name(self) -> str:
         return str(self._dom.name())
 
+    def domain_type(self) -> str:
+        """The hypervisor the running guest uses: kvm, or qemu (TCG: emulated CPUs)."""
+        return str(parse(self.xml()).get("type", ""))
+
+    def uuid(self) -> str:
+        return str(self._do("read the UUID of", self._dom.UUIDString))
+
     @classmethod
     def lookup(cls, conn: libvirt.virConnect, name: str) -> Guest:
         """The guest called `name`; DomainNotFound if it is not defined there."""

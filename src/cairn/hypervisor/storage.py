@@ -186,6 +186,18 @@ def _volume(conn: libvirt.virConnect, path: str) -> libvirt.virStorageVol | None
     return _lookup(pool, name)
 
 
+def volume_exists(conn: libvirt.virConnect, path: str) -> bool:
+    """Whether a file (volume) is at `path` on the container (its directory's
+    pool defined and started if it was not, as for a disk)."""
+    directory, name = posixpath.split(check_path(path))
+    try:
+        pool = _pool_for(conn, directory)
+        _refresh(pool)
+        return _lookup(pool, name) is not None
+    except libvirt.libvirtError as exc:
+        raise classify(exc, f"cannot look for {path}", StorageError) from None
+
+
 def capacity(conn: libvirt.virConnect, path: str) -> int | None:
     """The size in bytes the guest sees of the disk at `path`; None if no such volume."""
     try:

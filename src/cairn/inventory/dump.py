@@ -25,6 +25,7 @@ from cairn.db.chunks import MANY
 from cairn.db.hostfacts import natural
 from cairn.db.models import OS, Appliance, BootAction, Host, Interface, Network
 from cairn.inventory import lookup
+from cairn.inventory.networks import dhcp_word
 from cairn.inventory.owners import owners
 
 
@@ -102,7 +103,7 @@ def inventory_lines(session: Session) -> Iterator[str]:
             isolation=n.isolation,
             id=n.isolation_id,
             carrier=n.carrier.name if n.carrier else None,
-            dhcp=n.dhcp or None,
+            dhcp=None if dhcp_word(n) == "no" else dhcp_word(n),
             range=n.dhcp_range,
         )
     for b in session.execute(select(BootAction).order_by(BootAction.name)).scalars():

@@ -40,6 +40,7 @@ def subnet_and_mask(subnet: str | None, netmask: str | None) -> tuple[str | None
 ISOLATIONS = ("vlan", "vxlan")
 ID_RANGE = {"vlan": (1, 4094), "vxlan": (1, 16777215)}
 DEFAULT_CARRIER = "private"
+CLUSTER = "cluster"  # dhcp=cluster: the virtual cluster's own frontend serves it
 
 
 @dataclass
@@ -53,7 +54,7 @@ class NetworkChange:
     isolation: str | None = None  # vlan | vxlan | none
     isolation_id: int | None = None
     carrier: str | None = None
-    dhcp: bool | None = None
+    dhcp: bool | str | None = None  # True, False or CLUSTER
     dhcp_range: str | None = None  # START-END, or "none"
 
 
@@ -106,7 +107,10 @@ def apply_change(session: Session, network: Network, c: NetworkChange) -> None:
     if c.carrier is not None:
         network.carrier = one(session, Network, c.carrier)
     if c.dhcp is not None:
-        network.dhcp = c.dhcp
+        # The frontend's dnsmasq reads `dhcp` only: a cluster-served network is
+        # false there, so whatever reads it stays off that network.
+        network.dhcp = c.dhcp is True
+        network.dhcp_server = CLUSTER if c.dhcp == CLUSTER else None
     if c.dhcp_range is not None:
         network.dhcp_range = None if c.dhcp_range == "none" else c.dhcp_range
     _check_isolation(session, network)
@@ -216,6 +220,13 @@ def _check_bridge_free(session: Session, network: Network) -> None:
             f"bridge {network.bridge} is already the bridge of network {other}; give another"
             " bridge= (one bridge per network)"
         )
+
+
+def dhcp_word(network: Network) -> str:
+    """What `dhcp=` a network has: yes, no or cluster."""
+    if network.dhcp_server == CLUSTER:
+        return CLUSTER
+    return "yes" if network.dhcp else "no"
 
 
 def dhcp_bounds(network: Network) -> tuple[str, str] | None:

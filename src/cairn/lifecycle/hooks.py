@@ -16,10 +16,19 @@ stop/host/vm/plugin_disallocate.py
     After the VM is off (reason: "stopped", "start-failed", "terminated", or
     "stopped-by-itself" from the watcher); releases what allocate took. It runs
     exactly once per allocation, never on save or migration.
+watch/plugin_fence.py
+    run(*, container: str, uri: str, attrs: Mapping[str, str]) -> bool
+    When the watcher counts a container dead (cairn.lifecycle.failover):
+    switch it off out of band (IPMI, a PDU) and return True only once it is
+    sure nothing of the container runs any more. Anything else (False, None,
+    an exception) means "not fenced", and no VM of it is restarted elsewhere.
+    `attrs` are the container's resolved attributes, unescaped; there is no
+    session. Plugins are tried in plugin-dir order until one returns True.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -32,6 +41,7 @@ from cairn.plugins.loader import Plugin, PluginError, find
 
 START = ("start", "host", "vm")
 STOP = ("stop", "host", "vm")
+WATCH = ("watch",)
 
 
 @dataclass(frozen=True)
@@ -39,14 +49,33 @@ class Hooks:
     allocate: tuple[Plugin, ...]
     preboot: tuple[Plugin, ...]
     disallocate: tuple[Plugin, ...]
+    fence: tuple[Plugin, ...] = ()
 
     @classmethod
-    def load(cls) -> Hooks:
+    def load(cls, *, fence: bool = False) -> Hooks:
+        """The start and stop plugins, and with `fence` the watcher's fence plugins."""
         return cls(
             tuple(find(START, "allocate")),
             tuple(find(START, "preboot")),
             tuple(find(STOP, "disallocate")),
+            tuple(find(WATCH, "fence")) if fence else (),
         )
+
+    def run_fence(self, container: str, uri: str, attrs: Mapping[str, str]) -> tuple[bool, str]:
+        """(whether a fence plugin confirmed `container` off, what each one said)."""
+        if not self.fence:
+            return False, "no fence plugin (watch/plugin_fence.py; see docs/plugins.md)"
+        said = []
+        for plugin in self.fence:
+            try:
+                answer = plugin(container=container, uri=uri, attrs=dict(attrs))
+            except PluginError as exc:
+                said.append(str(exc))
+                continue
+            if answer is True:
+                return True, f"fenced by {plugin.path}"
+            said.append(f"plugin {plugin.path} did not confirm it off (returned {answer!r})")
+        return False, "; ".join(said)
 
     def run_allocate(self, session: Session, vm: VM) -> None:
         for plugin in self.allocate:

@@ -30,6 +30,7 @@ from cairn.hypervisor.listing import list_states
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory import reach
 from cairn.inventory.containers import check_containers, container_uris
+from cairn.inventory.maintenance import check_in_service
 from cairn.lifecycle.disks import fit_volume
 from cairn.lifecycle.hooks import Hooks
 from cairn.lifecycle.runner import Outcome, Progress, StepError, no_progress, run_grouped
@@ -103,6 +104,7 @@ def _allocate(
             listings[uri] = exc
     resumes, candidates = [], []
     before = {vm.id: uris[vm.container_id] for vm in vms}
+    closed = check_in_service(session, [vm.container for vm in vms])
     for vm in vms:
         uri = uris[vm.container_id]
         listing = listings[uri]
@@ -116,6 +118,9 @@ def _allocate(
                 f" (cairn stop host vm {vm.host.name}), or use action=reboot"
             )
         elif state is State.SAVED:
+            if vm.container_id in closed:  # its saved memory is there: it cannot go elsewhere
+                failed[vm.id] = f"{vm.host.name} is saved on it: {closed[vm.container_id]}"
+                continue
             resumes.append(Launch(vm.id, vm.host.name, vm.container.name, uri, None))
         else:
             candidates.append(vm)
@@ -220,6 +225,7 @@ def _prepare(
     kinds: dict[int, str] = {}
     # Allocate may have moved a VM: its container, as it is now, must hold it.
     refused = check_containers(session, [vm.container for vm in vms])
+    refused = check_in_service(session, [vm.container for vm in vms]) | refused
     unreached = reach.check_vms_on(
         session, [(vm, vm.container) for vm in vms if vm.container_id not in refused]
     )

@@ -10,6 +10,11 @@ running nor saved is disallocated. Every state change it hears is also
 published to `news` (the web page's live view). The allocation flag in the database, taken
 under a row lock, makes sure that together with `stop host vm` a VM is never
 released twice.
+
+A container unreachable for its kvm_ha_dead_after seconds is dead: its kvm_ha
+VMs are restarted elsewhere once a fence plugin confirms it off
+(cairn.lifecycle.failover). When it answers again, the copies it still
+defines of VMs restarted elsewhere are destroyed and undefined.
 """
 
 from __future__ import annotations
@@ -20,34 +25,46 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from cairn.db.models import VM, Host
+from cairn.db.models import VM, Host, HostAttr
 from cairn.db.session import Database
 from cairn.errors import CairnError
+from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.events import NOT_GONE, Changed, Event, Lost, Stopped, Subscription
+from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory.containers import container_uris
-from cairn.lifecycle import news
+from cairn.lifecycle import failover, news
 from cairn.lifecycle.hooks import Hooks
 
 log = logging.getLogger("cairn.watch")
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 BUSY_RETRY = 1.0  # seconds before work the busy database refused is tried again
+FAILOVER_GRACE = 30.0  # seconds a stopping watcher waits for running fail-overs
 
 
 class Watcher:
     def __init__(self, url: str, *, refresh: float = 60.0, hooks: Hooks | None = None) -> None:
         self.db = Database(url, writes=True)
         self.refresh = refresh
-        self.hooks = hooks or Hooks.load()
+        self.hooks = hooks or Hooks.load(fence=True)
         self.events: queue.Queue[Event] = queue.Queue()
         self.subs: dict[str, Subscription] = {}
         self.retry: dict[str, tuple[float, float]] = {}  # uri -> (when, next delay)
         self.stopping = threading.Event()
         self.deferred: list[tuple[float, Event]] = []  # events to handle again, and when
+        self.down_since: dict[str, float] = {}  # uri -> since when it does not answer
+        self.dead_after: dict[str, float] = {}  # uri -> seconds down before it is dead
+        self.next_fence: dict[str, float] = {}  # uri -> when to fence it (again)
+        self.moved_away: dict[str, set[str]] = {}  # uri -> VMs restarted elsewhere
+        # Fail-overs run in threads of their own (a fence may take a minute, and a
+        # rack that loses power loses many containers at once); their outcomes
+        # come back here: (uri, when to fence again, VMs placed elsewhere).
+        self.failing: dict[str, threading.Thread] = {}
+        self.failed_over: queue.Queue[tuple[str, float, list[str]]] = queue.Queue()
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         next_refresh = 0.0
@@ -60,6 +77,7 @@ class Watcher:
                 for uri, (when, _delay) in list(self.retry.items()):
                     if now >= when:
                         self._connect(uri)
+                self._fence_the_dead(time.monotonic())
                 due = [e for when, e in self.deferred if when <= now]
                 self.deferred = [(w, e) for w, e in self.deferred if w > now]
                 for event in due:
@@ -70,6 +88,7 @@ class Watcher:
                     continue
                 self._handle_or_defer(event)
         finally:
+            self.settle(FAILOVER_GRACE)
             for sub in self.subs.values():
                 sub.close()
             self.db.close()
@@ -98,6 +117,7 @@ class Watcher:
             if sub is not None:
                 sub.close()
             self.retry.setdefault(event.uri, (time.monotonic(), BACKOFF_START))
+            self.down_since.setdefault(event.uri, time.monotonic())
         elif event.reason in NOT_GONE:
             log.info("%s stopped (%s): kept allocated", event.name, event.reason)
         else:
@@ -105,12 +125,20 @@ class Watcher:
 
     def _refresh_containers(self) -> None:
         with self._work() as session:
+            # Those holding VMs, and those found dead: until they answer again,
+            # they may hold copies of VMs restarted elsewhere.
+            dead = select(HostAttr.host_id).where(HostAttr.name == failover.STATUS)
             containers = (
-                session.execute(select(Host).where(Host.id.in_(select(VM.container_id))))
+                session.execute(
+                    select(Host).where(or_(Host.id.in_(select(VM.container_id)), Host.id.in_(dead)))
+                )
                 .scalars()
                 .all()
             )
-            uris = set(container_uris(session, containers).values())
+            by_id = container_uris(session, containers)
+            after = failover.dead_after(session, containers)
+            uris = set(by_id.values())
+        self.dead_after = {by_id[i]: seconds for i, seconds in after.items()}
         for uri in uris - set(self.subs) - set(self.retry):
             self._connect(uri)
 
@@ -121,15 +149,97 @@ class Watcher:
         except CairnError as exc:
             _when, delay = self.retry.get(uri, (0.0, BACKOFF_START))
             self.retry[uri] = (time.monotonic() + delay, min(delay * 2, BACKOFF_MAX))
+            self.down_since.setdefault(uri, time.monotonic())
             log.warning("%s; retrying in %g s", exc, delay)
             return
         self.retry.pop(uri, None)
         self.subs[uri] = sub
         log.info("watching %s", uri)
+        if self.down_since.pop(uri, None) is not None:
+            self.next_fence.pop(uri, None)
+            self._busy_safe(f"clearing the status of {uri}", lambda: self._back(uri, states))
         if not self._busy_safe(f"reconciling {uri}", lambda: self._reconcile(uri, states)):
             # Subscribe again later, and reconcile then with fresh states.
             self.subs.pop(uri).close()
             self.retry[uri] = (time.monotonic() + BUSY_RETRY, BACKOFF_START)
+
+    def _fence_the_dead(self, now: float) -> None:
+        """Fence each container down for its kvm_ha_dead_after, and restart its
+        kvm_ha VMs elsewhere; again after as long if the fence did not confirm."""
+        dead = {
+            uri
+            for uri, since in self.down_since.items()
+            if uri in self.dead_after and now - since >= self.dead_after[uri]
+        }
+        self._collect()
+        for uri in sorted(dead):
+            if uri in self.failing or now < self.next_fence.get(uri, 0.0):
+                continue
+            log.warning("%s has not answered for %g s: it is dead", uri, now - self.down_since[uri])
+            thread = threading.Thread(
+                target=self._fail_over, args=(uri, dead), name=f"fail-over {uri}", daemon=True
+            )
+            self.failing[uri] = thread
+            thread.start()
+
+    def _fail_over(self, uri: str, dead: set[str]) -> None:
+        """One container's fail-over, in a thread of its own; the outcome goes
+        to `failed_over`, whatever happens."""
+        again = time.monotonic() + self.dead_after.get(uri, BACKOFF_MAX)
+        moved: list[str] = []
+        try:
+            with Connections() as conns:
+                done = failover.fail_over(self._work, self.hooks, uri, conns, dead)
+            moved = done.moved
+            if done.done:
+                again = float("inf")
+        except OperationalError as exc:
+            log.warning("failing over %s: the database is busy (%s); trying again", uri, exc.orig)
+            again = time.monotonic() + BUSY_RETRY
+        except CairnError as exc:  # a value stored behind cairn's back: tell, go on
+            log.error("failing over %s: %s; trying again", uri, exc)
+        except Exception:  # a bug must not end the watching; the log has its traceback
+            log.exception("failing over %s failed; trying again", uri)
+        finally:
+            self.failed_over.put((uri, again, moved))
+
+    def _collect(self) -> None:
+        """Take in the outcomes of finished fail-overs."""
+        while True:
+            try:
+                uri, again, moved = self.failed_over.get_nowait()
+            except queue.Empty:
+                return
+            self.failing.pop(uri, None)
+            self.moved_away.setdefault(uri, set()).update(moved)
+            if uri in self.down_since:  # not back meanwhile
+                self.next_fence[uri] = again
+
+    def settle(self, timeout: float) -> None:
+        """Wait up to `timeout` s for the running fail-overs, and take in their outcomes."""
+        end = time.monotonic() + timeout
+        for thread in list(self.failing.values()):
+            thread.join(max(0.0, end - time.monotonic()))
+        self._collect()
+
+    def _back(self, uri: str, states: dict[str, State]) -> None:
+        """A container answers again: no second copy of what was restarted
+        elsewhere may run there, and its dead status goes."""
+        stale = self.moved_away.pop(uri, set()) | failover.stale_copies(self._work, uri, states)
+        stale &= set(states)
+        if stale:
+            with Connections() as conns:
+                for name in sorted(stale):
+                    try:
+                        guest = Guest.lookup(conns.get(uri), name)
+                        guest.poweroff()
+                        guest.undefine()
+                    except CairnError as exc:
+                        log.error("%s: its old copy on %s stays: %s", name, uri, exc)
+                        continue
+                    log.warning("%s: removed its old copy on %s (restarted elsewhere)", name, uri)
+        for name in failover.clear_status(self._work, uri):
+            log.info("container %s answers again", name)
 
     def _reconcile(self, uri: str, states: dict[str, State]) -> None:
         with self._work() as session:
@@ -164,6 +274,8 @@ class Watcher:
         savepoint.commit()
         if ran:
             log.info("%s: disallocated (%s)", vm.host.name, reason)
+        else:  # by `stop host vm`, or by the watcher of another frontend on this database
+            log.info("%s: released already (%s)", vm.host.name, reason)
 
     def _work(self) -> _Unit:
         return _Unit(self.db)

@@ -1,32 +1,36 @@
 """The frontend's DHCP and PXE configuration for dnsmasq, made from the database.
 
 `gather` reads the networks with dhcp=yes, the addressed interfaces on them,
-the frontend's own interfaces and each host's boot; `render` makes the files'
-text and does no I/O. Every value that reaches a file is an address, a MAC, a
-checked interface or host name, or a checked boot action, so none can add a
-line or an option. The commands check them when they are set; `gather` checks
-them again, because a row may have been written into the database some other
-way: a network, lease or PXE file made from a bad row is left out, with a note
-naming the row.
+the frontend's own interfaces and each host's boot, and the frontend's devices
+on networks that a virtual cluster's own frontend serves (dhcp=cluster: dnsmasq
+gives no DHCP nor TFTP there); `render` makes the files' text and does no I/O.
+Every value that reaches a file is an address, a MAC, a checked interface or
+host name, or a checked boot action, so none can add a line or an option. The
+commands check them when they are set; `gather` checks them again, because a
+row may have been written into the database some other way: a network, lease
+or PXE file made from a bad row is left out, with a note naming the row.
 
 Files, under one directory: dnsmasq.conf (read at start), dhcp-hosts (fixed
 leases, `MAC,IP,NAME`, re-read on SIGHUP) and tftp/ (pxelinux.0,
-ldlinux.c32 and pxelinux.cfg/: a file per MAC, `01-aa-bb-...`, and `default`).
+ldlinux.c32 and pxelinux.cfg/: a file per MAC, `01-aa-bb-...`, and `default`;
+boot.ipxe and ipxe/: the same per MAC as iPXE scripts, served over HTTP).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cairn import values
 from cairn.db.models import BootAction, Host, Interface, Network
 from cairn.errors import CairnError
-from cairn.inventory.networks import dhcp_bounds, network_of
+from cairn.inventory.networks import CLUSTER, dhcp_bounds, network_of
+from cairn.netboot import ipxe
 from cairn.netboot.actions import boot_args, install_actions, tftp_path
 
 LEASE = "12h"
@@ -41,6 +45,7 @@ class Served:
     netmask: str
     bounds: tuple[str, str] | None
     device: str | None  # the frontend's device on it, where dnsmasq listens
+    http: str | None = None  # the frontend's address on it, where iPXE fetches over HTTP
 
 
 @dataclass(frozen=True)
@@ -66,18 +71,33 @@ class Plan:
     leases: list[Lease] = field(default_factory=list)
     pxe: list[Pxe] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The frontend's devices on networks that their virtual cluster's own
+    # frontend serves (dhcp=cluster): dnsmasq gives no DHCP and no TFTP there.
+    quiet: list[str] = field(default_factory=list)
 
 
 def gather(session: Session, frontend: Host | None) -> Plan:
     plan = Plan()
     nets = session.execute(
-        select(Network).where(Network.dhcp.is_(True)).order_by(Network.name)
+        select(Network)
+        .where(or_(Network.dhcp.is_(True), Network.dhcp_server == CLUSTER))
+        .order_by(Network.name)
     ).scalars()
-    managed = {n.id: n for n in nets if n.subnet}
+    # A cluster-served row that also says dhcp=yes (written past cairn) is the
+    # cluster's still: two DHCP servers on one network would race.
+    theirs = []
+    managed = {}
+    for n in nets:
+        if n.dhcp_server == CLUSTER:
+            theirs.append(n)
+        elif n.subnet:
+            managed[n.id] = n
+    quiet = _frontend_devices(session, frontend, theirs, plan.notes)
+    plan.quiet = sorted(set(quiet.values()))
     devices = _frontend_devices(session, frontend, list(managed.values()), plan.notes)
     subnets = {}
     for n in managed.values():
-        served = _served(n, devices.get(n.id), plan.notes)
+        served = _served(n, devices.get(n.id), _frontend_address(frontend, n), plan.notes)
         if served is None:
             continue
         subnets[n.id] = network_of(served.address, served.netmask)
@@ -120,7 +140,7 @@ def gather(session: Session, frontend: Host | None) -> Plan:
     return plan
 
 
-def _served(n: Network, device: str | None, notes: list[str]) -> Served | None:
+def _served(n: Network, device: str | None, address: str | None, notes: list[str]) -> Served | None:
     """What dnsmasq serves on network `n`, or None (with a note) when it cannot."""
     try:
         values.label(n.name)
@@ -136,7 +156,11 @@ def _served(n: Network, device: str | None, notes: list[str]) -> Served | None:
         return None
     if bounds is not None:
         bounds = (str(ipaddress.ip_address(bounds[0])), str(ipaddress.ip_address(bounds[1])))
-    return Served(n.name, str(net.network_address), str(net.netmask), bounds, device)
+    http = None
+    with contextlib.suppress(ValueError):
+        if address is not None and ipaddress.ip_address(address) in net:
+            http = str(ipaddress.ip_address(address))
+    return Served(n.name, str(net.network_address), str(net.netmask), bounds, device, http)
 
 
 def _lease(r: Any, subnet: Any, notes: list[str]) -> Lease | None:
@@ -165,7 +189,20 @@ def _install(lease: Lease, action: BootAction, notes: list[str]) -> Pxe | None:
             f" the database ({exc})"
         )
         return None
+    if args and not ipxe.SAFE_ARGS.fullmatch(args):
+        notes.append(
+            f"host {lease.name} boots with pxelinux over TFTP, not iPXE over HTTP: the args of"
+            f" boot action {action.name!r} hold characters an iPXE script would read"
+            " (only letters, digits, spaces and _ . , : / = + @ % - go into one)"
+        )
     return Pxe(lease.mac, lease.name, "install", kernel, ramdisk, args)
+
+
+def _frontend_address(frontend: Host | None, n: Network) -> str | None:
+    """The frontend's address on network `n` (where its boot HTTP server listens)."""
+    if frontend is None:
+        return None
+    return next((i.ip for i in frontend.interfaces if i.network_id == n.id and i.ip), None)
 
 
 def _frontend_devices(
@@ -193,6 +230,12 @@ def _frontend_devices(
     return out
 
 
+def devices_on(session: Session, frontend: Host | None, network: Network) -> set[str] | None:
+    """The frontend's device on `network`, where dnsmasq hears its hosts; None
+    when the database does not say (dnsmasq may reach it another way)."""
+    return set(_frontend_devices(session, frontend, [network], []).values()) or None
+
+
 def render_conf(plan: Plan, directory: str) -> str:
     lines = [
         "# Made by cairn from its database (cairn sync config); edits are overwritten.",
@@ -204,12 +247,14 @@ def render_conf(plan: Plan, directory: str) -> str:
         f"dhcp-hostsfile={directory}/dhcp-hosts",
         "enable-tftp",
         f"tftp-root={directory}/tftp",
-        "dhcp-boot=pxelinux.0",
+        *ipxe.dnsmasq_lines((s.network, s.http) for s in plan.served),
     ]
     for device in sorted({s.device for s in plan.served if s.device}):
         lines.append(f"interface={device}")
     if not any(s.device for s in plan.served):
         lines.append("except-interface=lo")
+    # Listening on every device (above) would reach these: say so explicitly.
+    lines.extend(f"no-dhcp-interface={device}" for device in plan.quiet)
     for s in plan.served:
         tag = f"set:{s.network}"
         if s.bounds:
@@ -245,6 +290,14 @@ def files(plan: Plan, directory: str) -> dict[str, str]:
     """{path relative to the directory: text} of every file made from the database."""
     out = {"dnsmasq.conf": render_conf(plan, directory), "dhcp-hosts": render_hosts(plan)}
     out["tftp/pxelinux.cfg/default"] = DEFAULT_PXE
+    out[f"tftp/{ipxe.BOOT_SCRIPT}"] = ipxe.boot_script()
     for p in plan.pxe:
         out[f"tftp/pxelinux.cfg/{pxe_name(p.mac)}"] = render_pxe(p)
+        script = (
+            ipxe.os_script(p.host)
+            if p.action == "os"
+            else ipxe.install_script(p.host, p.kernel or "", p.ramdisk, p.args)
+        )
+        if script is not None:
+            out[f"tftp/{ipxe.script_name(pxe_name(p.mac))}"] = script
     return out

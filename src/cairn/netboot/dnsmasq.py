@@ -1,4 +1,5 @@
-"""The dnsmasq that serves the frontend's DHCP and TFTP: write its files, check
+"""The dnsmasq that serves the frontend's DHCP and TFTP (and, beside it, the boot
+HTTP server of netboot/httpd.py for iPXE clients): write its files, check
 them with dnsmasq itself, then start it, or reload it (SIGHUP re-reads the
 fixed leases; PXE files are read as they are asked for), or restart it when
 dnsmasq.conf changed. A dnsmasq that cairn did not start, a DHCP or TFTP port
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cairn.errors import CairnError
+from cairn.netboot import httpd, ipxe
 from cairn.netboot.config import LDLINUX, PXELINUX
 
 DNSMASQ = "dnsmasq"
@@ -32,14 +34,17 @@ PORTS = {67: "DHCP", 69: "TFTP"}
 OWN = frozenset(
     {"dnsmasq.conf", "dnsmasq.conf.check", "dnsmasq.conf.new", "dhcp-hosts", "dhcp-hosts.new"}
     | {"dnsmasq.pid", "dnsmasq.leases", "dnsmasq.log", "tftp"}
+    | {httpd.PID, f"{httpd.PID}.new", httpd.LOG}
 )
 STOP_WAIT = 5.0
+_PER_MAC = ("pxelinux.cfg", ipxe.SCRIPTS)  # directories of a file per MAC, under tftp/
 
 
 @dataclass(frozen=True)
 class Outcome:
     written: list[str]
     service: str  # what happened to dnsmasq
+    http: str = "not started"  # what happened to the boot HTTP server (netboot/httpd.py)
 
 
 def _binary() -> str:
@@ -77,7 +82,7 @@ def check_directory(directory: Path) -> None:
 def _make_dirs(directory: Path) -> None:
     """Make the directories that are missing, readable by dnsmasq; existing ones stay as
     they are."""
-    for sub in (directory, directory / "tftp", directory / "tftp" / "pxelinux.cfg"):
+    for sub in (directory, directory / "tftp", *(directory / "tftp" / d for d in _PER_MAC)):
         if not sub.exists():
             sub.mkdir(parents=True)
             sub.chmod(0o755)  # dnsmasq reads as nobody, whatever the umask
@@ -102,11 +107,11 @@ def write(directory: Path, texts: dict[str, str]) -> list[str]:
             shutil.copyfile(loader, target)
             target.chmod(0o644)
             written.append(f"tftp/{target.name}")
-    cfg = directory / "tftp" / "pxelinux.cfg"
-    for old in sorted(cfg.glob("01-*")):
-        if f"tftp/pxelinux.cfg/{old.name}" not in texts:
-            old.unlink()
-            written.append(f"tftp/pxelinux.cfg/{old.name} (removed)")
+    for sub in _PER_MAC:
+        for old in sorted((directory / "tftp" / sub).glob("01-*")):
+            if f"tftp/{sub}/{old.name}" not in texts:
+                old.unlink()
+                written.append(f"tftp/{sub}/{old.name} (removed)")
     return written
 
 
@@ -182,7 +187,11 @@ def port_holder(port: int) -> str | None:
     return "a process"
 
 
-def apply(directory: Path, texts: dict[str, str], *, serve: bool) -> Outcome:
+def apply(
+    directory: Path, texts: dict[str, str], *, serve: bool, http: list[str] | None = None
+) -> Outcome:
+    """Write the files and (re)start dnsmasq, and the boot HTTP server on the
+    frontend's addresses `http` (stopped when there are none)."""
     conf = directory / "dnsmasq.conf"
     before = conf.read_text() if conf.exists() else None
     ours = _pid(directory)
@@ -193,10 +202,11 @@ def apply(directory: Path, texts: dict[str, str], *, serve: bool) -> Outcome:
             " then run cairn sync config again"
         )
     if not serve:  # nothing to serve: nothing is written
+        web = httpd.stop(directory) or "not started"
         if ours is not None:
             _stop(ours)
-            return Outcome([], f"stopped (pid {ours}): no network has dhcp=yes")
-        return Outcome([], "not started: no network has dhcp=yes")
+            return Outcome([], f"stopped (pid {ours}): no network has dhcp=yes", web)
+        return Outcome([], "not started: no network has dhcp=yes", web)
     check_directory(directory)
     _make_dirs(directory)
     staged = directory / "dnsmasq.conf.check"
@@ -205,14 +215,29 @@ def apply(directory: Path, texts: dict[str, str], *, serve: bool) -> Outcome:
         check(staged, conf)
     finally:
         staged.unlink(missing_ok=True)
+    web = _serve_http(directory, http or [])
     written = write(directory, texts)
     if ours is not None and before == texts["dnsmasq.conf"]:
         os.kill(ours, signal.SIGHUP)
-        return Outcome(written, f"reloaded (pid {ours})")
+        return Outcome(written, f"reloaded (pid {ours})", web)
     if ours is not None:
         _stop(ours)
     pid = _start(conf, directory)
-    return Outcome(written, f"{'restarted' if ours else 'started'} (pid {pid})")
+    return Outcome(written, f"{'restarted' if ours else 'started'} (pid {pid})", web)
+
+
+def _serve_http(directory: Path, addresses: list[str]) -> str:
+    """The boot HTTP server on `addresses`, before any file changes (a port held by
+    another program is refused with nothing written)."""
+    if not addresses:
+        return httpd.stop(directory) or "not started: the frontend has no address to serve from"
+    try:
+        return httpd.ensure(directory, addresses, ipxe.PORT)
+    except RuntimeError as exc:
+        raise CairnError(
+            f"the boot HTTP server (iPXE) cannot start: {exc}; stop what holds port {ipxe.PORT}"
+            " on the frontend"
+        ) from exc
 
 
 def _stop(pid: int) -> None:

@@ -32,6 +32,13 @@ TAKE_OVER_TRIES = 5
 # A service started on demand stops after this long without a client (or
 # sooner, when its database is gone); `cairn watch` alone runs for good.
 ON_DEMAND_IDLE_S = 300
+# The parameters that make some commands run here, with no service and no
+# database (cli.spec Command.here_with: a tenant's key=). Only a command line
+# that holds one is looked up in the command tree before it goes anywhere.
+HERE_PARAMS = ("key=",)
+# Parameters that name a file on the caller's machine, which the service (in
+# another working directory) reads: a relative path is made absolute here.
+LOCAL_FILES = ("key=",)
 
 
 class NoService(Exception):
@@ -53,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if words[:1] == ["watch"]:
             return _serve(words)
-        return _through_service(words, batch)
+        if _runs_here(words):
+            return _here(words, batch)
+        return _through_service(_absolute(words), batch)
     except CairnError as exc:
         text = " ".join(str(exc).split())
         print(f"error - {text}", file=sys.stderr)
@@ -76,6 +85,32 @@ def _here(words: list[str], batch: bool) -> int:
         lines = lines_of(sys.stdin.buffer)
         return run_lines(lines, sys.stdout, sys.stderr, progress=sys.stderr.isatty())
     return cli.main(words)
+
+
+def _runs_here(words: list[str]) -> bool:
+    """Whether the command line runs here, with no service (a tenant's key=)."""
+    if not any(w.startswith(HERE_PARAMS) for w in words):
+        return False
+    from cairn.cli.main import find
+
+    try:
+        command, _title, rest = find(words)
+    except CairnError:
+        return False  # the service says what is wrong with the words
+    return command.runs_here(rest)
+
+
+def _absolute(words: list[str]) -> list[str]:
+    """`words` with each relative path of a LOCAL_FILES parameter made absolute,
+    when it names a file here (a key's text, `key='ssh-ed25519 ...'`, does not)."""
+    out = []
+    for word in words:
+        name, _, value = word.partition("=")
+        relative = value[:1] not in ("/", "~", "")
+        if word.startswith(LOCAL_FILES) and relative and os.path.isfile(value):
+            word = f"{name}={os.path.abspath(value)}"
+        out.append(word)
+    return out
 
 
 def _through_service(words: list[str], batch: bool) -> int:

@@ -101,6 +101,7 @@ class Service:
         os.set_blocking(self._wake_w, False)
         self._why = ""  # what stopped the service, for the log
         self._hurry = False  # a second signal: stop waiting for running commands
+        self.airboss: Any = None  # cairn.airboss.server.Airboss, when the config turns it on
 
     # -- life ------------------------------------------------------------------
 
@@ -112,6 +113,9 @@ class Service:
         self._warm()
         bugs.keep_in_log(_log_place())
         self._bind()
+        from cairn.airboss.server import start as start_airboss  # off unless [airboss] listen
+
+        self.airboss = start_airboss(self)
         self._last = time.monotonic()  # the client that started it connects now
         watcher = self._start_watcher()
         page = _start_web(self)
@@ -122,6 +126,8 @@ class Service:
         finally:
             self._close_listener()
             self.stopping.set()
+            if self.airboss is not None:
+                self.airboss.stop()
             self._drain()
             if page is not None:
                 page.stop()
@@ -242,7 +248,8 @@ class Service:
         if self._busy:
             return False
         now = time.monotonic()
-        if self.idle and now - self._last > self.idle:
+        # With the Airboss on, tenants rely on it being there: no idle end.
+        if self.idle and self.airboss is None and now - self._last > self.idle:
             log.info("no client for %g s: stopping", self.idle)
             return True
         looked_at, state = self._database
@@ -457,13 +464,15 @@ def _release() -> None:
 
 
 def _interactive(words: list[str]) -> bool:
+    """An interactive command, or one that runs in the client when given its
+    `here_with` parameter (a tenant's key=): the client runs it itself."""
     from cairn.cli.main import find
 
     try:
-        command, _title, _rest = find(words)
+        command, _title, rest = find(words)
     except CairnError:
         return False
-    return command.interactive
+    return command.runs_here(rest)
 
 
 def _log_place() -> str:

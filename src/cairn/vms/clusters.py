@@ -43,6 +43,7 @@ class NewCluster:
     isolation_id: int | None = None
     carrier: str | None = None
     public: str | None = PUBLIC  # None: no public interface
+    dhcp: bool | str = True  # networks.CLUSTER: its own frontend serves its network
     public_ip: str | None = None
     memory_mb: int = 1024
     cpus: int = 1
@@ -167,7 +168,7 @@ def _network(session: Session, new: NewCluster) -> Network:
                 isolation=new.isolation,
                 isolation_id=new.isolation_id or _free_id(session, new.isolation),
                 carrier=new.carrier,
-                dhcp=True,
+                dhcp=new.dhcp,
             ),
         )
     session.flush()
@@ -288,6 +289,28 @@ def one(session: Session, name: str) -> Cluster:
     if found is None:
         raise NotFound(f"there is no cluster named {name!r} (see: cairn list cluster)")
     return found
+
+
+def of_frontend(session: Session, name: str) -> Cluster:
+    """The cluster whose frontend VM is named `name` (Rocks named a virtual
+    cluster by its frontend), else the cluster of that name."""
+    found = session.execute(
+        select(Cluster).join(Host, Cluster.frontend_id == Host.id).where(Host.name == name)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    named = session.execute(select(Cluster).where(Cluster.name == name)).scalar_one_or_none()
+    if named is None:
+        raise NotFound(
+            f"{name!r} is not the frontend of a virtual cluster (see: cairn list cluster)"
+        )
+    return named
+
+
+def computes(session: Session, cluster: Cluster) -> list[VM]:
+    """The cluster's VMs but its frontend, in name order (what Rocks' cluster
+    power commands act on)."""
+    return [vm for vm in members(session, cluster) if vm.host_id != cluster.frontend_id]
 
 
 def members(session: Session, cluster: Cluster) -> list[VM]:

@@ -19,6 +19,7 @@ from cairn.inventory import hosts as inventory
 from cairn.inventory import networks, reach
 from cairn.inventory.containers import check_container
 from cairn.inventory.lookup import one
+from cairn.inventory.maintenance import refuse_out_of_service
 from cairn.vms import disks as disklib
 from cairn.vms import macs
 from cairn.vms.facts import VMFacts, vm_facts
@@ -324,6 +325,8 @@ def change(
     if physnode is not None:
         container = inventory_host(session, physnode)
         check_container(session, container)
+        if container.id != vm.container_id:
+            refuse_out_of_service(session, container)
         _refuse_loop(session, vm.host, container)
         if slice_ is None:
             slice_ = (

@@ -2,7 +2,7 @@
 the whole database as them (`cairn dump`): the inventory's lines
 (cairn.inventory.dump), the attributes, then each VM's definition as Rocks
 wrote it (`set host vm HOST physnode=...`), a VM that holds VMs before them,
-then the clusters. It lives here, above the inventory, because VMs and
+then the clusters and their tenants' keys. It lives here, above the inventory, because VMs and
 clusters are the last part of the order a replay needs.
 """
 
@@ -81,7 +81,21 @@ def everything(session: Session) -> list[str]:
     vms = session.execute(select(VM)).scalars().all()
     out += vm_lines(session, _containers_first(vms))
     out += cluster_lines(session)
+    out += key_lines(session)
     return out
+
+
+def key_lines(session: Session) -> list[str]:
+    """Each tenant key as `add host key FRONTEND key=LINE`, after the clusters
+    whose frontends they are bound to."""
+    from cairn.vms.tenantkeys import listed
+
+    return [
+        command_line(
+            "add", "host", "key", host.name, key=f"{key.public_key} {key.comment or ''}".rstrip()
+        )
+        for host, key in listed(session)
+    ]
 
 
 def cluster_lines(session: Session) -> list[str]:

@@ -152,13 +152,14 @@ def reach() -> Reach:
     from cairn.config import config
 
     found = config()
-    dirs = _listed(found, DIRS_KEY, DEFAULT_DIRS)
+    dirs = listed(found, DIRS_KEY, DEFAULT_DIRS)
     if not all(_normal(d.rstrip("/") or "/") for d in dirs):
         raise CairnError(f"{DIRS_KEY} in {_config_path()} must list absolute, normalised paths")
-    return Reach(dirs, _listed(found, DEVICES_KEY, DEFAULT_DEVICES))
+    return Reach(dirs, listed(found, DEVICES_KEY, DEFAULT_DEVICES))
 
 
-def _listed(found: dict[str, object], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+def listed(found: dict[str, object], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """The list of paths under `key` in the config file `found`, or `default`."""
     given = found.get(key)
     if given is None:
         return default

@@ -62,6 +62,7 @@ class PluginTree:
         "allocate": ("start", "host", "vm"),
         "preboot": ("start", "host", "vm"),
         "disallocate": ("stop", "host", "vm"),
+        "fence": ("watch",),
     }
 
     def __init__(self, root: Path, log: Path):

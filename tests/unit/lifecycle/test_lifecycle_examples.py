@@ -21,6 +21,7 @@ FILES = (
     "start/host/vm/plugin_allocate.py",
     "start/host/vm/plugin_preboot.py",
     "stop/host/vm/plugin_disallocate.py",
+    "watch/plugin_fence.py",
 )
 
 

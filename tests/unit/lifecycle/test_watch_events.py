@@ -227,6 +227,50 @@ def test_two_vms_destroyed_at_the_same_moment_are_each_disallocated_once(
     )
 
 
+def test_two_frontends_watchers_release_each_vm_once_between_them(
+    lab, plugins, vm, watcher, fence, caplog
+):
+    """Two frontends on one database: both watchers get every stop, handle them at
+    the same time, and each VM is released once; the other says it found it so."""
+    names = [vm("fa"), vm("fb"), vm("fc")]
+    other = Watcher(lab.cli.url, refresh=3600)
+    try:
+        for w in (watcher, other):
+            w._connect(TEST_URI)
+        for name in names:
+            lab.conn.lookupByName(name).destroy()
+        last = fence()
+        start = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def drain(w: Watcher) -> None:
+            try:
+                start.wait()
+                pump(w, last)
+            except BaseException as exc:  # re-raised in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=drain, args=(w,)) for w in (watcher, other)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(DEADLINE * 3)
+        assert not errors, errors
+    finally:
+        for sub in other.subs.values():
+            sub.close()
+        other.db.close()
+
+    assert sorted(plugins.calls()) == sorted(
+        f"disallocate {n} stopped-by-itself (destroyed)" for n in names
+    )
+    said = messages(caplog)
+    for name in names:
+        assert said.count(f"{name}: disallocated (stopped-by-itself (destroyed))") == 1, said
+        assert said.count(f"{name}: released already (stopped-by-itself (destroyed))") == 1, said
+        assert not allocated(lab.cli.url, name)
+
+
 # --- the loop in a thread ----------------------------------------------------
 
 

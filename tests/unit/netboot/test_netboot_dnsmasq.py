@@ -17,14 +17,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from dhcpkit import bridge, lease, mac, stop_dnsmasq, sync_config, tftp
 from netkit import in_ns, ip, namespaces
-from testkit import CAIRN
 
 pytestmark = pytest.mark.skipif(shutil.which("dnsmasq") is None, reason="dnsmasq-base missing")
-
-
-def _mac(ns: str) -> str:
-    return json.loads(ip("-j", "link", "show", "eth0", ns=ns))[0]["address"]
 
 
 @pytest.fixture
@@ -33,12 +29,7 @@ def served(sqlite_cli):
     directory.chmod(0o755)
     with namespaces() as ns:
         fe, cl, cl2 = ns.add("fe"), ns.add("cl"), ns.add("cx")
-        ip("link", "add", "name", "br0", "type", "bridge", ns=fe)
-        ip("addr", "add", "198.18.5.1/24", "dev", "br0", ns=fe)
-        ip("link", "set", "br0", "up", ns=fe)
-        for client, dev in ((cl, "p1"), (cl2, "p2")):
-            ns.link(fe, dev, None, client, "eth0", None)
-            ip("link", "set", dev, "master", "br0", ns=fe)
+        bridge(ns, fe, "br0", "198.18.5.1/24", {cl: "p1", cl2: "p2"})
         c = sqlite_cli
         c.ok("add", "network", "lab", "subnet=198.18.5.0/24", "dhcp=yes")
         c.ok("add", "host", "fe", "appliance=frontend")
@@ -50,7 +41,7 @@ def served(sqlite_cli):
             "interface",
             "node1",
             "eth0",
-            f"mac={_mac(cl)}",
+            f"mac={mac(cl)}",
             "ip=198.18.5.20",
             "subnet=lab",
         )
@@ -65,69 +56,44 @@ def served(sqlite_cli):
         c.ok("set", "host", "boot", "node1", "action=install")
 
         def sync(*extra: str) -> subprocess.CompletedProcess[str]:
-            env = {**os.environ, "CAIRN_DB_URL": c.url}
-            argv = [
-                CAIRN,
-                "sync",
-                "config",
-                "frontend=fe",
-                f"dir={directory}",
-                "output-format=json",
-                *extra,
-            ]
-            return subprocess.run(
-                ["ip", "netns", "exec", fe, *argv],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=60,
-            )
+            return sync_config(c.url, fe, directory, *extra)
 
         try:
             yield SimpleNamespace(c=c, sync=sync, fe=fe, cl=cl, cl2=cl2, directory=directory)
         finally:
-            pid_file = directory / "dnsmasq.pid"
-            if pid_file.exists():
-                with __import__("contextlib").suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid_file.read_text()), 15)
-            shutil.rmtree(directory, ignore_errors=True)
+            stop_dnsmasq(directory)
 
 
-def _lease(ns: str) -> str:
-    done = in_ns(
-        ns,
-        "busybox",
-        "udhcpc",
-        "-i",
-        "eth0",
-        "-n",
-        "-q",
-        "-f",
-        "-t",
-        "4",
-        "-T",
-        "1",
-        "-s",
-        "/bin/true",
-        check=False,
-    )
-    out = done.stdout + done.stderr
-    for line in out.splitlines():
-        if "lease of" in line:
-            return line.split("lease of ")[1].split()[0]
-    return ""
-
-
-def _tftp(ns: str, own: str, name: str) -> str:
-    ip("addr", "add", f"{own}/24", "dev", "eth0", ns=ns)
-    local = Path(tempfile.mkdtemp()) / "got"
+def _boot_file(ns: str, *option: str) -> str:
+    """The boot file name DHCP hands a client in `ns` (udhcpc, with `option`s sent)."""
+    script = Path(tempfile.mkdtemp()) / "say"
+    script.write_text('#!/bin/sh\n[ "$1" = bound ] && echo "boot_file=$boot_file"\n')
+    script.chmod(0o755)
     try:
-        done = in_ns(
-            ns, "busybox", "tftp", "-g", "-r", name, "-l", str(local), "198.18.5.1", check=False
-        )
-        return local.read_text(errors="replace") if done.returncode == 0 else ""
+        done = in_ns(ns, "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "4",
+                     "-T", "1", *option, "-s", str(script), check=False)  # fmt: skip
     finally:
-        shutil.rmtree(local.parent, ignore_errors=True)
+        shutil.rmtree(script.parent, ignore_errors=True)
+    return next((w[10:] for w in done.stdout.split() if w.startswith("boot_file=")), "")
+
+
+def _http(ns: str, own: str, url: str, method: str = "GET") -> tuple[int, str]:
+    """(status, body) of `url` fetched from `ns` holding address `own`."""
+    ip("addr", "add", f"{own}/24", "dev", "eth0", ns=ns)
+    code = (
+        "import sys, urllib.request, urllib.error\n"
+        "req = urllib.request.Request(sys.argv[1], method=sys.argv[2])\n"
+        "try:\n"
+        "    r = urllib.request.urlopen(req, timeout=10)\n"
+        "    print(r.status); print(r.read().decode())\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print(e.code)\n"
+    )
+    try:
+        done = in_ns(ns, "python3", "-c", code, url, method, check=False)
+        status, _, body = done.stdout.partition("\n")
+        return (int(status) if status.strip().isdigit() else 0), body
+    finally:
         ip("addr", "del", f"{own}/24", "dev", "eth0", ns=ns)
 
 
@@ -137,15 +103,59 @@ def test_a_known_mac_gets_its_address_and_its_install_kernel(served):
     assert done.returncode == 0, done.stderr
     rows = {r["what"]: r["change"] for r in json.loads(done.stdout)}
     assert rows["dnsmasq"].startswith("started (pid ")
-    assert _lease(cl) == "198.18.5.20"
-    pxe = _tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + _mac(cl).replace(":", "-"))
+    assert lease(cl) == "198.18.5.20"
+    pxe = tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + mac(cl).replace(":", "-"))
     assert "kernel vmlinuz-6.1" in pxe and "append initrd=initrd.img console=ttyS0" in pxe
-    assert _tftp(cl, "198.18.5.20", "pxelinux.0").startswith("")  # served at all
+    assert tftp(cl, "198.18.5.20", "pxelinux.0").startswith("")  # served at all
     # No range: an unknown MAC gets nothing.
-    assert _lease(cl2) == ""
+    assert lease(cl2) == ""
     # The same again: nothing written, dnsmasq reloaded, not restarted.
     again = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert again["files"] == "unchanged" and again["dnsmasq"].startswith("reloaded")
+
+
+def test_ipxe_is_sent_to_http_where_its_script_loads_the_kernel_and_nothing_else_is_served(
+    served,
+):
+    c, sync, fe, cl = served.c, served.sync, served.fe, served.cl
+    done = sync()
+    assert done.returncode == 0, done.stderr
+    rows = {r["what"]: r["change"] for r in json.loads(done.stdout)}
+    assert rows["http"].startswith("started (pid "), rows
+    base = "http://198.18.5.1:4480"
+    # iPXE says so in its user class (77): it is handed the HTTP script; others pxelinux.
+    assert _boot_file(cl, "-x", "0x4d:69505845") == f"{base}/boot.ipxe"
+    assert _boot_file(cl) == "pxelinux.0"
+    status, boot = _http(cl, "198.18.5.20", f"{base}/boot.ipxe")
+    assert status == 200 and "chain ipxe/01-${netX/mac:hexhyp}" in boot, boot
+    mac_ = mac(cl).replace(":", "-")
+    status, script = _http(cl, "198.18.5.20", f"{base}/ipxe/01-{mac_}")
+    assert status == 200, script
+    assert "kernel /vmlinuz-6.1 console=ttyS0\ninitrd /initrd.img\nboot" in script, script
+    (served.directory / "tftp" / "vmlinuz-6.1").write_text("the kernel")
+    assert _http(cl, "198.18.5.20", f"{base}/vmlinuz-6.1") == (200, "the kernel\n")
+    # Read-only, inside the TFTP root only: no way out, no listing, no writes.
+    (served.directory / "tftp" / "out").symlink_to("/etc/passwd")
+    for path in ("/../dnsmasq.conf", "/%2e%2e/dnsmasq.conf", "/out", "/", "/ipxe/", "/.x"):
+        assert _http(cl, "198.18.5.20", base + path)[0] == 404, path
+    assert _http(cl, "198.18.5.20", f"{base}/boot.ipxe", "PUT")[0] == 501
+    # Listening on the frontend's address on the served network only.
+    listening = [line.split()[3] for line in in_ns(fe, "ss", "-Hltn").stdout.splitlines()]
+    assert [a for a in listening if a.endswith(":4480")] == ["198.18.5.1:4480"], listening
+    # Unsafe args for iPXE: that host keeps pxelinux over TFTP, and the note says why.
+    c.ok("set", "host", "boot", "node1", "action=os")
+    c.ok("remove", "bootaction", "install")
+    c.ok("add", "bootaction", "install", "kernel=vmlinuz-6.1", "args=x=${net0/ip}||shell")
+    c.ok("set", "host", "boot", "node1", "action=install")
+    done = sync()
+    assert "boots with pxelinux over TFTP, not iPXE over HTTP" in done.stderr, done.stderr
+    assert _http(cl, "198.18.5.20", f"{base}/ipxe/01-{mac_}")[0] == 404
+    assert "x=${net0/ip}||shell" in tftp(cl, "198.18.5.20", f"pxelinux.cfg/01-{mac}")
+    # No network to serve: the server ends with dnsmasq.
+    c.ok("set", "network", "lab", "dhcp=no")
+    rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
+    assert rows["http"].startswith("stopped (pid "), rows
+    assert "4480" not in in_ns(fe, "ss", "-Hltn").stdout
 
 
 def test_os_is_not_served_a_kernel_and_a_reload_serves_new_hosts(served):
@@ -159,14 +169,14 @@ def test_os_is_not_served_a_kernel_and_a_reload_serves_new_hosts(served):
         "interface",
         "node2",
         "eth0",
-        f"mac={_mac(cl2)}",
+        f"mac={mac(cl2)}",
         "ip=198.18.5.21",
         "subnet=lab",
     )
     rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert rows["dnsmasq"].startswith("reloaded")
-    assert _lease(cl2) == "198.18.5.21"
-    pxe = _tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + _mac(cl).replace(":", "-"))
+    assert lease(cl2) == "198.18.5.21"
+    pxe = tftp(cl, "198.18.5.20", "pxelinux.cfg/01-" + mac(cl).replace(":", "-"))
     assert "localboot 0" in pxe and "kernel" not in pxe
 
 
@@ -176,7 +186,7 @@ def test_a_range_serves_unknown_macs_after_a_restart(served):
     c.ok("set", "network", "lab", "range=198.18.5.100-198.18.5.110")
     rows = {r["what"]: r["change"] for r in json.loads(sync().stdout)}
     assert rows["dnsmasq"].startswith("restarted")
-    got = _lease(cl2)
+    got = lease(cl2)
     assert got.startswith("198.18.5.1") and 100 <= int(got.rsplit(".", 1)[1]) <= 110
 
 
@@ -189,7 +199,7 @@ def test_an_ipv6_dhcp_network_beside_is_skipped_not_a_crash(served):
     done = sync()
     assert done.returncode == 0, done.stderr
     assert "network six is IPv6: cairn serves DHCPv4 only; skipped" in done.stderr
-    assert _lease(cl) == "198.18.5.20"
+    assert lease(cl) == "198.18.5.20"
 
 
 def test_a_held_port_is_one_clear_error(served):

@@ -75,6 +75,12 @@ class Command(Base):
         ),
         network_param("id", "the network's VXLAN or VLAN id"),
         network_param("carrier", "the network it crosses (default: private)"),
+        network_param(
+            "dhcp",
+            "who serves DHCP and PXE to the computes: yes (this frontend) or cluster (the"
+            " cluster's own frontend VM; see set network)",
+            default=True,
+        ),
         Param(
             "public", "the frontend's public network (none: no eth1)", PUBLIC_DEFAULT, metavar="NET"
         ),
@@ -117,7 +123,9 @@ class Command(Base):
         from cairn.vms import clusters
 
         if rocks_form(a):
-            clusters.add(ctx.session, rocks_cluster(ctx.session, a))
+            new = rocks_cluster(ctx.session, a)
+            new.dhcp = a["dhcp"]
+            clusters.add(ctx.session, new)
             return
         if a["num_computes"] is not None:
             raise UsageError(
@@ -139,6 +147,7 @@ class Command(Base):
                 isolation=a["isolation"],
                 isolation_id=a["id"],
                 carrier=a["carrier"],
+                dhcp=a["dhcp"],
                 public=None if public == "none" else values.label(public),
                 public_ip=a["public_ip"],
                 memory_mb=a["mem"],

@@ -22,6 +22,7 @@ class Command(Base):
         from sqlalchemy import select
 
         from cairn.db.models import Network
+        from cairn.inventory.networks import dhcp_word
 
         nets = ctx.session.execute(select(Network).order_by(Network.name)).scalars()
         return Table(
@@ -45,7 +46,7 @@ class Command(Base):
                     n.libvirt_network,
                     f"{n.isolation}:{n.isolation_id}" if n.isolation else None,
                     n.carrier.name if n.carrier else None,
-                    "yes" if n.dhcp else "no",
+                    dhcp_word(n),
                     n.dhcp_range,
                 )
                 for n in nets

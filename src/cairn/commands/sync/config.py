@@ -21,14 +21,21 @@ class Command(Base):
     restarted (a new dnsmasq.conf). When no network has dhcp=yes nothing is
     written, and a dnsmasq cairn started is stopped.
 
+    iPXE clients (QEMU's NIC firmware) are sent to cairn's boot HTTP server on
+    the frontend's address on their network, port 4480: a script per MAC (in
+    tftp/ipxe/) loads the kernel and initrd over HTTP, much faster than TFTP;
+    other clients, and hosts whose boot arguments an iPXE script cannot hold,
+    load pxelinux over TFTP. The server serves tftp/ read-only and listens on
+    those addresses only.
+
     dir= is cairn's own directory: a missing one is made (mode 0755); an
     existing one may hold only cairn's files (dnsmasq.conf, dhcp-hosts, its
     pid, lease and log files) and tftp/ (where boot images go), and must be
     readable by all already (dnsmasq reads as nobody): cairn never changes an
     existing directory's mode. It refuses, changing nothing, when dir= is not
     such a directory, when dnsmasq rejects the configuration, when a dnsmasq
-    cairn did not start runs it, or when another program holds the DHCP or
-    TFTP port.
+    cairn did not start runs it, or when another program holds the DHCP,
+    TFTP or boot HTTP port.
     """
 
     params = (FRONTEND, DIR)
@@ -47,7 +54,10 @@ class Command(Base):
         plan = config.gather(ctx.session, frontend_of(ctx.session, a))
         ctx.notes.extend(plan.notes)
         done = dnsmasq.apply(
-            Path(directory), config.files(plan, directory), serve=bool(plan.served)
+            Path(directory),
+            config.files(plan, directory),
+            serve=bool(plan.served),
+            http=[s.http for s in plan.served if s.http],
         )
         rows = [(name, "written") for name in done.written] or [("files", "unchanged")]
-        return Table(("WHAT", "CHANGE"), [*rows, ("dnsmasq", done.service)])
+        return Table(("WHAT", "CHANGE"), [*rows, ("dnsmasq", done.service), ("http", done.http)])

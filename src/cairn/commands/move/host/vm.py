@@ -26,7 +26,13 @@ class Command(Base):
     at most kvm_migrate_downtime milliseconds (50 unless set, e.g. `cairn set
     host attr hosted-vm-0-0-0 kvm_migrate_downtime 200`), slowing down a VM
     that writes memory faster than it is copied unless kvm_migrate_auto_converge
-    is false. Moving never runs plugin_disallocate.
+    is false. A guest on emulated CPUs (TCG, domain type qemu) is moved paused
+    all the same: QEMU may lose its memory writes in a live move. Moving never
+    runs plugin_disallocate.
+
+    If the migration fails, cairn asks both containers where the VM runs, ends
+    the leftover copy, and records that container: the old one (the error is
+    printed), or the new one if libvirt failed after the switch.
     """
 
     args = (HOST, Arg("container", "the container to run it on"))

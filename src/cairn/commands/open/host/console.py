@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from cairn import values
 from cairn.cli.spec import Arg, Example, Param
 from cairn.cli.spec import Command as Base
+from cairn.commands._tenant import TENANT
 from cairn.errors import CairnError
 
 if TYPE_CHECKING:
@@ -33,9 +34,14 @@ class Command(Base):
     another session holds is refused unless force=yes, which takes it over.
     log= appends everything the VM prints to a file on this machine. For the
     BIOS's messages on the console, set kvm_bios_useserial to true.
+
+    With key=, it is a tenant's request: signed with that private key on this
+    machine (no database needed) and sent to the Airboss (airboss=), which
+    attaches only a VM of the key's cluster (named or by its MAC). ^] ends it;
+    readonly= applies, the other parameters are root's.
     """
 
-    args = (Arg("host", "the VM's name", metavar="VM"),)
+    args = (Arg("host", "the VM's name, or one of its MACs", metavar="VM|MAC"),)
     params = (
         Param("readonly", "only show the output, never type into the console", False,
               values.boolean, metavar="BOOL"),
@@ -45,6 +51,7 @@ class Command(Base):
         Param("seconds", "end after this many seconds (0: when the console closes)", 0,
               values.integer(0, 31_536_000), metavar="S"),
         Param("escape", "the key that ends the session", "^]", _escape, metavar="^KEY"),
+        *TENANT,
     )  # fmt: skip
     examples = (
         Example("cairn open host console hosted-vm-0-0-0", "Types into the VM's console; ^] ends."),
@@ -52,11 +59,18 @@ class Command(Base):
             "cairn open host console hosted-vm-0-0-0 readonly=yes seconds=30 log=/tmp/vm.log",
             "Watches (and logs) the console for 30 seconds.",
         ),
+        Example(
+            "cairn open host console lab-compute-0 key=~/.cairn/lab-owner airboss=127.0.0.1",
+            "A tenant opens its compute's console through the Airboss.",
+        ),
     )
     related = ("report host vm vnc", "start host vm", "set host attr")
     interactive = True  # the cairn service hands it back: it reads the user's keys
 
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
+        if a["key"]:
+            _through_airboss(a)
+            return
         import contextlib
         import sys
 
@@ -65,8 +79,10 @@ class Command(Base):
         from cairn.hypervisor.connections import Connections
         from cairn.lifecycle.targets import guest_of
         from cairn.vms.define import one_vm
+        from cairn.vms.named import is_mac, vms_named
 
-        vm = one_vm(ctx.session, a["host"])
+        word = a["host"]
+        vm = vms_named(ctx.session, [word])[0] if is_mac(word) else one_vm(ctx.session, word)
         name = vm.host.name
         log = _open_log(a["log"])
         typing = terminal.interactive() and not a["readonly"]
@@ -112,6 +128,23 @@ class Command(Base):
                 f"the console of {name} closed: {ended.detail} (another session may have"
                 " taken it over with force=yes)"
             )
+
+
+def _through_airboss(a: dict[str, Any]) -> None:
+    from pathlib import Path
+
+    from cairn.airboss import client
+    from cairn.commands._tenant import passphrase_for
+
+    key = Path(a["key"]).expanduser()
+    client.console(
+        a["host"],
+        key=key,
+        address=a["airboss"],
+        ca=a["ca"],
+        passphrase=passphrase_for(key),
+        readonly=a["readonly"],
+    )
 
 
 def _open_log(path: str | None) -> Any:

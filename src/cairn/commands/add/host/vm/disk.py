@@ -47,10 +47,12 @@ class Command(Base):
         from cairn.hypervisor.connections import Connections
         from cairn.lifecycle.disks import plug
         from cairn.vms.define import one_vm
+        from cairn.vms.shared import check_vms
         from cairn.vms.vmdisks import add_disk
 
         vm = one_vm(ctx.session, a["host"])
         disk = add_disk(ctx.session, vm, a["disk"], a["disksize"])
+        check_vms(ctx.session, [vm])  # before it is plugged in
         with Connections() as conns:
             done = plug(ctx.session, vm, disk, conns)
         return Table(COLUMNS, [(vm.host.name, disk.device, done)])

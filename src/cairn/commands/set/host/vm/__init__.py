@@ -59,6 +59,7 @@ class Command(Base):
     def run(self, ctx: Context, a: dict[str, Any]) -> None:
         from cairn.inventory import lookup
         from cairn.vms.define import change, define, maybe_vm
+        from cairn.vms.shared import check_vms
 
         if all(a[k] in (None, []) for k in _CHANGES):
             raise UsageError(
@@ -109,6 +110,9 @@ class Command(Base):
                 uuid=a["uuid"],
                 notes=ctx.notes,
             )
+            if a["disk"]:
+                ctx.session.flush()
+                check_vms(ctx.session, [vm])  # a kvm_ha VM's disks must stay shared
             if a["disksize"] or a["disk"]:
                 _follow(ctx, vm, before)
 

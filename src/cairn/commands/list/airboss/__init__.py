@@ -1,0 +1,1 @@
+"""`cairn list airboss ...`: what the Airboss did."""
