@@ -13,6 +13,7 @@ DEB_PACKAGES=(
   busybox-static iproute2  # tests: DHCP client, ping and TFTP in network namespaces
   socat  # tests: the testbed's frontends reach PostgreSQL through a relay socket
   shellcheck  # lint: the profile's shell parts (src/cairn/container/sh) and scripts/*.sh
+  chromium  # tests: the web page in a real browser (Playwright drives /usr/bin/chromium)
 )
 PYTHON=${PYTHON:-python3}
 

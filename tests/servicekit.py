@@ -9,8 +9,9 @@ own for one reason: libvirt's `test:///default` host lives in one process,
 and the tests look at what the service did there with their own connection
 (the `hv` fixture). It keeps its engines and libvirt connections open across
 commands as a resident service does, and releases them when the test ends.
-It runs no watcher (tests/system/test_system_watch.py and the service tests
-run real `cairn watch` processes for that).
+It runs no watcher unless a test asks (`serve_watching`, for the web page);
+tests/system/test_system_watch.py and the service tests run real `cairn
+watch` processes for the watcher itself.
 
 Every socket lives in one directory made for the test session
 ($CAIRN_RUNTIME_DIR), so a `cairn` process a test starts finds the same
@@ -54,10 +55,12 @@ def session_runtime_dir() -> Path:
 class InThread:
     """One real Service on its socket, served by a thread of this process."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *, watch: bool = False, refresh: float = 60.0) -> None:
+        """`watch`: run the watcher too (the web page's live states need it),
+        looking for new containers every `refresh` seconds."""
         self.env = env
         self.path = socket_path(env)
-        self.service = Service(self.path, env, watch=False, freeze=False)
+        self.service = Service(self.path, env, watch=watch, refresh=refresh, freeze=False)
         self.failed: BaseException | None = None
         self.thread = threading.Thread(target=self._serve, name="cairn-service", daemon=True)
         self.thread.start()
@@ -103,6 +106,15 @@ def ensure() -> InThread | None:
     if service_pid(Path(socket_path(env))) not in (None, os.getpid()):
         return None  # a process serves it (a test's `cairn watch`): the client talks to it
     _current = InThread(env)
+    return _current
+
+
+def serve_watching(refresh: float = 1.0) -> InThread:
+    """The test's service from now on, with its watcher (and whatever its
+    config file turns on, such as the web page)."""
+    global _current
+    stop()
+    _current = InThread(key_env(), watch=True, refresh=refresh)
     return _current
 
 

@@ -30,6 +30,7 @@ import pytest
 from watcher import Watch
 
 import testkit
+from webkit import browser, page  # noqa: F401  (fixtures of the web page's tests)
 
 SYSTEM_URI = "qemu:///system"
 IMAGES = Path("/var/lib/libvirt/images")

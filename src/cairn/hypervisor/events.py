@@ -4,7 +4,9 @@ libvirt's event loop (`eventloop.start_loop`) must run before connections
 that want events are opened. A `Subscription` holds one connection to a
 container with keepalives, and turns its lifecycle and close callbacks into
 small event objects handed to `sink` (callbacks run on the event thread: the
-sink must only queue them).
+sink must only queue them): `Changed` for every lifecycle event (what the web
+page shows live), `Stopped` besides it when a domain stops (what the watcher
+acts on), `Lost` when the connection closes.
 """
 
 from __future__ import annotations
@@ -48,7 +50,29 @@ class Lost:
     reason: str
 
 
-Event = Stopped | Lost
+@dataclass(frozen=True)
+class Changed:
+    """A domain's state after one of its lifecycle events."""
+
+    uri: str
+    name: str
+    state: State
+
+
+Event = Stopped | Lost | Changed
+
+# virDomainEventType -> the state a domain is in after it.
+_AFTER = {
+    libvirt.VIR_DOMAIN_EVENT_DEFINED: State.SHUTOFF,
+    libvirt.VIR_DOMAIN_EVENT_UNDEFINED: State.UNDEFINED,
+    libvirt.VIR_DOMAIN_EVENT_STARTED: State.RUNNING,
+    libvirt.VIR_DOMAIN_EVENT_SUSPENDED: State.PAUSED,
+    libvirt.VIR_DOMAIN_EVENT_RESUMED: State.RUNNING,
+    libvirt.VIR_DOMAIN_EVENT_STOPPED: State.SHUTOFF,
+    libvirt.VIR_DOMAIN_EVENT_SHUTDOWN: State.SHUTDOWN,
+    libvirt.VIR_DOMAIN_EVENT_PMSUSPENDED: State.PMSUSPENDED,
+    libvirt.VIR_DOMAIN_EVENT_CRASHED: State.CRASHED,
+}
 
 
 _CLOSE_REASONS = {0: "error", 1: "end of file", 2: "keepalive timeout", 3: "client closed"}
@@ -100,8 +124,16 @@ class Subscription:
     def _lifecycle(
         self, _conn: object, dom: libvirt.virDomain, event: int, detail: int, _o: object
     ) -> None:
+        name = dom.name()
         if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
-            self._sink(Stopped(self.uri, dom.name(), STOP_REASONS.get(detail, f"detail {detail}")))
+            reason = STOP_REASONS.get(detail, f"detail {detail}")
+            self._sink(Stopped(self.uri, name, reason))
+            state = State.SAVED if reason == "saved" else State.SHUTOFF
+        elif event == libvirt.VIR_DOMAIN_EVENT_SHUTDOWN and detail == 0:
+            state = State.SHUTDOWN  # finished: STOPPED follows
+        else:
+            state = _AFTER.get(event, State.NOSTATE)
+        self._sink(Changed(self.uri, name, state))
 
     def _closed(self, _conn: object, reason: int, _o: object) -> None:
         self._sink(Lost(self.uri, _CLOSE_REASONS.get(reason, str(reason))))

@@ -6,7 +6,8 @@ destroyed outside cairn) gets plugin_disallocate exactly once; a VM that was
 saved or migrated does not (libvirt says why it stopped). A container that
 goes away is reconnected with exponential backoff, and after every (re)connect
 the watcher reconciles: a VM recorded as allocated there that is neither
-running nor saved is disallocated. The allocation flag in the database, taken
+running nor saved is disallocated. Every state change it hears is also
+published to `news` (the web page's live view). The allocation flag in the database, taken
 under a row lock, makes sure that together with `stop host vm` a VM is never
 released twice.
 
@@ -32,11 +33,11 @@ from cairn.db.models import VM, Host, HostAttr
 from cairn.db.session import Database
 from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections
-from cairn.hypervisor.events import NOT_GONE, Event, Lost, Stopped, Subscription
+from cairn.hypervisor.events import NOT_GONE, Changed, Event, Lost, Stopped, Subscription
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory.containers import container_uris
-from cairn.lifecycle import failover
+from cairn.lifecycle import failover, news
 from cairn.lifecycle.hooks import Hooks
 
 log = logging.getLogger("cairn.watch")
@@ -108,7 +109,9 @@ class Watcher:
             self.deferred.append((time.monotonic() + BUSY_RETRY, event))
 
     def handle(self, event: Event) -> None:
-        if isinstance(event, Lost):
+        if isinstance(event, Changed):
+            news.publish(news.News(event.uri, event.name, str(event.state)))
+        elif isinstance(event, Lost):
             log.warning("lost %s (%s); reconnecting", event.uri, event.reason)
             sub = self.subs.pop(event.uri, None)
             if sub is not None:

@@ -66,7 +66,7 @@ def make_app(service: Service) -> web.Application:
         body = await _body(request)
         words = request.match_info["words"].split("/")
         loop = asyncio.get_running_loop()
-        code, result = await loop.run_in_executor(pool, _counted_run, service, words, body)
+        code, result = await loop.run_in_executor(pool, run_counted, service, words, body)
         return _json(code, result)
 
     async def elsewhere(request: web.Request) -> web.Response:
@@ -149,7 +149,7 @@ def openapi(version: str) -> dict[str, Any]:
     return _openapi
 
 
-def _counted_run(service: Service, words: list[str], body: bytes) -> tuple[int, dict[str, Any]]:
+def run_counted(service: Service, words: list[str], body: bytes) -> tuple[int, dict[str, Any]]:
     # Counted as the service's own clients are: it neither stops for being
     # idle nor exits before the command's transaction ends.
     with service._counted():

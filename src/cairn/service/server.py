@@ -118,6 +118,7 @@ class Service:
         self.airboss = start_airboss(self)
         self._last = time.monotonic()  # the client that started it connects now
         watcher = self._start_watcher()
+        page = _start_web(self)
         threading.Thread(target=self._look, name="look", daemon=True).start()
         log.info("cairn service %s listening on %s (pid %d)", self.version, self.path, os.getpid())
         try:
@@ -128,6 +129,8 @@ class Service:
             if self.airboss is not None:
                 self.airboss.stop()
             self._drain()
+            if page is not None:
+                page.stop()
             if watcher is not None:
                 watcher.join(timeout=10)
             # A late signal's stop() must find no descriptor (one reused would take its byte).
@@ -437,6 +440,17 @@ class Service:
                 yield
         else:
             yield
+
+
+def _start_web(service: Service) -> Any:
+    """The web page (cairn.web), when the config file turns it on; loaded only then."""
+    from cairn.web.links import wanted
+
+    if not wanted():
+        return None
+    from cairn.web.listener import start
+
+    return start(service)
 
 
 def _release() -> None:

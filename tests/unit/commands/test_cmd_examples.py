@@ -69,6 +69,9 @@ GIVEN = {
 # libvirt's test driver has no consoles: these examples run against the real
 # libvirtd in tests/system/test_system_daily.py instead.
 REAL_ONLY = {"open host console"}
+# The web page's link needs the page on: the state its listener leaves beside
+# the service's socket (tests/unit/web runs the page itself in a browser).
+PAGE_ON = {"report web"}
 
 
 def _examples() -> list:
@@ -119,11 +122,18 @@ def _runs(example_cluster, title, command):
         for line in [*VM_SETUP, *GIVEN.get(title, [])]:
             given = example_cluster.line(line)
             assert given.code == 0, f"{line}: {given.err}"
+        if title in PAGE_ON:
+            from cairn.service.address import key_env, socket_path
+            from cairn.web import links
+
+            links.publish(socket_path(key_env()), ["http://127.0.0.1:8678"], b"k" * 32)
         if title == "watch":  # the service itself: a process of its own, none running
             result = example_cluster.process(*shlex.split(command)[1:], alone=True)
         else:
             result = example_cluster.line(command)
     finally:
+        if title in PAGE_ON:
+            links.withdraw(socket_path(key_env()))
         for dom in keep.listAllDomains():
             if dom.name() != "test":
                 if dom.isActive():

@@ -1,0 +1,130 @@
+"""Benchmark: the web page's first show, server and browser together.
+
+a. The VM table with 10,000 VMs in the database (on 100 containers reached
+   through libvirt's in-process test:///default): the time from asking for
+   /vms until its first row shows in Chromium, and the server's part alone
+   (GET /api/vms: the listings the page joins), median of --runs.
+b. The overview with 500 containers (and 1,000 VMs): the same for / and
+   GET /api/overview.
+
+A cairn service runs in a thread of this process with the page on an
+ephemeral loopback port; Debian's chromium is driven by Playwright. Figures
+are printed; nothing is asserted (targets: 1 s and 300 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lifecycle import build
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def serve(tmp: str, url: str) -> tuple[object, str]:
+    from cairn.service.address import key_env, socket_path
+    from cairn.service.server import Service
+    from cairn.web import links
+
+    os.environ.update(CAIRN_DB_URL=url, CAIRN_RUNTIME_DIR=tmp, CAIRN_PLUGIN_PATH="")
+    path = socket_path(key_env())
+    service = Service(path, key_env(), watch=False, freeze=False)
+    threading.Thread(target=service.serve, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while not os.path.exists(links.state_path(path)):
+        if time.monotonic() > deadline:
+            raise SystemExit("the service did not start its web page")
+        time.sleep(0.05)
+    return service, path
+
+
+def link(path: str) -> str:
+    from cairn.web import links
+
+    urls, secret = links.read(path)
+    return f"{urls[0]}/login?t={links.mint(secret)}"
+
+
+def measure(path: str, page_path: str, api: str, selector: str, runs: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page()
+        page.goto(link(path))
+        base = page.url.rstrip("/")
+        cookie = next(c for c in page.context.cookies() if c["name"] == "cairn_session")
+        shown, served = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            page.goto(base + page_path)
+            page.wait_for_selector(selector, timeout=60_000)
+            shown.append(time.perf_counter() - t0)
+            request = urllib.request.Request(
+                base + api, headers={"Cookie": f"cairn_session={cookie['value']}"}
+            )
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(request) as answer:
+                size = len(answer.read())
+            served.append(time.perf_counter() - t0)
+        browser.close()
+    print(f"   {page_path}: first shown in {statistics.median(shown) * 1000:.0f} ms"
+          f" (median of {runs}; server+browser)")  # fmt: skip
+    print(f"   {api}: {statistics.median(served) * 1000:.0f} ms, {size / 1024:.0f} KiB")
+
+
+def one(label: str, vms: int, containers: int, page_path: str, api: str, selector: str,
+        runs: int) -> None:  # fmt: skip
+    import libvirt
+
+    print(label)
+    keep = libvirt.open("test:///default")  # the test driver's host lives while one is open
+    with tempfile.TemporaryDirectory(prefix="cairn-bench-web-") as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        from cairn.cli.main import main as cairn
+
+        config = Path(tmp) / "cairn.toml"
+        config.write_text('web_listen = "127.0.0.1:0"\n')
+        os.environ["CAIRN_CONFIG"] = str(config)
+        os.environ["CAIRN_SERVICE"] = "off"
+        os.environ["CAIRN_DB_URL"] = url
+        cairn(["init"])
+        t0 = time.perf_counter()
+        build(url, vms, containers)
+        print(f"   database built in {time.perf_counter() - t0:.1f} s (SQLite)")
+        service, path = serve(tmp, url)
+        try:
+            measure(path, page_path, api, selector, runs)
+        finally:
+            service.stop()  # type: ignore[attr-defined]
+            time.sleep(0.5)
+    keep.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--vms", type=int, default=10_000)
+    parser.add_argument("--containers", type=int, default=500)
+    a = parser.parse_args()
+    one(f"a. the VM table, {a.vms} VMs on 100 containers", a.vms, 100, "/vms", "/api/vms",
+        "#vms tbody tr", a.runs)  # fmt: skip
+    one(f"b. the overview, {a.containers} containers", 2 * a.containers, a.containers, "/",
+        "/api/overview", "#containers tbody tr", a.runs)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

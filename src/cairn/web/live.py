@@ -1,0 +1,83 @@
+"""The live stream: VM states as server-sent events, from the watcher's news.
+
+Each open page holds one `GET /api/events`; every state change the watcher
+hears (`cairn.lifecycle.news`) is sent to all of them as an event `state`
+with {"name", "state"}. A page that reads too slowly misses news and gets
+`resync` instead (it reloads its data). A comment every KEEPALIVE seconds
+keeps proxies and the SSH tunnel from closing an idle stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+
+from aiohttp import web
+
+from cairn.lifecycle import news
+from cairn.web.headers import secure
+
+KEEPALIVE = 15.0
+QUEUE = 1000  # news held for one slow page before it must resync
+MAX_STREAMS = 256
+
+
+class Live:
+    def __init__(self) -> None:
+        self._queues: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[news.News | None]]] = set()
+        self._lock = threading.Lock()
+        self._unsubscribe = news.subscribe(self._heard)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def _heard(self, item: news.News) -> None:
+        with self._lock:
+            queues = list(self._queues)
+        for loop, queue in queues:
+            loop.call_soon_threadsafe(_offer, queue, item)
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        if len(self._queues) >= MAX_STREAMS:
+            raise web.HTTPServiceUnavailable(text="too many live pages open")
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
+        )
+        secure(response)  # a stream sends its head before any middleware sees it
+        await response.prepare(request)
+        queue: asyncio.Queue[news.News | None] = asyncio.Queue(QUEUE)
+        entry = (asyncio.get_running_loop(), queue)
+        with self._lock:
+            self._queues.add(entry)
+        try:
+            await response.write(b"retry: 1000\n: live\n\n")
+            while True:
+                try:
+                    async with asyncio.timeout(KEEPALIVE):
+                        item = await queue.get()
+                except TimeoutError:
+                    await response.write(b": keepalive\n\n")
+                    continue
+                if item is None:
+                    await response.write(b"event: resync\ndata: {}\n\n")
+                    continue
+                data = json.dumps({"name": item.name, "state": item.state})
+                await response.write(f"event: state\ndata: {data}\n\n".encode())
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            with self._lock:
+                self._queues.discard(entry)
+        return response
+
+
+def _offer(queue: asyncio.Queue[news.News | None], item: news.News) -> None:
+    try:
+        queue.put_nowait(item)
+    except asyncio.QueueFull:
+        with contextlib.suppress(asyncio.QueueEmpty):
+            while True:
+                queue.get_nowait()
+        queue.put_nowait(None)

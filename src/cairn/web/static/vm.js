@@ -1,0 +1,97 @@
+"use strict";
+// One VM: its facts, its actions (the destructive ones ask first), its live
+// state, and its serial console (xterm.js over a WebSocket).
+(() => {
+  const {el, row, fill, getJSON, post, live, stateBadge, notice} = Pilot;
+  const name = document.getElementById("vm-name").dataset.name;
+  const base = "/api/vm/" + encodeURIComponent(name);
+
+  function show(data) {
+    document.getElementById("state").replaceChildren(stateBadge(data.definition.status));
+    const facts = Object.assign({}, data.definition, {
+      appliance: data.host.appliance, os: data.host.os, boot: data.boot,
+    });
+    fill(document.getElementById("definition"),
+      Object.entries(facts).map(([k, v]) => row([k, v])));
+    fill(document.getElementById("interfaces"), data.interfaces.map((i) => row([
+      i.iface, i.mac, i.ip, i.subnet, i.vlan,
+    ])));
+    fill(document.getElementById("disks"), data.disks.map((d) => row([d.disk, d.disksize, d.realsize])));
+    const snaps = document.getElementById("snapshots");
+    if (typeof data.snapshots === "string") fill(snaps, [row([data.snapshots])]);
+    else if (!data.snapshots.length) fill(snaps, [row(["no snapshots"])]);
+    else fill(snaps, data.snapshots.map((s) => row(Object.values(s))));
+    document.getElementById("xml").textContent = data.xml;
+  }
+
+  function load() {
+    getJSON(base).then(show).catch((e) => notice(e.message, true));
+  }
+
+  const dialog = document.getElementById("confirm");
+  function ask(question) {
+    return new Promise((resolve) => {
+      document.getElementById("confirm-text").textContent = question;
+      const done = (answer) => () => { dialog.close(); resolve(answer); };
+      document.getElementById("confirm-yes").onclick = done(true);
+      document.getElementById("confirm-no").onclick = done(false);
+      dialog.showModal();
+    });
+  }
+
+  for (const button of document.querySelectorAll("button.action")) {
+    button.addEventListener("click", async () => {
+      const action = button.dataset.action;
+      if (button.dataset.confirm === "yes" && !(await ask(`${button.dataset.label} ${name}?`))) return;
+      const input = document.getElementById("value-" + action);
+      button.disabled = true;
+      try {
+        const done = await post(`${base}/${action}`, input ? {value: input.value} : {});
+        notice(`${button.dataset.label}: done` + (done.warnings.length ? ` (${done.warnings.join("; ")})` : ""));
+        load();
+      } catch (e) {
+        notice(e.message, true);
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  // The console.
+  const status = document.getElementById("console-status");
+  let term = null, socket = null;
+  document.getElementById("console-open").addEventListener("click", () => {
+    if (socket) socket.close();
+    if (!term) {
+      term = new Terminal({convertEol: false, cursorBlink: true, scrollback: 5000});
+      const fit = new FitAddon.FitAddon();
+      term.loadAddon(fit);
+      term.open(document.getElementById("terminal"));
+      fit.fit();
+      term.onData((data) => {
+        if (socket && socket.readyState === WebSocket.OPEN) socket.send(new TextEncoder().encode(data));
+      });
+    }
+    const force = document.getElementById("console-force").checked ? "?force=yes" : "";
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    socket = new WebSocket(`${scheme}//${location.host}${base}/console${force}`);
+    socket.binaryType = "arraybuffer";
+    status.textContent = "connecting…";
+    socket.addEventListener("open", () => { status.textContent = "connected"; term.focus(); });
+    socket.addEventListener("message", (e) => {
+      if (typeof e.data === "string") {
+        status.textContent = "closed: " + JSON.parse(e.data).ended;
+      } else {
+        term.write(new Uint8Array(e.data));
+      }
+    });
+    socket.addEventListener("close", () => {
+      if (status.textContent === "connected" || status.textContent === "connecting…") status.textContent = "closed";
+    });
+  });
+
+  load();
+  live((news) => {
+    if (news.name === name) document.getElementById("state").replaceChildren(stateBadge(news.state));
+  }, load);
+})();
