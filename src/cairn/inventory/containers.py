@@ -107,8 +107,13 @@ def check_holders(session: Session) -> None:
             )
 
 
-def container_uris(session: Session, containers: Sequence[Host]) -> dict[int, str]:
-    """{container host id: libvirt URI}."""
+def container_uris(
+    session: Session, containers: Sequence[Host], *, unusable: dict[Host, str] | None = None
+) -> dict[int, str]:
+    """{container host id: libvirt URI}. A container whose URI cannot be made
+    (a host name or kvm_connection no URI may hold) raises CairnError, unless
+    `unusable` is given: it is then left out and put there with the reason, so
+    that one bad row does not blind a caller that watches every container."""
     from cairn.hypervisor.uri import uri_for
 
     unique = list({h.id: h for h in containers}.values())
@@ -119,5 +124,10 @@ def container_uris(session: Session, containers: Sequence[Host]) -> dict[int, st
         template = wellknown.text(resolved[host.id], "kvm_connection")
         if template is None:
             template = LOCAL if host.name == me else REMOTE
-        out[host.id] = uri_for(template, host.name)
+        try:
+            out[host.id] = uri_for(template, host.name)
+        except CairnError as exc:
+            if unusable is None:
+                raise
+            unusable[host] = str(exc)
     return out

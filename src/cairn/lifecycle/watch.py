@@ -135,7 +135,11 @@ class Watcher:
                 .scalars()
                 .all()
             )
-            by_id = container_uris(session, containers)
+            unusable: dict[Host, str] = {}
+            by_id = container_uris(session, containers, unusable=unusable)
+            for host, reason in unusable.items():
+                log.error("not watching %s: %s", host.name, reason)
+            containers = [c for c in containers if c.id in by_id]
             after = failover.dead_after(session, containers)
             uris = set(by_id.values())
         self.dead_after = {by_id[i]: seconds for i, seconds in after.items()}

@@ -30,7 +30,7 @@ from cairn.db.models import VM, Host
 from cairn.db.session import Database
 from cairn.hypervisor.events import Event, Stopped
 from cairn.lifecycle.watch import Watcher
-from testkit import wait_for
+from testkit import wait_for, write_behind
 from testkit import watch_messages as messages
 
 TEST_URI = "test:///default"
@@ -351,3 +351,23 @@ def test_a_busy_database_defers_the_work_and_the_watcher_goes_on(
     ((_, event),) = watcher.deferred
     watcher._handle_or_defer(event)
     assert plugins.calls() == [f"disallocate {name} stopped-by-itself (destroyed)"]
+
+
+def test_a_container_no_uri_can_name_is_skipped_and_the_others_are_watched(
+    lab, plugins, vm, watcher, tag, caplog
+):
+    # A container renamed behind cairn's back to a name no libvirt URI may hold,
+    # with a VM defined on it: the watcher says so and goes on watching the rest.
+    lab.add_vm("vm-container-0-1", f"name=idle-{tag}")
+    write_behind(
+        lab.cli.url, "UPDATE hosts SET name = :bad WHERE name = 'vm-container-0-1'", bad="x;y z"
+    )
+    gone = vm("w1")
+
+    with running(watcher):
+        wait_for(lambda: f"watching {TEST_URI}" in messages(caplog), "the watcher to connect")
+        lab.conn.lookupByName(gone).destroy()
+        wait_for(lambda: not allocated(lab.cli.url, gone), "the destroyed VM to be released")
+
+    assert any(m.startswith("not watching x;y z: ") for m in messages(caplog)), messages(caplog)
+    assert plugins.calls() == [f"disallocate {gone} stopped-by-itself (destroyed)"]
