@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cairn.airboss import keys
-from testkit import Cli
+from testkit import Cli, wait_for
 from webkit import Pilot, web_config
 
 SETUP = [
@@ -108,6 +108,28 @@ def test_a_tenant_sees_only_its_cluster_and_edited_requests_are_refused(
     assert _fetch(page, "/api/vm/vc-compute-0/start", "POST")["status"] == 200
     assert _states(hv)["vc-compute-0"] == 1  # running
     assert _states(hv)["wc-compute-0"] == before["wc-compute-0"]
+
+
+def test_a_tenants_live_stream_carries_only_its_clusters_vms(
+    tenant: Any, page: Any, hv: Any
+) -> None:
+    pilot, owner, _stranger, airboss = tenant
+    page.goto(pilot.cli.ok("report", "web", "vc", f"key={owner}", f"airboss={airboss}").split()[0])
+    page.wait_for_selector("header .who")
+    page.evaluate(
+        """() => { window.heard = [];
+            const live = new EventSource("/api/events");
+            live.addEventListener("state", m => window.heard.push(JSON.parse(m.data).name)); }"""
+    )
+    heard = lambda: list(page.evaluate("window.heard"))  # noqa: E731
+    # Its own VM's news, until the stream is surely listening...
+    pilot.cli.ok("start", "host", "vm", "vc-compute-0")
+    wait_for(lambda: "vc-compute-0" in heard(), "its own VM's news")
+    # ...then another cluster's, then its own again: only its own arrive.
+    hv.lookupByName("wc-compute-0").destroy()
+    pilot.cli.ok("stop", "host", "vm", "vc-compute-0")
+    wait_for(lambda: heard().count("vc-compute-0") >= 2, "its own VM's second news")
+    assert set(heard()) == {"vc-compute-0"}
 
 
 def test_a_tenant_link_is_refused_for_a_key_not_bound(tenant: Any) -> None:
