@@ -11,6 +11,7 @@ check's one-line reason.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from cairn.errors import CairnError
 from cairn.web.commands import Failed
 from cairn.web.links import tenant_of
 
+log = logging.getLogger("cairn.web")
 # (fingerprint, op, target) -> checks.Allowed (cluster, frontend, hosts), or CairnError
 Check = Callable[[str, str, str], Any]
 
@@ -48,6 +50,7 @@ class Scope:
         try:
             return self._check(fingerprint, op, frontend if target is None else target)
         except CairnError as exc:
+            log.warning("the web page refused key %s %s on %s: %s", fingerprint, op, target, exc)
             raise Failed(403, str(exc)) from None
 
     def cluster(self, who: str) -> str | None:

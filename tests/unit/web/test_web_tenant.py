@@ -74,6 +74,7 @@ def test_a_tenant_sees_only_its_cluster_and_edited_requests_are_refused(
     base = link.split("/login")[0]
     page.goto(link)
     page.wait_for_selector("header .who")
+    assert page.inner_text("header .who").startswith("vc (key SHA256:")
 
     page.goto(f"{base}/vms")
     page.wait_for_selector("#vms tbody tr")
