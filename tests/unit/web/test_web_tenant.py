@@ -51,17 +51,18 @@ def _states(hv: Any) -> dict[str, int]:
     return {d.name(): d.state()[0] for d in hv.listAllDomains(0)}
 
 
-def _fetch(page: Any, url: str, method: str = "GET") -> dict[str, Any]:
+def _fetch(page: Any, url: str, method: str = "GET", value: str | None = None) -> dict[str, Any]:
     """A request the tenant edits by hand in its page: its session cookie, its CSRF token."""
     return dict(
         page.evaluate(
-            """async ([url, method]) => {
+            """async ([url, method, value]) => {
                 const csrf = document.querySelector('meta[name="csrf-token"]').content;
-                const r = await fetch(url, {method, headers: {"X-CSRF-Token": csrf},
+                const body = value === null ? undefined : new URLSearchParams({value});
+                const r = await fetch(url, {method, body, headers: {"X-CSRF-Token": csrf},
                                             credentials: "same-origin"});
                 return {status: r.status, body: await r.text()};
             }""",
-            [url, method],
+            [url, method, value],
         )
     )
 
@@ -131,6 +132,22 @@ def test_a_tenants_live_stream_carries_only_its_clusters_vms(
     pilot.cli.ok("stop", "host", "vm", "vc-compute-0")
     wait_for(lambda: heard().count("vc-compute-0") >= 2, "its own VM's second news")
     assert set(heard()) == {"vc-compute-0"}
+
+
+def test_a_tenants_cdrom_is_only_an_iso_the_airboss_allows(
+    tenant: Any, page: Any, tmp_path: Path
+) -> None:
+    pilot, owner, _stranger, airboss = tenant
+    page.goto(pilot.cli.ok("report", "web", "vc", f"key={owner}", f"airboss={airboss}").split()[0])
+    page.wait_for_selector("header .who")
+    before = pilot.cli.dump()
+    done = _fetch(page, "/api/vm/vc-compute-0/cdrom", "POST", "/etc/passwd")
+    assert done["status"] == 403 and "not under a directory open to tenants" in done["body"]
+    assert pilot.cli.dump() == before
+    (tmp_path / "isos" / "rescue.iso").write_bytes(b"\0")
+    done = _fetch(page, "/api/vm/vc-compute-0/cdrom", "POST", str(tmp_path / "isos/rescue.iso"))
+    assert done["status"] == 200, done
+    assert "rescue.iso" in pilot.cli.ok("report", "host", "vm", "config", "vc-compute-0")
 
 
 def test_a_tenant_link_is_refused_for_a_key_not_bound(tenant: Any) -> None:
