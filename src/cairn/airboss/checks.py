@@ -10,8 +10,9 @@ it may drive that cluster's VMs and nothing else:
   of one of its interfaces; the VM must belong to a cluster whose frontend the
   key is bound to (not a physical host, not another cluster's VM, not a VM in
   no cluster);
-- a cluster op (`cluster-power`, `macs`) names the cluster's frontend VM;
-  `cluster-power` acts on the computes only (as Rocks), `macs` on every VM.
+- a cluster op (`cluster-power`, `macs`, `web`) names the cluster's frontend
+  VM; `cluster-power` acts on the computes only (as Rocks), `macs` and `web`
+  (a login link to the web page that shows the cluster) on every VM.
 
 `Allowed` says which VMs the op then acts on, so the caller never works them
 out again. (Which ISO a tenant may insert is cairn.vms.isos.tenant_iso.)
@@ -43,7 +44,9 @@ OPS: dict[str, Scope] = {
     "cdrom": Scope.HOST,
     "cluster-power": Scope.CLUSTER,
     "macs": Scope.CLUSTER,
+    "web": Scope.CLUSTER,
 }
+EVERY_VM = frozenset({"macs", "web"})  # cluster ops that act on the frontend too
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,19 @@ def may(session: Session, fingerprint: str, op: str, target: str) -> Allowed:
         assert vm is not None
         return Allowed(cluster.name, cluster.frontend.name, (vm.host.name,))
     members = session.execute(select(VM).where(VM.cluster_id == cluster.id)).scalars().all()
-    names = sorted(m.host.name for m in members if op == "macs" or m.host_id != cluster.frontend_id)
+    names = sorted(
+        m.host.name for m in members if op in EVERY_VM or m.host_id != cluster.frontend_id
+    )
     return Allowed(cluster.name, cluster.frontend.name, tuple(names))
+
+
+def check(fingerprint: str, op: str, target: str) -> Allowed:
+    """`may` in a database session of its own: what the web page is handed (it
+    reads no database itself and imports nothing of the Airboss)."""
+    from cairn.context import Context
+
+    with Context() as ctx:
+        return may(ctx.session, fingerprint, op, target)
 
 
 def _vm(session: Session, target: str) -> VM | None:

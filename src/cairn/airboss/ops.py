@@ -35,6 +35,7 @@ PARAMS: dict[str, tuple[Param, ...]] = {
     "cdrom": (Param("cdrom", "an ISO under tenant_iso_dirs, or none", convert=_path,
                     required=True),),
     "console": (Param("readonly", "only show the output", False, values.boolean),),
+    "web": (),
 }  # fmt: skip
 
 
@@ -69,4 +70,4 @@ def commands(op: str, allowed: Allowed, params: Mapping[str, str]) -> list[Words
         return [["list", "host", "macs", allowed.frontend, *given]]
     if op == "cdrom":
         return [["set", "host", "vm", "cdrom", *allowed.hosts, *given]]
-    raise Refused(f"{op} runs no command")  # console: the server attaches it
+    raise Refused(f"{op} runs no command")  # console, web: the server answers them

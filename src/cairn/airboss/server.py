@@ -302,6 +302,8 @@ class Airboss:
                 request.fingerprint,
                 readonly=values.boolean(params.get("readonly", "no")),
             )
+        if request.op == "web":
+            return _Outcome(_web_link(self.service, request.fingerprint, allowed))
         if request.op == "cdrom":
             from cairn.vms.isos import tenant_iso
 
@@ -441,6 +443,16 @@ class Airboss:
                 sink(f"\r\n[the console of {name} closed: {ended.detail}]\r\n".encode())
         except CairnError as e:
             sink(f"\r\n[{one_line(str(e))}]\r\n".encode())
+
+
+def _web_link(service: Service, fingerprint: str, allowed: checks.Allowed) -> list[dict[str, str]]:
+    """A one-time login link to the web page for the key, bound to its cluster:
+    the session it opens carries the key's fingerprint (cairn.web.scope)."""
+    from cairn.web import links
+
+    urls, secret = links.read(str(service.path))
+    token = links.mint(secret, links.tenant(fingerprint, allowed.frontend))
+    return [{"url": f"{url}/login?t={token}"} for url in urls]
 
 
 def _running(name: str) -> None:

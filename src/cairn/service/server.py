@@ -448,9 +448,10 @@ def _start_web(service: Service) -> Any:
 
     if not wanted():
         return None
+    from cairn.airboss.checks import check  # a tenant's session: the Airboss's one rule
     from cairn.web.listener import start
 
-    return start(service)
+    return start(service, check)
 
 
 def _release() -> None:

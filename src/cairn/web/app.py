@@ -24,6 +24,7 @@ from aiohttp.typedefs import Middleware
 from cairn.web import commands, console, live, views
 from cairn.web.headers import secure
 from cairn.web.links import LinkRefused, Redeemer
+from cairn.web.scope import Check, Scope
 from cairn.web.sessions import COOKIE, SESSION_TTL, Session, Sessions
 
 if TYPE_CHECKING:
@@ -40,8 +41,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Page:
     """What the handlers share: the service, its sessions, the templates."""
 
-    def __init__(self, service: Service, secret: bytes, *, tls: bool) -> None:
+    def __init__(
+        self, service: Service, secret: bytes, *, tls: bool, check: Check | None = None
+    ) -> None:
         self.service = service
+        self.scope = Scope(check)  # a tenant's session: what the Airboss's check allows
         self.redeemer = Redeemer(secret)
         self.sessions = Sessions()
         self.tls = tls
@@ -58,6 +62,7 @@ class Page:
 
     def scope_check(self, request: web.Request, name: str) -> None:
         """That `name` is one VM this session may see (commands.Failed if not)."""
+        self.scope.see(request[_SESSION].who, name)
         commands.one_vm(self.service, name)
 
     def render(
@@ -104,18 +109,22 @@ def make_app(page: Page) -> web.Application:
 
     async def one(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
+        await page.call(page.scope.see, request[_SESSION].who, name)
         return page.render(
             "vm.html", request[_SESSION], title=name, name=name, actions=commands.ACTIONS
         )
 
     async def api_overview(request: web.Request) -> web.StreamResponse:
-        return web.json_response(await page.call(views.overview, page.service, _scope(request)))
+        scope = await page.call(page.scope.cluster, request[_SESSION].who)
+        return web.json_response(await page.call(views.overview, page.service, scope))
 
     async def api_vms(request: web.Request) -> web.StreamResponse:
-        return web.json_response({"vms": await page.call(views.vms, page.service, _scope(request))})
+        scope = await page.call(page.scope.cluster, request[_SESSION].who)
+        return web.json_response({"vms": await page.call(views.vms, page.service, scope)})
 
     async def api_vm(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
+        await page.call(page.scope.see, request[_SESSION].who, name)
         return web.json_response(await page.call(views.vm, page.service, name))
 
     async def api_act(request: web.Request) -> web.StreamResponse:
@@ -123,11 +132,17 @@ def make_app(page: Page) -> web.Application:
         if action not in commands.ACTIONS:
             raise commands.Failed(404, f"no action {action!r}")
         body = await request.post()
-        value = body.get("value")
-        said = await page.call(
-            commands.perform, page.service, action, name, value if isinstance(value, str) else None
-        )
+        given = body.get("value")
+        value = await page.call(
+            page.scope.act, request[_SESSION].who, action, name,
+            given if isinstance(given, str) else None,
+        )  # fmt: skip
+        said = await page.call(commands.perform, page.service, action, name, value)
         return web.json_response({"done": action, "warnings": said})
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        names = await page.call(page.scope.names, request[_SESSION].who)
+        return await page.live.stream(request, names)
 
     r.add_get("/login", login)
     r.add_post("/logout", logout)
@@ -138,14 +153,10 @@ def make_app(page: Page) -> web.Application:
     r.add_get("/api/vms", api_vms)
     r.add_get("/api/vm/{name}", api_vm)
     r.add_post("/api/vm/{name}/{action}", api_act)
-    r.add_get("/api/events", page.live.stream)
+    r.add_get("/api/events", events)
     r.add_get("/api/vm/{name}/console", _console(page))
     r.add_static("/static", HERE / "static", append_version=False)
     return app
-
-
-def _scope(request: web.Request) -> str | None:
-    return None  # the administrator sees everything
 
 
 @web.middleware

@@ -26,6 +26,7 @@ from cairn.errors import CairnError
 
 LINK_TTL = 300.0  # seconds a login link may wait before it is used
 ADMIN = "admin"
+TENANT = "tenant"  # who a tenant's link lets in: "tenant FINGERPRINT FRONTEND"
 
 
 class LinkRefused(Exception):
@@ -82,6 +83,20 @@ def mint(secret: bytes, who: str = ADMIN, now: float | None = None) -> str:
     nonce = secrets.token_urlsafe(18)
     body = f"{_b64(who.encode())}.{issued}.{nonce}"
     return f"{body}.{_mac(secret, body)}"
+
+
+def tenant(fingerprint: str, frontend: str) -> str:
+    """Who a tenant's link lets in: the key (by fingerprint) and its cluster's frontend."""
+    return f"{TENANT} {fingerprint} {frontend}"
+
+
+def tenant_of(who: str) -> tuple[str, str] | None:
+    """The (fingerprint, frontend) of a tenant's `who`; None for the administrator."""
+    kind, _, rest = who.partition(" ")
+    if kind != TENANT:
+        return None
+    fingerprint, _, frontend = rest.partition(" ")
+    return fingerprint, frontend
 
 
 def _b64(data: bytes) -> str:

@@ -25,6 +25,7 @@ from cairn.config import config
 from cairn.errors import CairnError
 from cairn.web import links
 from cairn.web.app import Page, make_app
+from cairn.web.scope import Check
 
 if TYPE_CHECKING:
     from cairn.service.server import Service
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("cairn.web")
 
 
-def start(service: Service) -> Listener | None:
+def start(service: Service, check: Check | None = None) -> Listener | None:
     """The page's listeners, when the config file asks for any; else None.
     A config that cannot be served is logged and the service goes on without it."""
     settings = config()
@@ -40,7 +41,7 @@ def start(service: Service) -> Listener | None:
     if not plain and not tls:
         return None
     try:
-        return Listener(service, _address(plain), _address(tls))
+        return Listener(service, _address(plain), _address(tls), check)
     except (CairnError, OSError, ValueError) as exc:
         log.error("the web page is off: %s", exc)
         return None
@@ -57,7 +58,11 @@ def _address(value: object) -> tuple[str, int] | None:
 
 class Listener:
     def __init__(
-        self, service: Service, plain: tuple[str, int] | None, tls: tuple[str, int] | None
+        self,
+        service: Service,
+        plain: tuple[str, int] | None,
+        tls: tuple[str, int] | None,
+        check: Check | None = None,
     ) -> None:
         self._socket_path = str(service.path)
         self._loop = asyncio.new_event_loop()
@@ -71,7 +76,7 @@ class Listener:
         for address, context in ((plain, None), (tls, _tls_context(tls) if tls else None)):
             if address is None:
                 continue
-            page = Page(service, secret, tls=context is not None)
+            page = Page(service, secret, tls=context is not None, check=check)
             runner = web.AppRunner(make_app(page), handle_signals=False, access_log=None)
             self._run(runner.setup())
             site = web.TCPSite(runner, address[0], address[1], ssl_context=context)

@@ -2,9 +2,10 @@
 
 Each open page holds one `GET /api/events`; every state change the watcher
 hears (`cairn.lifecycle.news`) is sent to all of them as an event `state`
-with {"name", "state"}. A page that reads too slowly misses news and gets
-`resync` instead (it reloads its data). A comment every KEEPALIVE seconds
-keeps proxies and the SSH tunnel from closing an idle stream.
+with {"name", "state"} (to a tenant's page: of its cluster's VMs only). A
+page that reads too slowly misses news and gets `resync` instead (it
+reloads its data). A comment every KEEPALIVE seconds keeps proxies and the
+SSH tunnel from closing an idle stream.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ class Live:
         for loop, queue in queues:
             loop.call_soon_threadsafe(_offer, queue, item)
 
-    async def stream(self, request: web.Request) -> web.StreamResponse:
+    async def stream(
+        self, request: web.Request, names: frozenset[str] | None = None
+    ) -> web.StreamResponse:
+        """The stream of one page: news of the VMs `names` (None: of every VM)."""
         if len(self._queues) >= MAX_STREAMS:
             raise web.HTTPServiceUnavailable(text="too many live pages open")
         response = web.StreamResponse(
@@ -62,6 +66,8 @@ class Live:
                     continue
                 if item is None:
                     await response.write(b"event: resync\ndata: {}\n\n")
+                    continue
+                if names is not None and item.name not in names:
                     continue
                 data = json.dumps({"name": item.name, "state": item.state})
                 await response.write(f"event: state\ndata: {data}\n\n".encode())

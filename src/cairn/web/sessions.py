@@ -14,6 +14,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from cairn.web.links import tenant_of
+
 SESSION_TTL = 8 * 3600.0
 COOKIE = "cairn_session"
 MAX_SESSIONS = 1000  # the oldest ones go first past this
@@ -25,6 +27,12 @@ class Session:
     who: str  # links.ADMIN, or a tenant
     csrf: str
     expires: float
+
+    @property
+    def shown(self) -> str:
+        """Who, as the page's header says it: a tenant by its cluster and key."""
+        tenant = tenant_of(self.who)
+        return self.who if tenant is None else f"{tenant[1]} (key {tenant[0]})"
 
     def csrf_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.csrf.encode())
