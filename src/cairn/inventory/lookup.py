@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cairn.db.chunks import MANY
+from cairn.db.chunks import MANY, where_in
+from cairn.db.hostfacts import HostFacts
 from cairn.db.models import OS, Appliance, BootAction, Host, Interface, Network
 from cairn.errors import NotFound
 from cairn.inventory import hostwords
@@ -28,6 +29,14 @@ def one(session: Session, model: type[T], name: str) -> T:
     return row
 
 
+def boots(session: Session, words: list[str]) -> list[tuple[str, str | None]]:
+    """(name, boot action) of the hosts the words name (every host if none), in
+    the order of `hosts`, without mapping their rows."""
+    found = hostwords.host_facts(session, words)
+    boot = dict(where_in(session, select(Host.id, Host.boot), Host.id, [f.id for f in found]))
+    return [(f.name, boot[f.id]) for f in found]
+
+
 def hosts(session: Session, words: list[str], *, all_if_empty: bool = True) -> list[Host]:
     """The mapped hosts the words name (see `hostwords`), in the order given."""
     if not words:
@@ -41,10 +50,11 @@ def hosts(session: Session, words: list[str], *, all_if_empty: bool = True) -> l
     return [by_id[i] for i in ids]
 
 
-def interfaces_by_host(session: Session, words: list[str]) -> list[tuple[Host, Interface]]:
+def interfaces_by_host(session: Session, words: list[str]) -> list[tuple[HostFacts, Interface]]:
     """The interfaces of the hosts `words` name (every host if none), each with
-    its host, host by host and in name order within one."""
-    found = hosts(session, words)
+    its host's facts (no mapped Host rows: 10,000 of them cost a second),
+    host by host and in name order within one."""
+    found = hostwords.host_facts(session, words)
     stmt = select(Interface).order_by(Interface.name)
     if words:
         stmt = stmt.where(Interface.host_id.in_([h.id for h in found]))

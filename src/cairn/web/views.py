@@ -20,7 +20,12 @@ Row = dict[str, Any]
 
 
 def vms(service: Service, scope: str | None = None) -> list[Row]:
-    clusters = {r["host"]: r["cluster"] for r in rows(service, "list cluster")}
+    return _vms(service, scope, rows(service, "list cluster"))
+
+
+def _vms(service: Service, scope: str | None, cluster_rows: list[Row]) -> list[Row]:
+    """The VM table, given the rows of `list cluster` (the overview uses them too)."""
+    clusters = {r["host"]: r["cluster"] for r in cluster_rows}
     ifaces: dict[str, list[Row]] = defaultdict(list)
     for r in rows(service, "list host interface"):
         ifaces[r["host"]].append(r)
@@ -49,7 +54,8 @@ def vms(service: Service, scope: str | None = None) -> list[Row]:
 
 
 def overview(service: Service, scope: str | None = None) -> Row:
-    table = vms(service, scope)
+    cluster_rows = rows(service, "list cluster")
+    table = _vms(service, scope, cluster_rows)
     hosts = {r["host"]: r for r in rows(service, "list host")}
     containers: dict[str, Row] = {
         name: _container(name, h.get("cpus"))
@@ -69,7 +75,6 @@ def overview(service: Service, scope: str | None = None) -> Row:
             c["reachable"] = False
         elif c["reachable"] is None:
             c["reachable"] = True
-    cluster_rows = rows(service, "list cluster")
     clusters: dict[str, Row] = {}
     for r in cluster_rows:
         if scope is not None and r["cluster"] != scope:

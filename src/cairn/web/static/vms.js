@@ -12,12 +12,16 @@
   let byName = new Map();
   let sortKey = "name", sortDir = 1, page = 0;
 
+  // One collator for every comparison: localeCompare with options builds one
+  // per call, which made sorting 10,000 rows take a good part of a second.
+  const collator = new Intl.Collator(undefined, {numeric: true});
+
   function text(v) { return Array.isArray(v) ? v.join(" ") : (v ?? ""); }
 
   function compare(a, b) {
     const x = a[sortKey], y = b[sortKey];
     if (typeof x === "number" && typeof y === "number") return (x - y) * sortDir;
-    return text(x).localeCompare(text(y), undefined, {numeric: true}) * sortDir;
+    return collator.compare(text(x), text(y)) * sortDir;
   }
 
   function matching() {

@@ -22,5 +22,4 @@ class Command(Base):
     def run(self, ctx: Context, a: dict[str, Any]) -> Table:
         from cairn.inventory import lookup
 
-        found = lookup.hosts(ctx.session, a["host"] or [])
-        return Table(("HOST", "ACTION"), [(h.name, h.boot) for h in found])
+        return Table(("HOST", "ACTION"), lookup.boots(ctx.session, a["host"] or []))

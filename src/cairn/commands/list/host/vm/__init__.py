@@ -51,12 +51,12 @@ class Command(Base):
         vms = vm_facts(session, a["host"], all_if_empty=True)
         states = real = None
         if a["status"]:
-            from cairn.vms.define import mapped
-            from cairn.vms.status import live_states
+            from cairn.vms.status import fact_states
 
-            states = live_states(session, mapped(session, vms))
+            states = fact_states(session, vms)
             if a["showdisks"]:
                 from cairn.lifecycle.disks import real_sizes
+                from cairn.vms.define import mapped
 
                 real = real_sizes(session, mapped(session, vms))
         one_named = len(a["host"]) == 1 and [vm.host.name for vm in vms] == a["host"]
