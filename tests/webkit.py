@@ -112,13 +112,18 @@ class Frames:
 
     def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float) -> None:
         """Until condition(text so far) holds; a test failure after `timeout` s."""
+        from playwright.sync_api import Error as PlaywrightError
+
         deadline = time.monotonic() + timeout
         while not condition(self.text()):
             left = deadline - time.monotonic()
             if left <= 0:
                 pytest.fail(f"timed out after {timeout:g} s waiting for {what}; received"
                             f" {self.text()[-2000:]!r}")  # fmt: skip
-            self.next_frame(left)
+            try:
+                self.next_frame(left)
+            except PlaywrightError as exc:  # the socket closed: say what came before
+                pytest.fail(f"{exc} while waiting for {what}; received {self.text()[-2000:]!r}")
 
     def next_frame(self, seconds: float) -> None:
         """Lets Playwright deliver events until a frame arrives or `seconds` pass."""
