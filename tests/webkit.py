@@ -9,9 +9,11 @@ install`: nothing is downloaded).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +83,53 @@ def page(browser: Any) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> None:
     """A picture of the page for the README (docs/web-NAME.png)."""
     page.screenshot(path=str(DOCS / f"web-{name}.png"), full_page=False)
+
+
+class Frames:
+    """What the page's WebSockets receive, as text, and waits on it.
+
+    Playwright's sync API hands events over only while a call of its own
+    runs: a plain Python loop polling a list the listener fills sees nothing
+    new (the console's output seemed to stop after whatever arrived during
+    the last Playwright call). `wait_for` therefore waits inside Playwright,
+    for the next frame, until its condition holds.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.chunks: list[bytes] = []
+        self.sockets: list[Any] = []
+        page.on("websocket", self._opened)
+
+    def _opened(self, ws: Any) -> None:
+        self.sockets.append(ws)
+        ws.on(
+            "framereceived", lambda f: self.chunks.append(f if isinstance(f, bytes) else f.encode())
+        )
+
+    def text(self) -> str:
+        return b"".join(self.chunks).decode(errors="replace")
+
+    def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float) -> None:
+        """Until condition(text so far) holds; a test failure after `timeout` s."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        deadline = time.monotonic() + timeout
+        while not condition(self.text()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"timed out after {timeout:g} s waiting for {what}; received"
+                            f" {self.text()[-2000:]!r}")  # fmt: skip
+            try:
+                self.next_frame(left)
+            except PlaywrightError as exc:  # the socket closed: say what came before
+                pytest.fail(f"{exc} while waiting for {what}; received {self.text()[-2000:]!r}")
+
+    def next_frame(self, seconds: float) -> None:
+        """Lets Playwright deliver events until a frame arrives or `seconds` pass."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        source = self.sockets[-1] if self.sockets else self.page
+        event = "framereceived" if self.sockets else "websocket"
+        with contextlib.suppress(PlaywrightTimeout):
+            source.wait_for_event(event, timeout=max(1.0, seconds * 1000))
