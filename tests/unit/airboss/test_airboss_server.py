@@ -139,7 +139,9 @@ def test_a_tampered_request_is_refused(lab) -> None:
     _refused(lab, lambda: _send(lab, bytes(flipped)), "bad signature")
 
 
-@pytest.mark.parametrize("skew", [-61, 61, -3600])
+# A stale request only grows staler on its way; a future one grows less so, by
+# however long this busy machine takes to send it: +90 stays outside the window.
+@pytest.mark.parametrize("skew", [-61, 90, -3600])
 def test_a_stale_or_future_request_is_refused(lab, skew: int) -> None:
     wire = envelope.sign(
         _owner_key(lab), "power", "vc-compute-0", {"action": "on"}, now=time.time() + skew
