@@ -54,8 +54,11 @@ class Pilot:
         return self.link().split("/login")[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium, for one test module: while Playwright's sync API is open, the
+    test process's thread counts as running an asyncio loop, and every later
+    test that runs one of its own (the Airboss's, aiohttp's) would fail."""
     if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it)")
     from playwright.sync_api import sync_playwright
