@@ -44,7 +44,7 @@ from cairn.db.models import VM, Host, HostAttr
 from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections
 from cairn.inventory.containers import container_uris
-from cairn.lifecycle.hooks import Hooks
+from cairn.lifecycle.hooks import Hooks, release_once
 from cairn.lifecycle.start import start
 from cairn.vms import placement, shared
 from cairn.vms.define import change
@@ -158,16 +158,7 @@ def _release(work: Work, hooks: Hooks, vm_id: int, uri: str, reason: str) -> Non
         vm = session.get(VM, vm_id)
         if vm is None or container_uris(session, [vm.container])[vm.container_id] != uri:
             return  # removed, or placed elsewhere meanwhile
-        savepoint = session.begin_nested()
-        try:
-            ran = hooks.run_disallocate(session, vm, reason)
-        except CairnError as exc:
-            savepoint.rollback()
-            log.error("%s: disallocate failed: %s", vm.host.name, exc)
-            return
-        savepoint.commit()
-        if ran:
-            log.info("%s: disallocated (%s)", vm.host.name, reason)
+        release_once(session, hooks, vm, reason)
 
 
 def _place(

@@ -24,10 +24,15 @@ watch/plugin_fence.py
     an exception) means "not fenced", and no VM of it is restarted elsewhere.
     `attrs` are the container's resolved attributes, unescaped; there is no
     session. Plugins are tried in plugin-dir order until one returns True.
+
+Releasing an allocation (disallocate in a savepoint, exactly once) is here
+too, for every path that stops a VM: `Hooks.release` for commands, which say
+what failed; `release_once` for the watcher and its fail-over, which log it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -38,6 +43,8 @@ from cairn.db.models import VM
 from cairn.db.readonly import ReadOnlyViolation, is_read_only_error, read_only
 from cairn.errors import CairnError
 from cairn.plugins.loader import Plugin, PluginError, find
+
+watch_log = logging.getLogger("cairn.watch")
 
 START = ("start", "host", "vm")
 STOP = ("stop", "host", "vm")
@@ -119,6 +126,34 @@ class Hooks:
         vm.allocated = False
         session.flush()
         return True
+
+    def release(self, session: Session, vm: VM, reason: str) -> bool:
+        """`run_disallocate` in a savepoint: a plugin that fails leaves nothing
+        written and the VM allocated, and its CairnError is raised."""
+        savepoint = session.begin_nested()
+        try:
+            ran = self.run_disallocate(session, vm, reason)
+        except CairnError:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        return ran
+
+
+def release_once(session: Session, hooks: Hooks, vm: VM, reason: str) -> bool:
+    """Release `vm` for the watcher (it stopped by itself, or its container was
+    fenced), logged; True if the plugins ran now. A failure is logged, not raised:
+    the watcher goes on with the other VMs, and this one stays allocated."""
+    try:
+        ran = hooks.release(session, vm, reason)
+    except CairnError as exc:
+        watch_log.error("%s: disallocate failed: %s", vm.host.name, exc)
+        return False
+    if ran:
+        watch_log.info("%s: disallocated (%s)", vm.host.name, reason)
+    else:  # by `stop host vm`, or by the watcher of another frontend on this database
+        watch_log.info("%s: released already (%s)", vm.host.name, reason)
+    return ran
 
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)

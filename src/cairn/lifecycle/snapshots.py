@@ -89,13 +89,10 @@ def revert(session: Session, vm: VM, conns: Connections, hooks: Hooks, name: str
     snapshots.revert(guest, name)
     if was_active and guest.state() not in ACTIVE:
         guest.set_autostart(False)
-        savepoint = session.begin_nested()
         try:
-            ran = hooks.run_disallocate(session, vm, "reverted")
+            ran = hooks.release(session, vm, "reverted")
         except CairnError as exc:
-            savepoint.rollback()
             raise CairnError(f"reverted, and off now, but disallocate failed: {exc}") from exc
-        savepoint.commit()
         return "reverted (off now" + (", released)" if ran else ")")
     return f"reverted ({guest.state()})"
 

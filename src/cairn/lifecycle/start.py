@@ -296,11 +296,8 @@ def _launch(job: Launch, conns: Connections) -> str:
 
 def _release(session: Session, hooks: Hooks, vm: VM, reason: str = "start-failed") -> str:
     """Disallocate after a failed start; the text to add to the error."""
-    savepoint = session.begin_nested()
     try:
-        ran = hooks.run_disallocate(session, vm, reason)
+        ran = hooks.release(session, vm, reason)
     except CairnError as exc:
-        savepoint.rollback()
         return f"; disallocate also failed: {exc}"
-    savepoint.commit()
     return "; released (disallocate ran)" if ran else ""

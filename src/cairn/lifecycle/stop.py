@@ -128,14 +128,11 @@ def _terminate(session: Session, vm: VM, conns: Connections, uri: str, hooks: Ho
 
 def _disallocate(session: Session, hooks: Hooks, vm: VM, reason: str) -> tuple[str, bool]:
     """Run disallocate in a savepoint: (what to report, whether it failed)."""
-    savepoint = session.begin_nested()
     try:
-        ran = hooks.run_disallocate(session, vm, reason)
+        ran = hooks.release(session, vm, reason)
     except CairnError as exc:
-        savepoint.rollback()
         return (
             f"disallocate failed: {exc} (retry: cairn stop host vm {vm.host.name} terminate=yes)",
             True,
         )
-    savepoint.commit()
     return ("released" if ran else "nothing allocated"), False

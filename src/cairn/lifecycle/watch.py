@@ -38,7 +38,7 @@ from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory.containers import container_uris
 from cairn.lifecycle import failover, news
-from cairn.lifecycle.hooks import Hooks
+from cairn.lifecycle.hooks import Hooks, release_once
 
 log = logging.getLogger("cairn.watch")
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
@@ -254,7 +254,7 @@ class Watcher:
                     continue
                 state = states.get(vm.host.name, State.UNDEFINED)
                 if state not in ACTIVE and state is not State.SAVED:
-                    self._release(session, vm, f"found {state} when watching began")
+                    release_once(session, self.hooks, vm, f"found {state} when watching began")
 
     def _disallocate_by_name(self, event: Stopped, reason: str) -> None:
         with self._work() as session:
@@ -265,21 +265,7 @@ class Watcher:
                 return  # not a cairn VM
             if container_uris(session, [vm.container])[vm.container_id] != event.uri:
                 return  # it has moved; this is an old copy stopping
-            self._release(session, vm, reason)
-
-    def _release(self, session: Session, vm: VM, reason: str) -> None:
-        savepoint = session.begin_nested()
-        try:
-            ran = self.hooks.run_disallocate(session, vm, reason)
-        except CairnError as exc:
-            savepoint.rollback()
-            log.error("%s: disallocate failed: %s", vm.host.name, exc)
-            return
-        savepoint.commit()
-        if ran:
-            log.info("%s: disallocated (%s)", vm.host.name, reason)
-        else:  # by `stop host vm`, or by the watcher of another frontend on this database
-            log.info("%s: released already (%s)", vm.host.name, reason)
+            release_once(session, self.hooks, vm, reason)
 
     def _work(self) -> _Unit:
         return _Unit(self.db)
