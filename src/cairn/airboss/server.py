@@ -20,7 +20,8 @@ signed by a bound key:
 
 Every request is written to `airboss_audit`, accepted or refused (a
 connection over the `connections` bound is closed unread and unwritten, so
-that a flood costs the database nothing). A raw
+that a flood costs the database nothing); rows older than `audit_days` are
+deleted as a request is audited, at most once every PRUNE_SECONDS. A raw
 protocol rather than HTTP: the whole request, head included, is bounded in
 size and time before anything reads it, and the tenant's client needs only
 the standard library's socket and ssl.
@@ -64,6 +65,7 @@ log = logging.getLogger("cairn.airboss")
 
 CONSOLE_ESCAPE = b"\x1d"  # what ends a console session when the tenant goes
 MAX_CONSOLE_BUFFER = 1 << 20  # console output waiting for a tenant who does not read it
+PRUNE_SECONDS = 60.0  # the audit log is pruned at most this often, not per request
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Airboss:
         self._lock = threading.Lock()
         self._recent: dict[str, collections.deque[float]] = {}
         self._consoles: collections.Counter[str] = collections.Counter()
+        self._pruned = -PRUNE_SECONDS  # time.monotonic() of the last prune of the audit log
 
     # -- life ------------------------------------------------------------------
 
@@ -354,6 +357,9 @@ class Airboss:
         try:
             with Context(writes=True) as ctx:
                 ctx.session.add(row)
+                if self._prune_due():
+                    cutoff = row.at - dt.timedelta(days=self.bounds.audit_days)
+                    ctx.session.execute(delete(AirbossAudit).where(AirbossAudit.at < cutoff))
         except CairnError:
             log.warning("the Airboss could not audit a request from %s", source, exc_info=True)
         log.info(
@@ -365,6 +371,15 @@ class Airboss:
             row.target or "-",
             f": {reason}" if reason else "",
         )
+
+    def _prune_due(self) -> bool:
+        """True at most once every PRUNE_SECONDS (then the caller prunes)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._pruned < PRUNE_SECONDS:
+                return False
+            self._pruned = now
+            return True
 
     # -- consoles ------------------------------------------------------------------
 

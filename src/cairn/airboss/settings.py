@@ -34,6 +34,7 @@ class Bounds:
     connections: int = 256  # open at once, all clients together
     console_seconds: int = 3600  # a console session at most
     workers: int = 4  # requests run at once (each in a thread, through the commands)
+    audit_days: int = 90  # the audit log keeps this many days (the service prunes it)
 
 
 @dataclass(frozen=True)

@@ -278,3 +278,38 @@ def test_a_service_with_the_airboss_on_does_not_end_for_being_idle(lab, tmp_path
         assert not service._should_end()
     finally:
         lab.stop_alone(service)
+
+
+def _audited_at(lab, when: str, target: str) -> None:
+    from testkit import write_behind
+
+    write_behind(
+        lab.cli.url,
+        "INSERT INTO airboss_audit (at, fingerprint, source, op, target, result)"
+        " VALUES (:at, :fp, 'old', 'macs', :target, 'accepted')",
+        at=when,
+        fp=lab.owner.fingerprint,
+        target=target,
+    )
+
+
+def _audited_targets(lab) -> list[str]:
+    return [a["target"] for a in lab.audit() if a["source"] == "old"]
+
+
+@pytest.mark.parametrize("airboss_config", ["audit_days = 2\n"], indirect=True)
+def test_the_audit_log_keeps_audit_days_and_is_pruned_at_most_once_a_minute(lab) -> None:
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    _audited_at(lab, str(now - dt.timedelta(days=3)), "three-days-ago")
+    _audited_at(lab, str(now - dt.timedelta(days=1)), "yesterday")
+
+    lab.call(lab.owner, "macs", "vc")
+    assert _audited_targets(lab) == ["yesterday"]
+
+    # Within the minute, a request audits and prunes nothing.
+    _audited_at(lab, "2000-01-01 00:00:00", "long-ago")
+    lab.call(lab.owner, "macs", "vc")
+    assert _audited_targets(lab) == ["yesterday", "long-ago"]
+    assert [a["target"] for a in lab.audit() if a["source"] != "old"] == ["vc", "vc"]
