@@ -56,6 +56,7 @@ class Lab:
         return tenant(self.keydir, name)
 
     host: str = "127.0.0.1"
+    server: Any = None  # the Airboss object (cairn.airboss.server.Airboss)
 
     @property
     def address(self) -> str:
@@ -162,7 +163,16 @@ def lab(cli: Any, hv: Any, airboss_config: Path, tmp_path: Path) -> Iterator[Lab
     bind(cli, other, "wc")
     service, own = _service()
     assert service.airboss is not None, "the Airboss did not start: see the log"
-    yield Lab(cli, hv, service.airboss.port, owner, other, tmp_path / "isos", keydir)
+    yield Lab(
+        cli,
+        hv,
+        service.airboss.port,
+        owner,
+        other,
+        tmp_path / "isos",
+        keydir,
+        server=service.airboss,
+    )
     if own:
         stop_alone(service)
 

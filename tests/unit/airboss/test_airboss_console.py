@@ -68,3 +68,59 @@ def test_the_console_of_a_vm_that_is_off_is_an_error_before_anything_attaches(la
     lab.cli.ok("stop", "host", "vm", "vc-compute-0")
     error, _ = _console(lab, lab.owner, "vc-compute-0")
     assert error.startswith("vc-compute-0 is shutoff: it has a console only while it runs")
+
+
+def test_a_key_has_at_most_consoles_per_key_open(lab) -> None:
+    """libvirt's test driver has no consoles, so a console it opens closes at
+    once: the two this key holds open are taken at the server's slot-keeping
+    layer, as the Airboss takes one for each console it attaches; the third
+    is a real signed request through the port."""
+    fingerprint, server = lab.owner.fingerprint, lab.server
+    assert server.bounds.consoles_per_key == 2  # the default
+    lab.cli.ok("start", "host", "vm", "vc-compute-0")
+    lab.cli.ok("start", "host", "vm", "wc-compute-0")
+    server._take_console(fingerprint)
+    server._take_console(fingerprint)
+    try:
+        before = lab.state()
+        error, stream = _console(lab, lab.owner, "vc-compute-0")
+        assert error == f"key {fingerprint} has 2 consoles open already"
+        assert stream == b""
+        assert lab.state() == before
+        assert (lab.audit()[-1]["result"], lab.audit()[-1]["reason"]) == ("refused", error)
+        # another key has slots of its own
+        assert _console(lab, lab.other, "wc-compute-0")[0] == ""
+        server._give_console(fingerprint)  # one of the two is closed
+        error, stream = _console(lab, lab.owner, "vc-compute-0")
+        assert error == ""
+        assert stream.startswith(b"\r\n[")
+        # the console that closed gave its slot back: one is still held
+        assert server._consoles[fingerprint] == 1
+        assert server._consoles[lab.other.fingerprint] == 0
+    finally:
+        server._give_console(fingerprint)
+
+
+def test_consoles_taken_at_once_stop_at_the_bound(lab) -> None:
+    import threading
+
+    server, fingerprint = lab.server, lab.tenant("racer").fingerprint
+    taken: list[bool] = []
+    go = threading.Barrier(16)
+
+    def take() -> None:
+        go.wait()
+        try:
+            server._take_console(fingerprint)
+        except envelope.Refused:
+            taken.append(False)
+        else:
+            taken.append(True)
+
+    threads = [threading.Thread(target=take) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(taken) == [False] * 14 + [True] * 2
+    assert server._consoles[fingerprint] == 2
