@@ -439,13 +439,13 @@ class Airboss:
                 await writer.drain()
 
     def _attach(self, name: str, sink: Any, source: int | None) -> None:
-        from cairn.hypervisor import console
+        from cairn.hypervisor import console, eventloop
         from cairn.hypervisor.connections import Connections
         from cairn.lifecycle.targets import guest_of
         from cairn.vms.define import one_vm
 
         try:
-            console.use_event_loop()
+            eventloop.register()  # the service's loop, if it runs one already
             with self.service._counted(), Connections() as conns:
                 # The session ends before the console starts: a console may
                 # last an hour, a transaction must not.

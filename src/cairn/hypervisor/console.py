@@ -4,8 +4,8 @@ The bytes travel inside the libvirt connection itself, so a console works the
 same over qemu:///system, qemu+ssh:// and qemu+tls://, as `virsh console` does,
 with no daemon or port of its own. The loop is libvirt's default event loop:
 stream callbacks for the guest's output, a handle on the input descriptor,
-a timer for the time limit. `use_event_loop()` must run before the connection
-opens, or a remote connection never reports the stream readable.
+a timer for the time limit. `eventloop.register()` must run before the
+connection opens, or a remote connection never reports the stream readable.
 
 Nothing here touches a terminal or prints: output goes to the `sink` the caller
 gives, input comes from the descriptor it gives (raw mode is the caller's).
@@ -29,15 +29,6 @@ from cairn.hypervisor.states import ACTIVE
 
 ESCAPE = b"\x1d"  # Ctrl-], as virsh console
 _CHUNK = 65536
-_registered = False
-
-
-def use_event_loop() -> None:
-    """Register libvirt's default event loop (once per process), before any connection opens."""
-    global _registered
-    if not _registered:
-        libvirt.virEventRegisterDefaultImpl()
-        _registered = True
 
 
 def escape_name(key: bytes) -> str:

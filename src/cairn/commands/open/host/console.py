@@ -75,7 +75,7 @@ class Command(Base):
         import sys
 
         from cairn.cli import terminal
-        from cairn.hypervisor import console
+        from cairn.hypervisor import console, eventloop
         from cairn.hypervisor.connections import Connections
         from cairn.lifecycle.targets import guest_of
         from cairn.vms.define import one_vm
@@ -88,7 +88,7 @@ class Command(Base):
         typing = terminal.interactive() and not a["readonly"]
         # A default is not converted as a given value is: "^]" comes as text.
         escape = _escape(a["escape"]) if isinstance(a["escape"], str) else a["escape"]
-        console.use_event_loop()  # before the connection opens
+        eventloop.register()  # before the connection opens
 
         def sink(data: bytes) -> None:
             terminal.write_out(data)
