@@ -7,8 +7,12 @@ only.
 It serves the TFTP root read-only: GET and HEAD of regular files whose real
 path lies inside the root (no '..', no hidden names, no symbolic link out, no
 directory listing). It listens only on the frontend's addresses on the served
-networks, never on all addresses, and a client that says nothing for TIMEOUT
-seconds is closed.
+networks, never on all addresses. It is bounded as the Airboss is: at most
+`connections` (CONNECTIONS) open at once, all addresses together, a connection
+over that closed unread; a request's head must arrive within HEAD_SECONDS, a
+whole connection ends within CONNECTION_SECONDS, and a client that says or
+reads nothing for TIMEOUT seconds is closed; so a slow or hostile client
+holds one slot for a bounded time and never the others'.
 """
 
 from __future__ import annotations
@@ -26,8 +30,12 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 TIMEOUT = 30.0
+CONNECTIONS = 64  # a cluster's nodes boot at once; more wait for iPXE's retry
+HEAD_SECONDS = 10.0
+CONNECTION_SECONDS = 600.0  # a kernel and an initrd to a slow guest, with room
 STOP_WAIT = 5.0
 START_WAIT = 10.0
 PID, LOG = "http.pid", "http.log"
@@ -49,6 +57,35 @@ class _Handler(BaseHTTPRequestHandler):
     root = Path("/nonexistent")
     timeout = TIMEOUT
     server_version = "cairn-boot"
+    head_seconds = HEAD_SECONDS
+
+    def setup(self) -> None:
+        super().setup()
+        self.head_read = threading.Event()
+        self.done = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def finish(self) -> None:
+        self.done.set()
+        self.head_read.set()
+        super().finish()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()  # reads the head's header lines too
+        self.head_read.set()
+        return parsed
+
+    def _watch(self) -> None:
+        """Cut a connection off at its deadlines (the head's, then the whole
+        connection's): each recv and send has its own TIMEOUT, but a client that
+        trickles a byte at a time would never meet it."""
+        started = time.monotonic()
+        if self.head_read.wait(self.head_seconds):
+            left = CONNECTION_SECONDS - (time.monotonic() - started)
+            if self.done.wait(max(0.0, left)):
+                return
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def do_GET(self) -> None:
         self._send(body=True)
@@ -78,10 +115,27 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64  # a cluster's nodes boot at once
+    slots = threading.BoundedSemaphore(CONNECTIONS)  # set per process by _main
 
     def server_bind(self) -> None:
         self.socket.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
         super().server_bind()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)  # over the bound: closed unread, no thread
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 def _main(argv: list[str]) -> None:
@@ -89,12 +143,18 @@ def _main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="cairn.netboot.httpd")
     parser.add_argument("--dir", required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--connections", type=int, default=CONNECTIONS)
+    parser.add_argument("--head-seconds", type=float, default=HEAD_SECONDS)
     parser.add_argument("addresses", nargs="+")
     args = parser.parse_args(argv)
     directory = Path(args.dir)
-    handler = type("Handler", (_Handler,), {"root": directory / "tftp"})
+    handler = type(
+        "Handler", (_Handler,), {"root": directory / "tftp", "head_seconds": args.head_seconds}
+    )
+    # One bound for every address the process listens on.
+    server = type("Server", (_Server,), {"slots": threading.BoundedSemaphore(args.connections)})
     try:
-        servers = [_Server((a, args.port), handler) for a in args.addresses]
+        servers = [server((a, args.port), handler) for a in args.addresses]
     except OSError as exc:
         sys.exit(f"cannot listen on port {args.port}: {exc.strerror}")
     child = os.fork()
@@ -114,8 +174,11 @@ def _main(argv: list[str]) -> None:
     servers[0].serve_forever()
 
 
-def _argv(directory: Path, addresses: list[str], port: int) -> list[str]:
-    return [sys.executable, "-m", __name__, f"--dir={directory}", f"--port={port}", *addresses]
+def _argv(directory: Path, addresses: list[str], port: int, bounds: list[str]) -> list[str]:
+    return [
+        sys.executable, "-m", __name__, f"--dir={directory}", f"--port={port}", *bounds,
+        *addresses,
+    ]  # fmt: skip
 
 
 def _package_root() -> str:
@@ -147,10 +210,18 @@ def stop(directory: Path) -> str | None:
     return f"stopped (pid {found[0]})"
 
 
-def ensure(directory: Path, addresses: list[str], port: int) -> str:
+def ensure(
+    directory: Path,
+    addresses: list[str],
+    port: int,
+    *,
+    connections: int = CONNECTIONS,
+    head_seconds: float = HEAD_SECONDS,
+) -> str:
     """The server runs on exactly these addresses and port: left as it is, started,
     or restarted; what happened. Raises OSError's message as RuntimeError."""
-    argv = _argv(directory, sorted(set(addresses)), port)
+    bounds = [f"--connections={connections}", f"--head-seconds={head_seconds:g}"]
+    argv = _argv(directory, sorted(set(addresses)), port, bounds)
     found = running(directory)
     if found is not None and found[1][1:] == argv[1:]:
         return f"running (pid {found[0]})"
