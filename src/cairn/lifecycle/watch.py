@@ -15,6 +15,13 @@ A container unreachable for its kvm_ha_dead_after seconds is dead: its kvm_ha
 VMs are restarted elsewhere once a fence plugin confirms it off
 (cairn.lifecycle.failover). When it answers again, the copies it still
 defines of VMs restarted elsewhere are destroyed and undefined.
+
+A VM set to install (`set host power ... action=install`) whose guest ends by
+itself (a shutdown: its installer rebooted, which ends a kernel-booted install,
+or powered it off) has finished its install: its boot is set back to os, as
+Rocks' installed nodes did in their post step, so its next start boots its OS
+(a kernel boot) or is sent to its disk by PXE (after `sync config`). A crash or
+a destroy leaves it at install.
 """
 
 from __future__ import annotations
@@ -265,7 +272,13 @@ class Watcher:
                 return  # not a cairn VM
             if container_uris(session, [vm.container])[vm.container_id] != event.uri:
                 return  # it has moved; this is an old copy stopping
-            release_once(session, self.hooks, vm, reason)
+            ran = release_once(session, self.hooks, vm, reason)
+            if ran and event.reason == "shutdown" and vm.host.boot == "install":
+                # Its installer ended it (a kernel boot's reboot ends the domain;
+                # an installer may power off): the install is over, so it boots
+                # its OS from now on, as Rocks' installed node set itself to os.
+                vm.host.boot = "os"
+                log.info("%s: its install ended (%s): boot set to os", vm.host.name, reason)
 
     def _work(self) -> _Unit:
         return _Unit(self.db)

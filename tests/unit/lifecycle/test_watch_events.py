@@ -371,3 +371,38 @@ def test_a_container_no_uri_can_name_is_skipped_and_the_others_are_watched(
 
     assert any(m.startswith("not watching x;y z: ") for m in messages(caplog)), messages(caplog)
     assert plugins.calls() == [f"disallocate {gone} stopped-by-itself (destroyed)"]
+
+
+def _boot(url: str, name: str) -> str | None:
+    db = Database(url, writes=False)
+    try:
+        with db.session() as session:
+            return session.execute(select(Host.boot).where(Host.name == name)).scalar_one()
+    finally:
+        db.close()
+
+
+def test_an_install_that_ends_by_itself_sets_the_boot_back_to_os(
+    lab, plugins, vm, watcher, fence, caplog
+):
+    """`set host power action=install`, then the guest's installer ends it (a
+    shutdown from inside: the test driver's shutdown stops it at once): it is
+    installed, so its boot is os; one destroyed mid-install stays at install."""
+    done, crashed = vm("installed"), vm("crashed")
+    for name in (done, crashed):
+        lab.cli.ok("set", "host", "power", name, "action=off")
+        assert lab.act("set", "host", "power", name, "action=install").code == 0
+        assert _boot(lab.cli.url, name) == "install"
+    watcher._connect(TEST_URI)
+
+    lab.conn.lookupByName(done).shutdown()
+    lab.conn.lookupByName(crashed).destroy()
+    seen = pump(watcher, fence())
+
+    assert Stopped(TEST_URI, done, "shutdown") in seen
+    assert _boot(lab.cli.url, done) == "os"
+    assert f"{done}: its install ended (stopped-by-itself (shutdown)): boot set to os" in (
+        messages(caplog)
+    )
+    assert _boot(lab.cli.url, crashed) == "install"
+    assert not allocated(lab.cli.url, done) and not allocated(lab.cli.url, crashed)

@@ -23,9 +23,11 @@ class Command(Base):
     its disk in its boot order (after a CDROM, if it has one: `cairn set host
     vm cdrom HOST cdrom=none` first), so it boots from the PXE server, which serves
     the boot action its installaction names while it is set to install and
-    its own disk (localboot) once it is set back to os, as in Rocks, where the
-    installed node did that. (cairn's own PXE server has the change after
-    `cairn sync config`.) install refuses a VM that is on or saved: action=off first.
+    its own disk (localboot) once it is set back to os: as in Rocks, where the
+    installed node did that, the install does it, when the guest ends by itself
+    (its installer powers it off, or reboots a kernel-booted install); the
+    service's watcher then sets its boot to os. (cairn's own PXE server has the
+    change after `cairn sync config`.) install refuses a VM that is on or saved: action=off first.
     A host may also be named by one of its MACs, as Rocks' tenants did. Physical
     hosts are refused: cairn has no power control for them (no IPMI).
 
