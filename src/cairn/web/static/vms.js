@@ -65,17 +65,15 @@
     }).catch((e) => notice(e.message, true));
   }
 
-  let pending = null;
-  // Typing and bursts of news (a cluster started) are one request, not one each.
-  function soon(delay) {
-    clearTimeout(pending);
-    pending = setTimeout(() => { pending = null; load(); }, delay);
-  }
+  // Typing is one request when it pauses; news (a cluster starting is a
+  // stream of it) at most one a second, each a listing of every VM.
+  let typing = null, refresh = null;
 
   function changed(news) {
     const tr = table.querySelector(`tr[data-name="${CSS.escape(news.name)}"]`);
     if (tr) tr.cells[1].replaceChildren(stateBadge(news.state));
-    soon(500);  // the counts, and the rows a state filter or sort now picks
+    // The counts, and the rows a state filter or sort now picks.
+    if (!refresh) refresh = setTimeout(() => { refresh = null; load(); }, 1000);
   }
 
   for (const th of table.tHead.rows[0].cells) {
@@ -86,7 +84,11 @@
       load();
     });
   }
-  q.addEventListener("input", () => { page = 0; soon(150); });
+  q.addEventListener("input", () => {
+    page = 0;
+    clearTimeout(typing);
+    typing = setTimeout(load, 150);
+  });
   for (const id of Object.values(selects)) {
     document.getElementById(id).addEventListener("change", () => { page = 0; load(); });
   }
