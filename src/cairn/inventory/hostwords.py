@@ -15,6 +15,7 @@ change while it exists. Deleting a host through a session forgets them all.
 from __future__ import annotations
 
 import fnmatch
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Select, event, select
@@ -67,10 +68,10 @@ def _facts() -> Select[*tuple[Any, ...]]:
     )
 
 
-def order(host: Any) -> tuple[Any, ...]:
-    """Rack, then rank, then name: how hosts are listed. Sorted here, not by
-    the database, whose collation would order names its own way."""
-    return (host.rack, host.rank, host.name)
+# Rack, then rank, then name: how hosts are listed. Sorted here, not by the
+# database, whose collation would order names its own way. An attrgetter, not a
+# function: sorting 10,000 hosts calls it 10,000 times.
+order = attrgetter("rack", "rank", "name")
 
 
 def everyone(session: Session) -> list[HostFacts]:
