@@ -75,7 +75,7 @@ order = attrgetter("rack", "rank", "name")
 
 
 def everyone(session: Session) -> list[HostFacts]:
-    return sorted(map(HostFacts._make, connection(session).execute(_facts())), key=order)
+    return sorted(map(HostFacts._make, connection(session).execute(_facts()).all()), key=order)
 
 
 def host_facts(session: Session, words: list[str], *, all_if_empty: bool = True) -> list[HostFacts]:

@@ -53,6 +53,7 @@
   }
 
   function load() {
+    // The first ask is the one vms.html preloads: keep the two the same.
     const ask = new URLSearchParams({page, size: PAGE, sort: sortKey, dir: sortDir});
     if (q.value.trim()) ask.set("q", q.value.trim());
     for (const [key, id] of Object.entries(selects)) {
