@@ -78,6 +78,11 @@ def everyone(session: Session) -> list[HostFacts]:
     return sorted(map(HostFacts._make, connection(session).execute(_facts()).all()), key=order)
 
 
+def facts_by_id(session: Session, ids: list[int]) -> list[HostFacts]:
+    """The facts of the hosts with these ids (any order)."""
+    return [HostFacts(*r) for r in where_in(session, _facts(), Host.id, ids)]
+
+
 def host_facts(session: Session, words: list[str], *, all_if_empty: bool = True) -> list[HostFacts]:
     """The hosts the words name, in the order given, without repeats."""
     if not words:
