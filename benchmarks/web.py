@@ -9,7 +9,9 @@ b. The overview with 500 containers (and 1,000 VMs): the same for / and
    GET /api/overview.
 
 A cairn service runs in a thread of this process with the page on an
-ephemeral loopback port; Debian's chromium is driven by Playwright. Figures
+ephemeral loopback port; Debian's chromium is driven by Playwright. Each page
+is visited once untimed first (the service's first answer of a page imports
+and compiles what it needs), then --runs times. Figures
 are printed, each against its goal (1 s and 300 ms); nothing is asserted.
 """
 
@@ -68,6 +70,10 @@ def measure(path: str, page_path: str, api: str, selector: str, runs: int, goal_
         page.goto(link(path))
         base = page.url.rstrip("/")
         cookie = next(c for c in page.context.cookies() if c["name"] == "cairn_session")
+        # One visit untimed: a service's first answer of a page imports its
+        # commands and compiles their queries once for its whole life.
+        page.goto(base + page_path)
+        page.wait_for_selector(selector, timeout=60_000)
         shown, served = [], []
         for _ in range(runs):
             t0 = time.perf_counter()
@@ -84,8 +90,9 @@ def measure(path: str, page_path: str, api: str, selector: str, runs: int, goal_
         browser.close()
     first = statistics.median(shown) * 1000
     verdict = "met" if first <= goal_ms else "NOT met"
+    each = ", ".join(f"{t * 1000:.0f}" for t in shown)
     print(f"   {page_path}: first shown in {first:.0f} ms (median of {runs}; server+browser;"
-          f" goal {goal_ms} ms: {verdict})")  # fmt: skip
+          f" goal {goal_ms} ms: {verdict}); each: {each}")  # fmt: skip
     print(f"   {api}: {statistics.median(served) * 1000:.0f} ms, {size / 1024:.0f} KiB")
 
 
