@@ -3,13 +3,16 @@
 a. The VM table with 10,000 VMs in the database (on 100 containers reached
    through libvirt's in-process test:///default): the time from asking for
    /vms until its first row shows in Chromium, and the server's part alone
-   (GET /api/vms: the listings the page joins), median of --runs.
+   (GET /api/vms: the first page, which still joins the listings of every
+   VM to filter and sort them), median of --runs.
 b. The overview with 500 containers (and 1,000 VMs): the same for / and
    GET /api/overview.
 
 A cairn service runs in a thread of this process with the page on an
-ephemeral loopback port; Debian's chromium is driven by Playwright. Figures
-are printed; nothing is asserted (targets: 1 s and 300 ms).
+ephemeral loopback port; Debian's chromium is driven by Playwright. Each page
+is visited once untimed first (the service's first answer of a page imports
+and compiles what it needs), then --runs times. Figures
+are printed, each against its goal (1 s and 300 ms); nothing is asserted.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def link(path: str) -> str:
     return f"{urls[0]}/login?t={links.mint(secret)}"
 
 
-def measure(path: str, page_path: str, api: str, selector: str, runs: int) -> None:
+def measure(path: str, page_path: str, api: str, selector: str, runs: int, goal_ms: int) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -67,6 +70,10 @@ def measure(path: str, page_path: str, api: str, selector: str, runs: int) -> No
         page.goto(link(path))
         base = page.url.rstrip("/")
         cookie = next(c for c in page.context.cookies() if c["name"] == "cairn_session")
+        # One visit untimed: a service's first answer of a page imports its
+        # commands and compiles their queries once for its whole life.
+        page.goto(base + page_path)
+        page.wait_for_selector(selector, timeout=60_000)
         shown, served = [], []
         for _ in range(runs):
             t0 = time.perf_counter()
@@ -81,13 +88,16 @@ def measure(path: str, page_path: str, api: str, selector: str, runs: int) -> No
                 size = len(answer.read())
             served.append(time.perf_counter() - t0)
         browser.close()
-    print(f"   {page_path}: first shown in {statistics.median(shown) * 1000:.0f} ms"
-          f" (median of {runs}; server+browser)")  # fmt: skip
+    first = statistics.median(shown) * 1000
+    verdict = "met" if first <= goal_ms else "NOT met"
+    each = ", ".join(f"{t * 1000:.0f}" for t in shown)
+    print(f"   {page_path}: first shown in {first:.0f} ms (median of {runs}; server+browser;"
+          f" goal {goal_ms} ms: {verdict}); each: {each}")  # fmt: skip
     print(f"   {api}: {statistics.median(served) * 1000:.0f} ms, {size / 1024:.0f} KiB")
 
 
 def one(label: str, vms: int, containers: int, page_path: str, api: str, selector: str,
-        runs: int) -> None:  # fmt: skip
+        runs: int, goal_ms: int) -> None:  # fmt: skip
     import libvirt
 
     print(label)
@@ -107,7 +117,7 @@ def one(label: str, vms: int, containers: int, page_path: str, api: str, selecto
         print(f"   database built in {time.perf_counter() - t0:.1f} s (SQLite)")
         service, path = serve(tmp, url)
         try:
-            measure(path, page_path, api, selector, runs)
+            measure(path, page_path, api, selector, runs, goal_ms)
         finally:
             service.stop()  # type: ignore[attr-defined]
             time.sleep(0.5)
@@ -121,9 +131,9 @@ def main() -> None:
     parser.add_argument("--containers", type=int, default=500)
     a = parser.parse_args()
     one(f"a. the VM table, {a.vms} VMs on 100 containers", a.vms, 100, "/vms", "/api/vms",
-        "#vms tbody tr", a.runs)  # fmt: skip
+        "#vms tbody tr", a.runs, 1000)  # fmt: skip
     one(f"b. the overview, {a.containers} containers", 2 * a.containers, a.containers, "/",
-        "/api/overview", "#containers tbody tr", a.runs)  # fmt: skip
+        "/api/overview", "#containers tbody tr", a.runs, 300)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -12,14 +12,15 @@ qemu:///system for this machine, qemu+ssh://{host}/system for the others
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from cairn.attrs import wellknown
-from cairn.attrs.resolve import resolve
+from cairn.attrs.resolve import resolve, resolve_facts
 from cairn.attrs.scopes import Resolved
-from cairn.db.hostfacts import local_hostname
+from cairn.db.hostfacts import HostFacts, local_hostname
 from cairn.db.models import Host
 from cairn.errors import CairnError, Conflict
 
@@ -108,16 +109,22 @@ def check_holders(session: Session) -> None:
 
 
 def container_uris(
-    session: Session, containers: Sequence[Host], *, unusable: dict[Host, str] | None = None
+    session: Session,
+    containers: Sequence[Host] | Sequence[HostFacts],
+    *,
+    unusable: dict[Host, str] | None = None,
 ) -> dict[int, str]:
-    """{container host id: libvirt URI}. A container whose URI cannot be made
-    (a host name or kvm_connection no URI may hold) raises CairnError, unless
-    `unusable` is given: it is then left out and put there with the reason, so
-    that one bad row does not blind a caller that watches every container."""
+    """{container host id: libvirt URI}, of mapped hosts or their facts. A
+    container whose URI cannot be made (a host name or kvm_connection no URI
+    may hold) raises CairnError, unless `unusable` is given: it is then left
+    out and put there with the reason, so that one bad row does not blind a
+    caller that watches every container."""
     from cairn.hypervisor.uri import uri_for
 
-    unique = list({h.id: h for h in containers}.values())
-    resolved = resolve(session, unique)
+    unique: list[Any] = list({h.id: h for h in containers}.values())
+    resolved = resolve_facts(
+        session, [h if isinstance(h, HostFacts) else HostFacts.of(h) for h in unique]
+    )
     me = local_hostname()
     out = {}
     for host in unique:

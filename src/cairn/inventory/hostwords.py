@@ -15,6 +15,7 @@ change while it exists. Deleting a host through a session forgets them all.
 from __future__ import annotations
 
 import fnmatch
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Select, event, select
@@ -67,14 +68,19 @@ def _facts() -> Select[*tuple[Any, ...]]:
     )
 
 
-def order(host: Any) -> tuple[Any, ...]:
-    """Rack, then rank, then name: how hosts are listed. Sorted here, not by
-    the database, whose collation would order names its own way."""
-    return (host.rack, host.rank, host.name)
+# Rack, then rank, then name: how hosts are listed. Sorted here, not by the
+# database, whose collation would order names its own way. An attrgetter, not a
+# function: sorting 10,000 hosts calls it 10,000 times.
+order = attrgetter("rack", "rank", "name")
 
 
 def everyone(session: Session) -> list[HostFacts]:
-    return sorted(map(HostFacts._make, connection(session).execute(_facts())), key=order)
+    return sorted(map(HostFacts._make, connection(session).execute(_facts()).all()), key=order)
+
+
+def facts_by_id(session: Session, ids: list[int]) -> list[HostFacts]:
+    """The facts of the hosts with these ids (any order)."""
+    return [HostFacts(*r) for r in where_in(session, _facts(), Host.id, ids)]
 
 
 def host_facts(session: Session, words: list[str], *, all_if_empty: bool = True) -> list[HostFacts]:

@@ -1,12 +1,12 @@
 """Finding named rows: appliances, OSes, networks by exact name; hosts by HOST words.
 
 HOST words are matched by `hostwords`, as plain facts; `hosts` loads the
-mapped rows it names.
+mapped rows it names. Listings read plain rows (`boots`, `interfaces_by_host`).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +33,12 @@ def boots(session: Session, words: list[str]) -> list[tuple[str, str | None]]:
     """(name, boot action) of the hosts the words name (every host if none), in
     the order of `hosts`, without mapping their rows."""
     found = hostwords.host_facts(session, words)
-    boot = dict(where_in(session, select(Host.id, Host.boot), Host.id, [f.id for f in found]))
+    query = select(Host.id, Host.boot)
+    if words:
+        listed: list[Any] = where_in(session, query, Host.id, [f.id for f in found])
+    else:  # every host: one statement, not an IN list of every id in pieces
+        listed = list(session.execute(query))
+    boot = dict(listed)
     return [(f.name, boot[f.id]) for f in found]
 
 
@@ -50,18 +55,43 @@ def hosts(session: Session, words: list[str], *, all_if_empty: bool = True) -> l
     return [by_id[i] for i in ids]
 
 
-def interfaces_by_host(session: Session, words: list[str]) -> list[tuple[HostFacts, Interface]]:
+class InterfaceFacts(NamedTuple):
+    """An interface row as plain values; `network` is the network's name."""
+
+    name: str
+    mac: str | None
+    ip: str | None
+    network: str | None
+    vlan: int | None
+    hostname: str | None
+    module: str | None
+    disablekvm: bool
+
+
+def interfaces_by_host(
+    session: Session, words: list[str]
+) -> list[tuple[HostFacts, InterfaceFacts]]:
     """The interfaces of the hosts `words` name (every host if none), each with
-    its host's facts (no mapped Host rows: 10,000 of them cost a second),
-    host by host and in name order within one."""
+    its host's facts, host by host and in name order within one. Plain rows,
+    not mapped ones: mapping 10,000 interfaces and their hosts costs a second."""
     found = hostwords.host_facts(session, words)
-    stmt = select(Interface).order_by(Interface.name)
+    stmt = (
+        select(Interface.host_id, *_IFACE_COLUMNS)
+        .outerjoin(Network, Network.id == Interface.network_id)
+        .order_by(Interface.name)
+    )
     if words:
         stmt = stmt.where(Interface.host_id.in_([h.id for h in found]))
-    by_host: dict[int, list[Interface]] = {}
-    for iface in session.execute(stmt).scalars():
-        by_host.setdefault(iface.host_id, []).append(iface)
+    by_host: dict[int, list[InterfaceFacts]] = {}
+    for row in session.execute(stmt):
+        by_host.setdefault(row[0], []).append(InterfaceFacts._make(row[1:]))
     return [(h, i) for h in found for i in by_host.get(h.id, [])]
+
+
+_IFACE_COLUMNS = (
+    Interface.name, Interface.mac, Interface.ip, Network.name, Interface.vlan,
+    Interface.hostname, Interface.module, Interface.disablekvm,
+)  # fmt: skip
 
 
 def check_action(session: Session, name: str) -> None:

@@ -79,7 +79,11 @@ def macs(session: Session, vms: Sequence[VMFacts]) -> dict[int, list[str]]:
     found: dict[int, list[tuple[str, str]]] = {}
     for host_id, name, mac in where_in(session, query, Interface.host_id, _ids(vms, host=True)):
         found.setdefault(host_id, []).append((name, mac))
-    return {h: [mac for _, mac in sorted(n, key=lambda i: natural(i[0]))] for h, n in found.items()}
+    # Most VMs have one interface: no order to find.
+    return {
+        h: [n[0][1]] if len(n) == 1 else [mac for _, mac in sorted(n, key=lambda i: natural(i[0]))]
+        for h, n in found.items()
+    }
 
 
 def disks(session: Session, vms: Sequence[VMFacts]) -> dict[int, list[tuple[str, int]]]:

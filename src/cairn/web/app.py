@@ -21,7 +21,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from cairn.web import commands, console, live, views
+from cairn.web import commands, console, live, table, views
 from cairn.web.headers import secure
 from cairn.web.links import LinkRefused, Redeemer
 from cairn.web.scope import Check, Scope
@@ -119,8 +119,10 @@ def make_app(page: Page) -> web.Application:
         return web.json_response(await page.call(views.overview, page.service, scope))
 
     async def api_vms(request: web.Request) -> web.StreamResponse:
+        wanted = table.query(request.query)
         scope = await page.call(page.scope.cluster, request[_SESSION].who)
-        return web.json_response({"vms": await page.call(views.vms, page.service, scope)})
+        rows = await page.call(views.vms, page.service, scope)
+        return web.json_response(table.page(rows, wanted))
 
     async def api_vm(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]

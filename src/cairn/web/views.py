@@ -20,22 +20,29 @@ Row = dict[str, Any]
 
 
 def vms(service: Service, scope: str | None = None) -> list[Row]:
-    return _vms(service, scope, rows(service, "list cluster"))
+    return _vms(service, scope, rows(service, "list cluster"), full=True)
 
 
-def _vms(service: Service, scope: str | None, cluster_rows: list[Row]) -> list[Row]:
-    """The VM table, given the rows of `list cluster` (the overview uses them too)."""
+def _vms(service: Service, scope: str | None, cluster_rows: list[Row], *, full: bool) -> list[Row]:
+    """The VM table, given the rows of `list cluster` (the overview uses them
+    too); only `full`, each VM's MACs, addresses and boot action, which the
+    overview does not show (two listings of every host fewer)."""
     clusters = {r["host"]: r["cluster"] for r in cluster_rows}
     ifaces: dict[str, list[Row]] = defaultdict(list)
-    for r in rows(service, "list host interface"):
-        ifaces[r["host"]].append(r)
-    boot = {r["host"]: r["action"] for r in rows(service, "list host boot")}
+    boot: dict[str, Any] = {}
+    if full:
+        for r in rows(service, "list host interface"):
+            ifaces[r["host"]].append(r)
+        boot = {r["host"]: r["action"] for r in rows(service, "list host boot")}
     table = []
+    seen: set[str] = set()
     for r in rows(service, "list host vm", "status=yes"):
         name = r["vm-host"]
         cluster = clusters.get(name)
-        if scope is not None and cluster != scope:
+        # A VM's further MACs are rows of their own in the listing, not VMs.
+        if name in seen or (scope is not None and cluster != scope):
             continue
+        seen.add(name)
         mine = ifaces.get(name, [])
         table.append(
             {
@@ -55,7 +62,7 @@ def _vms(service: Service, scope: str | None, cluster_rows: list[Row]) -> list[R
 
 def overview(service: Service, scope: str | None = None) -> Row:
     cluster_rows = rows(service, "list cluster")
-    table = _vms(service, scope, cluster_rows)
+    table = _vms(service, scope, cluster_rows, full=False)
     hosts = {r["host"]: r for r in rows(service, "list host")}
     containers: dict[str, Row] = {
         name: _container(name, h.get("cpus"))

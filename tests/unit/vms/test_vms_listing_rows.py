@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from cairn.db.models import VM, Host
+from cairn.db.models import VM, Host, Interface
 from testkit import Cli
 
 SETUP = [
@@ -33,7 +33,7 @@ def loaded() -> Iterator[Counter[str]]:
     """{model name: rows mapped} while the test runs."""
     seen: Counter[str] = Counter()
     listeners = []
-    for model in (VM, Host):
+    for model in (VM, Host, Interface):
 
         def count(target: Any, context: Any, name: str = model.__name__) -> None:
             seen[name] += 1
@@ -51,6 +51,8 @@ def loaded() -> Iterator[Counter[str]]:
         ("list host vm status=yes", "VM"),
         ("list host interface", "Host"),
         ("list host boot", "Host"),
+        ("list host interface", "Interface"),
+        ("list host interface disablekvm", "Interface"),
     ],
 )
 def test_a_listing_of_every_vm_maps_no_row_per_vm(
@@ -61,4 +63,4 @@ def test_a_listing_of_every_vm_maps_no_row_per_vm(
     loaded.clear()
     out = sqlite_cli.ok(*line.split())
     assert "hosted-vm-0-0-2" in out
-    assert loaded[model] <= 1  # at most the one container, never the three VMs
+    assert loaded[model] <= 1  # at most the one container, never the three VMs (or their NICs)

@@ -33,7 +33,7 @@ class Command(Base):
                 i.name,
                 i.mac,
                 i.ip,
-                i.network.name if i.network else None,
+                i.network,
                 i.vlan,
                 i.hostname,
                 i.module,
