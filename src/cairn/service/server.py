@@ -220,7 +220,7 @@ class Service:
             while not _current(url):
                 if self.stopping.wait(self.refresh):
                     return
-            Watcher(url, refresh=self.refresh).run(until=self.stopping.is_set)
+            Watcher(url, refresh=self.refresh, keep=True).run(until=self.stopping.is_set)
         except Exception:
             log.exception("the watcher failed; the service goes on without it")
 

@@ -1,4 +1,9 @@
-"""Live state of VMs: one domain listing per container, containers in parallel.
+"""Live state of VMs: one domain listing per container.
+
+A listing (`fact_states`) takes the states the service's watcher heard
+(`cairn.lifecycle.heard`) for the containers it follows and cairn did not just
+use: the same answer, no round trip. Commands that act on a state
+(`live_states`) always ask.
 
 A container that cannot be reached shows as such, with what the watcher did
 about it (its kvm_ha_status: fenced, restarted, or why not); the others still list.
@@ -17,7 +22,7 @@ from cairn.vms.facts import VMFacts
 def live_states(session: Session, vms: Sequence[VM]) -> dict[int, str]:
     """{VM id: live state} of mapped VM rows."""
     named = [(vm.id, vm.host.name, vm.container_id) for vm in vms]
-    return _states(session, named, [vm.container for vm in vms])
+    return _states(session, named, [vm.container for vm in vms], heard_ok=False)
 
 
 def fact_states(session: Session, facts: Sequence[VMFacts]) -> dict[int, str]:
@@ -33,23 +38,31 @@ def fact_states(session: Session, facts: Sequence[VMFacts]) -> dict[int, str]:
         for piece in pieces(ids)
         for host in session.execute(select(Host).where(Host.id.in_(piece))).scalars()
     ]
-    return _states(session, [(f.id, f.host.name, f.container_id) for f in facts], found)
+    named = [(f.id, f.host.name, f.container_id) for f in facts]
+    return _states(session, named, found, heard_ok=True)
 
 
 def _states(
-    session: Session, vms: Sequence[tuple[int, str, int]], containers: Sequence[Host]
+    session: Session,
+    vms: Sequence[tuple[int, str, int]],
+    containers: Sequence[Host],
+    *,
+    heard_ok: bool,
 ) -> dict[int, str]:
-    """vms: (VM id, name, container id) each."""
+    """vms: (VM id, name, container id) each; `heard_ok`: the watcher's states will do."""
     from cairn.hypervisor.connections import Connections
     from cairn.hypervisor.errors import HypervisorError
     from cairn.hypervisor.listing import list_states
     from cairn.inventory.containers import container_uris
+    from cairn.lifecycle import heard
 
     uris = container_uris(session, containers)
     out: dict[int, str] = {}
+    listed: dict[str, dict[str, str] | str] = {}
+    if heard_ok:
+        listed.update(heard.states(set(uris.values())))
     with Connections() as conns:
-        listed: dict[str, dict[str, str] | str] = {}
-        for uri in set(uris.values()):
+        for uri in set(uris.values()) - set(listed):
             try:
                 listed[uri] = {k: str(v) for k, v in list_states(conns.get(uri)).items()}
             except HypervisorError:
