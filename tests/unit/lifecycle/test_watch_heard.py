@@ -107,7 +107,6 @@ def test_a_container_cairn_just_used_is_asked(
     """Its events may still be on their way: for SETTLE seconds after a command
     used it, the container itself answers."""
     monkeypatch.setattr(heard, "SETTLE", 3600.0)
-    _w, uri = world
     assert status(lab) == "running"  # not used by any command yet
     lab.stop(NAME)  # asks its state (from a world of its own): uses the container
     assert status(lab) == "undefined"
