@@ -1,4 +1,5 @@
-"""Live state of VMs: one domain listing per container.
+"""Live state of VMs: one domain listing per container, up to ASKERS at a time
+(one that does not answer costs its connect time-out, not that times the others).
 
 A listing (`fact_states`) takes the states the service's watcher heard
 (`cairn.lifecycle.heard`) for the containers it follows and cairn did not just
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from cairn.db.models import VM, Host, HostAttr
 from cairn.vms.facts import VMFacts
+
+ASKERS = 32  # containers asked at once
 
 
 def live_states(session: Session, vms: Sequence[VM]) -> dict[int, str]:
@@ -50,6 +53,8 @@ def _states(
     heard_ok: bool,
 ) -> dict[int, str]:
     """vms: (VM id, name, container id) each; `heard_ok`: the watcher's states will do."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from cairn.hypervisor.connections import Connections
     from cairn.hypervisor.errors import HypervisorError
     from cairn.hypervisor.listing import list_states
@@ -62,11 +67,17 @@ def _states(
     if heard_ok:
         listed.update(heard.states(set(uris.values())))
     with Connections() as conns:
-        for uri in set(uris.values()) - set(listed):
+
+        def ask(uri: str) -> tuple[str, dict[str, str] | str]:
             try:
-                listed[uri] = {k: str(v) for k, v in list_states(conns.get(uri)).items()}
+                return uri, {k: str(v) for k, v in list_states(conns.get(uri)).items()}
             except HypervisorError:
-                listed[uri] = "unreachable"
+                return uri, "unreachable"
+
+        asked = sorted(set(uris.values()) - set(listed))
+        if asked:
+            with ThreadPoolExecutor(min(len(asked), ASKERS)) as pool:
+                listed.update(pool.map(ask, asked))
         said = _ha_status(session, containers)
         for vm_id, name, container_id in vms:
             states = listed[uris[container_id]]
