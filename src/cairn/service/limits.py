@@ -15,8 +15,9 @@ def more_open_files() -> int:
     """Raise the soft limit on open files to the hard one; the soft limit now.
 
     The service holds two libvirt connections per container (the commands' and
-    the watcher's), a socket each, besides its clients and database files: the
-    soft limit of 1024 that systemd and most shells give would end at about 500
+    the watcher's), each a socket and a wake-up pipe: four files a container
+    (measured, docs/scale.md), besides its clients and database files. The soft
+    limit of 1024 that systemd and most shells give would end at about 250
     containers, with "Too many open files" from whichever connection comes
     next. The hard limit (systemd's: 524288) is the administrator's to set.
     The service's one select() (its accept loop) waits on its listener and a
