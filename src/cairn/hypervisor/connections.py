@@ -18,6 +18,8 @@ option that runs a program or names a file), and a remote TLS or TCP
 container is first knocked on with a plain TCP connection bounded by
 CONNECT_TIMEOUT, so an unreachable container fails in seconds rather than
 after the kernel's TCP time-outs (minutes), and the others go on.
+Every URI a `Connections` handed out is stamped when it closes (`last_used`):
+what a command did there may still be on its way as events to the watcher.
 Nothing here looks at domains or storage.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -55,6 +58,13 @@ def where(conn: libvirt.virConnect) -> str:
 
 
 _kept: Connections | None = None
+_used: dict[str, float] = {}  # URI -> when a Connections that handed it out closed
+
+
+def last_used(uri: str) -> float:
+    """time.monotonic() when a `Connections` that handed out `uri` last closed
+    (-inf if none did)."""
+    return _used.get(uri, float("-inf"))
 
 
 def keep_open() -> None:
@@ -88,6 +98,7 @@ class Connections:
         # must not hold up threads that want another container.
         self._uri_locks: dict[str, threading.Lock] = {}
         self._closed = False
+        self._handed: set[str] = set()
 
     def __enter__(self) -> Connections:
         return self
@@ -106,6 +117,7 @@ class Connections:
         Raises ContainerUnreachable (whatever libvirt's error code) if it cannot
         be opened; the message names the container and URI.
         """
+        self._handed.add(uri)
         if self._shared is not None:
             self._check_open()
             return self._shared.get(uri)
@@ -142,6 +154,9 @@ class Connections:
             self._closed = True
             conns = list(self._open.values())
             self._open.clear()
+            now = time.monotonic()
+            for uri in self._handed:
+                _used[uri] = now
         for conn in conns:
             _close_quietly(conn)
 

@@ -52,11 +52,14 @@ class Lost:
 
 @dataclass(frozen=True)
 class Changed:
-    """A domain's state after one of its lifecycle events."""
+    """A domain's state after one of its lifecycle events. `persistence`: the
+    event was DEFINED or UNDEFINED, which changes whether the domain persists,
+    not whether it runs (a running domain defined anew or undefined runs on)."""
 
     uri: str
     name: str
     state: State
+    persistence: bool = False
 
 
 Event = Stopped | Lost | Changed
@@ -74,6 +77,8 @@ _AFTER = {
     libvirt.VIR_DOMAIN_EVENT_CRASHED: State.CRASHED,
 }
 
+
+_PERSISTENCE = (libvirt.VIR_DOMAIN_EVENT_DEFINED, libvirt.VIR_DOMAIN_EVENT_UNDEFINED)
 
 _CLOSE_REASONS = {0: "error", 1: "end of file", 2: "keepalive timeout", 3: "client closed"}
 
@@ -133,7 +138,8 @@ class Subscription:
             state = State.SHUTDOWN  # finished: STOPPED follows
         else:
             state = _AFTER.get(event, State.NOSTATE)
-        self._sink(Changed(self.uri, name, state))
+        persistence = event in _PERSISTENCE
+        self._sink(Changed(self.uri, name, state, persistence))
 
     def _closed(self, _conn: object, reason: int, _o: object) -> None:
         self._sink(Lost(self.uri, _CLOSE_REASONS.get(reason, str(reason))))

@@ -7,7 +7,8 @@ saved or migrated does not (libvirt says why it stopped). A container that
 goes away is reconnected with exponential backoff, and after every (re)connect
 the watcher reconciles: a VM recorded as allocated there that is neither
 running nor saved is disallocated. Every state change it hears is also
-published to `news` (the web page's live view). The allocation flag in the database, taken
+published to `news` (the web page's live view) and, in the service, kept in
+`heard` (what `list host vm status=yes` answers from). The allocation flag in the database, taken
 under a row lock, makes sure that together with `stop host vm` a VM is never
 released twice.
 
@@ -44,7 +45,7 @@ from cairn.hypervisor.events import NOT_GONE, Changed, Event, Lost, Stopped, Sub
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory.containers import container_uris
-from cairn.lifecycle import failover, news
+from cairn.lifecycle import failover, heard, news
 from cairn.lifecycle.hooks import Hooks, release_once
 
 log = logging.getLogger("cairn.watch")
@@ -54,8 +55,13 @@ FAILOVER_GRACE = 30.0  # seconds a stopping watcher waits for running fail-overs
 
 
 class Watcher:
-    def __init__(self, url: str, *, refresh: float = 60.0, hooks: Hooks | None = None) -> None:
+    def __init__(
+        self, url: str, *, refresh: float = 60.0, hooks: Hooks | None = None, keep: bool = False
+    ) -> None:
+        """`keep`: keep the states heard in `heard` (the service's watcher; one
+        per process, as a second one would forget what the first still watches)."""
         self.db = Database(url, writes=True)
+        self.keep = keep
         self.refresh = refresh
         self.hooks = hooks or Hooks.load(fence=True)
         self.events: queue.Queue[Event] = queue.Queue()
@@ -96,7 +102,8 @@ class Watcher:
                 self._handle_or_defer(event)
         finally:
             self.settle(FAILOVER_GRACE)
-            for sub in self.subs.values():
+            for uri, sub in self.subs.items():
+                self._forget(uri)
                 sub.close()
             self.db.close()
 
@@ -154,10 +161,13 @@ class Watcher:
             self._connect(uri)
 
     def _connect(self, uri: str) -> None:
-        sub = Subscription(uri, self.events.put)
+        sub = Subscription(uri, self._heard)
+        if self.keep:
+            heard.begin(uri)
         try:
             states = sub.open()
         except CairnError as exc:
+            self._forget(uri)
             _when, delay = self.retry.get(uri, (0.0, BACKOFF_START))
             self.retry[uri] = (time.monotonic() + delay, min(delay * 2, BACKOFF_MAX))
             self.down_since.setdefault(uri, time.monotonic())
@@ -165,14 +175,27 @@ class Watcher:
             return
         self.retry.pop(uri, None)
         self.subs[uri] = sub
+        if self.keep:
+            heard.listed(uri, states)
         log.info("watching %s", uri)
         if self.down_since.pop(uri, None) is not None:
             self.next_fence.pop(uri, None)
             self._busy_safe(f"clearing the status of {uri}", lambda: self._back(uri, states))
         if not self._busy_safe(f"reconciling {uri}", lambda: self._reconcile(uri, states)):
             # Subscribe again later, and reconcile then with fresh states.
+            self._forget(uri)
             self.subs.pop(uri).close()
             self.retry[uri] = (time.monotonic() + BUSY_RETRY, BACKOFF_START)
+
+    def _heard(self, event: Event) -> None:
+        """A subscription's sink, on libvirt's event thread: only queues."""
+        if self.keep:
+            heard.hear(event)
+        self.events.put(event)
+
+    def _forget(self, uri: str) -> None:
+        if self.keep:
+            heard.forget(uri)
 
     def _fence_the_dead(self, now: float) -> None:
         """Fence each container down for its kvm_ha_dead_after, and restart its

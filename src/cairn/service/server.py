@@ -41,7 +41,7 @@ from cairn.cli.spec import Command
 from cairn.db.presence import MISSING, THERE, presence, sqlite_path
 from cairn.db.session import kept_for
 from cairn.errors import CairnError, UsageError
-from cairn.service import wire
+from cairn.service import limits, wire
 from cairn.service.address import open_private, version
 from cairn.service.wire import Channel
 
@@ -111,6 +111,7 @@ class Service:
             self._lock_file.close()
             raise Occupied(f"a cairn service already listens on {self.path}")
         self._warm()
+        limits.more_open_files()
         bugs.keep_in_log(_log_place())
         self._bind()
         from cairn.airboss.server import start as start_airboss  # off unless [airboss] listen
@@ -220,7 +221,7 @@ class Service:
             while not _current(url):
                 if self.stopping.wait(self.refresh):
                     return
-            Watcher(url, refresh=self.refresh).run(until=self.stopping.is_set)
+            Watcher(url, refresh=self.refresh, keep=True).run(until=self.stopping.is_set)
         except Exception:
             log.exception("the watcher failed; the service goes on without it")
 

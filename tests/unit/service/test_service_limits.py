@@ -1,0 +1,56 @@
+"""The service raises its own limit on open files: two connections per container.
+
+A real `cairn watch` process, started with a soft limit of 256 open files and a
+hard one of 4096 (as systemd gives 1024 and 524288): the service's own limits,
+read from /proc, must show the soft limit raised to the hard one.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+from pathlib import Path
+
+from conftest import client_env, service_pid
+from testkit import CAIRN, Cli, wait_for
+
+
+def _open_files(pid: int) -> tuple[int, int]:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft, hard = line.split()[3:5]
+            return int(soft), int(hard)
+    raise AssertionError(f"no open-files line in /proc/{pid}/limits")
+
+
+def _few_files() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 4096))
+
+
+def test_the_soft_limit_on_open_files_is_raised_to_the_hard_one(
+    sqlite_cli: Cli, tmp_path: Path
+) -> None:
+    sock = tmp_path / "cairn.sock"
+    with (tmp_path / "service.log").open("w") as log:
+        proc = subprocess.Popen(
+            [CAIRN, "watch", "watch=no"],
+            env=client_env(sqlite_cli.url, sock),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_few_files,
+        )
+    try:
+        wait_for(
+            lambda: service_pid(sock) == proc.pid or proc.poll() is not None,
+            "the service",
+            timeout=60,
+        )
+        assert proc.poll() is None, (tmp_path / "service.log").read_text()
+        assert _open_files(proc.pid) == (4096, 4096)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
