@@ -16,6 +16,6 @@ fi
 .venv/bin/mypy
 shellcheck src/cairn/container/sh/*.sh scripts/*.sh
 # Two workers (pytest-xdist): one runs the system tests, in order (the group
-# `machine`, tests/system/conftest.py), the other the unit tests, and both
+# `machine`, tests/workers.py), the other the unit tests, and both
 # share the unit tests that are left. `-n 0` among the arguments runs serially.
 exec .venv/bin/pytest -n 2 --dist loadgroup "$@"

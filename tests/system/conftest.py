@@ -11,11 +11,8 @@ suffix, and cleans up everything it made on the container even when the test
 fails: domains (destroyed, undefined with their managed-save image), the storage
 pools cairn defined for its directories, and the files.
 
-scripts/test.sh runs the suite on two pytest-xdist workers (`--dist loadgroup`):
-every test here is in one group, `machine`, so that one worker runs them all, in
-order, while the other takes the unit tests. They share what the machine has
-only once: its libvirtd (which some of them restart, and whose domains and pools
-they list), the session's testbed in its fixed directory under /var/lib.
+Under pytest-xdist (scripts/test.sh) one worker runs every test here, in order
+(tests/workers.py): they share the machine's libvirtd and the session's testbed.
 """
 
 from __future__ import annotations
@@ -41,15 +38,6 @@ from webkit import browser, page  # noqa: F401  (fixtures of the web page's test
 SYSTEM_URI = "qemu:///system"
 IMAGES = Path("/var/lib/libvirt/images")
 DEADLINE = 60.0  # seconds any single wait may take before the test fails
-HERE = Path(__file__).resolve().parent
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the mark
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Puts every test of this directory in the xdist group `machine` (see above)."""
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("machine"))
 
 
 def _open_system() -> Any:
