@@ -51,8 +51,8 @@ os.environ.setdefault("CAIRN_CONFIG", str(Path(__file__).resolve().parent / "cai
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent without it
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`--dist loadgroup` with the system tests in one group (tests/workers.py)."""
-    if config.getvalue("dist") != "loadgroup":
+    """`--dist loadscope` by module, the system tests in one scope (tests/workers.py)."""
+    if config.getvalue("dist") != "loadscope":
         return None
     import workers
 
