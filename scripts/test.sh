@@ -15,4 +15,7 @@ fi
 .venv/bin/ruff format --check --quiet src tests benchmarks
 .venv/bin/mypy
 shellcheck src/cairn/container/sh/*.sh scripts/*.sh
-exec .venv/bin/pytest "$@"
+# Two workers (pytest-xdist): one runs the system tests, in order (one scope,
+# tests/workers.py), the other the unit tests, module by module, and both
+# share the modules that are left. `-n 0` among the arguments runs serially.
+exec .venv/bin/pytest -n 2 --dist loadscope --no-loadscope-reorder "$@"

@@ -49,6 +49,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 os.environ.setdefault("CAIRN_CONFIG", str(Path(__file__).resolve().parent / "cairn-test.toml"))
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadscope` by module, the system tests in one scope (tests/workers.py)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    import workers
+
+    return workers.OneMachine(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if PG_ADMIN_URL is None and os.environ.get("CI") == "true":
         raise pytest.UsageError(

@@ -232,8 +232,9 @@ def run_at(url: str, *words: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def build_at(url: str) -> None:
-    for line in EXAMPLE_CLUSTER:
+def build_at(url: str, then: tuple[str, ...] = ()) -> None:
+    """The example cluster at `url`, then the `cairn ...` lines `then`."""
+    for line in [*EXAMPLE_CLUSTER, *(t.removeprefix("cairn ") for t in then)]:
         code, _, err = run_at(url, *shlex.split(line))
         assert code == 0, f"building the example cluster: {line}: {err}"
 

@@ -10,6 +10,9 @@ runs as libvirt-qemu and cannot read pytest's tmp dirs), VM names with a unique
 suffix, and cleans up everything it made on the container even when the test
 fails: domains (destroyed, undefined with their managed-save image), the storage
 pools cairn defined for its directories, and the files.
+
+Under pytest-xdist (scripts/test.sh) one worker runs every test here, in order
+(tests/workers.py): they share the machine's libvirtd and the session's testbed.
 """
 
 from __future__ import annotations

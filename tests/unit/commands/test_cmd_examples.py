@@ -17,9 +17,10 @@ from cairn.cli import tree
 COMMANDS = [tuple(words) for words in tree.all_commands()]
 
 # The VM the examples name, on a container reached through libvirt's in-process
-# test driver, and what must be true before an example of a lifecycle command
-# can do its work (a VM must run before it can be paused, ...).
-VM_SETUP = [
+# test driver (in the example cluster's template: tests/cluster_kit.py), and
+# what must be true before an example of a lifecycle command can do its work (a
+# VM must run before it can be paused, ...).
+CLUSTER_SETUP = [
     # The containers' interfaces on private: VMs there are bridged onto br0.
     "cairn add host interface vm-container-0-0 eth8 ip=10.1.255.240 subnet=private",
     "cairn add host interface vm-container-0-1 eth8 ip=10.1.255.241 subnet=private",
@@ -119,7 +120,7 @@ def _runs(example_cluster, title, command):
         )
     keep = libvirt.open("test:///default")  # the test driver's host lives while one is open
     try:
-        for line in [*VM_SETUP, *GIVEN.get(title, [])]:
+        for line in GIVEN.get(title, []):
             given = example_cluster.line(line)
             assert given.code == 0, f"{line}: {given.err}"
         if title in PAGE_ON:
