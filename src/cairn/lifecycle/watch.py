@@ -40,12 +40,13 @@ from sqlalchemy.orm import Session
 from cairn.db.models import VM, Host, HostAttr
 from cairn.db.session import Database
 from cairn.errors import CairnError
+from cairn.hypervisor import heard
 from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.events import NOT_GONE, Changed, Event, Lost, Stopped, Subscription
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory.containers import container_uris
-from cairn.lifecycle import failover, heard, news
+from cairn.lifecycle import failover, news
 from cairn.lifecycle.hooks import Hooks, release_once
 
 log = logging.getLogger("cairn.watch")

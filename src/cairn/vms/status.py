@@ -2,7 +2,7 @@
 (one that does not answer costs its connect time-out, not that times the others).
 
 A listing (`fact_states`) takes the states the service's watcher heard
-(`cairn.lifecycle.heard`) for the containers it follows and cairn did not just
+(`cairn.hypervisor.heard`) for the containers it follows and cairn did not just
 use: the same answer, no round trip. Commands that act on a state
 (`live_states`) always ask.
 
@@ -49,11 +49,11 @@ def _states(
     """vms: (VM id, name, container id) each; `heard_ok`: the watcher's states will do."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from cairn.hypervisor import heard
     from cairn.hypervisor.connections import Connections
     from cairn.hypervisor.errors import HypervisorError
     from cairn.hypervisor.listing import list_states
     from cairn.inventory.containers import container_uris
-    from cairn.lifecycle import heard
 
     uris = container_uris(session, containers)
     out: dict[int, str] = {}

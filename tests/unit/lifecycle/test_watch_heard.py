@@ -17,7 +17,7 @@ from typing import Any
 import libvirt
 import pytest
 
-from cairn.lifecycle import heard
+from cairn.hypervisor import heard
 from cairn.lifecycle.watch import Watcher
 from testkit import wait_for
 
