@@ -74,6 +74,7 @@ class Page:
 
 def make_app(page: Page) -> web.Application:
     app = web.Application(client_max_size=1 << 20, middlewares=[_headers, _login_needed(page)])
+    app.on_shutdown.append(lambda _app: page.live.end())
     r = app.router
 
     async def login(request: web.Request) -> web.StreamResponse:

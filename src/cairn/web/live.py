@@ -5,7 +5,9 @@ hears (`cairn.lifecycle.news`) is sent to all of them as an event `state`
 with {"name", "state"} (to a tenant's page: of its cluster's VMs only). A
 page that reads too slowly misses news and gets `resync` instead (it
 reloads its data). A comment every KEEPALIVE seconds keeps proxies and the
-SSH tunnel from closing an idle stream.
+SSH tunnel from closing an idle stream. When the service stops, `end` closes
+every stream at once (the browser reconnects to the next service), rather
+than the server's shutdown waiting for streams that never end by themselves.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from cairn.web.headers import secure
 
 KEEPALIVE = 15.0
 QUEUE = 1000  # news held for one slow page before it must resync
+_END = object()  # put in a stream's queue: the stream ends
 MAX_STREAMS = 256
 
 
@@ -33,6 +36,16 @@ class Live:
 
     def close(self) -> None:
         self._unsubscribe()
+
+    async def end(self) -> None:
+        """Ends every open stream (on the streams' loop: the server's shutdown)."""
+        with self._lock:
+            queues = list(self._queues)
+        for _loop, queue in queues:
+            with contextlib.suppress(asyncio.QueueEmpty):
+                while True:
+                    queue.get_nowait()
+            queue.put_nowait(_END)  # type: ignore[arg-type]
 
     def _heard(self, item: news.News) -> None:
         with self._lock:
@@ -64,6 +77,8 @@ class Live:
                 except TimeoutError:
                     await response.write(b": keepalive\n\n")
                     continue
+                if item is _END:
+                    break
                 if item is None:
                     await response.write(b"event: resync\ndata: {}\n\n")
                     continue
