@@ -63,12 +63,12 @@ class Live:
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
         )
         secure(response)  # a stream sends its head before any middleware sees it
-        await response.prepare(request)
         queue: asyncio.Queue[news.News | None] = asyncio.Queue(QUEUE)
         entry = (asyncio.get_running_loop(), queue)
-        with self._lock:
+        with self._lock:  # before the head goes: news after the page's "open" is not lost
             self._queues.add(entry)
         try:
+            await response.prepare(request)
             await response.write(b"retry: 1000\n: live\n\n")
             while True:
                 try:

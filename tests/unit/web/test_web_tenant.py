@@ -120,9 +120,10 @@ def test_a_tenants_live_stream_carries_only_its_clusters_vms(
     page.wait_for_selector("header .who")
     page.evaluate(
         """() => { window.heard = [];
-            const live = new EventSource("/api/events");
+            const live = new EventSource("/api/events"); window.live = live;
             live.addEventListener("state", m => window.heard.push(JSON.parse(m.data).name)); }"""
     )
+    wait_for(lambda: page.evaluate("window.live.readyState") == 1, "the live stream open")
     heard = lambda: list(page.evaluate("window.heard"))  # noqa: E731
     # Its own VM's news, until the stream is surely listening...
     pilot.cli.ok("start", "host", "vm", "vc-compute-0")
