@@ -1,7 +1,8 @@
 """Policy: a VM definition + its resolved attributes -> a domain spec. No I/O.
 
 Here live the choices Rocks made and cairn keeps: boot order (cdrom, network,
-hd with a CDROM; network, hd without), what each seed attribute means
+hd with a CDROM; network, hd without), a reboot that ends an install (its
+installer reboots the guest at its end), what each seed attribute means
 (cpu_mode, kvm_cpu_pinning, kvm_device_N, HVM_Features), where a NIC attaches
 (its network's libvirt network, else its bridge, else user-mode networking).
 XML-valued attributes are parsed here, again, whatever was checked when they
@@ -63,6 +64,8 @@ class VMFacts:
     nics: tuple[VMNic, ...]
     # The kernel it boots itself while it installs (cairn.vms.kernelboot), if any.
     kernel: KernelBoot | None = None
+    # Its boot action is install (from the network, or with `kernel`).
+    installing: bool = False
 
 
 @dataclass
@@ -131,6 +134,10 @@ def design(facts: VMFacts, attrs: Mapping[str, Resolved], *, domain_type: str = 
         serial_console=not any(e.tag == "serial" for e in devices),
         bios_useserial=a.flag("kvm_bios_useserial"),
         kernel=facts.kernel,
+        # The installer reboots the guest when it is done: that ends the domain
+        # (Rocks' on_reboot=destroy) instead of booting into the installer again;
+        # the watcher then sets its boot to os, so the next start boots the OS.
+        on_reboot="destroy" if facts.installing or facts.kernel is not None else None,
         start=StartOrder(_number(a, "kvm_start_order"), _number(a, "kvm_start_delay") or 0),
     )
     return Design(spec, notes)

@@ -38,10 +38,8 @@ def build_domain(spec: DomainSpec) -> etree._Element:
         domain.append(features)
     if spec.cpu is not None:
         domain.append(build_cpu(spec.cpu))
-    if spec.kernel is not None:
-        # The installer's reboot ends the install (as in Rocks), instead of
-        # booting the same kernel into the installer again.
-        sub(domain, "on_reboot", "destroy")
+    if spec.on_reboot is not None:
+        sub(domain, "on_reboot", spec.on_reboot)
     domain.append(build_devices(spec))
     return domain
 

@@ -37,9 +37,11 @@ NIC_SOURCES = frozenset({"bridge", "network", "user"})
 CPU_MODES = frozenset({"host-model", "host-passthrough", "custom", "maximum"})
 CPU_MATCHES = frozenset({"exact", "minimum", "strict"})
 BOOT_DEVICES = frozenset({"cdrom", "network", "hd"})
+ON_REBOOT = frozenset({"destroy", "restart"})
 # Children of <domain> the builder writes itself; an extra element must not add a second.
 BUILDER_OWNED = frozenset(
-    {"name", "uuid", "metadata", "memory", "vcpu", "os", "features", "cpu", "devices"}
+    {"name", "uuid", "metadata", "memory", "vcpu", "os", "features", "cpu", "on_reboot"}
+    | {"devices"}
 )
 
 _MAC = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")
@@ -174,6 +176,9 @@ class DomainSpec:
     serial_console: bool = True  # <serial type='pty'> + <console type='pty'>
     bios_useserial: bool = False  # <bios useserial='yes'/>: BIOS output on the serial port
     kernel: KernelBoot | None = None  # boot this kernel directly (then `boot` is ignored)
+    # What a reboot from inside the guest does: "destroy" ends the domain; None
+    # writes no <on_reboot>, which is libvirt's default, restart.
+    on_reboot: str | None = None
     # cairn's <metadata> (the mark of a managed VM, its start order); None: none
     start: StartOrder | None = None
 
@@ -191,6 +196,8 @@ class DomainSpec:
             raise SpecError(f"machine type {self.machine!r} of {self.name} is not like pc or q35")
         for device in self.boot:
             _one_of(device, BOOT_DEVICES, "boot device")
+        if self.on_reboot is not None:
+            _one_of(self.on_reboot, ON_REBOOT, "on_reboot action")
         if len(set(self.boot)) != len(self.boot):
             raise SpecError(f"boot order {self.boot} of {self.name} names a device twice")
         devices = [disk.device for disk in self.disks]

@@ -18,11 +18,12 @@ VMs are restarted elsewhere once a fence plugin confirms it off
 defines of VMs restarted elsewhere are destroyed and undefined.
 
 A VM set to install (`set host power ... action=install`) whose guest ends by
-itself (a shutdown: its installer rebooted, which ends a kernel-booted install,
-or powered it off) has finished its install: its boot is set back to os, as
-Rocks' installed nodes did in their post step, so its next start boots its OS
-(a kernel boot) or is sent to its disk by PXE (after `sync config`). A crash or
-a destroy leaves it at install.
+itself (a shutdown: its installer rebooted, which ends an install's domain, as
+its on_reboot is destroy (cairn.designer) and libvirt reports that stop as
+VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN; or it powered off) has finished its
+install: its boot is set back to os, as Rocks' installed nodes did in their
+post step, so its next start boots its OS (a kernel boot) or is sent to its
+disk by PXE (after `sync config`). A crash or a destroy leaves it at install.
 """
 
 from __future__ import annotations
@@ -298,7 +299,7 @@ class Watcher:
                 return  # it has moved; this is an old copy stopping
             ran = release_once(session, self.hooks, vm, reason)
             if ran and event.reason == "shutdown" and vm.host.boot == "install":
-                # Its installer ended it (a kernel boot's reboot ends the domain;
+                # Its installer ended it (an install's reboot ends the domain;
                 # an installer may power off): the install is over, so it boots
                 # its OS from now on, as Rocks' installed node set itself to os.
                 vm.host.boot = "os"

@@ -35,7 +35,7 @@ from cairn.plugins import loader
 from cairn.plugins.hooks import SECTIONS, VMView
 from cairn.vms import templates
 from cairn.vms.facts import VMFacts as VMRow
-from cairn.vms.kernelboot import kernels
+from cairn.vms.kernelboot import installing, kernels
 from cairn.vms.reach import Reach, reach
 from cairn.vms.templates import Templates
 
@@ -109,7 +109,8 @@ def build(
     """
     resolved = resolve_facts(session, [vm.host for vm in vms])
     disks, nics = _disks(session, vms), _nics(session, vms)
-    boots = kernels(session, vms, resolved)
+    installs = installing(session, vms)
+    boots = kernels(session, vms, resolved, installs)
     try:
         plugins = {s: loader.find(HOOK_WORDS, s) for s in SECTIONS}
     except CairnError as exc:  # a plugin that cannot be loaded fails every document
@@ -129,7 +130,7 @@ def build(
                 raise boot
             made = VMFacts(vm.host.name, vm.uuid, vm.memory_mb, vm.host.cpus, vm.cdrom,
                            disks.get(vm.id, ()), nics.get(vm.host.id, ()),
-                           boot)  # fmt: skip
+                           boot, vm.host.id in installs)  # fmt: skip
             _within(within, made, resolved[vm.host.id])
             out[vm.id] = _one(vm, made, resolved[vm.host.id], kind, plugins, notes, batch)
         except CairnError as exc:

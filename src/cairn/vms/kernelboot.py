@@ -6,7 +6,8 @@ container's kvm_boot_dir, not from the network. A frontend's command line also
 gets its public address, netmask, DNS server and gateway (the attributes
 Kickstart_PublicDNSServers and Kickstart_PublicGateway), for the installer
 that has no DHCP on the public side. Every value added is checked to be an
-address or a MAC, so none can add an argument.
+address or a MAC, so none can add an argument. Which VMs install at all (from
+the network or this way) is found here too: their reboot ends the domain.
 """
 
 from __future__ import annotations
@@ -32,20 +33,28 @@ PUBLIC = "public"
 DEFAULT_BOOT_DIR = "/tftpboot"
 
 
+def installing(session: Session, vms: Sequence[VMFacts]) -> set[int]:
+    """The host ids of the VMs whose boot action is install."""
+    query = select(Host.id, Host.boot)
+    ids = [vm.host.id for vm in vms]
+    return {h for h, boot in where_in(session, query, Host.id, ids) if boot == "install"}
+
+
 def kernels(
-    session: Session, vms: Sequence[VMFacts], resolved: Mapping[int, Mapping[str, Resolved]]
+    session: Session,
+    vms: Sequence[VMFacts],
+    resolved: Mapping[int, Mapping[str, Resolved]],
+    installs: set[int],
 ) -> dict[int, KernelBoot | CairnError]:
-    """{host id: its kernel boot} for the VMs that install that way now, or
-    the error that keeps one from having it (the others go on)."""
+    """{host id: its kernel boot} for the VMs that install that way now (among
+    `installs`, from `installing`), or the error that keeps one from having
+    it (the others go on)."""
 
     def value(host_id: int, name: str) -> str | None:
         found = resolved[host_id].get(name)
         return None if found is None else unescape(found.value)
 
-    ids = [vm.host.id for vm in vms]
-    query = select(Host.id, Host.boot)
-    installing = [h for h, boot in where_in(session, query, Host.id, ids) if boot == "install"]
-    chosen = [h for h in installing if value(h, "installaction") == FRONTEND_ACTION]
+    chosen = sorted(h for h in installs if value(h, "installaction") == FRONTEND_ACTION)
     if not chosen:
         return {}
     action = session.execute(

@@ -52,6 +52,7 @@ def key(facts: VMFacts, attrs: Mapping[str, Resolved], domain_type: str) -> Hash
         facts.memory_mb,
         facts.cpus,
         facts.cdrom,
+        facts.installing,
         tuple((d.kind, d.device, d.bus) for d in facts.disks),
         paths,
         tuple((n.bridge, n.libvirt_network, n.network, n.iface) for n in facts.nics),

@@ -61,6 +61,7 @@ VARIANTS: dict[type, dict[str, dict[str, Any]]] = {
         "bios_useserial": {"bios_useserial": True},
         "start": {"start": StartOrder(3, 10)},
         "kernel": {"kernel": KERNEL},
+        "on_reboot": {"on_reboot": "destroy"},
     },
     KernelBoot: {
         "kernel": {"kernel": "/tftpboot/vmlinuz-2"},

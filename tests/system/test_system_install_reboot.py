@@ -1,0 +1,55 @@
+"""A PXE install whose installer reboots the guest ends there, on the real libvirtd.
+
+The guest is a VM set to install (boot order network, hd, as every VM without a
+CDROM): its network boot finds nothing to boot, so the firmware boots its disk,
+whose boot sector resets the machine through the keyboard controller at once,
+as an installer reboots at its end. With on_reboot=destroy that reset ends the
+domain; the watcher hears a guest that ended by itself, disallocates it once and
+sets its boot back to os. Without it, the guest would boot again, forever.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from watcher import disallocations
+
+pytestmark = pytest.mark.system
+
+# At 0x7c00: mov al, 0xfe; out 0x64, al (the keyboard controller's reset line);
+# jmp $ -- then the boot signature.
+RESET_SECTOR = bytes([0xB0, 0xFE, 0xE6, 0x64, 0xEB, 0xFE]).ljust(510, b"\0") + b"\x55\xaa"
+GIB = 1 << 30
+FIRMWARE = "SeaBIOS (version"  # its first words on the serial port at every boot
+
+
+def rebooting_disk(path: Path) -> None:
+    """A 1 GiB raw image (the VM's defined size, so cairn keeps it) that resets at boot."""
+    with path.open("wb") as disk:
+        disk.write(RESET_SECTOR)
+        disk.truncate(GIB)
+    path.chmod(0o644)
+
+
+def test_an_installer_that_reboots_ends_the_domain_and_the_vm_boots_its_os_next(lab, watch):
+    lab.cli.ok("set", "attr", "cpu_mode", "none")  # nested KVM: no <cpu> element
+    lab.plugins()
+    vm = lab.add_vm("install")
+    lab.run("set", "host", "boot", vm, "action=install")
+    log = lab.serial_log(vm)
+    rebooting_disk(lab.dir / f"{vm}.vda")
+    w = watch("refresh=5")
+    w.wait_line("INFO watching qemu:///system")
+
+    assert lab.verb("start", "host", "vm", vm)["result"] == "started"
+    w.wait_line(f"INFO {vm}: its install ended")
+
+    assert not lab.dom(vm).isActive()
+    # The firmware ran once: a guest that rebooted would have started it again.
+    assert log.read_text(errors="replace").count(FIRMWARE) == 1
+    (boot,) = json.loads(lab.run("list", "host", "boot", vm, "output-format=json"))
+    assert boot["action"] == "os"
+    assert [line.split()[:2] for line in disallocations(lab)] == [["disallocate", vm]]
+    assert "(shutdown)" in disallocations(lab)[0]
