@@ -126,6 +126,40 @@ def test_a_restart_by_another_version_waits_for_a_running_batch(
     assert version() not in Path(f"{sock}.log").read_text()  # the new one is the other cairn
 
 
+def test_a_service_started_before_its_sources_changed_is_restarted_by_a_new_client(
+    sqlite_cli: Cli, services: Services, sock: Path, other_cairn: Path
+) -> None:
+    """version() is taken once per process: the fingerprint of the code it runs. A
+    service keeps the one it started with; a client started after an edit has the
+    new one, and restarts it."""
+    copy = {"PYTHONPATH": str(other_cairn)}
+    service = services.start(sqlite_cli.url, sock, "watch=no", **copy)
+    same = services.run(sqlite_cli.url, sock, "list", "host", **copy)
+    assert same.code == 0 and "restarting" not in same.err, same
+    assert service_pid(sock) == service.pid
+    with (other_cairn / "cairn" / "another.py").open("a") as edited:  # in place, as an editor
+        edited.write("# a change\n")
+
+    changed = services.run(sqlite_cli.url, sock, "list", "host", **copy)
+    assert changed.code == 0, changed
+    assert changed.err.startswith(f"warning - restarting the cairn service (pid {service.pid})")
+    assert service.wait(timeout=60) == 0
+    assert service_pid(sock) not in (None, service.pid)
+
+
+def test_version_is_taken_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cairn.service import address
+
+    first = version()
+
+    def scan() -> str:
+        raise AssertionError("the source tree was scanned again")
+
+    monkeypatch.setattr(address, "_scan", scan)
+    assert version() == first
+    assert version().startswith(f"{cairn.__version__}/{address.PROTOCOL}/")
+
+
 def test_stop_service_waits_for_the_running_command(
     sqlite_cli: Cli, services: Services, sock: Path, tmp_path: Path
 ) -> None:
