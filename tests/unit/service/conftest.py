@@ -13,7 +13,7 @@ import os
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,16 @@ class Services:
     procs: list[subprocess.Popen[str]] = field(default_factory=list)
     sockets: list[Path] = field(default_factory=list)
 
-    def start(self, url: str, sock: Path, *params: str, **env: str) -> subprocess.Popen[str]:
+    def start(
+        self,
+        url: str,
+        sock: Path,
+        *params: str,
+        preexec_fn: Callable[[], None] | None = None,
+        **env: str,
+    ) -> subprocess.Popen[str]:
+        """`cairn watch PARAMS` on `sock`, once it listens; `preexec_fn` runs in
+        the child before cairn (to give it limits, say)."""
         self.sockets.append(sock)
         log = open(self.tmp / f"service-{len(self.procs)}.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
@@ -78,6 +87,7 @@ class Services:
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=preexec_fn,
         )
         self.procs.append(proc)
         wait_for(

@@ -8,11 +8,10 @@ read from /proc, must show the soft limit raised to the hard one.
 from __future__ import annotations
 
 import resource
-import subprocess
 from pathlib import Path
 
-from conftest import client_env, service_pid
-from testkit import CAIRN, Cli, wait_for
+from conftest import Services
+from testkit import Cli
 
 
 def _open_files(pid: int) -> tuple[int, int]:
@@ -28,29 +27,9 @@ def _few_files() -> None:
 
 
 def test_the_soft_limit_on_open_files_is_raised_to_the_hard_one(
-    sqlite_cli: Cli, tmp_path: Path
+    sqlite_cli: Cli, services: Services, tmp_path: Path
 ) -> None:
-    sock = tmp_path / "cairn.sock"
-    with (tmp_path / "service.log").open("w") as log:
-        proc = subprocess.Popen(
-            [CAIRN, "watch", "watch=no"],
-            env=client_env(sqlite_cli.url, sock),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_few_files,
-        )
-    try:
-        wait_for(
-            lambda: service_pid(sock) == proc.pid or proc.poll() is not None,
-            "the service",
-            timeout=60,
-        )
-        assert proc.poll() is None, (tmp_path / "service.log").read_text()
-        assert _open_files(proc.pid) == (4096, 4096)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    service = services.start(
+        sqlite_cli.url, tmp_path / "cairn.sock", "watch=no", preexec_fn=_few_files
+    )
+    assert _open_files(service.pid) == (4096, 4096)

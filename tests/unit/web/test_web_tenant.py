@@ -67,14 +67,19 @@ def _fetch(page: Any, url: str, method: str = "GET", value: str | None = None) -
     )
 
 
+def tenant_page(tenant: Any, page: Any) -> str:
+    """Opens vc's owner's link (from `report web`) in `page`, logged in; the link."""
+    pilot, owner, _stranger, airboss = tenant
+    link = pilot.cli.ok("report", "web", "vc", f"key={owner}", f"airboss={airboss}").split()[0]
+    page.goto(link)
+    page.wait_for_selector("header .who")
+    return str(link)
+
+
 def test_a_tenant_sees_only_its_cluster_and_edited_requests_are_refused(
     tenant: Any, page: Any, hv: Any
 ) -> None:
-    pilot, owner, _stranger, airboss = tenant
-    link = pilot.cli.ok("report", "web", "vc", f"key={owner}", f"airboss={airboss}").split()[0]
-    base = link.split("/login")[0]
-    page.goto(link)
-    page.wait_for_selector("header .who")
+    base = tenant_page(tenant, page).split("/login")[0]
     assert page.inner_text("header .who").startswith("vc (key SHA256:")
 
     page.goto(f"{base}/vms")
@@ -115,9 +120,8 @@ def test_a_tenant_sees_only_its_cluster_and_edited_requests_are_refused(
 def test_a_tenants_live_stream_carries_only_its_clusters_vms(
     tenant: Any, page: Any, hv: Any
 ) -> None:
-    pilot, owner, _stranger, airboss = tenant
-    page.goto(pilot.cli.ok("report", "web", "vc", f"key={owner}", f"airboss={airboss}").split()[0])
-    page.wait_for_selector("header .who")
+    pilot = tenant[0]
+    tenant_page(tenant, page)
     page.evaluate(
         """() => { window.heard = [];
             const live = new EventSource("/api/events"); window.live = live;
@@ -138,9 +142,8 @@ def test_a_tenants_live_stream_carries_only_its_clusters_vms(
 def test_a_tenants_cdrom_is_only_an_iso_the_airboss_allows(
     tenant: Any, page: Any, tmp_path: Path
 ) -> None:
-    pilot, owner, _stranger, airboss = tenant
-    page.goto(pilot.cli.ok("report", "web", "vc", f"key={owner}", f"airboss={airboss}").split()[0])
-    page.wait_for_selector("header .who")
+    pilot = tenant[0]
+    tenant_page(tenant, page)
     before = pilot.cli.dump()
     done = _fetch(page, "/api/vm/vc-compute-0/cdrom", "POST", "/etc/passwd")
     assert done["status"] == 403 and "not under a directory open to tenants" in done["body"]
