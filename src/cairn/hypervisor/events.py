@@ -39,9 +39,13 @@ NOT_GONE = frozenset({"saved", "migrated", "from-snapshot"})
 
 @dataclass(frozen=True)
 class Stopped:
+    """A domain stopped. `asked`: the host asked for it through QEMU (a reset
+    of a domain whose reboot ends it), the guest did not begin it."""
+
     uri: str
     name: str
     reason: str
+    asked: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,9 @@ class Subscription:
         self._sink = sink
         self._conn: libvirt.virConnect | None = None
         self._callback: int | None = None
+        # Domains whose shutdown under way the host asked for (libvirt's
+        # SHUTDOWN event, detail HOST, comes before their STOPPED).
+        self._asked: set[str] = set()
 
     def open(self) -> dict[str, State]:
         """Connect, subscribe, and return the domain states as of now."""
@@ -132,11 +139,18 @@ class Subscription:
         name = dom.name()
         if event == libvirt.VIR_DOMAIN_EVENT_STOPPED:
             reason = STOP_REASONS.get(detail, f"detail {detail}")
-            self._sink(Stopped(self.uri, name, reason))
+            asked = name in self._asked
+            self._asked.discard(name)
+            self._sink(Stopped(self.uri, name, reason, asked))
             state = State.SAVED if reason == "saved" else State.SHUTOFF
         elif event == libvirt.VIR_DOMAIN_EVENT_SHUTDOWN and detail == 0:
             state = State.SHUTDOWN  # finished: STOPPED follows
         else:
+            if event == libvirt.VIR_DOMAIN_EVENT_SHUTDOWN:
+                if detail == libvirt.VIR_DOMAIN_EVENT_SHUTDOWN_HOST:
+                    self._asked.add(name)
+                else:
+                    self._asked.discard(name)
             state = _AFTER.get(event, State.NOSTATE)
         persistence = event in _PERSISTENCE
         self._sink(Changed(self.uri, name, state, persistence))

@@ -23,7 +23,9 @@ its on_reboot is destroy (cairn.designer) and libvirt reports that stop as
 VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN; or it powered off) has finished its
 install: its boot is set back to os, as Rocks' installed nodes did in their
 post step, so its next start boots its OS (a kernel boot) or is sent to its
-disk by PXE (after `sync config`). A crash or a destroy leaves it at install.
+disk by PXE (after `sync config`). A crash, a destroy or a reset asked of
+libvirt (`stop host vm action=reset`, which ends such a domain too: libvirt's
+SHUTDOWN event said HOST, not GUEST) leaves it at install.
 """
 
 from __future__ import annotations
@@ -298,7 +300,10 @@ class Watcher:
             if container_uris(session, [vm.container])[vm.container_id] != event.uri:
                 return  # it has moved; this is an old copy stopping
             ran = release_once(session, self.hooks, vm, reason)
-            if ran and event.reason == "shutdown" and vm.host.boot == "install":
+            # Not a reset cairn or virsh asked for: that ends an install's
+            # domain too (on_reboot=destroy), but the install is not over.
+            ended = event.reason == "shutdown" and not event.asked
+            if ran and ended and vm.host.boot == "install":
                 # Its installer ended it (an install's reboot ends the domain;
                 # an installer may power off): the install is over, so it boots
                 # its OS from now on, as Rocks' installed node set itself to os.
