@@ -38,6 +38,7 @@ import concurrent.futures
 import importlib.util
 import json
 import os
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -48,6 +49,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import testbed as tb
+from cairn.lifecycle.runner import MAX_WORKERS
 
 # benchmarks/testbed.py, whose name tests/testbed.py takes on the path.
 _spec = importlib.util.spec_from_file_location(
@@ -132,7 +134,7 @@ def main() -> None:
     ap.add_argument("--containers", type=int, default=100)
     ap.add_argument("--vms", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="leave the testbed up")
-    ap.add_argument("--parallel", type=int, help="cairn's parallel= (default: every container)")
+    ap.add_argument("--parallel", type=int, help="cairn's parallel= (default: cairn's own)")
     args = ap.parse_args()
     if not Path(QBOOT).exists():
         raise SystemExit(f"{QBOOT} is missing (apt-get install qemu-system-data)")
@@ -141,7 +143,7 @@ def main() -> None:
     bed, _ = tb.Testbed.up(args.containers, ROOT)
     print(f"up, {args.containers} containers: {time.monotonic() - t:.1f} s", flush=True)
     try:
-        run(bed, args.containers, args.vms, args.parallel or min(args.containers, 256))
+        run(bed, args.containers, args.vms, args.parallel)
     finally:
         if not args.keep:
             t = time.monotonic()
@@ -149,7 +151,7 @@ def main() -> None:
             print(f"down: {time.monotonic() - t:.1f} s")
 
 
-def run(bed: tb.Testbed, containers: int, count: int, parallel: int) -> None:
+def run(bed: tb.Testbed, containers: int, count: int, parallel: int | None) -> None:
     kernel = ROOT / "halt.bin"
     kernel.write_bytes(halt_kernel())
     kernel.chmod(0o644)
@@ -172,15 +174,16 @@ def run(bed: tb.Testbed, containers: int, count: int, parallel: int) -> None:
         flush=True,
     )
 
+    # parallel=: containers worked on at once; by default one per container
+    # (lifecycle/runner.py, up to 128), as the raw run works on every one.
+    told = [f"parallel={parallel}"] if parallel else []
+    how = told[0] if told else f"(default parallel: {min(len(plan), MAX_WORKERS)})"
     t = time.monotonic()
-    # parallel=: containers worked on at once (cairn's default is 8; the raw
-    # run works on every container at once).
-    done = bed.cairn("start", "host", "vm", "scale-*", f"parallel={parallel}", "output-format=json")
+    done = bed.cairn("start", "host", "vm", "scale-*", *told, "output-format=json")
     took = time.monotonic() - t
-    results = sorted({r["result"] for r in json.loads(done.stdout)})
     print(
-        f"cairn start host vm parallel={parallel}, {count} VMs on {containers} containers:"
-        f" {took:.1f} s {results}"
+        f"cairn start host vm {how}, {count} VMs on {containers} containers:"
+        f" {took:.1f} s {_results(done.stdout)}"
     )
     idle(bed, count)
     listing(bed, plan, count)
@@ -201,14 +204,16 @@ def run(bed: tb.Testbed, containers: int, count: int, parallel: int) -> None:
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda space: space.sh(script), bed.containers))
     t = time.monotonic()
-    bed.cairn("start", "host", "vm", "scale-*", f"parallel={parallel}")
+    done = bed.cairn("start", "host", "vm", "scale-*", *told, "output-format=json")
     again = time.monotonic() - t
     print(
         f"cairn start host vm again, its disks made already (raw makes none):"
         f" {again:.1f} s, {again / raw:.2f}x raw"
         f" (goal at most 1.1x: {'met' if again <= 1.1 * raw else 'NOT met'})"
+        f" {_results(done.stdout)}"
     )
     service.stats()
+    preconditions(bed, plan, names)
     destroy_all(bed, plan, log, names)
     service.stats()
     service.stop()
@@ -341,6 +346,46 @@ def listing(bed: tb.Testbed, plan: dict[str, list[str]], count: int) -> None:
         f" side by side (as the service asks); states {sorted(states)};"
         f" same as asked: {'yes' if heard == asked else 'NO'}"
     )
+
+
+def _results(table: str) -> dict[str, int]:
+    """{result: how many VMs} of a lifecycle command's JSON table."""
+    counts: dict[str, int] = {}
+    for row in json.loads(table):
+        counts[row["result"]] = counts.get(row["result"], 0) + 1
+    return counts
+
+
+def preconditions(bed: tb.Testbed, plan: dict[str, list[str]], names: list[str]) -> None:
+    """Before the storm: every VM runs as libvirt and cairn see it, and is allocated
+    in the database (else its destroy would have nothing to release); prints what
+    it finds and stops the benchmark if not."""
+    time.sleep(SETTLE)  # the listing answers from the watcher's states again
+    listed = json.loads(bed.cairn("list", "host", "vm", "scale-*", "status=yes",
+                                  "output-format=json").stdout)  # fmt: skip
+    by_cairn = {row["vm-host"] for row in listed if row.get("status") == "running"}
+    by_libvirt: set[str] = set()
+    for space in bed.containers:
+        if bed.uri(space.name) in plan:
+            by_libvirt |= set(space.sh("virsh -q list --state-running --name").split())
+    with sqlite3.connect(ROOT / "cairn.db") as db:
+        allocated = {
+            name
+            for (name,) in db.execute(
+                "SELECT hosts.name FROM vms JOIN hosts ON hosts.id = vms.host_id"
+                " WHERE vms.allocated"
+            )
+        }
+    want = set(names)
+    print(
+        f"before the storm, of {len(want)}: running as cairn lists them {len(want & by_cairn)},"
+        f" as libvirt lists them {len(want & by_libvirt)}, allocated {len(want & allocated)}"
+    )
+    for what, seen in (("cairn", by_cairn), ("libvirt", by_libvirt), ("the database", allocated)):
+        if want - seen:
+            print(f"  not running/allocated for {what}: {sorted(want - seen)}")
+    if not want <= by_cairn & by_libvirt & allocated:
+        raise SystemExit("the storm's preconditions do not hold")
 
 
 def wait_disallocated(log: Path, names: set[str], timeout: float) -> float:
