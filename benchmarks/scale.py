@@ -49,7 +49,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import testbed as tb
-from cairn.lifecycle.runner import MAX_WORKERS
 
 # benchmarks/testbed.py, whose name tests/testbed.py takes on the path.
 _spec = importlib.util.spec_from_file_location(
@@ -135,7 +134,26 @@ def main() -> None:
     ap.add_argument("--vms", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="leave the testbed up")
     ap.add_argument("--parallel", type=int, help="cairn's parallel= (default: cairn's own)")
+    ap.add_argument(
+        "--go-on", action="store_true", help="destroy them all even if not all run allocated"
+    )
+    ap.add_argument(
+        "--hogs", type=int, default=0, help="busy processes beside the destroy storm (a load)"
+    )
+    ap.add_argument(
+        "--storm-only",
+        action="store_true",
+        help="on the testbed a --keep run left: start the VMs with a new service, destroy them",
+    )
     args = ap.parse_args()
+    if args.storm_only:
+        bed = tb.Testbed.attach(ROOT)
+        try:
+            storm_again(bed, args.containers, args.vms, args.hogs, args.go_on)
+        finally:
+            if not args.keep:
+                tb.down(ROOT)
+        return
     if not Path(QBOOT).exists():
         raise SystemExit(f"{QBOOT} is missing (apt-get install qemu-system-data)")
     tb.down(ROOT)
@@ -143,7 +161,7 @@ def main() -> None:
     bed, _ = tb.Testbed.up(args.containers, ROOT)
     print(f"up, {args.containers} containers: {time.monotonic() - t:.1f} s", flush=True)
     try:
-        run(bed, args.containers, args.vms, args.parallel)
+        run(bed, args.containers, args.vms, args.parallel, args.go_on, args.hogs)
     finally:
         if not args.keep:
             t = time.monotonic()
@@ -151,21 +169,52 @@ def main() -> None:
             print(f"down: {time.monotonic() - t:.1f} s")
 
 
-def run(bed: tb.Testbed, containers: int, count: int, parallel: int | None) -> None:
+def layout(bed: tb.Testbed, containers: int, count: int) -> tuple[list[str], dict[str, list[str]]]:
+    """The VMs' names, and {container URI: its VMs' names}."""
+    names = [f"scale-{i:03d}" for i in range(count)]
+    plan: dict[str, list[str]] = {}
+    for i, name in enumerate(names):
+        plan.setdefault(bed.uri(tb.container_name(i % containers)), []).append(name)
+    return names, plan
+
+
+def storm_again(bed: tb.Testbed, containers: int, count: int, hogs: int, go_on: bool) -> None:
+    """The destroy storm once more on a testbed a --keep run left: a new service
+    (of the code on PYTHONPATH), cairn's start of every VM, the storm."""
+    names, plan = layout(bed, containers, count)
+    service = Service(bed)
+    service.start(len(plan))
+    t = time.monotonic()
+    done = bed.cairn("start", "host", "vm", "scale-*", "output-format=json")
+    print(f"cairn start host vm: {time.monotonic() - t:.1f} s {_results(done.stdout)}")
+    if not preconditions(bed, plan, names) and not go_on:
+        raise SystemExit("the storm's preconditions do not hold")
+    destroy_all(bed, plan, ROOT / "disallocated.log", names, hogs)
+    service.stop()
+
+
+def run(
+    bed: tb.Testbed,
+    containers: int,
+    count: int,
+    parallel: int | None,
+    go_on: bool = False,
+    hogs: int = 0,
+) -> None:
     kernel = ROOT / "halt.bin"
     kernel.write_bytes(halt_kernel())
     kernel.chmod(0o644)
     log = ROOT / "disallocated.log"
     bed.plugin("start", "preboot", _PREBOOT.format(qboot=QBOOT, kernel=str(kernel)))
     bed.plugin("stop", "disallocate", _DISALLOCATE.format(log=str(log)))
-    names = [f"scale-{i:03d}" for i in range(count)]
-    plan: dict[str, list[str]] = {}
-    adds = []
-    for i, name in enumerate(names):
-        container = tb.container_name(i % containers)
-        plan.setdefault(bed.uri(container), []).append(name)
-        adds.append(["add", "host", "vm", container, f"name={name}", "mem=64", "disksize=1"])
-    bed.cairn_batch(adds)
+    names, plan = layout(bed, containers, count)
+    add = ["add", "host", "vm"]
+    bed.cairn_batch(
+        [
+            [*add, tb.container_name(i % containers), f"name={n}", "mem=64", "disksize=1"]
+            for i, n in enumerate(names)
+        ]
+    )
     service = Service(bed)
     t = time.monotonic()
     service.start(len(plan))
@@ -177,7 +226,7 @@ def run(bed: tb.Testbed, containers: int, count: int, parallel: int | None) -> N
     # parallel=: containers worked on at once; by default one per container
     # (lifecycle/runner.py, up to 128), as the raw run works on every one.
     told = [f"parallel={parallel}"] if parallel else []
-    how = told[0] if told else f"(default parallel: {min(len(plan), MAX_WORKERS)})"
+    how = told[0] if told else f"(default parallel: {min(len(plan), _max_workers())})"
     t = time.monotonic()
     done = bed.cairn("start", "host", "vm", "scale-*", *told, "output-format=json")
     took = time.monotonic() - t
@@ -213,8 +262,9 @@ def run(bed: tb.Testbed, containers: int, count: int, parallel: int | None) -> N
         f" {_results(done.stdout)}"
     )
     service.stats()
-    preconditions(bed, plan, names)
-    destroy_all(bed, plan, log, names)
+    if not preconditions(bed, plan, names) and not go_on:
+        raise SystemExit("the storm's preconditions do not hold")
+    destroy_all(bed, plan, log, names, hogs)
     service.stats()
     service.stop()
 
@@ -348,6 +398,12 @@ def listing(bed: tb.Testbed, plan: dict[str, list[str]], count: int) -> None:
     )
 
 
+def _max_workers() -> int:
+    from cairn.lifecycle.runner import MAX_WORKERS
+
+    return MAX_WORKERS
+
+
 def _results(table: str) -> dict[str, int]:
     """{result: how many VMs} of a lifecycle command's JSON table."""
     counts: dict[str, int] = {}
@@ -356,10 +412,10 @@ def _results(table: str) -> dict[str, int]:
     return counts
 
 
-def preconditions(bed: tb.Testbed, plan: dict[str, list[str]], names: list[str]) -> None:
-    """Before the storm: every VM runs as libvirt and cairn see it, and is allocated
-    in the database (else its destroy would have nothing to release); prints what
-    it finds and stops the benchmark if not."""
+def preconditions(bed: tb.Testbed, plan: dict[str, list[str]], names: list[str]) -> bool:
+    """Before the storm: whether every VM runs as libvirt and cairn see it, and is
+    allocated in the database (else its destroy would have nothing to release);
+    prints what it finds."""
     time.sleep(SETTLE)  # the listing answers from the watcher's states again
     listed = json.loads(bed.cairn("list", "host", "vm", "scale-*", "status=yes",
                                   "output-format=json").stdout)  # fmt: skip
@@ -384,8 +440,7 @@ def preconditions(bed: tb.Testbed, plan: dict[str, list[str]], names: list[str])
     for what, seen in (("cairn", by_cairn), ("libvirt", by_libvirt), ("the database", allocated)):
         if want - seen:
             print(f"  not running/allocated for {what}: {sorted(want - seen)}")
-    if not want <= by_cairn & by_libvirt & allocated:
-        raise SystemExit("the storm's preconditions do not hold")
+    return want <= by_cairn & by_libvirt & allocated
 
 
 def wait_disallocated(log: Path, names: set[str], timeout: float) -> float:
@@ -407,11 +462,17 @@ def _logged(log: Path) -> dict[str, int]:
     return calls
 
 
-def destroy_all(bed: tb.Testbed, plan: dict[str, list[str]], log: Path, names: list[str]) -> None:
+def destroy_all(
+    bed: tb.Testbed, plan: dict[str, list[str]], log: Path, names: list[str], hogs: int = 0
+) -> None:
     """`virsh destroy` of every guest, on all containers at once: a virsh on each,
-    started and connected first, then given its destroys on its stdin."""
+    started and connected first, then given its destroys on its stdin; with
+    `hogs` processes spinning on the 2 cores meanwhile (the load of a machine
+    that runs more than this benchmark)."""
     time.sleep(SETTLE)
     log.write_text("")
+    before = len((ROOT / "service.log").read_text().splitlines())
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
     procs = {
         space.name: subprocess.Popen(
             space.argv("virsh", "-q"), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
@@ -439,16 +500,22 @@ def destroy_all(bed: tb.Testbed, plan: dict[str, list[str]], log: Path, names: l
     except SystemExit as exc:
         print(f"destroyed at once: {exc}")
         took = float("inf")
+    finally:
+        load = Path("/proc/loadavg").read_text().split()[0]
+        for hog in spinning:
+            hog.kill()
+            hog.wait()
     waiter.join()
     destroyed = ended[0]
     time.sleep(5)  # a second call would come now
-    said = (ROOT / "service.log").read_text().splitlines()
+    said = (ROOT / "service.log").read_text().splitlines()[before:]
     for word in ("lost ", "disallocate failed", "busy", "released already", "ERROR"):
         print(f"  service log lines with {word!r}: {sum(word in line for line in said)}")
     calls = _logged(log)
     twice = sorted(n for n, c in calls.items() if c > 1)
     print(
-        f"{len(names)} VMs destroyed at once (virsh, {destroyed:.1f} s): {len(calls)} disallocated,"
+        f"{len(names)} VMs destroyed at once (virsh, {destroyed:.1f} s; {hogs} busy processes"
+        f" beside, load {load}): {len(calls)} disallocated,"
         f" {len(names) / took:.0f} a second,"
         f" {sum(calls.values())} plugin calls, twice: {twice or 'none'};"
         f" all within {took:.1f} s (goal 10 s: {'met' if took <= 10 else 'NOT met'})"

@@ -3,7 +3,10 @@
 Runs on the frontend and watches every container that holds VMs through
 libvirt lifecycle events. A VM that stops by itself (guest power-off, crash,
 destroyed outside cairn) gets plugin_disallocate exactly once; a VM that was
-saved or migrated does not (libvirt says why it stopped). A container that
+saved or migrated does not (libvirt says why it stopped), nor one that runs
+again by the time its stop is handled. The stops queued together are released
+in one transaction (cairn.lifecycle.stopped): a storm of them is not a
+transaction each. A container that
 goes away is reconnected with exponential backoff, and after every (re)connect
 the watcher reconciles: a VM recorded as allocated there that is neither
 running nor saved is disallocated. Every state change it hears is also
