@@ -22,12 +22,18 @@ Prints, after the testbed's `up`:
   container over the same kept connections (what it cost before), and
   whether both say the same (the listing of a `CAIRN_SERVICE=off` run, which
   asks every container);
+- before the storm, how many VMs run as cairn and libvirt list them and are
+  allocated in the database (all must be: else it stops, unless --go-on);
 - every guest destroyed at once with `virsh destroy` on its container: each
   must be disallocated exactly once (a plugin_disallocate that logs its
-  calls), all within 10 s;
+  calls), all within 10 s; with --hogs N, N busy processes spin meanwhile;
 - the service's memory, threads and file descriptors, with its connections.
 It makes its own testbed in /var/lib/cairn-testbed-scale (holders named by that
-directory: the suite's /var/lib/cairn-testbed is not touched) and removes it.
+directory: the suite's /var/lib/cairn-testbed is not touched) and removes it
+(--keep leaves it; --storm-only then starts the VMs again with a new service of
+the code on PYTHONPATH and repeats the storm; `python -c 'import sys;
+sys.path.insert(0, "tests"); import testbed, pathlib;
+testbed.down(pathlib.Path("/var/lib/cairn-testbed-scale"))'` removes it).
 Figures, not tests; docs/scale.md projects them to 1,000 containers.
 """
 
@@ -149,7 +155,7 @@ def main() -> None:
     if args.storm_only:
         bed = tb.Testbed.attach(ROOT)
         try:
-            storm_again(bed, args.containers, args.vms, args.hogs, args.go_on)
+            storm_again(bed, args.containers, args.vms, args.parallel, args.hogs, args.go_on)
         finally:
             if not args.keep:
                 tb.down(ROOT)
@@ -178,15 +184,20 @@ def layout(bed: tb.Testbed, containers: int, count: int) -> tuple[list[str], dic
     return names, plan
 
 
-def storm_again(bed: tb.Testbed, containers: int, count: int, hogs: int, go_on: bool) -> None:
+def storm_again(
+    bed: tb.Testbed, containers: int, count: int, parallel: int | None, hogs: int, go_on: bool
+) -> None:
     """The destroy storm once more on a testbed a --keep run left: a new service
     (of the code on PYTHONPATH), cairn's start of every VM, the storm."""
     names, plan = layout(bed, containers, count)
     service = Service(bed)
     service.start(len(plan))
+    told = [f"parallel={parallel}"] if parallel else []
     t = time.monotonic()
-    done = bed.cairn("start", "host", "vm", "scale-*", "output-format=json")
-    print(f"cairn start host vm: {time.monotonic() - t:.1f} s {_results(done.stdout)}")
+    done = bed.cairn("start", "host", "vm", "scale-*", *told, "output-format=json")
+    took = time.monotonic() - t
+    print(f"cairn start host vm {' '.join(told) or '(default parallel)'}: {took:.1f} s", end=" ")
+    print(_results(done.stdout))
     if not preconditions(bed, plan, names) and not go_on:
         raise SystemExit("the storm's preconditions do not hold")
     destroy_all(bed, plan, ROOT / "disallocated.log", names, hogs)
