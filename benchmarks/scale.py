@@ -22,12 +22,18 @@ Prints, after the testbed's `up`:
   container over the same kept connections (what it cost before), and
   whether both say the same (the listing of a `CAIRN_SERVICE=off` run, which
   asks every container);
+- before the storm, how many VMs run as cairn and libvirt list them and are
+  allocated in the database (all must be: else it stops, unless --go-on);
 - every guest destroyed at once with `virsh destroy` on its container: each
   must be disallocated exactly once (a plugin_disallocate that logs its
-  calls), all within 10 s;
+  calls), all within 10 s; with --hogs N, N busy processes spin meanwhile;
 - the service's memory, threads and file descriptors, with its connections.
 It makes its own testbed in /var/lib/cairn-testbed-scale (holders named by that
-directory: the suite's /var/lib/cairn-testbed is not touched) and removes it.
+directory: the suite's /var/lib/cairn-testbed is not touched) and removes it
+(--keep leaves it; --storm-only then starts the VMs again with a new service of
+the code on PYTHONPATH and repeats the storm; `python -c 'import sys;
+sys.path.insert(0, "tests"); import testbed, pathlib;
+testbed.down(pathlib.Path("/var/lib/cairn-testbed-scale"))'` removes it).
 Figures, not tests; docs/scale.md projects them to 1,000 containers.
 """
 
@@ -38,6 +44,7 @@ import concurrent.futures
 import importlib.util
 import json
 import os
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -132,8 +139,27 @@ def main() -> None:
     ap.add_argument("--containers", type=int, default=100)
     ap.add_argument("--vms", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="leave the testbed up")
-    ap.add_argument("--parallel", type=int, help="cairn's parallel= (default: every container)")
+    ap.add_argument("--parallel", type=int, help="cairn's parallel= (default: cairn's own)")
+    ap.add_argument(
+        "--go-on", action="store_true", help="destroy them all even if not all run allocated"
+    )
+    ap.add_argument(
+        "--hogs", type=int, default=0, help="busy processes beside the destroy storm (a load)"
+    )
+    ap.add_argument(
+        "--storm-only",
+        action="store_true",
+        help="on the testbed a --keep run left: start the VMs with a new service, destroy them",
+    )
     args = ap.parse_args()
+    if args.storm_only:
+        bed = tb.Testbed.attach(ROOT)
+        try:
+            storm_again(bed, args.containers, args.vms, args.parallel, args.hogs, args.go_on)
+        finally:
+            if not args.keep:
+                tb.down(ROOT)
+        return
     if not Path(QBOOT).exists():
         raise SystemExit(f"{QBOOT} is missing (apt-get install qemu-system-data)")
     tb.down(ROOT)
@@ -141,7 +167,7 @@ def main() -> None:
     bed, _ = tb.Testbed.up(args.containers, ROOT)
     print(f"up, {args.containers} containers: {time.monotonic() - t:.1f} s", flush=True)
     try:
-        run(bed, args.containers, args.vms, args.parallel or min(args.containers, 256))
+        run(bed, args.containers, args.vms, args.parallel, args.go_on, args.hogs)
     finally:
         if not args.keep:
             t = time.monotonic()
@@ -149,21 +175,57 @@ def main() -> None:
             print(f"down: {time.monotonic() - t:.1f} s")
 
 
-def run(bed: tb.Testbed, containers: int, count: int, parallel: int) -> None:
+def layout(bed: tb.Testbed, containers: int, count: int) -> tuple[list[str], dict[str, list[str]]]:
+    """The VMs' names, and {container URI: its VMs' names}."""
+    names = [f"scale-{i:03d}" for i in range(count)]
+    plan: dict[str, list[str]] = {}
+    for i, name in enumerate(names):
+        plan.setdefault(bed.uri(tb.container_name(i % containers)), []).append(name)
+    return names, plan
+
+
+def storm_again(
+    bed: tb.Testbed, containers: int, count: int, parallel: int | None, hogs: int, go_on: bool
+) -> None:
+    """The destroy storm once more on a testbed a --keep run left: a new service
+    (of the code on PYTHONPATH), cairn's start of every VM, the storm."""
+    names, plan = layout(bed, containers, count)
+    service = Service(bed)
+    service.start(len(plan))
+    told = [f"parallel={parallel}"] if parallel else []
+    t = time.monotonic()
+    done = bed.cairn("start", "host", "vm", "scale-*", *told, "output-format=json")
+    took = time.monotonic() - t
+    print(f"cairn start host vm {' '.join(told) or '(default parallel)'}: {took:.1f} s", end=" ")
+    print(_results(done.stdout))
+    if not preconditions(bed, plan, names) and not go_on:
+        raise SystemExit("the storm's preconditions do not hold")
+    destroy_all(bed, plan, ROOT / "disallocated.log", names, hogs)
+    service.stop()
+
+
+def run(
+    bed: tb.Testbed,
+    containers: int,
+    count: int,
+    parallel: int | None,
+    go_on: bool = False,
+    hogs: int = 0,
+) -> None:
     kernel = ROOT / "halt.bin"
     kernel.write_bytes(halt_kernel())
     kernel.chmod(0o644)
     log = ROOT / "disallocated.log"
     bed.plugin("start", "preboot", _PREBOOT.format(qboot=QBOOT, kernel=str(kernel)))
     bed.plugin("stop", "disallocate", _DISALLOCATE.format(log=str(log)))
-    names = [f"scale-{i:03d}" for i in range(count)]
-    plan: dict[str, list[str]] = {}
-    adds = []
-    for i, name in enumerate(names):
-        container = tb.container_name(i % containers)
-        plan.setdefault(bed.uri(container), []).append(name)
-        adds.append(["add", "host", "vm", container, f"name={name}", "mem=64", "disksize=1"])
-    bed.cairn_batch(adds)
+    names, plan = layout(bed, containers, count)
+    add = ["add", "host", "vm"]
+    bed.cairn_batch(
+        [
+            [*add, tb.container_name(i % containers), f"name={n}", "mem=64", "disksize=1"]
+            for i, n in enumerate(names)
+        ]
+    )
     service = Service(bed)
     t = time.monotonic()
     service.start(len(plan))
@@ -172,15 +234,16 @@ def run(bed: tb.Testbed, containers: int, count: int, parallel: int) -> None:
         flush=True,
     )
 
+    # parallel=: containers worked on at once; by default one per container
+    # (lifecycle/runner.py, up to 128), as the raw run works on every one.
+    told = [f"parallel={parallel}"] if parallel else []
+    how = told[0] if told else f"(default parallel: {min(len(plan), _max_workers())})"
     t = time.monotonic()
-    # parallel=: containers worked on at once (cairn's default is 8; the raw
-    # run works on every container at once).
-    done = bed.cairn("start", "host", "vm", "scale-*", f"parallel={parallel}", "output-format=json")
+    done = bed.cairn("start", "host", "vm", "scale-*", *told, "output-format=json")
     took = time.monotonic() - t
-    results = sorted({r["result"] for r in json.loads(done.stdout)})
     print(
-        f"cairn start host vm parallel={parallel}, {count} VMs on {containers} containers:"
-        f" {took:.1f} s {results}"
+        f"cairn start host vm {how}, {count} VMs on {containers} containers:"
+        f" {took:.1f} s {_results(done.stdout)}"
     )
     idle(bed, count)
     listing(bed, plan, count)
@@ -201,15 +264,18 @@ def run(bed: tb.Testbed, containers: int, count: int, parallel: int) -> None:
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda space: space.sh(script), bed.containers))
     t = time.monotonic()
-    bed.cairn("start", "host", "vm", "scale-*", f"parallel={parallel}")
+    done = bed.cairn("start", "host", "vm", "scale-*", *told, "output-format=json")
     again = time.monotonic() - t
     print(
         f"cairn start host vm again, its disks made already (raw makes none):"
         f" {again:.1f} s, {again / raw:.2f}x raw"
         f" (goal at most 1.1x: {'met' if again <= 1.1 * raw else 'NOT met'})"
+        f" {_results(done.stdout)}"
     )
     service.stats()
-    destroy_all(bed, plan, log, names)
+    if not preconditions(bed, plan, names) and not go_on:
+        raise SystemExit("the storm's preconditions do not hold")
+    destroy_all(bed, plan, log, names, hogs)
     service.stats()
     service.stop()
 
@@ -343,6 +409,51 @@ def listing(bed: tb.Testbed, plan: dict[str, list[str]], count: int) -> None:
     )
 
 
+def _max_workers() -> int:
+    from cairn.lifecycle.runner import MAX_WORKERS
+
+    return MAX_WORKERS
+
+
+def _results(table: str) -> dict[str, int]:
+    """{result: how many VMs} of a lifecycle command's JSON table."""
+    counts: dict[str, int] = {}
+    for row in json.loads(table):
+        counts[row["result"]] = counts.get(row["result"], 0) + 1
+    return counts
+
+
+def preconditions(bed: tb.Testbed, plan: dict[str, list[str]], names: list[str]) -> bool:
+    """Before the storm: whether every VM runs as libvirt and cairn see it, and is
+    allocated in the database (else its destroy would have nothing to release);
+    prints what it finds."""
+    time.sleep(SETTLE)  # the listing answers from the watcher's states again
+    listed = json.loads(bed.cairn("list", "host", "vm", "scale-*", "status=yes",
+                                  "output-format=json").stdout)  # fmt: skip
+    by_cairn = {row["vm-host"] for row in listed if row.get("status") == "running"}
+    by_libvirt: set[str] = set()
+    for space in bed.containers:
+        if bed.uri(space.name) in plan:
+            by_libvirt |= set(space.sh("virsh -q list --state-running --name").split())
+    with sqlite3.connect(ROOT / "cairn.db") as db:
+        allocated = {
+            name
+            for (name,) in db.execute(
+                "SELECT hosts.name FROM vms JOIN hosts ON hosts.id = vms.host_id"
+                " WHERE vms.allocated"
+            )
+        }
+    want = set(names)
+    print(
+        f"before the storm, of {len(want)}: running as cairn lists them {len(want & by_cairn)},"
+        f" as libvirt lists them {len(want & by_libvirt)}, allocated {len(want & allocated)}"
+    )
+    for what, seen in (("cairn", by_cairn), ("libvirt", by_libvirt), ("the database", allocated)):
+        if want - seen:
+            print(f"  not running/allocated for {what}: {sorted(want - seen)}")
+    return want <= by_cairn & by_libvirt & allocated
+
+
 def wait_disallocated(log: Path, names: set[str], timeout: float) -> float:
     """Seconds until every one of `names` is in the log (SystemExit after timeout)."""
     t = time.monotonic()
@@ -362,11 +473,17 @@ def _logged(log: Path) -> dict[str, int]:
     return calls
 
 
-def destroy_all(bed: tb.Testbed, plan: dict[str, list[str]], log: Path, names: list[str]) -> None:
+def destroy_all(
+    bed: tb.Testbed, plan: dict[str, list[str]], log: Path, names: list[str], hogs: int = 0
+) -> None:
     """`virsh destroy` of every guest, on all containers at once: a virsh on each,
-    started and connected first, then given its destroys on its stdin."""
+    started and connected first, then given its destroys on its stdin; with
+    `hogs` processes spinning on the 2 cores meanwhile (the load of a machine
+    that runs more than this benchmark)."""
     time.sleep(SETTLE)
     log.write_text("")
+    before = len((ROOT / "service.log").read_text().splitlines())
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
     procs = {
         space.name: subprocess.Popen(
             space.argv("virsh", "-q"), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
@@ -394,16 +511,22 @@ def destroy_all(bed: tb.Testbed, plan: dict[str, list[str]], log: Path, names: l
     except SystemExit as exc:
         print(f"destroyed at once: {exc}")
         took = float("inf")
+    finally:
+        load = Path("/proc/loadavg").read_text().split()[0]
+        for hog in spinning:
+            hog.kill()
+            hog.wait()
     waiter.join()
     destroyed = ended[0]
     time.sleep(5)  # a second call would come now
-    said = (ROOT / "service.log").read_text().splitlines()
+    said = (ROOT / "service.log").read_text().splitlines()[before:]
     for word in ("lost ", "disallocate failed", "busy", "released already", "ERROR"):
         print(f"  service log lines with {word!r}: {sum(word in line for line in said)}")
     calls = _logged(log)
     twice = sorted(n for n, c in calls.items() if c > 1)
     print(
-        f"{len(names)} VMs destroyed at once (virsh, {destroyed:.1f} s): {len(calls)} disallocated,"
+        f"{len(names)} VMs destroyed at once (virsh, {destroyed:.1f} s; {hogs} busy processes"
+        f" beside, load {load}): {len(calls)} disallocated,"
         f" {len(names) / took:.0f} a second,"
         f" {sum(calls.values())} plugin calls, twice: {twice or 'none'};"
         f" all within {took:.1f} s (goal 10 s: {'met' if took <= 10 else 'NOT met'})"

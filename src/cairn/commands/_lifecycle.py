@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn import values
 from cairn.cli.spec import Param, Table
+from cairn.lifecycle.runner import MAX_WORKERS
 
 if TYPE_CHECKING:
     from cairn.context import Context
@@ -16,7 +17,14 @@ if TYPE_CHECKING:
     from cairn.hypervisor.connections import Connections
     from cairn.lifecycle.runner import Outcome
 
-PARALLEL = Param("parallel", "containers worked on at once", 8, values.integer(1, 256), metavar="N")
+PARALLEL = Param(
+    "parallel",
+    "containers worked on at once (default: one per container of the VMs named,"
+    f" at most {MAX_WORKERS})",
+    None,
+    values.integer(1, 256),
+    metavar="N",
+)
 COLUMNS = ("HOST", "CONTAINER", "RESULT", "DETAIL")
 
 

@@ -37,7 +37,7 @@ DELAY = Param(
     metavar="S",
 )
 # What `start host vm` and `stop host vm` do by default; poweroff is Rocks' off.
-_LIFECYCLE = {"parallel": 8, "action": "poweroff", "timeout": 120, "terminate": False}
+_LIFECYCLE = {"parallel": None, "action": "poweroff", "timeout": 120, "terminate": False}
 
 
 def power(ctx: Context, vms: list[VM], action: str, delay: float = 0.0) -> Table:

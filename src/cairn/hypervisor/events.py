@@ -121,6 +121,12 @@ class Subscription:
         self._conn = conn
         return list_states(conn)
 
+    def states(self) -> dict[str, State]:
+        """The domain states as of now, asked over this subscription's connection."""
+        if self._conn is None:
+            raise ContainerUnreachable(f"{describe(self.uri)} is not watched")
+        return list_states(self._conn)
+
     def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is None:

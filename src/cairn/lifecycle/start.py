@@ -58,7 +58,7 @@ def start(
     conns: Connections,
     hooks: Hooks,
     *,
-    parallel: int = 8,
+    parallel: int | None = None,
     progress: Progress = no_progress,
     notes: list[str] | None = None,
 ) -> list[Outcome]:

@@ -48,7 +48,7 @@ def stop(
     action: str = "poweroff",
     terminate: bool = False,
     timeout: float = 120.0,
-    parallel: int = 8,
+    parallel: int | None = None,
     progress: Progress = no_progress,
 ) -> list[Outcome]:
     uris = container_uris(session, [vm.container for vm in vms])

@@ -58,7 +58,7 @@ def run(
     conns: Connections,
     *,
     file: str | None = None,
-    parallel: int = 8,
+    parallel: int | None = None,
     progress: Progress = no_progress,
 ) -> list[Outcome]:
     if file is not None:

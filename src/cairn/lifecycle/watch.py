@@ -3,7 +3,10 @@
 Runs on the frontend and watches every container that holds VMs through
 libvirt lifecycle events. A VM that stops by itself (guest power-off, crash,
 destroyed outside cairn) gets plugin_disallocate exactly once; a VM that was
-saved or migrated does not (libvirt says why it stopped). A container that
+saved or migrated does not (libvirt says why it stopped), nor one that runs
+again by the time its stop is handled. The stops queued together are released
+in one transaction (cairn.lifecycle.stopped): a storm of them is not a
+transaction each. A container that
 goes away is reconnected with exponential backoff, and after every (re)connect
 the watcher reconciles: a VM recorded as allocated there that is neither
 running nor saved is disallocated. Every state change it hears is also
@@ -45,16 +48,19 @@ from cairn.db.session import Database
 from cairn.errors import CairnError
 from cairn.hypervisor import heard
 from cairn.hypervisor.connections import Connections
+from cairn.hypervisor.errors import ContainerUnreachable
 from cairn.hypervisor.events import NOT_GONE, Changed, Event, Lost, Stopped, Subscription
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory.containers import container_uris
 from cairn.lifecycle import failover, news
 from cairn.lifecycle.hooks import Hooks, release_once
+from cairn.lifecycle.stopped import release_stopped
 
 log = logging.getLogger("cairn.watch")
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 BUSY_RETRY = 1.0  # seconds before work the busy database refused is tried again
+BATCH = 1000  # queued events handled together at most (their stops in one transaction)
 FAILOVER_GRACE = 30.0  # seconds a stopping watcher waits for running fail-overs
 
 
@@ -103,7 +109,7 @@ class Watcher:
                     event = self.events.get(timeout=0.5)
                 except queue.Empty:
                     continue
-                self._handle_or_defer(event)
+                self._handle_queued([event, *self._queued()])
         finally:
             self.settle(FAILOVER_GRACE)
             for uri, sub in self.subs.items():
@@ -126,6 +132,31 @@ class Watcher:
         if not self._busy_safe(f"handling {event}", lambda: self.handle(event)):
             self.deferred.append((time.monotonic() + BUSY_RETRY, event))
 
+    def _queued(self) -> list[Event]:
+        """The events queued behind the one just taken, up to BATCH of them."""
+        more: list[Event] = []
+        while len(more) < BATCH:
+            try:
+                more.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        return more
+
+    def _handle_queued(self, events: list[Event]) -> None:
+        """Handle `events` in order, the stops to release between two others
+        together: a storm of stops costs one transaction, not one each."""
+        stops: list[Stopped] = []
+        for event in events:
+            if isinstance(event, Stopped) and event.reason not in NOT_GONE:
+                stops.append(event)
+                continue
+            if isinstance(event, Lost) and stops:  # its container's stops are asked first
+                self._release_or_defer(stops)
+                stops = []
+            self._handle_or_defer(event)
+        if stops:
+            self._release_or_defer(stops)
+
     def handle(self, event: Event) -> None:
         if isinstance(event, Changed):
             news.publish(news.News(event.uri, event.name, str(event.state)))
@@ -139,7 +170,31 @@ class Watcher:
         elif event.reason in NOT_GONE:
             log.info("%s stopped (%s): kept allocated", event.name, event.reason)
         else:
-            self._disallocate_by_name(event, f"stopped-by-itself ({event.reason})")
+            self._release([event])
+
+    def _release_or_defer(self, stops: list[Stopped]) -> None:
+        if not self._busy_safe(f"releasing {len(stops)} stopped VMs", lambda: self._release(stops)):
+            later = time.monotonic() + BUSY_RETRY
+            self.deferred.extend((later, stop) for stop in stops)
+
+    def _release(self, stops: list[Stopped]) -> None:
+        """Release the VMs of `stops` (cairn.lifecycle.stopped); a stop whose
+        container could not be asked is tried again later while it is watched
+        (once it is not, the reconcile of its reconnect does the work)."""
+        held, unasked = release_stopped(self._work, self.hooks, stops, self._ask)
+        for stop in held:  # another transaction held its row: wait for it, alone
+            held_again, unasked_too = release_stopped(
+                self._work, self.hooks, [stop], self._ask, wait=True
+            )
+            unasked += unasked_too + held_again
+        later = time.monotonic() + BUSY_RETRY
+        self.deferred.extend((later, stop) for stop in unasked if stop.uri in self.subs)
+
+    def _ask(self, uri: str) -> dict[str, State]:
+        sub = self.subs.get(uri)
+        if sub is None:
+            raise ContainerUnreachable(f"{uri} is not watched")
+        return sub.states()
 
     def _refresh_containers(self) -> None:
         with self._work() as session:
@@ -289,26 +344,6 @@ class Watcher:
                 state = states.get(vm.host.name, State.UNDEFINED)
                 if state not in ACTIVE and state is not State.SAVED:
                     release_once(session, self.hooks, vm, f"found {state} when watching began")
-
-    def _disallocate_by_name(self, event: Stopped, reason: str) -> None:
-        with self._work() as session:
-            vm = session.execute(
-                select(VM).join(VM.host).where(Host.name == event.name)
-            ).scalar_one_or_none()
-            if vm is None:
-                return  # not a cairn VM
-            if container_uris(session, [vm.container])[vm.container_id] != event.uri:
-                return  # it has moved; this is an old copy stopping
-            ran = release_once(session, self.hooks, vm, reason)
-            # Not a reset cairn or virsh asked for: that ends an install's
-            # domain too (on_reboot=destroy), but the install is not over.
-            ended = event.reason == "shutdown" and not event.asked
-            if ran and ended and vm.host.boot == "install":
-                # Its installer ended it (an install's reboot ends the domain;
-                # an installer may power off): the install is over, so it boots
-                # its OS from now on, as Rocks' installed node set itself to os.
-                vm.host.boot = "os"
-                log.info("%s: its install ended (%s): boot set to os", vm.host.name, reason)
 
     def _work(self) -> _Unit:
         return _Unit(self.db)

@@ -203,6 +203,23 @@ def test_the_destroy_event_then_stop_host_vm_disallocates_once(lab, plugins, vm,
     assert plugins.calls() == [f"disallocate {name} stopped-by-itself (destroyed)"]
 
 
+def test_a_stop_heard_late_does_not_release_the_vm_started_again(lab, plugins, vm, watcher, fence):
+    """A stop event the watcher handles only after the VM was started again (its
+    queue was long: a storm of stops, a busy database) is old news: the VM runs
+    and holds its new allocation."""
+    name = vm("again")
+    watcher._connect(TEST_URI)
+    assert lab.stop(name).by_host()[name]["detail"] == "released"  # its event waits, queued
+
+    assert lab.start(name).code == 0
+    seen = pump(watcher, fence())
+
+    assert Stopped(TEST_URI, name, "destroyed") in seen
+    assert lab.state(name) == "running"
+    assert plugins.calls() == [f"disallocate {name} stopped"]
+    assert allocated(lab.cli.url, name)
+
+
 def test_two_vms_destroyed_at_the_same_moment_are_each_disallocated_once(
     lab, plugins, vm, watcher, fence
 ):
@@ -269,6 +286,70 @@ def test_two_frontends_watchers_release_each_vm_once_between_them(
         assert said.count(f"{name}: disallocated (stopped-by-itself (destroyed))") == 1, said
         assert said.count(f"{name}: released already (stopped-by-itself (destroyed))") == 1, said
         assert not allocated(lab.cli.url, name)
+
+
+def queued(w: Watcher, last: str) -> list[Event]:
+    """The events queued until the Stopped event of `last`, taken but not handled."""
+    seen: list[Event] = []
+    deadline = time.monotonic() + DEADLINE
+    while not (seen and isinstance(seen[-1], Stopped) and seen[-1].name == last):
+        try:
+            seen.append(w.events.get(timeout=max(0.0, deadline - time.monotonic())))
+        except queue.Empty:
+            pytest.fail(f"no stop event for {last} within {DEADLINE:g} s; saw {seen}")
+    return seen
+
+
+def test_a_storm_of_stops_is_released_in_one_transaction_each_vm_once_by_two_frontends(
+    lab, plugins, vm, watcher, fence, caplog
+):
+    """Many VMs destroyed at once, their stops taken together by each of two
+    frontends' watchers at the same moment (on PostgreSQL, rows the other holds
+    are skipped, then waited for alone): each VM released once between them; a
+    VM started again before its stop is handled keeps its allocation."""
+    names = [vm(f"storm{i}") for i in range(8)]
+    again = names.pop()
+    other = Watcher(lab.cli.url, refresh=3600)
+    try:
+        for w in (watcher, other):
+            w._connect(TEST_URI)
+        for name in [*names, again]:
+            lab.conn.lookupByName(name).destroy()
+        assert lab.stop(again).by_host()[again]["detail"] == "released"
+        assert lab.start(again).code == 0
+        last = fence()
+        batches = {w: queued(w, last) for w in (watcher, other)}
+        start = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def handle(w: Watcher) -> None:
+            try:
+                start.wait()
+                w._handle_queued(batches[w])
+            except BaseException as exc:  # re-raised in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=handle, args=(w,)) for w in (watcher, other)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(DEADLINE * 3)
+        assert not errors, errors
+        assert not watcher.deferred and not other.deferred
+    finally:
+        for sub in other.subs.values():
+            sub.close()
+        other.db.close()
+
+    calls = plugins.calls()
+    assert sorted(calls) == sorted(
+        [f"disallocate {again} stopped"]
+        + [f"disallocate {n} stopped-by-itself (destroyed)" for n in names]
+    )
+    assert all(not allocated(lab.cli.url, n) for n in names)
+    assert lab.state(again) == "running" and allocated(lab.cli.url, again)
+    said = messages(caplog)
+    assert said.count(f"{again} runs again on {TEST_URI}: its stop (destroyed) is old news") == 2
 
 
 # --- the loop in a thread ----------------------------------------------------
