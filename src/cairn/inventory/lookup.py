@@ -32,12 +32,19 @@ def one(session: Session, model: type[T], name: str) -> T:
 def boots(session: Session, words: list[str]) -> list[tuple[str, str | None]]:
     """(name, boot action) of the hosts the words name (every host if none), in
     the order of `hosts`, without mapping their rows."""
-    found = hostwords.host_facts(session, words)
+    return boots_of(session, hostwords.host_facts(session, words), every=not words)
+
+
+def boots_of(
+    session: Session, found: list[HostFacts], *, every: bool
+) -> list[tuple[str, str | None]]:
+    """(name, boot action) of hosts already found; `every`: they are most hosts
+    (one statement for the whole table, not an IN list of their ids in pieces)."""
     query = select(Host.id, Host.boot)
-    if words:
-        listed: list[Any] = where_in(session, query, Host.id, [f.id for f in found])
-    else:  # every host: one statement, not an IN list of every id in pieces
-        listed = list(session.execute(query))
+    if every:
+        listed: Any = list(session.execute(query))
+    else:
+        listed = where_in(session, query, Host.id, [f.id for f in found])
     boot = dict(listed)
     return [(f.name, boot[f.id]) for f in found]
 
@@ -74,13 +81,19 @@ def interfaces_by_host(
     """The interfaces of the hosts `words` name (every host if none), each with
     its host's facts, host by host and in name order within one. Plain rows,
     not mapped ones: mapping 10,000 interfaces and their hosts costs a second."""
-    found = hostwords.host_facts(session, words)
+    return interfaces_of(session, hostwords.host_facts(session, words), every=not words)
+
+
+def interfaces_of(
+    session: Session, found: list[HostFacts], *, every: bool
+) -> list[tuple[HostFacts, InterfaceFacts]]:
+    """`interfaces_by_host` of hosts already found; `every`: they are most hosts."""
     stmt = (
         select(Interface.host_id, *_IFACE_COLUMNS)
         .outerjoin(Network, Network.id == Interface.network_id)
         .order_by(Interface.name)
     )
-    if words:
+    if not every:
         stmt = stmt.where(Interface.host_id.in_([h.id for h in found]))
     by_host: dict[int, list[InterfaceFacts]] = {}
     for row in session.execute(stmt):
