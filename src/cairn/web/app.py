@@ -60,6 +60,7 @@ class Page:
         self.assets = Assets(HERE / "static")
         self.templates.globals["asset"] = self.assets.url
         self.templates.filters["state_class"] = state_class
+        self.templates.filters["dash"] = dash
         self.live = live.Live()
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -234,6 +235,11 @@ def _cached(page: Page) -> Middleware:
 def state_class(state: object) -> str:
     """A state's CSS class suffix, as pilot.js's stateBadge makes it."""
     return "none" if state is None else re.sub(r"[^a-z-]", "", str(state))
+
+
+def dash(value: object) -> object:
+    """A value as a table cell shows it: "-" for none, as pilot.js's row does."""
+    return "-" if value is None else value
 
 
 def own_origin(request: web.Request, tls: bool) -> str:
