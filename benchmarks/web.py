@@ -54,7 +54,9 @@ def serve(tmp: str, url: str) -> tuple[object, str]:
 
     os.environ.update(CAIRN_DB_URL=url, CAIRN_RUNTIME_DIR=tmp, CAIRN_PLUGIN_PATH="")
     path = socket_path(key_env())
-    service = Service(path, key_env(), watch=False, freeze=False)
+    # freeze: as a service that runs for good (`cairn` starts it so) keeps what
+    # it loads at start out of the collector's passes; this process ends after.
+    service = Service(path, key_env(), watch=False, freeze=True)
     threading.Thread(target=service.serve, daemon=True).start()
     deadline = time.monotonic() + 60
     while not os.path.exists(links.state_path(path)):

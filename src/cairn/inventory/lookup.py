@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cairn.db.chunks import MANY, where_in
+from cairn.db.chunks import MANY, connection, where_in
 from cairn.db.hostfacts import HostFacts
 from cairn.db.models import OS, Appliance, BootAction, Host, Interface, Network
 from cairn.errors import NotFound
@@ -42,7 +42,7 @@ def boots_of(
     (one statement for the whole table, not an IN list of their ids in pieces)."""
     query = select(Host.id, Host.boot)
     if every:
-        listed: Any = list(session.execute(query))
+        listed: Any = connection(session).execute(query).all()
     else:
         listed = where_in(session, query, Host.id, [f.id for f in found])
     boot = dict(listed)
@@ -96,7 +96,7 @@ def interfaces_of(
     if not every:
         stmt = stmt.where(Interface.host_id.in_([h.id for h in found]))
     by_host: dict[int, list[InterfaceFacts]] = {}
-    for row in session.execute(stmt):
+    for row in connection(session).execute(stmt):  # columns: no ORM loading of rows
         by_host.setdefault(row[0], []).append(InterfaceFacts._make(row[1:]))
     return [(h, i) for h in found for i in by_host.get(h.id, [])]
 
