@@ -2,23 +2,32 @@
 
 a. The VM table with 10,000 VMs in the database (on 100 containers reached
    through libvirt's in-process test:///default): the time from asking for
-   /vms until its first row shows in Chromium, and the server's part alone
-   (GET /api/vms: the first page, which still joins the listings of every
-   VM to filter and sort them), median of --runs.
+   /vms until its first row shows in Chromium (is in the page and a frame
+   has been painted since; not the load event, which waits for every
+   script), and the server's part alone (GET /api/vms: the first page, which
+   still reads every VM, in one pass, cairn.web.vmrows, to filter and sort
+   them), median of --runs.
 b. The overview with 500 containers (and 1,000 VMs): the same for / and
    GET /api/overview.
 
 A cairn service runs in a thread of this process with the page on an
 ephemeral loopback port; Debian's chromium is driven by Playwright. Each page
 is visited once untimed first (the service's first answer of a page imports
-and compiles what it needs), then --runs times. Figures
-are printed, each against its goal (1 s and 300 ms); nothing is asserted.
+and compiles what it needs), then --runs times as a returning administrator
+(the browser has kept the static files: what the goals are measured on) and
+as a first visit (a fresh browser context with only the session cookie).
+Figures are printed, median and worst, each against its goal (1 s and
+300 ms; "met" when the worst is within it), with the browser's own timings
+of the navigation; nothing is asserted. --db-cache DIR keeps each built
+database there and starts from a copy the next time (building 10,000 VMs
+takes minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -26,6 +35,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lifecycle import build
@@ -44,7 +54,9 @@ def serve(tmp: str, url: str) -> tuple[object, str]:
 
     os.environ.update(CAIRN_DB_URL=url, CAIRN_RUNTIME_DIR=tmp, CAIRN_PLUGIN_PATH="")
     path = socket_path(key_env())
-    service = Service(path, key_env(), watch=False, freeze=False)
+    # freeze: as a service that runs for good (`cairn` starts it so) keeps what
+    # it loads at start out of the collector's passes; this process ends after.
+    service = Service(path, key_env(), watch=False, freeze=True)
     threading.Thread(target=service.serve, daemon=True).start()
     deadline = time.monotonic() + 60
     while not os.path.exists(links.state_path(path)):
@@ -61,6 +73,31 @@ def link(path: str) -> str:
     return f"{urls[0]}/login?t={links.mint(secret)}"
 
 
+# The browser's own timings of the last navigation, ms from its start.
+TIMINGS = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const paint = performance.getEntriesByName("first-contentful-paint")[0];
+  return [nav.responseEnd, nav.domContentLoadedEventEnd, paint ? paint.startTime : -1];
+}"""
+
+
+# Resolves once the browser has painted a frame after the call (rAF runs just
+# before a paint; the timeout after it, once that paint is done).
+PAINTED = "() => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)))"
+
+
+def visit(page: Any, url: str, selector: str) -> float:
+    """Seconds from asking for `url` until `selector` is on the screen: from the
+    navigation's start, not its load event (which waits for every script)."""
+    t0 = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_selector(selector, timeout=60_000)
+    page.evaluate(PAINTED)
+    shown = time.perf_counter() - t0
+    page.wait_for_load_state("load")
+    return shown
+
+
 def measure(path: str, page_path: str, api: str, selector: str, runs: int, goal_ms: int) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -74,12 +111,16 @@ def measure(path: str, page_path: str, api: str, selector: str, runs: int, goal_
         # commands and compiles their queries once for its whole life.
         page.goto(base + page_path)
         page.wait_for_selector(selector, timeout=60_000)
-        shown, served = [], []
+        returning, first, served, timings = [], [], [], []
         for _ in range(runs):
-            t0 = time.perf_counter()
-            page.goto(base + page_path)
-            page.wait_for_selector(selector, timeout=60_000)
-            shown.append(time.perf_counter() - t0)
+            # A returning administrator: the browser keeps the static files.
+            returning.append(visit(page, base + page_path, selector))
+            timings.append(page.evaluate(TIMINGS))
+            # A first visit: a browser that has kept nothing but the session.
+            fresh = browser.new_context()
+            fresh.add_cookies([cookie])
+            first.append(visit(fresh.new_page(), base + page_path, selector))
+            fresh.close()
             request = urllib.request.Request(
                 base + api, headers={"Cookie": f"cairn_session={cookie['value']}"}
             )
@@ -88,16 +129,21 @@ def measure(path: str, page_path: str, api: str, selector: str, runs: int, goal_
                 size = len(answer.read())
             served.append(time.perf_counter() - t0)
         browser.close()
-    first = statistics.median(shown) * 1000
-    verdict = "met" if first <= goal_ms else "NOT met"
-    each = ", ".join(f"{t * 1000:.0f}" for t in shown)
-    print(f"   {page_path}: first shown in {first:.0f} ms (median of {runs}; server+browser;"
-          f" goal {goal_ms} ms: {verdict}); each: {each}")  # fmt: skip
+    for label, shown in (("returning (the goal's)", returning), ("first visit", first)):
+        median, worst = statistics.median(shown) * 1000, max(shown) * 1000
+        verdict = "met" if worst <= goal_ms else ("median met" if median <= goal_ms else "NOT met")
+        each = ", ".join(f"{t * 1000:.0f}" for t in shown)
+        print(f"   {page_path}, {label}: first shown in {median:.0f} ms (median of {runs}),"
+              f" worst {worst:.0f} ms; server+browser; goal {goal_ms} ms: {verdict};"
+              f" each: {each}")  # fmt: skip
+    response, loaded, paint = (statistics.median(t[k] for t in timings) for k in range(3))
+    print(f"   {page_path} in the browser (returning, median): response end {response:.0f} ms,"
+          f" DOMContentLoaded {loaded:.0f} ms, first paint {paint:.0f} ms")  # fmt: skip
     print(f"   {api}: {statistics.median(served) * 1000:.0f} ms, {size / 1024:.0f} KiB")
 
 
 def one(label: str, vms: int, containers: int, page_path: str, api: str, selector: str,
-        runs: int, goal_ms: int) -> None:  # fmt: skip
+        runs: int, goal_ms: int, cache: str | None) -> None:  # fmt: skip
     import libvirt
 
     print(label)
@@ -111,10 +157,17 @@ def one(label: str, vms: int, containers: int, page_path: str, api: str, selecto
         os.environ["CAIRN_CONFIG"] = str(config)
         os.environ["CAIRN_SERVICE"] = "off"
         os.environ["CAIRN_DB_URL"] = url
-        cairn(["init"])
-        t0 = time.perf_counter()
-        build(url, vms, containers)
-        print(f"   database built in {time.perf_counter() - t0:.1f} s (SQLite)")
+        kept = Path(cache, f"web-{vms}-{containers}.db") if cache else None
+        if kept is not None and kept.exists():
+            shutil.copy(kept, f"{tmp}/bench.db")
+            print(f"   database copied from {kept}")
+        else:
+            cairn(["init"])
+            t0 = time.perf_counter()
+            build(url, vms, containers)
+            print(f"   database built in {time.perf_counter() - t0:.1f} s (SQLite)")
+            if kept is not None:
+                shutil.copy(f"{tmp}/bench.db", kept)
         service, path = serve(tmp, url)
         try:
             measure(path, page_path, api, selector, runs, goal_ms)
@@ -129,11 +182,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--vms", type=int, default=10_000)
     parser.add_argument("--containers", type=int, default=500)
+    parser.add_argument("--db-cache", metavar="DIR", help="keep built databases here, reuse them")
     a = parser.parse_args()
     one(f"a. the VM table, {a.vms} VMs on 100 containers", a.vms, 100, "/vms", "/api/vms",
-        "#vms tbody tr", a.runs, 1000)  # fmt: skip
+        "#vms tbody tr", a.runs, 1000, a.db_cache)  # fmt: skip
     one(f"b. the overview, {a.containers} containers", 2 * a.containers, a.containers, "/",
-        "/api/overview", "#containers tbody tr", a.runs, 300)  # fmt: skip
+        "/api/overview", "#containers tbody tr", a.runs, 300, a.db_cache)  # fmt: skip
 
 
 if __name__ == "__main__":

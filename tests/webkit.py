@@ -42,6 +42,26 @@ def web_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str = "")
     return path
 
 
+# Two containers on test:///default, of 8 and 4 CPUs: the page's tests' cluster.
+CONTAINERS = [
+    "add host vm-container-0-0 appliance=vm-container cpus=8",
+    "add host vm-container-0-1 appliance=vm-container cpus=4",
+    "set host attr vm-container-0-0 kvm_connection test:///default",
+    "set host attr vm-container-0-1 kvm_connection test:///default",
+]
+
+
+def pilot_with(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str]
+) -> Pilot:
+    """A Pilot (the page on) whose database has had these command lines run."""
+    web_config(tmp_path, monkeypatch)
+    pilot = Pilot(cli)
+    for line in lines:
+        cli.ok(*line.split())
+    return pilot
+
+
 class Pilot:
     def __init__(self, cli: Cli) -> None:
         self.cli = cli
@@ -54,6 +74,11 @@ class Pilot:
     @property
     def base(self) -> str:
         return self.link().split("/login")[0]
+
+    def watched(self) -> str:
+        """What the service's watcher logged it follows (test:///default once subscribed)."""
+        log = Path(str(self.served.path) + ".log")
+        return log.read_text() if log.exists() else "test:///default"
 
 
 @pytest.fixture(scope="module")

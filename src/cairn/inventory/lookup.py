@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cairn.db.chunks import MANY, where_in
+from cairn.db.chunks import MANY, connection, where_in
 from cairn.db.hostfacts import HostFacts
 from cairn.db.models import OS, Appliance, BootAction, Host, Interface, Network
 from cairn.errors import NotFound
@@ -32,12 +32,19 @@ def one(session: Session, model: type[T], name: str) -> T:
 def boots(session: Session, words: list[str]) -> list[tuple[str, str | None]]:
     """(name, boot action) of the hosts the words name (every host if none), in
     the order of `hosts`, without mapping their rows."""
-    found = hostwords.host_facts(session, words)
+    return boots_of(session, hostwords.host_facts(session, words), every=not words)
+
+
+def boots_of(
+    session: Session, found: list[HostFacts], *, every: bool
+) -> list[tuple[str, str | None]]:
+    """(name, boot action) of hosts already found; `every`: they are most hosts
+    (one statement for the whole table, not an IN list of their ids in pieces)."""
     query = select(Host.id, Host.boot)
-    if words:
-        listed: list[Any] = where_in(session, query, Host.id, [f.id for f in found])
-    else:  # every host: one statement, not an IN list of every id in pieces
-        listed = list(session.execute(query))
+    if every:
+        listed: Any = connection(session).execute(query).all()
+    else:
+        listed = where_in(session, query, Host.id, [f.id for f in found])
     boot = dict(listed)
     return [(f.name, boot[f.id]) for f in found]
 
@@ -74,16 +81,22 @@ def interfaces_by_host(
     """The interfaces of the hosts `words` name (every host if none), each with
     its host's facts, host by host and in name order within one. Plain rows,
     not mapped ones: mapping 10,000 interfaces and their hosts costs a second."""
-    found = hostwords.host_facts(session, words)
+    return interfaces_of(session, hostwords.host_facts(session, words), every=not words)
+
+
+def interfaces_of(
+    session: Session, found: list[HostFacts], *, every: bool
+) -> list[tuple[HostFacts, InterfaceFacts]]:
+    """`interfaces_by_host` of hosts already found; `every`: they are most hosts."""
     stmt = (
         select(Interface.host_id, *_IFACE_COLUMNS)
         .outerjoin(Network, Network.id == Interface.network_id)
         .order_by(Interface.name)
     )
-    if words:
+    if not every:
         stmt = stmt.where(Interface.host_id.in_([h.id for h in found]))
     by_host: dict[int, list[InterfaceFacts]] = {}
-    for row in session.execute(stmt):
+    for row in connection(session).execute(stmt):  # columns: no ORM loading of rows
         by_host.setdefault(row[0], []).append(InterfaceFacts._make(row[1:]))
     return [(h, i) for h in found for i in by_host.get(h.id, [])]
 

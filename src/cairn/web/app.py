@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +23,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from cairn.web import commands, console, live, table, views
+from cairn.web.assets import Assets
 from cairn.web.headers import secure
 from cairn.web.links import LinkRefused, Redeemer
 from cairn.web.scope import Check, Scope
@@ -55,6 +57,10 @@ class Page:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        self.assets = Assets(HERE / "static")
+        self.templates.globals["asset"] = self.assets.url
+        self.templates.filters["state_class"] = state_class
+        self.templates.filters["dash"] = dash
         self.live = live.Live()
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -73,7 +79,9 @@ class Page:
 
 
 def make_app(page: Page) -> web.Application:
-    app = web.Application(client_max_size=1 << 20, middlewares=[_headers, _login_needed(page)])
+    app = web.Application(
+        client_max_size=1 << 20, middlewares=[_headers, _login_needed(page), _cached(page)]
+    )
     app.on_shutdown.append(lambda _app: page.live.end())
     r = app.router
 
@@ -103,7 +111,11 @@ def make_app(page: Page) -> web.Application:
         return response
 
     async def overview(request: web.Request) -> web.StreamResponse:
-        return page.render("overview.html", request[_SESSION], title="Overview")
+        # Rendered here from what GET /api/overview answers: shown without a
+        # second round trip and before any script runs.
+        scope = await page.call(page.scope.cluster, request[_SESSION].who)
+        shown = await page.call(views.overview, page.service, scope)
+        return page.render("overview.html", request[_SESSION], title="Overview", o=shown)
 
     async def vms(request: web.Request) -> web.StreamResponse:
         return page.render("vms.html", request[_SESSION], title="VMs")
@@ -202,6 +214,32 @@ def _login_needed(page: Page) -> Middleware:
         return await handler(request)
 
     return check
+
+
+def _cached(page: Page) -> Middleware:
+    """A static file's answer: kept a year when asked for by its versioned URL (assets)."""
+
+    @web.middleware
+    async def cache(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        name = request.match_info.get("filename")
+        if request.path.startswith("/static/") and name is not None and response.status < 400:
+            response.headers["Cache-Control"] = page.assets.cache_control(
+                name, request.query.get("v")
+            )
+        return response
+
+    return cache
+
+
+def state_class(state: object) -> str:
+    """A state's CSS class suffix, as pilot.js's stateBadge makes it."""
+    return "none" if state is None else re.sub(r"[^a-z-]", "", str(state))
+
+
+def dash(value: object) -> object:
+    """A value as a table cell shows it: "-" for none, as pilot.js's row does."""
+    return "-" if value is None else value
 
 
 def own_origin(request: web.Request, tls: bool) -> str:

@@ -1,16 +1,18 @@
-"""What each page shows, joined from the rows of existing listings (no query of its own).
+"""What each page shows, from the rows of existing listings (no query of its own).
 
-`vms` is the VM table: `list host vm status=yes` with each VM's MACs and
-addresses (`list host interface`), cluster (`list cluster`) and boot action
-(`list host boot`). `overview` sums it per container and state; `vm` is one
-VM's page. A `scope` (a tenant's cluster) keeps only that cluster's VMs.
+`vms` is the VM table: what `list host vm status=yes` shows of each VM with
+its MACs and addresses (`list host interface`), cluster and boot action
+(`list host boot`), read by `vmrows` in one pass. `overview` sums it per
+container and state; `vm` is one VM's page. A `scope` (a tenant's cluster)
+keeps only that cluster's VMs.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from cairn.web import vmrows
 from cairn.web.commands import Failed, one_vm, rows, run
 
 if TYPE_CHECKING:
@@ -20,49 +22,20 @@ Row = dict[str, Any]
 
 
 def vms(service: Service, scope: str | None = None) -> list[Row]:
-    return _vms(service, scope, rows(service, "list cluster"), full=True)
+    return _vms(service, scope, full=True)
 
 
-def _vms(service: Service, scope: str | None, cluster_rows: list[Row], *, full: bool) -> list[Row]:
-    """The VM table, given the rows of `list cluster` (the overview uses them
-    too); only `full`, each VM's MACs, addresses and boot action, which the
-    overview does not show (two listings of every host fewer)."""
-    clusters = {r["host"]: r["cluster"] for r in cluster_rows}
-    ifaces: dict[str, list[Row]] = defaultdict(list)
-    boot: dict[str, Any] = {}
-    if full:
-        for r in rows(service, "list host interface"):
-            ifaces[r["host"]].append(r)
-        boot = {r["host"]: r["action"] for r in rows(service, "list host boot")}
-    table = []
-    seen: set[str] = set()
-    for r in rows(service, "list host vm", "status=yes"):
-        name = r["vm-host"]
-        cluster = clusters.get(name)
-        # A VM's further MACs are rows of their own in the listing, not VMs.
-        if name in seen or (scope is not None and cluster != scope):
-            continue
-        seen.add(name)
-        mine = ifaces.get(name, [])
-        table.append(
-            {
-                "name": name,
-                "state": r.get("status"),
-                "container": r.get("container"),
-                "cluster": cluster,
-                "mem": r.get("mem"),
-                "cpus": r.get("cpus"),
-                "macs": [i["mac"] for i in mine if i.get("mac")],
-                "ips": [i["ip"] for i in mine if i.get("ip")],
-                "boot": boot.get(name),
-            }
-        )
-    return table
+def _vms(service: Service, scope: str | None, *, full: bool) -> list[Row]:
+    """The VM table (`vmrows`), only `scope`'s cluster's VMs when given; only
+    `full`, each VM's MACs, addresses and boot action, which the overview does
+    not show."""
+    table = vmrows.rows(service, full=full)
+    return table if scope is None else [r for r in table if r["cluster"] == scope]
 
 
 def overview(service: Service, scope: str | None = None) -> Row:
     cluster_rows = rows(service, "list cluster")
-    table = _vms(service, scope, cluster_rows, full=False)
+    table = _vms(service, scope, full=False)
     hosts = {r["host"]: r for r in rows(service, "list host")}
     containers: dict[str, Row] = {
         name: _container(name, h.get("cpus"))

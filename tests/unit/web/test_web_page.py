@@ -18,15 +18,12 @@ import pytest
 from playwright.sync_api import expect
 
 from testkit import Cli, wait_for, write_behind
-from webkit import Pilot, screenshot, web_config
+from webkit import CONTAINERS, Pilot, pilot_with, screenshot
 
 LIVE_WITHIN_S = 2.0
 
 SETUP = [
-    "add host vm-container-0-0 appliance=vm-container cpus=8",
-    "add host vm-container-0-1 appliance=vm-container cpus=4",
-    "set host attr vm-container-0-0 kvm_connection test:///default",
-    "set host attr vm-container-0-1 kvm_connection test:///default",
+    *CONTAINERS,
     "add host vm vm-container-0-0 mem=1024 cpus=2",
     "add host vm vm-container-0-0 mem=2048 cpus=1",
     "add host vm vm-container-0-1 mem=512 cpus=1",
@@ -36,11 +33,7 @@ SETUP = [
 
 @pytest.fixture
 def pilot(sqlite_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hv: Any) -> Pilot:
-    web_config(tmp_path, monkeypatch)
-    pilot = Pilot(sqlite_cli)
-    for line in SETUP:
-        sqlite_cli.ok(*line.split())
-    return pilot
+    return pilot_with(sqlite_cli, tmp_path, monkeypatch, SETUP)
 
 
 def login(page: Any, pilot: Pilot) -> str:
@@ -103,15 +96,10 @@ def test_a_vm_destroyed_behind_cairns_back_shows_shut_off_without_a_reload(
                           "the live stream")  # fmt: skip
     assert pilot_sees
     # The watcher has subscribed to the container: it hears the next event.
-    wait_for(lambda: "test:///default" in _watched(pilot), "the watcher", timeout=10)
+    wait_for(lambda: "test:///default" in pilot.watched(), "the watcher", timeout=10)
     hv.lookupByName("hosted-vm-0-0-0").destroy()
     expect(page.locator(row)).to_have_text("shutoff", timeout=LIVE_WITHIN_S * 1000)
     assert page.evaluate("window.notReloaded") is True
-
-
-def _watched(pilot: Pilot) -> str:
-    log = Path(str(pilot.served.path) + ".log")
-    return log.read_text() if log.exists() else "test:///default"
 
 
 def test_power_on_from_the_page_starts_the_vm_and_power_off_asks_first(

@@ -1,41 +1,30 @@
 "use strict";
+// The overview comes rendered by the server (the page shows before any script
+// runs). On news this takes the same part of a fresh render of the page and
+// puts it in place: one rendering of the overview, the server's, autoescaped.
 (() => {
-  const {el, row, fill, getJSON, live, stateBadge, notice} = Pilot;
+  const {live, notice} = Pilot;
+  const part = () => document.getElementById("overview");
 
-  function show(data) {
-    const cards = document.getElementById("states");
-    const total = el("div", null, "card");
-    total.append(el("b", data.total), el("span", " VMs"));
-    const parts = [total];
-    for (const [state, count] of Object.entries(data.states)) {
-      const card = el("div", null, "card");
-      card.dataset.state = state;
-      card.append(el("b", count), document.createTextNode(" "), stateBadge(state));
-      parts.push(card);
+  async function load() {
+    const answer = await fetch(location.pathname, {credentials: "same-origin"});
+    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+    const shown = fresh.getElementById("overview");
+    if (!answer.ok || !shown) {  // logged out, or the session ended: show why
+      location.reload();
+      return;
     }
-    cards.replaceChildren(...parts);
-    fill(document.getElementById("containers"), data.containers.map((c) => row([
-      c.name,
-      c.reachable === null ? "-" : (c.reachable ? "yes" : "no"),
-      c.vms, c.running, c.mem, `${c.vcpus} / ${c.cpus ?? "-"}`,
-    ])));
-    fill(document.getElementById("clusters"), data.clusters.map((c) => row([
-      c.name, c.network, c.frontend, c.vms,
-    ])));
-    fill(document.getElementById("networks"), data.networks.map((n) => row([
-      n.network, n.subnet ? `${n.subnet}/${n.netmask}` : "-", n.bridge, n.isolation, n.dhcp,
-    ])));
+    part().replaceChildren(...shown.childNodes);
   }
 
   let pending = null;
-  function load() {
-    getJSON("/api/overview").then(show).catch((e) => notice(e.message, true));
-  }
   // A burst of events (a cluster started) is one reload, not one per VM.
   function soon() {
     if (pending) return;
-    pending = setTimeout(() => { pending = null; load(); }, 300);
+    pending = setTimeout(() => {
+      pending = null;
+      load().catch((e) => notice(e.message, true));
+    }, 300);
   }
-  load();
   live(soon, soon);
 })();

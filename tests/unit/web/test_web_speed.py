@@ -1,0 +1,204 @@
+"""What makes the page show fast (issue 21, "Speed"): static files a browser may
+keep, under URLs that change with their content; the overview rendered on the
+server, the same as GET /api/overview answers, and kept live by the stream.
+
+A service with the page on, on test:///default; the overview's first render is
+read without any script (plain HTTP), its live update in Chromium.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from testkit import Cli, wait_for
+from webkit import CONTAINERS, Pilot, pilot_with
+
+SETUP = [
+    *CONTAINERS,
+    "add host vm vm-container-0-0 mem=1024 cpus=2",
+    "add host vm vm-container-0-1 mem=512 cpus=1",
+    "start host vm hosted-vm-0-0-0",
+]
+FOREVER = "public, max-age=31536000, immutable"
+
+
+@pytest.fixture
+def pilot(sqlite_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hv: Any) -> Pilot:
+    return pilot_with(sqlite_cli, tmp_path, monkeypatch, SETUP)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any) -> None:
+        return None
+
+
+def session(pilot: Pilot) -> tuple[str, str]:
+    """The base URL and a logged-in session's cookie, without a browser."""
+    link = pilot.link()
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(link)
+    except urllib.error.HTTPError as exc:  # the 303 to /, with the cookie
+        cookie = exc.headers["Set-Cookie"].split(";")[0]
+    return link.split("/login")[0], cookie
+
+
+def get(url: str, cookie: str = "") -> tuple[int, str, Any]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, answer.read().decode(), answer.headers
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), exc.headers
+
+
+def test_static_files_are_kept_under_urls_that_change_with_their_content(
+    pilot: Pilot, tmp_path: Path
+) -> None:
+    base, cookie = session(pilot)
+    code, page, headers = get(f"{base}/", cookie)
+    assert code == 200 and headers["Cache-Control"] == "no-store"
+    assert get(f"{base}/api/overview", cookie)[2]["Cache-Control"] == "no-store"
+    urls = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    assert {u.split("?")[0] for u in urls} >= {"/static/pilot.css", "/static/pilot.js",
+                                                "/static/overview.js"}  # fmt: skip
+    for url in map(html.unescape, urls):
+        assert re.fullmatch(r"/static/[\w./-]+\?v=[0-9a-f]{16}", url), url
+        code, _body, headers = get(base + url)  # no session needed for static files
+        assert code == 200 and headers["Cache-Control"] == FOREVER, url
+        # The same file under another version (an old page's), or none: asked again.
+        assert get(base + url.split("?")[0])[2]["Cache-Control"] == "no-cache"
+        assert get(base + url[:-1] + "x")[2]["Cache-Control"] == "no-cache"
+    # A font or image a stylesheet names has no version: it is asked again too.
+    assert get(f"{base}/static/vendor/xterm/LICENSE")[2]["Cache-Control"] == "no-cache"
+    assert get(f"{base}/static/../app.py")[0] == 404
+
+    from cairn.web.assets import Assets
+
+    (tmp_path / "static").mkdir()
+    script = tmp_path / "static" / "a.js"
+    script.write_text("one();\n")
+    assets = Assets(tmp_path / "static")
+    first = assets.url("a.js")
+    assert assets.url("a.js") == first
+    script.write_text("two();\n")  # a new release of the file: a new URL
+    assert assets.url("a.js") != first
+    assert assets.cache_control("a.js", first.split("v=")[1]) == "no-cache"
+    assert assets.cache_control("a.js", assets.url("a.js").split("v=")[1]) == FOREVER
+    assert assets.digest("../a.js") is None
+    with pytest.raises(FileNotFoundError):
+        assets.url("missing.js")
+
+
+def rendered(page_html: str, table: str) -> list[list[str]]:
+    """A table's rows as the server wrote them (no script has run)."""
+    body = page_html.split(f'id="{table}"')[1].split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+
+
+def test_the_overview_is_rendered_by_the_server_as_the_api_counts_and_updates_live(
+    pilot: Pilot, browser: Any, hv: Any
+) -> None:
+    base, cookie = session(pilot)
+    code, page_html, _ = get(f"{base}/", cookie)
+    assert code == 200
+    api = json.loads(get(f"{base}/api/overview", cookie)[1])
+    assert rendered(page_html, "containers") == [
+        [c["name"], "-" if c["reachable"] is None else ("yes" if c["reachable"] else "no"),
+         str(c["vms"]), str(c["running"]), str(c["mem"]), f"{c['vcpus']} / {c['cpus']}"]
+        for c in api["containers"]
+    ]  # fmt: skip
+    assert [r[0] for r in rendered(page_html, "containers")] == [
+        "vm-container-0-0",
+        "vm-container-0-1",
+    ]
+    assert rendered(page_html, "clusters") == [
+        [c["name"], c["network"], c.get("frontend") or "-", str(c["vms"])] for c in api["clusters"]
+    ]
+    assert [r[0] for r in rendered(page_html, "networks")] == [
+        n["network"] for n in api["networks"]
+    ]
+    cards = re.sub(r"<[^>]+>|\s+", " ", page_html.split('id="states"')[1].split("</section>")[0])
+    assert f"{api['total']} VMs" in re.sub(" +", " ", cards)
+    assert api["states"]["running"] == 1
+
+    # In the browser: the server's render is what shows; news changes it in place.
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(pilot.link())
+        page.wait_for_selector("#containers tbody tr")
+        running = page.locator("#containers tbody tr", has_text="vm-container-0-0")
+        expect(running.locator("td").nth(3)).to_have_text("1")
+        page.evaluate("window.notReloaded = true")
+        wait_for(lambda: page.eval_on_selector("#live", "e => e.classList.contains('on')"),
+                 "the live stream")  # fmt: skip
+        wait_for(lambda: "test:///default" in pilot.watched(), "the watcher", timeout=10)
+        hv.lookupByName("hosted-vm-0-0-0").destroy()
+        expect(running.locator("td").nth(3)).to_have_text("0", timeout=2000)
+        expect(page.locator('#states .card[data-state="running"]')).to_have_count(0)
+        assert page.evaluate("window.notReloaded") is True
+        api = json.loads(get(f"{base}/api/overview", cookie)[1])
+        shown = page.eval_on_selector_all(
+            "#containers tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+        )
+        assert [r[3] for r in shown] == [str(c["running"]) for c in api["containers"]]
+    finally:
+        context.close()
+
+
+def test_the_vm_table_finds_every_host_once_and_shows_what_the_listings_show(
+    pilot: Pilot,
+) -> None:
+    import threading
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from cairn.web import views
+
+    mine = threading.get_ident()  # the watcher's thread reads hosts too
+    said: list[str] = []
+
+    def heard(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if threading.get_ident() == mine:
+            said.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", heard)
+    try:
+        table = views.vms(pilot.served.service)
+    finally:
+        event.remove(Engine, "before_cursor_execute", heard)
+    # Every host's facts (hostwords.everyone: no WHERE), read once, not once a listing.
+    everyone = [s for s in said if "FROM hosts JOIN appliances" in s and "WHERE" not in s]
+    assert len(everyone) == 1, everyone
+
+    listed = json.loads(pilot.cli.ok("list", "host", "vm", "status=yes", "output-format=json"))
+    ifaces = json.loads(pilot.cli.ok("list", "host", "interface", "output-format=json"))
+    boots = json.loads(pilot.cli.ok("list", "host", "boot", "output-format=json"))
+    assert [r["name"] for r in table] == [r["vm-host"] for r in listed if r["mem"] is not None]
+    for row in table:
+        (vm,) = [r for r in listed if r["vm-host"] == row["name"]]
+        assert (row["state"], row["container"], row["mem"], row["cpus"]) == (
+            vm["status"],
+            vm["container"],
+            vm["mem"],
+            vm["cpus"],
+        )
+        mine_ifaces = [i for i in ifaces if i["host"] == row["name"]]
+        assert row["macs"] == [i["mac"] for i in mine_ifaces if i["mac"]] and row["macs"]
+        assert row["ips"] == [i["ip"] for i in mine_ifaces if i["ip"]]
+        assert row["boot"] == next(b["action"] for b in boots if b["host"] == row["name"])
+    assert [r["state"] for r in table].count("running") == 1
