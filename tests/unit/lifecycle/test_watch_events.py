@@ -257,22 +257,7 @@ def test_two_frontends_watchers_release_each_vm_once_between_them(
         for name in names:
             lab.conn.lookupByName(name).destroy()
         last = fence()
-        start = threading.Barrier(2)
-        errors: list[BaseException] = []
-
-        def drain(w: Watcher) -> None:
-            try:
-                start.wait()
-                pump(w, last)
-            except BaseException as exc:  # re-raised in the test's thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=drain, args=(w,)) for w in (watcher, other)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(DEADLINE * 3)
-        assert not errors, errors
+        at_once(lambda w: pump(w, last), (watcher, other))
     finally:
         for sub in other.subs.values():
             sub.close()
@@ -286,6 +271,27 @@ def test_two_frontends_watchers_release_each_vm_once_between_them(
         assert said.count(f"{name}: disallocated (stopped-by-itself (destroyed))") == 1, said
         assert said.count(f"{name}: released already (stopped-by-itself (destroyed))") == 1, said
         assert not allocated(lab.cli.url, name)
+
+
+def at_once(work: Callable[[Watcher], None], watchers: tuple[Watcher, ...]) -> None:
+    """`work` on each watcher, in a thread each, all let go at the same moment;
+    an error in any is raised here."""
+    start = threading.Barrier(len(watchers))
+    errors: list[BaseException] = []
+
+    def run(w: Watcher) -> None:
+        try:
+            start.wait()
+            work(w)
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in watchers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE * 3)
+    assert not errors, errors
 
 
 def queued(w: Watcher, last: str) -> list[Event]:
@@ -319,22 +325,7 @@ def test_a_storm_of_stops_is_released_in_one_transaction_each_vm_once_by_two_fro
         assert lab.start(again).code == 0
         last = fence()
         batches = {w: queued(w, last) for w in (watcher, other)}
-        start = threading.Barrier(2)
-        errors: list[BaseException] = []
-
-        def handle(w: Watcher) -> None:
-            try:
-                start.wait()
-                w._handle_queued(batches[w])
-            except BaseException as exc:  # re-raised in the test's thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=handle, args=(w,)) for w in (watcher, other)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(DEADLINE * 3)
-        assert not errors, errors
+        at_once(lambda w: w._handle_queued(batches[w]), (watcher, other))
         assert not watcher.deferred and not other.deferred
     finally:
         for sub in other.subs.values():
