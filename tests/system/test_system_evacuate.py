@@ -95,27 +95,29 @@ def test_evacuate_moves_the_running_guests_off_and_keeps_the_container_out_of_se
     bed.cairn("add", "host", "vm", src, "name=tb-evac-off", "mem=128", "disksize=1")
     up(bed, guests)
 
-    done = bed.cairn(
-        "container", "evacuate", src, "copy-storage=yes", "output-format=json", check=False
-    )
+    try:
+        done = bed.cairn(
+            "container", "evacuate", src, "copy-storage=yes", "output-format=json", check=False
+        )
 
-    assert done.returncode == 0, done.stderr
-    rows = {r["vm"]: r for r in json.loads(done.stdout)}
-    for name in guests:
-        assert rows[name]["container"] != src and "migrated to" in rows[name]["result"], rows
-    assert rows["tb-evac-off"]["container"] == src
-    assert done.stderr.splitlines()[-1].endswith("1 VM stayed on it: tb-evac-off")
-    assert domains(bed, src, "--all") == []
-    for name, ip in guests.items():
-        there = rows[name]["container"]
-        assert container_of(bed, name) == there
-        assert domains(bed, there) == [name] or name in domains(bed, there)
-        wait_for(lambda ip=ip: answers(bed, ip), f"{name} to answer at {ip} after the move")
-        healthy(bed, there, name)
-    # Out of service: nothing starts there until it is back.
-    refused = bed.cairn("start", "host", "vm", "tb-evac-off", check=False)
-    assert refused.returncode == 1 and "out of service" in refused.stdout + refused.stderr
-    bed.cairn("container", "return", src)
+        assert done.returncode == 0, done.stderr + done.stdout
+        rows = {r["vm"]: r for r in json.loads(done.stdout)}
+        for name in guests:
+            assert rows[name]["container"] != src and "migrated to" in rows[name]["result"], rows
+        assert rows["tb-evac-off"]["container"] == src
+        assert done.stderr.splitlines()[-1].endswith("1 VM stayed on it: tb-evac-off")
+        assert domains(bed, src, "--all") == []
+        for name, ip in guests.items():
+            there = rows[name]["container"]
+            assert container_of(bed, name) == there
+            assert domains(bed, there) == [name] or name in domains(bed, there)
+            wait_for(lambda ip=ip: answers(bed, ip), f"{name} to answer at {ip} after the move")
+            healthy(bed, there, name)
+        # Out of service: nothing starts there until it is back.
+        refused = bed.cairn("start", "host", "vm", "tb-evac-off", check=False)
+        assert refused.returncode == 1 and "out of service" in refused.stdout + refused.stderr
+    finally:  # the session's testbed is shared: the tests after this one start VMs there
+        bed.cairn("container", "return", src)
     assert bed.cairn("start", "host", "vm", "tb-evac-off").returncode == 0
     assert domains(bed, src) == ["tb-evac-off"]
 
