@@ -379,10 +379,25 @@ def _testbed() -> Iterator[Any]:
 
 
 @pytest.fixture
-def testbed(_testbed: Any) -> Iterator[Any]:
-    """The session's testbed; after each test its VMs (tb-*) and extra plugins are gone."""
+def testbed(_testbed: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The session's testbed; after each test its VMs (tb-*) and extra plugins are
+    gone. After a failed test, what the containers and services saw is printed."""
+    import bedlog
+
+    began = time.time()
     try:
         yield _testbed
     finally:
+        if getattr(request.node, "failed_call", False):
+            print(bedlog.report(_testbed, began))
         _testbed.forget_plugins()
         _testbed.forget_vms("tb-*")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Marks a test whose own body failed (`failed_call`), for its fixtures' teardown."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.failed_call = True  # type: ignore[attr-defined]
+    return report
