@@ -299,9 +299,15 @@ def test_a_container_killed_during_a_bulk_start_fails_only_its_vms(
     wait_for(
         lambda: watch.text().count(f"watching {bed.uri(victim)}") >= 2, "the watcher to reconnect"
     )
+    later = log.read_text().splitlines()
     assert sorted(released) == sorted(
-        c.split()[1] for c in log.read_text().splitlines() if c.startswith("disallocate ")
-    ), "the watcher disallocated again what the start already had"
+        c.split()[1] for c in later if c.startswith("disallocate ")
+    ), (
+        "the watcher disallocated again what the start already had:\n"
+        + "\n".join(later[len(calls) :])
+        + "\n-- the watcher said:\n"
+        + watch.text()[-6000:]
+    )
 
 
 # --- 4. trust --------------------------------------------------------------------------------

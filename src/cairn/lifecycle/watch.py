@@ -6,14 +6,15 @@ destroyed outside cairn) gets plugin_disallocate exactly once; a VM that was
 saved or migrated does not (libvirt says why it stopped), nor one that runs
 again by the time its stop is handled. The stops queued together are released
 in one transaction (cairn.lifecycle.stopped): a storm of them is not a
-transaction each. A container that
-goes away is reconnected with exponential backoff, and after every (re)connect
-the watcher reconciles: a VM recorded as allocated there that is neither
-running nor saved is disallocated. Every state change it hears is also
-published to `news` (the web page's live view) and, in the service, kept in
-`heard` (what `list host vm status=yes` answers from). The allocation flag in the database, taken
-under a row lock, makes sure that together with `stop host vm` a VM is never
-released twice.
+transaction each. A container that goes away is reconnected with exponential
+backoff, and after every (re)connect the watcher reconciles: a VM recorded as
+allocated there that is neither running nor saved (asked again once its
+allocation is read: a start under way when the connection opened has launched
+it since) is disallocated. Every state change it hears is also published to
+`news` (the web page's live view) and, in the service, kept in `heard` (what
+`list host vm status=yes` answers from). The allocation flag in the database,
+taken under a row lock, makes sure that together with `stop host vm` a VM is
+never released twice.
 
 A container unreachable for its kvm_ha_dead_after seconds is dead: its kvm_ha
 VMs are restarted elsewhere once a fence plugin confirms it off
@@ -240,7 +241,12 @@ class Watcher:
         if self.down_since.pop(uri, None) is not None:
             self.next_fence.pop(uri, None)
             self._busy_safe(f"clearing the status of {uri}", lambda: self._back(uri, states))
-        if not self._busy_safe(f"reconciling {uri}", lambda: self._reconcile(uri, states)):
+        try:
+            done = self._busy_safe(f"reconciling {uri}", lambda: self._reconcile(uri, states))
+        except CairnError as exc:  # it stopped answering as it was asked again
+            log.warning("reconciling %s: %s; trying again", uri, exc)
+            done = False
+        if not done:
             # Subscribe again later, and reconcile then with fresh states.
             self._forget(uri)
             self.subs.pop(uri).close()
@@ -335,18 +341,33 @@ class Watcher:
             log.info("container %s answers again", name)
 
     def _reconcile(self, uri: str, states: dict[str, State]) -> None:
+        """Release the VMs allocated at `uri` that neither run nor are saved there.
+
+        `states` were listed when the subscription opened, before the allocations
+        are read: a start that commits in between (SQLite's write lock is waited
+        for here) launched its VMs after that listing. So a VM the listing has
+        off is released only if the container, asked again once its allocation
+        is read, still has it off."""
         with self._work() as session:
             vms = session.execute(select(VM).where(VM.allocated.is_(True))).scalars().all()
             uris = container_uris(session, [vm.container for vm in vms]) if vms else {}
-            for vm in vms:
-                if uris[vm.container_id] != uri:
-                    continue
-                state = states.get(vm.host.name, State.UNDEFINED)
-                if state not in ACTIVE and state is not State.SAVED:
+            off = [vm for vm in vms if uris[vm.container_id] == uri and _off(states, vm)]
+            if not off:
+                return
+            now = self._ask(uri)  # CairnError: _connect subscribes again later
+            for vm in off:
+                if _off(now, vm):
+                    state = now.get(vm.host.name, State.UNDEFINED)
                     release_once(session, self.hooks, vm, f"found {state} when watching began")
 
     def _work(self) -> _Unit:
         return _Unit(self.db)
+
+
+def _off(states: dict[str, State], vm: VM) -> bool:
+    """Whether `vm` neither runs nor is saved, by `states`."""
+    state = states.get(vm.host.name, State.UNDEFINED)
+    return state not in ACTIVE and state is not State.SAVED
 
 
 class _Unit:

@@ -94,6 +94,9 @@ class Service:
         self._database = (0.0, THERE)  # (when it was looked at, what was seen)
         self._database_seen = False
         self._listener: socket.socket | None = None
+        # Set once the socket is closed and unlinked: a stopper is answered only
+        # then, so its next hello cannot reach this service (see _stop_when_done).
+        self._unbound = threading.Event()
         self._lock_file: Any = None
         # stop() writes a byte here to wake the accept loop: it may run in a
         # signal handler, which must not close the socket the loop selects on.
@@ -203,6 +206,7 @@ class Service:
         listener.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        self._unbound.set()
 
     def _start_watcher(self) -> threading.Thread | None:
         if not self.watch:
@@ -235,7 +239,9 @@ class Service:
             ready, _, _ = select.select([listener.fileno(), self._wake_r], [], [], 0.5)
             if self._wake_r in ready:
                 os.read(self._wake_r, 512)
-            if listener.fileno() not in ready:
+            # A client that came with the stop is not taken: it finds the socket
+            # gone (a new service, for a client that restarts this one).
+            if listener.fileno() not in ready or self.stopping.is_set():
                 continue
             try:
                 conn, _ = listener.accept()
@@ -327,6 +333,9 @@ class Service:
         with self._quiet:
             self._quiet.wait_for(lambda: self._busy <= self._stoppers)
             self._stoppers -= 1
+        # The accept loop closes the socket as soon as it wakes: a stopper that
+        # restarts the service must not meet this one again at its next hello.
+        self._unbound.wait(timeout=5)
         chan.send(wire.EXIT, b"0")
 
     def stop(self, why: str = "") -> None:

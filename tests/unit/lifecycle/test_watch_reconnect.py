@@ -156,3 +156,48 @@ def test_the_loop_keeps_watching_one_container_while_another_is_unreachable(
 
     assert plugins.calls() == [f"disallocate {name} stopped-by-itself (destroyed)"]
     assert UNREACHABLE in watcher.retry
+
+
+HOLD_ALLOCATE = """
+import os, time
+def run(*, session, vm, **_):
+    open({held!r}, "w").close()
+    end = time.monotonic() + 60
+    while not os.path.exists({go!r}) and time.monotonic() < end:
+        time.sleep(0.01)
+"""
+
+
+def test_a_start_under_way_as_the_watcher_connects_stays_allocated(
+    lab, plugins, vm, watcher, caplog, tmp_path
+):
+    """The watcher lists a container's domains as it connects, then reads the
+    allocations. A start under way then (on SQLite it holds the write lock from
+    its first statement to its commit) launches its VMs after that listing and
+    commits before that read: they run and are allocated, and the listing has
+    them off. They must stay allocated; CI once saw a whole container's freshly
+    started VMs released this way."""
+    if not lab.cli.url.startswith("sqlite"):
+        pytest.skip("the read waits for a start only on SQLite (its write lock)")
+    held, go = tmp_path / "held", tmp_path / "go"
+    plugins.write("allocate", HOLD_ALLOCATE.format(held=str(held), go=str(go)))
+    name = lab.add_vm("vm-container-0-0", f"name=late-{uuid.uuid4().hex[:6]}")
+    started: list[Any] = []
+    start = threading.Thread(target=lambda: started.append(lab.start(name)), daemon=True)
+    start.start()
+    wait_for(held.exists, "the start to hold the database, in its allocate plugin")
+
+    connect = threading.Thread(target=watcher._connect, args=(TEST_URI,), daemon=True)
+    connect.start()
+    # Listed (the VM is off), and now waiting for the start's write lock to read.
+    wait_for(lambda: f"watching {TEST_URI}" in messages(caplog), "the watcher to list")
+    assert lab.state(name) == "undefined"
+    go.touch()
+    start.join(DEADLINE)
+    connect.join(DEADLINE)
+    assert not start.is_alive() and not connect.is_alive()
+
+    assert started[0].code == 0, started[0].err
+    assert lab.state(name) == "running"
+    assert plugins.calls("disallocate") == []
+    assert lab.listed(name)[name]["status"] == "running"
