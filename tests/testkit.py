@@ -306,13 +306,18 @@ def watch_messages(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def wait_for(
-    condition: Callable[[], Any], what: str, timeout: float = 10.0, every: float = 0.02
+    condition: Callable[[], Any],
+    what: str | Callable[[], str],
+    timeout: float = 10.0,
+    every: float = 0.02,
 ) -> Any:
-    """condition()'s first true value, polled every `every` s; a test failure after `timeout`."""
+    """condition()'s first true value, polled every `every` s; a test failure after `timeout`.
+    `what` may be a function: what it says when the time is up (a console as it is then)."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+            said = what() if callable(what) else what
+            pytest.fail(f"timed out after {timeout:g} s waiting for {said}")
         time.sleep(every)
     return value
 

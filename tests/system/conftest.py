@@ -104,7 +104,10 @@ def virt(_virt: Virt) -> Any:
 
 
 def wait_for(
-    condition: Callable[[], Any], what: str, timeout: float = DEADLINE, every: float = 0.1
+    condition: Callable[[], Any],
+    what: str | Callable[[], str],
+    timeout: float = DEADLINE,
+    every: float = 0.1,
 ) -> Any:
     """`testkit.wait_for` with the longer deadline real guests need."""
     return testkit.wait_for(condition, what, timeout, every)

@@ -24,7 +24,9 @@ PIDFILE = Path("/run/libvirtd.pid")
 DEADLINE = 60.0
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
+def wait_for(
+    condition: Callable[[], Any], what: str | Callable[[], str], timeout: float = DEADLINE
+) -> Any:
     return testkit.wait_for(condition, what, timeout, every=0.05)
 
 

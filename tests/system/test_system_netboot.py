@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from typing import Any
 
 import pytest
 
+import bedlog
 import pxekit
 import testbed as tb
 import testkit
@@ -58,7 +60,7 @@ A1, A2, B1, OS_IP = "198.19.1.11", "198.19.1.12", "198.19.2.11", "198.19.1.13"
 PROBE_A, PROBE_VC = "198.19.1.200/24", "198.19.3.200/24"
 
 
-def wait_for(condition: Any, what: str, timeout: float = BOOT) -> Any:
+def wait_for(condition: Any, what: Any, timeout: float = BOOT) -> Any:
     return testkit.wait_for(condition, what, timeout, every=0.5)
 
 
@@ -68,6 +70,7 @@ class Netboot:
     dir: Path  # where sync config writes (the frontend sees the same path)
     where: dict[str, str]  # VM -> container
     marks: dict[str, int]  # VM -> a point in its console (see `pinging`)
+    began: float = 0.0  # when the module set up (the logs written since tell, on a failure)
 
     def console(self, vm: str) -> Path:
         return self.bed.console(self.where[vm], vm)
@@ -93,15 +96,27 @@ class Netboot:
 
     def wait_up(self, vm: str, ip: str) -> None:
         line = f"cairn-guest: up, address {ip}/24"
-        wait_for(lambda: line in self.text(vm), f"{vm} to say {line!r}:\n{self.text(vm)[-2000:]}")
+        wait_for(lambda: line in self.text(vm), lambda: self.said(vm, line))
+
+    def said(self, vm: str, line: str, after: int = 0) -> str:
+        """What a wait for `line` on `vm`'s console says when its time is up: the
+        console then, the netboot servers' logs and the testbed's state."""
+        return "\n".join(
+            [
+                f"{vm} to say {line!r}; its console past {after}:",
+                self.text(vm)[after:][-2000:] or "(nothing)",
+                "-- dnsmasq:",
+                self.log()[-1500:] if (self.dir / "dnsmasq.log").exists() else "(no log)",
+                "-- http:",
+                self.http_log() if (self.dir / "http.log").exists() else "(no log)",
+                bedlog.report(self.bed, self.began),
+            ]
+        )
 
     def wait_ping(self, vm: str, target: str, result: str, after: int = 0) -> None:
         """Wait for `vm` to say `ping TARGET RESULT` past character `after` of its console."""
         line = f"cairn-guest: ping {target} {result}"
-        wait_for(
-            lambda: line in self.text(vm)[after:],
-            f"{vm} to say {line!r}:\n{self.text(vm)[-2000:]}",
-        )
+        wait_for(lambda: line in self.text(vm)[after:], lambda: self.said(vm, line, after))
 
 
 def _networks_and_vms(bed: tb.Testbed) -> None:
@@ -176,6 +191,7 @@ def _undo(bed: tb.Testbed, netboot_dir: Path) -> None:
 def netboot(_testbed: tb.Testbed) -> Iterator[Netboot]:
     bed = _testbed
     directory = bed.root / "netboot"
+    began = time.time()
     try:
         _networks_and_vms(bed)
         # The frontend and each container apply their own network plan, there.
@@ -185,7 +201,7 @@ def netboot(_testbed: tb.Testbed) -> Iterator[Netboot]:
             assert "nothing to change" in said and "vx9" not in said, (part, said)
         said = pxekit.serve(bed, directory)
         assert "started" in said, said
-        nb = Netboot(bed, directory, {}, {})
+        nb = Netboot(bed, directory, {}, {}, began)
         nb.locate()
         yield nb
     finally:

@@ -39,7 +39,7 @@ def domains(bed: tb.Testbed, container: str, *flags: str) -> list[str]:
     return [n for n in out.split() if n]
 
 
-def wait_for(condition: Any, what: str, timeout: float = BOOT) -> Any:
+def wait_for(condition: Any, what: Any, timeout: float = BOOT) -> Any:
     return testkit.wait_for(condition, what, timeout, every=0.2)
 
 
@@ -94,7 +94,7 @@ class FrontendProcess:
                 pytest.fail(f"{self.proc.args} exited ({self.proc.returncode}):\n{self.text()}")
             return fragment in self.text()
 
-        wait_for(seen, f"{fragment!r} in {self.log}:\n{self.text()}", timeout)
+        wait_for(seen, lambda: f"{fragment!r} in {self.log}:\n{self.text()}", timeout)
 
     def interrupt(self) -> str:
         """SIGINT to the program itself (nsenter passes nothing on), then its output."""

@@ -50,7 +50,7 @@ class Watch:
                 pytest.fail(f"cairn watch exited ({self.proc.returncode}):\n{self.text()}")
             return self.count(fragment) >= times
 
-        wait_for(seen, f"{fragment!r} x{times} in the watcher's log:\n{self.text()}")
+        wait_for(seen, lambda: f"{fragment!r} x{times} in the watcher's log:\n{self.text()}")
 
     def stop(self) -> int | None:
         if self.proc.poll() is None:
