@@ -18,7 +18,8 @@ veths and bridges: nothing of the machine's own is touched.
 - A container `vm-container-0-N` sees its own /etc (an overlay over the
   machine's: its /etc/hosts, /etc/pki, /etc/hostname), its own /etc/libvirt (a
   copy of the machine's configuration files, no domains), /run (tmpfs),
-  /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt. Its veth `eth0`
+  /var/lib/libvirt, /var/log/libvirt (its libvirtd's log, warnings and errors,
+  is libvirtd.log there) and /var/cache/libvirt. Its veth `eth0`
   is a port of its own bridge `cairn0`, which carries its address and its
   guests' NICs.
 - Addresses (the private network 198.18.0.0/16; tests make isolated networks
@@ -84,6 +85,14 @@ while True:
 """
 _NSENTER = ("--net", "--mount", "--uts", "--ipc", "--pid")
 _LIBVIRT_SKIP = ("qemu", "storage", "secrets", "lxc", "libxl", "ch")  # domains, pools
+# Each container's libvirtd keeps its own log (warnings and errors; info would be
+# mostly libvirt's object traces), read by tests/bedlog.py after a failed test.
+LIBVIRTD_LOG = "/var/log/libvirt/libvirtd.log"
+_LOG_CONF = ("log_outputs", "log_filters", "log_level")  # the machine's own are not copied
+# libvirtd takes these over its libvirtd.conf, and a test process has them from
+# cairn.hypervisor (LIBVIRT_LOG_OUTPUTS: its client library logs nowhere), so the
+# daemons a space starts are not given them, or they would log nowhere too.
+_LIBVIRT_LOG_ENV = ("LIBVIRT_LOG_OUTPUTS", "LIBVIRT_LOG_FILTERS", "LIBVIRT_DEBUG")
 
 
 class TestbedError(RuntimeError):
@@ -113,15 +122,26 @@ class Space:
         return ["nsenter", "-t", str(self.pid), *_NSENTER, "--", *words]
 
     def run(
-        self, *words: str, input: str | None = None, check: bool = True, timeout: float = 120
+        self,
+        *words: str,
+        input: str | None = None,
+        check: bool = True,
+        timeout: float = 120,
+        daemons: bool = False,
     ) -> subprocess.CompletedProcess[str]:
+        """`words` inside the space; `daemons`: they start daemons (libvirtd),
+        which log as the space's configuration says, whatever this process's
+        environment says about libvirt's logging."""
+        env = {**os.environ, **self.env}
+        if daemons:
+            env = {k: v for k, v in env.items() if k not in _LIBVIRT_LOG_ENV}
         done = subprocess.run(
             self.argv(*words),
             input=input,
             capture_output=True,
             text=True,
             timeout=timeout,
-            env={**os.environ, **self.env},
+            env=env,
             stdin=None if input is not None else subprocess.DEVNULL,
         )
         if check and done.returncode != 0:
@@ -292,11 +312,15 @@ class Testbed:
                 return int(entry.name)
         return None
 
+    def libvirtd_log(self, name: str) -> Path:
+        """A container's libvirtd log, seen from here."""
+        return self.container(name).path(LIBVIRTD_LOG)
+
     def start_libvirtd(self, name: str, *, tls: bool = True) -> None:
         """Start a container's libvirtd again (after it was killed), listening for TLS;
         returns once it answers on its socket and (with `tls`) to the frontend."""
         space = self.container(name)
-        space.run("libvirtd", "-d", "--listen")
+        space.run("libvirtd", "-d", "--listen", daemons=True)
         _wait(
             lambda: space.run("virsh", "version", check=False, timeout=30).returncode == 0,
             f"libvirtd of {name} to answer",
@@ -490,7 +514,7 @@ class Testbed:
         """Make `space` a container as its profile says (its daemons started: also how a
         container switched off by the testbed's BMC, tests/testbed_ha.py, comes back)."""
         script = self.cairn("report", "host", "profile", space.name).stdout
-        space.run("sh", "-s", input=script, timeout=180)
+        space.run("sh", "-s", input=script, timeout=180, daemons=True)
         _wait(lambda: self.answers(space.name), f"{space.name} to answer over TLS")
 
 
@@ -520,8 +544,15 @@ def _private(space: Space, home: Path, *, libvirt: bool) -> None:
         shutil.copytree(
             "/etc/libvirt", etc, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*_LIBVIRT_SKIP)
         )
-        with (etc / "libvirtd.conf").open("a") as conf:
-            conf.write(f'\n# cairn testbed\nhost_uuid = "{uuid.uuid4()}"\n')
+        conf = etc / "libvirtd.conf"
+        kept = [
+            line
+            for line in (conf.read_text().splitlines() if conf.exists() else [])
+            if line.split("=", 1)[0].strip() not in _LOG_CONF
+        ]
+        ours = ["", "# cairn testbed", f'host_uuid = "{uuid.uuid4()}"']
+        ours.append(f'log_outputs = "3:file:{LIBVIRTD_LOG}"')
+        conf.write_text("\n".join([*kept, *ours, ""]))
         script += [
             f"mount --bind {etc} /etc/libvirt",
             f"mount --bind {home}/lib /var/lib/libvirt",

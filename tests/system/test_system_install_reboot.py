@@ -6,6 +6,7 @@ whose boot sector resets the machine through the keyboard controller at once,
 as an installer reboots at its end. With on_reboot=destroy that reset ends the
 domain; the watcher hears a guest that ended by itself, disallocates it once and
 sets its boot back to os. Without it, the guest would boot again, forever.
+A reset or reboot asked through cairn restarts such a VM instead: it installs again.
 """
 
 from __future__ import annotations
@@ -69,15 +70,49 @@ def test_an_installer_that_reboots_ends_the_domain_and_the_vm_boots_its_os_next(
     assert "(shutdown)" in disallocations(lab)[0]
 
 
-def test_a_reset_asked_of_an_installing_vm_ends_it_but_not_its_install(lab, watch):
+@pytest.mark.parametrize("action", ["reset", "reboot"])
+def test_a_reset_or_reboot_of_an_installing_vm_restarts_it_and_it_installs_again(
+    lab, watch, action
+):
+    """libvirt's reset and reboot would end such a domain (its on_reboot is
+    destroy): `stop host vm` powers it off and starts it again instead, so its
+    install starts over, allocated and set to install, and the watcher takes
+    the stop it hears for old news."""
     vm = installing_vm(lab, HANG)
     w = watch("refresh=5")
     w.wait_line("INFO watching qemu:///system")
     assert lab.verb("start", "host", "vm", vm)["result"] == "started"
+    before = lab.dom(vm).ID()
 
-    lab.verb("stop", "host", "vm", vm, "action=reset")
-    w.wait_line(f"INFO {vm}: disallocated")
+    row = lab.verb("stop", "host", "vm", vm, f"action={action}")
+    w.wait_line(f"INFO {vm} runs again on qemu:///system: its stop (destroyed) is old news")
 
-    assert not lab.dom(vm).isActive()  # its reboot ends the domain, whoever asks
+    assert lab.dom(vm).isActive()
+    assert lab.dom(vm).ID() != before  # a new QEMU: the firmware, then the install, again
+    assert (row["result"], row["detail"]) == (
+        "restarted",
+        "it is set to install, so it installs again",
+    )
     assert boot_action(lab, vm) == "install"
-    assert "its install ended" not in w.text()
+    assert disallocations(lab) == []
+    lab.verb("stop", "host", "vm", vm)  # released once, by this poweroff
+    assert [line.split()[:2] for line in disallocations(lab)] == [["disallocate", vm]]
+
+
+def test_an_installing_vm_that_does_not_start_again_is_off_and_released_once(lab, watch):
+    """Its disk gone while it ran (QEMU holds the file open): the cold restart
+    powers it off and cannot start it again; the command says so and releases it."""
+    vm = installing_vm(lab, HANG)
+    w = watch("refresh=5")
+    w.wait_line("INFO watching qemu:///system")
+    assert lab.verb("start", "host", "vm", vm)["result"] == "started"
+    (lab.dir / f"{vm}.vda").unlink()
+
+    row = lab.verb("stop", "host", "vm", vm, "action=reboot", code=1)
+    w.wait_line(f"INFO {vm}: released already")
+
+    assert row["result"] == "failed"
+    assert "it is off now; released" in row["detail"], row["detail"]
+    assert not lab.dom(vm).isActive()
+    assert not lab.dom(vm).autostart()
+    assert [line.split() for line in disallocations(lab)] == [["disallocate", vm, "stopped"]]

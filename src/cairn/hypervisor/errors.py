@@ -41,6 +41,10 @@ class OperationTimeout(HypervisorError):
     """An operation did not finish in time (libvirt's timeout or Cairn's wait)."""
 
 
+class LeftOff(HypervisorError):
+    """A cold restart powered the domain off, and it did not start again: it is off."""
+
+
 class StorageError(HypervisorError):
     """A storage pool or volume could not be found, created or deleted."""
 

@@ -4,7 +4,7 @@ Each verb translates libvirt errors through `classify`. Verbs that can cheaply
 tell that there is nothing to do return False instead of failing (Ansible
 style) and True when they changed something: launch, poweroff, shutdown,
 pause, resume, managed_save, remove_managed_save, set_autostart, undefine.
-reset, reboot, save and restore always act and return None. The state check
+reset, reboot, restart, save and restore always act and return None. The state check
 and the action are two calls: a concurrent change in between surfaces as the
 error libvirt gives (usually InvalidState).
 
@@ -23,7 +23,13 @@ from lxml import etree
 from cairn import metadata
 from cairn.hypervisor._xml import parse
 from cairn.hypervisor.connections import where
-from cairn.hypervisor.errors import HypervisorError, InvalidState, OperationTimeout, classify
+from cairn.hypervisor.errors import (
+    HypervisorError,
+    InvalidState,
+    LeftOff,
+    OperationTimeout,
+    classify,
+)
 from cairn.hypervisor.states import ACTIVE, State, from_libvirt
 from cairn.hypervisor.waiting import wait_until
 from cairn.metadata import StartOrder
@@ -170,6 +176,30 @@ class Guest:
     def reboot(self) -> None:
         """Ask the guest to reboot (ACPI or agent, libvirt's choice); does not wait."""
         self._do("reboot", self._dom.reboot, 0)
+
+    def reboot_ends(self) -> bool:
+        """Whether a reboot ends the running guest instead (its on_reboot is
+        destroy, as an install's is): libvirt's reset and reboot would end it."""
+        return parse(self.xml()).findtext("on_reboot") == "destroy"
+
+    def restart(self) -> None:
+        """A cold restart: power off (virDomainDestroy), then start again from the
+        persistent definition, a new QEMU. InvalidState if it is not active, or
+        not persistent (a transient guest, once off, is gone); LeftOff if it did
+        not start again."""
+        state = self._state()
+        if state not in ACTIVE:
+            raise self._refuse("restart", state)
+        if not self._do("inspect", self._dom.isPersistent):
+            raise InvalidState(
+                f"cannot restart guest {self.name}: it is not defined (only running),"
+                " so it would not start again"
+            )
+        self._do("power off", self._dom.destroy)
+        try:
+            self._do("start again", self._dom.create)
+        except HypervisorError as exc:
+            raise LeftOff(f"{exc}; it is off now", exc.code) from None
 
     def pause(self) -> bool:
         """Suspend the vCPUs; False if already paused, InvalidState if not active."""

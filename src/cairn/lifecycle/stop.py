@@ -5,19 +5,32 @@ come back when its container restarts. After a VM is off, plugin_disallocate
 runs exactly once (the VM's allocated flag says whether it still holds
 anything). terminate=true only runs the disallocate step, for a VM known to
 be off. reset and reboot keep the VM running and allocate nothing.
+
+A VM whose reboot ends its domain (on_reboot destroy: one set to install,
+cairn.designer) is restarted cold instead, by both: libvirt's reset and
+reboot would end it, and an installer that obeyed the ACPI reboot would look
+like an install that ended by itself (the watcher would set its boot to os and
+release it). So it is powered off and started again from its definition, and
+installs again, as a Rocks node rebooted mid-install did; it stays allocated.
+Its row is held meanwhile (until the command commits), so the watcher's
+release of that stop waits, then finds it running again: old news. A VM that
+does not start again is off, and is released as a poweroff would.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cairn.db.chunks import pieces
 from cairn.db.models import VM
 from cairn.errors import CairnError
 from cairn.hypervisor.connections import Connections
-from cairn.hypervisor.errors import DomainNotFound
+from cairn.hypervisor.errors import DomainNotFound, LeftOff
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE
 from cairn.inventory.containers import container_uris
@@ -27,6 +40,9 @@ from cairn.lifecycle.targets import guest_state
 
 ACTIONS = ("poweroff", "shutdown", "reset", "reboot")
 TURNS_OFF = frozenset({"poweroff", "shutdown"})
+RESTARTED = "restarted"
+INSTALLS_AGAIN = "it is set to install, so it installs again"
+REBOOT_ENDS = "its reboot would end it (on_reboot destroy), so it was powered off and started"
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,7 @@ class Stop:
     uri: str
     action: str
     timeout: float
+    installing: bool = False
 
 
 def stop(
@@ -54,8 +71,18 @@ def stop(
     uris = container_uris(session, [vm.container for vm in vms])
     if terminate:
         return [_terminate(session, vm, conns, uris[vm.container_id], hooks) for vm in vms]
+    if action not in TURNS_OFF:
+        _hold(session, vms)
     jobs = [
-        Stop(vm.id, vm.host.name, vm.container.name, uris[vm.container_id], action, timeout)
+        Stop(
+            vm.id,
+            vm.host.name,
+            vm.container.name,
+            uris[vm.container_id],
+            action,
+            timeout,
+            vm.host.boot == "install",
+        )
         for vm in vms
     ]
     done = run_grouped(
@@ -71,11 +98,16 @@ def stop(
     for d in done:
         job = d.job
         if d.error is not None:
-            out.append(Outcome(job.name, job.container, "failed", str(d.error), True))
+            detail = str(d.error)
+            if isinstance(d.error, StepError) and isinstance(d.error.cause, LeftOff):
+                detail += "; " + _disallocate(session, hooks, by_id[job.vm_id], "stopped")[0]
+            out.append(Outcome(job.name, job.container, "failed", detail, True))
             continue
         detail, failed = "", False
         if action in TURNS_OFF:
             detail, failed = _disallocate(session, hooks, by_id[job.vm_id], "stopped")
+        elif d.result == RESTARTED:
+            detail = INSTALLS_AGAIN if job.installing else REBOOT_ENDS
         out.append(Outcome(job.name, job.container, d.result or action, detail, failed))
     return out
 
@@ -95,6 +127,8 @@ def _act(job: Stop, conns: Connections) -> str:
             changed = guest.poweroff()
         elif job.action == "shutdown":
             changed = guest.shutdown(job.timeout)
+        elif guest.reboot_ends():
+            return _restart(guest)
         elif job.action == "reset":
             guest.reset()
             return "reset"
@@ -105,6 +139,29 @@ def _act(job: Stop, conns: Connections) -> str:
     except CairnError as exc:
         raise StepError(job.action, exc) from exc
     return "stopped" if changed else "not running"
+
+
+def _restart(guest: Guest) -> str:
+    try:
+        guest.restart()
+    except LeftOff:
+        # Off, and released by the caller: like a VM powered off, it must not
+        # come back when its container restarts. The LeftOff says what matters.
+        with contextlib.suppress(CairnError):
+            guest.set_autostart(False)
+        raise
+    return RESTARTED
+
+
+def _hold(session: Session, vms: Sequence[VM]) -> None:
+    """Lock the rows of `vms` until the command commits (PostgreSQL, MariaDB; a
+    SQLite writer holds the whole database already): the watcher's release of a
+    restarted VM's stop waits for them, and then finds it running."""
+    ids = sorted(vm.id for vm in vms)
+    for piece in pieces(ids):
+        session.execute(
+            select(VM.id).where(VM.id.in_(piece)).order_by(VM.id).with_for_update()
+        ).all()
 
 
 def _terminate(session: Session, vm: VM, conns: Connections, uri: str, hooks: Hooks) -> Outcome:

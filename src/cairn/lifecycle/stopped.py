@@ -131,8 +131,9 @@ def _ask(ask: Ask, uri: str) -> dict[str, State] | None:
 def _release(session: Session, hooks: Hooks, vm: VM, stop: Stopped) -> None:
     reason = f"stopped-by-itself ({stop.reason})"
     ran = release_once(session, hooks, vm, reason)
-    # Not a reset cairn or virsh asked for: that ends an install's domain
-    # too (on_reboot=destroy), but the install is not over.
+    # Not a reset asked of libvirt (virsh reset; cairn's own restarts such a VM
+    # instead): that ends an install's domain too (on_reboot=destroy), but the
+    # install is not over.
     ended = stop.reason == "shutdown" and not stop.asked
     if ran and ended and vm.host.boot == "install":
         # Its installer ended it (an install's reboot ends the domain; an

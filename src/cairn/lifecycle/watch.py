@@ -28,8 +28,11 @@ VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN; or it powered off) has finished its
 install: its boot is set back to os, as Rocks' installed nodes did in their
 post step, so its next start boots its OS (a kernel boot) or is sent to its
 disk by PXE (after `sync config`). A crash, a destroy or a reset asked of
-libvirt (`stop host vm action=reset`, which ends such a domain too: libvirt's
-SHUTDOWN event said HOST, not GUEST) leaves it at install.
+libvirt (`virsh reset`, which ends such a domain too: libvirt's SHUTDOWN event
+said HOST, not GUEST) leaves it at install. `stop host vm action=reset|reboot`
+asks libvirt for neither: it restarts such a VM cold (cairn.lifecycle.stop)
+while it holds the VM's row, and the stop that this is heard as is old news
+by the time it is handled here: the VM runs again.
 """
 
 from __future__ import annotations

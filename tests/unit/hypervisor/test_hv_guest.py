@@ -101,6 +101,30 @@ def test_reset_and_reboot_keep_it_running_and_need_it_running(conn, vm):
     assert raw_state(conn, "vm1") == libvirt.VIR_DOMAIN_RUNNING
 
 
+def test_restart_is_a_new_run_of_the_same_definition_and_needs_it_running(conn, vm, make_xml):
+    with pytest.raises(InvalidState, match=r"^cannot restart guest vm1: it is shutoff$"):
+        vm.restart()
+    vm.launch()
+    before = conn.lookupByName("vm1").ID()
+    vm.restart()
+    assert raw_state(conn, "vm1") == libvirt.VIR_DOMAIN_RUNNING
+    assert conn.lookupByName("vm1").ID() != before
+    # A transient guest would be gone once off: refused, and it runs on.
+    transient = Guest(conn.createXML(make_xml("passing"), 0))
+    with pytest.raises(InvalidState, match="it is not defined"):
+        transient.restart()
+    assert raw_state(conn, "passing") == libvirt.VIR_DOMAIN_RUNNING
+    conn.lookupByName("passing").destroy()
+
+
+def test_reboot_ends_says_whether_its_reboot_ends_it(conn, vm, make_xml):
+    ends = etree.Element("on_reboot")
+    ends.text = "destroy"
+    installing = Guest.define(conn, make_xml("installing", ends))
+    assert installing.reboot_ends() is True
+    assert vm.reboot_ends() is False
+
+
 def test_managed_save_makes_it_saved_and_launch_resumes(conn, running):
     assert running.managed_save() is True
     dom = conn.lookupByName("vm1")

@@ -22,7 +22,10 @@ class Command(Base):
     plugin_disallocate exactly once. shutdown waits timeout= seconds for the
     guest, then reports that it did not stop. terminate=yes only runs the
     disallocate step, for a VM known to be off. reset and reboot keep it
-    running and release nothing.
+    running and release nothing. A VM set to install (`cairn set host power
+    HOST action=install`), whose reboot ends its domain, is powered off and
+    started again by both instead ("restarted"): it installs again, stays
+    allocated and keeps its boot action install.
     """
 
     args = (VMS,)
