@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
@@ -61,6 +62,7 @@ class Page:
         self.templates.globals["asset"] = self.assets.url
         self.templates.filters["state_class"] = state_class
         self.templates.filters["dash"] = dash
+        self.templates.filters["component"] = component
         self.live = live.Live()
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -118,7 +120,16 @@ def make_app(page: Page) -> web.Application:
         return page.render("overview.html", request[_SESSION], title="Overview", o=shown)
 
     async def vms(request: web.Request) -> web.StreamResponse:
-        return page.render("vms.html", request[_SESSION], title="VMs")
+        # The page asked for (the query of GET /api/vms), rendered here: its
+        # rows are in the first answer, shown before any script runs; vms.js
+        # puts this same part of another page's render in place.
+        wanted = table.query(request.query)
+        scope = await page.call(page.scope.cluster, request[_SESSION].who)
+        shown = await page.call(views.vm_page, page.service, scope, wanted)
+        return page.render(
+            "vms.html", request[_SESSION], title="VMs", t=shown, q=wanted,
+            asked=dict(request.query),
+        )  # fmt: skip
 
     async def one(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -134,8 +145,7 @@ def make_app(page: Page) -> web.Application:
     async def api_vms(request: web.Request) -> web.StreamResponse:
         wanted = table.query(request.query)
         scope = await page.call(page.scope.cluster, request[_SESSION].who)
-        rows = await page.call(views.vms, page.service, scope)
-        return web.json_response(table.page(rows, wanted))
+        return web.json_response(await page.call(views.vm_page, page.service, scope, wanted))
 
     async def api_vm(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -240,6 +250,12 @@ def state_class(state: object) -> str:
 def dash(value: object) -> object:
     """A value as a table cell shows it: "-" for none, as pilot.js's row does."""
     return "-" if value is None else value
+
+
+def component(value: object) -> str:
+    """A value as one segment of a URL's path, as pilot.js's encodeURIComponent
+    makes it: a "/" in a name does not make two segments."""
+    return quote(str(value), safe="")
 
 
 def own_origin(request: web.Request, tls: bool) -> str:
