@@ -246,3 +246,25 @@ def test_the_vm_tables_first_rows_come_in_the_html_as_the_api_answers_them(
         assert re.findall(r'<option value="([^"]+)"', menu) == values
     # What a bad query gets is what GET /api/vms says of it.
     assert get(f"{base}/vms?dir=up", cookie)[:2] == get(f"{base}/api/vms?dir=up", cookie)[:2]
+
+
+def test_the_console_code_comes_only_when_a_console_is_opened(pilot: Pilot, page: Any) -> None:
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    page.goto(pilot.link())
+    base = page.url.rstrip("/")
+    for path in ("/", "/vms", "/vm/hosted-vm-0-0-0"):
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+    page.wait_for_selector("#definition tbody tr")  # the VM page's script has run
+    assert [u for u in asked if "/xterm/" in u] == []
+    assert page.locator("link[href*=xterm], script[src*=xterm]").count() == 0
+    page.click("#console-open")
+    expect(page.locator("#terminal .xterm")).to_have_count(1)
+    fetched = {u.split("/xterm/")[1].split("?")[0] for u in asked if "/xterm/" in u}
+    assert fetched == {"xterm.js", "addon-fit.js", "xterm.css"}
+    expect(page.locator("#console-status")).not_to_have_text(re.compile("loading|could not"))
+    page.click("#console-open")  # again: the same terminal, its code not fetched again
+    expect(page.locator("#terminal .xterm")).to_have_count(1)
+    assert len([u for u in asked if "/xterm/" in u]) == 3
+    assert page.errors == []
