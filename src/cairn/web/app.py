@@ -23,7 +23,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from cairn.web import commands, console, live, table, views
+from cairn.web import commands, console, live, streamed, table, views
 from cairn.web.assets import Assets
 from cairn.web.headers import secure
 from cairn.web.links import LinkRefused, Redeemer
@@ -79,6 +79,15 @@ class Page:
         text = self.templates.get_template(template).render(session=session, **values)
         return web.Response(status=status, text=text, content_type="text/html")
 
+    async def stream(
+        self, request: web.Request, template: str, data: Callable[[], Any], **values: Any
+    ) -> web.StreamResponse:
+        """A page whose template calls `data()`: its head sent before (streamed)."""
+        return await streamed.send(
+            request, self.templates.get_template(template),
+            {"session": request[_SESSION], **values}, data, self.pool,
+        )  # fmt: skip
+
 
 def make_app(page: Page) -> web.Application:
     app = web.Application(
@@ -116,8 +125,9 @@ def make_app(page: Page) -> web.Application:
         # Rendered here from what GET /api/overview answers: shown without a
         # second round trip and before any script runs.
         scope = await page.call(page.scope.cluster, request[_SESSION].who)
-        shown = await page.call(views.overview, page.service, scope)
-        return page.render("overview.html", request[_SESSION], title="Overview", o=shown)
+        return await page.stream(
+            request, "overview.html", lambda: views.overview(page.service, scope), title="Overview"
+        )
 
     async def vms(request: web.Request) -> web.StreamResponse:
         # The page asked for (the query of GET /api/vms), rendered here: its
@@ -125,10 +135,9 @@ def make_app(page: Page) -> web.Application:
         # puts this same part of another page's render in place.
         wanted = table.query(request.query)
         scope = await page.call(page.scope.cluster, request[_SESSION].who)
-        shown = await page.call(views.vm_page, page.service, scope, wanted)
-        return page.render(
-            "vms.html", request[_SESSION], title="VMs", t=shown, q=wanted,
-            asked=dict(request.query),
+        return await page.stream(
+            request, "vms.html", lambda: views.vm_page(page.service, scope, wanted),
+            title="VMs", q=wanted, asked=dict(request.query),
         )  # fmt: skip
 
     async def one(request: web.Request) -> web.StreamResponse:
