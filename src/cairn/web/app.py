@@ -17,12 +17,13 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from cairn.web import commands, console, live, table, views
+from cairn.web import commands, console, live, streamed, table, views
 from cairn.web.assets import Assets
 from cairn.web.headers import secure
 from cairn.web.links import LinkRefused, Redeemer
@@ -61,6 +62,7 @@ class Page:
         self.templates.globals["asset"] = self.assets.url
         self.templates.filters["state_class"] = state_class
         self.templates.filters["dash"] = dash
+        self.templates.filters["component"] = component
         self.live = live.Live()
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -76,6 +78,15 @@ class Page:
     ) -> web.Response:
         text = self.templates.get_template(template).render(session=session, **values)
         return web.Response(status=status, text=text, content_type="text/html")
+
+    async def stream(
+        self, request: web.Request, template: str, data: Callable[[], Any], **values: Any
+    ) -> web.StreamResponse:
+        """A page whose template calls `data()`: its head sent before (streamed)."""
+        return await streamed.send(
+            request, self.templates.get_template(template),
+            {"session": request[_SESSION], **values}, data, self.pool,
+        )  # fmt: skip
 
 
 def make_app(page: Page) -> web.Application:
@@ -114,11 +125,20 @@ def make_app(page: Page) -> web.Application:
         # Rendered here from what GET /api/overview answers: shown without a
         # second round trip and before any script runs.
         scope = await page.call(page.scope.cluster, request[_SESSION].who)
-        shown = await page.call(views.overview, page.service, scope)
-        return page.render("overview.html", request[_SESSION], title="Overview", o=shown)
+        return await page.stream(
+            request, "overview.html", lambda: views.overview(page.service, scope), title="Overview"
+        )
 
     async def vms(request: web.Request) -> web.StreamResponse:
-        return page.render("vms.html", request[_SESSION], title="VMs")
+        # The page asked for (the query of GET /api/vms), rendered here: its
+        # rows are in the first answer, shown before any script runs; vms.js
+        # puts this same part of another page's render in place.
+        wanted = table.query(request.query)
+        scope = await page.call(page.scope.cluster, request[_SESSION].who)
+        return await page.stream(
+            request, "vms.html", lambda: views.vm_page(page.service, scope, wanted),
+            title="VMs", q=wanted, asked=dict(request.query),
+        )  # fmt: skip
 
     async def one(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -134,8 +154,7 @@ def make_app(page: Page) -> web.Application:
     async def api_vms(request: web.Request) -> web.StreamResponse:
         wanted = table.query(request.query)
         scope = await page.call(page.scope.cluster, request[_SESSION].who)
-        rows = await page.call(views.vms, page.service, scope)
-        return web.json_response(table.page(rows, wanted))
+        return web.json_response(await page.call(views.vm_page, page.service, scope, wanted))
 
     async def api_vm(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -240,6 +259,12 @@ def state_class(state: object) -> str:
 def dash(value: object) -> object:
     """A value as a table cell shows it: "-" for none, as pilot.js's row does."""
     return "-" if value is None else value
+
+
+def component(value: object) -> str:
+    """A value as one segment of a URL's path, as pilot.js's encodeURIComponent
+    makes it: a "/" in a name does not make two segments."""
+    return quote(str(value), safe="")
 
 
 def own_origin(request: web.Request, tls: bool) -> str:

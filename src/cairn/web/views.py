@@ -2,7 +2,8 @@
 
 `vms` is the VM table: what `list host vm status=yes` shows of each VM with
 its MACs and addresses (`list host interface`), cluster and boot action
-(`list host boot`), read by `vmrows` in one pass. `overview` sums it per
+(`list host boot`), read by `vmrows` in one pass; `vm_page` is one page of
+it as GET /vms renders it and GET /api/vms answers it. `overview` sums it per
 container and state; `vm` is one VM's page. A `scope` (a tenant's cluster)
 keeps only that cluster's VMs.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from cairn.web import table as paged
 from cairn.web import vmrows
 from cairn.web.commands import Failed, one_vm, rows, run
 
@@ -23,6 +25,11 @@ Row = dict[str, Any]
 
 def vms(service: Service, scope: str | None = None) -> list[Row]:
     return _vms(service, scope, full=True)
+
+
+def vm_page(service: Service, scope: str | None, wanted: paged.Query) -> Row:
+    """One page of the VM table, filtered and sorted (`table.page`)."""
+    return paged.page(_vms(service, scope, full=True), wanted)
 
 
 def _vms(service: Service, scope: str | None, *, full: bool) -> list[Row]:

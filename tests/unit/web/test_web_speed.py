@@ -1,9 +1,10 @@
 """What makes the page show fast (issue 21, "Speed"): static files a browser may
-keep, under URLs that change with their content; the overview rendered on the
-server, the same as GET /api/overview answers, and kept live by the stream.
+keep, under URLs that change with their content; the overview and the VM
+table's page rendered on the server, the same as GET /api/overview and GET
+/api/vms answer, and kept live by the stream.
 
-A service with the page on, on test:///default; the overview's first render is
-read without any script (plain HTTP), its live update in Chromium.
+A service with the page on, on test:///default; the first renders are read
+without any script (plain HTTP), live updates in Chromium.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -202,3 +204,67 @@ def test_the_vm_table_finds_every_host_once_and_shows_what_the_listings_show(
         assert row["ips"] == [i["ip"] for i in mine_ifaces if i["ip"]]
         assert row["boot"] == next(b["action"] for b in boots if b["host"] == row["name"])
     assert [r["state"] for r in table].count("running") == 1
+
+
+def vm_rows(page_html: str) -> list[tuple[str, str, list[str]]]:
+    """The VM table's rows as the server wrote them: name, link, cells' text."""
+    body = page_html.split('id="vms"')[1].split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        (html.unescape(name), html.unescape(link),
+         [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", row)])
+        for name, link, row in re.findall(
+            r'<tr data-name="([^"]*)"><td><a href="([^"]*)">.*?</a></td>(.*?)</tr>', body
+        )
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("asked", ["", "?sort=mem&dir=desc", "?size=1&page=1", "?state=running"])
+def test_the_vm_tables_first_rows_come_in_the_html_as_the_api_answers_them(
+    pilot: Pilot, asked: str
+) -> None:
+    base, cookie = session(pilot)
+    code, page_html, headers = get(f"{base}/vms{asked}", cookie)
+    assert code == 200 and headers["Cache-Control"] == "no-store"
+    assert "/api/vms" not in page_html  # nothing to ask for (or preload) before it shows
+    api = json.loads(get(f"{base}/api/vms{asked}", cookie)[1])
+    assert api["vms"]
+    shown = vm_rows(page_html)
+    assert [name for name, _, _ in shown] == [vm["name"] for vm in api["vms"]]
+    for (name, link, cells), vm in zip(shown, api["vms"], strict=True):
+        assert link == f"/vm/{quote(name, safe='')}"
+        plain = ("state", "container", "cluster", "mem", "cpus")
+        assert cells == ["-" if vm[k] is None else str(vm[k]) for k in plain] + [
+            " ".join(vm["macs"]) or "-",
+            " ".join(vm["ips"]) or "-",
+            vm["boot"] or "-",
+        ]
+    count = re.search(r'id="count"[^>]*>(.*?)<', page_html)
+    assert count is not None and count.group(1) == f"{api['matched']} of {api['total']}"
+    assert f"page {api['page'] + 1} of {api['pages']}" in page_html
+    for facet, values in api["facets"].items():
+        menu = page_html.split(f'id="f-{facet}"')[1].split("</select>")[0]
+        assert re.findall(r'<option value="([^"]+)"', menu) == values
+    # What a bad query gets is what GET /api/vms says of it.
+    assert get(f"{base}/vms?dir=up", cookie)[:2] == get(f"{base}/api/vms?dir=up", cookie)[:2]
+
+
+def test_the_console_code_comes_only_when_a_console_is_opened(pilot: Pilot, page: Any) -> None:
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    page.goto(pilot.link())
+    base = page.url.rstrip("/")
+    for path in ("/", "/vms", "/vm/hosted-vm-0-0-0"):
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+    page.wait_for_selector("#definition tbody tr")  # the VM page's script has run
+    assert [u for u in asked if "/xterm/" in u] == []
+    assert page.locator("link[href*=xterm], script[src*=xterm]").count() == 0
+    page.click("#console-open")
+    expect(page.locator("#terminal .xterm")).to_have_count(1)
+    fetched = {u.split("/xterm/")[1].split("?")[0] for u in asked if "/xterm/" in u}
+    assert fetched == {"xterm.js", "addon-fit.js", "xterm.css"}
+    expect(page.locator("#console-status")).not_to_have_text(re.compile("loading|could not"))
+    page.click("#console-open")  # again: the same terminal, its code not fetched again
+    expect(page.locator("#terminal .xterm")).to_have_count(1)
+    assert len([u for u in asked if "/xterm/" in u]) == 3
+    assert page.errors == []

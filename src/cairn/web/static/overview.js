@@ -3,18 +3,11 @@
 // runs). On news this takes the same part of a fresh render of the page and
 // puts it in place: one rendering of the overview, the server's, autoescaped.
 (() => {
-  const {live, notice} = Pilot;
-  const part = () => document.getElementById("overview");
+  const {live, notice, rendered} = Pilot;
 
   async function load() {
-    const answer = await fetch(location.pathname, {credentials: "same-origin"});
-    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
-    const shown = fresh.getElementById("overview");
-    if (!answer.ok || !shown) {  // logged out, or the session ended: show why
-      location.reload();
-      return;
-    }
-    part().replaceChildren(...shown.childNodes);
+    const fresh = await rendered(location.pathname, "overview");
+    if (fresh) document.getElementById("overview").replaceChildren(...fresh.getElementById("overview").childNodes);
   }
 
   let pending = null;

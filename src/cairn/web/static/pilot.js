@@ -34,6 +34,22 @@ const Pilot = (() => {
     return body;
   }
 
+  // The server's render of `url` (a page of this site, perhaps with another
+  // query), parsed, for parts of it to be put in place: one rendering of
+  // them, the server's, autoescaped. Null when it is not that page (the
+  // session ended: the login page came), after reloading to show why.
+  async function rendered(url, part) {
+    const answer = await fetch(url, {credentials: "same-origin"});
+    const type = answer.headers.get("Content-Type") || "";
+    if (type.includes("json")) throw new Error((await answer.json()).error || answer.statusText);
+    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+    if (!answer.ok || !fresh.getElementById(part)) {
+      location.reload();
+      return null;
+    }
+    return fresh;
+  }
+
   async function post(url, fields) {
     const form = new URLSearchParams(fields || {});
     const answer = await fetch(url, {
@@ -77,5 +93,5 @@ const Pilot = (() => {
     location.assign("/");
   });
 
-  return {csrf, el, row, fill, getJSON, post, notice, live, stateBadge};
+  return {csrf, el, row, fill, getJSON, rendered, post, notice, live, stateBadge};
 })();

@@ -57,11 +57,34 @@
     });
   }
 
-  // The console.
+  // The console. xterm.js is fetched when one is first opened: the page
+  // shows, and most visits end, without it. Its URLs are the button's (each
+  // with its content's hash, kept by the browser).
   const status = document.getElementById("console-status");
-  let term = null, socket = null;
-  document.getElementById("console-open").addEventListener("click", () => {
-    if (socket) socket.close();
+  const opener = document.getElementById("console-open");
+  let term = null, socket = null, terminalCode = null;
+
+  function loaded(node) {
+    return new Promise((resolve, reject) => {
+      node.addEventListener("load", resolve);
+      node.addEventListener("error", () => reject(new Error("could not load " + (node.src || node.href))));
+      document.head.append(node);
+    });
+  }
+
+  function loadTerminal() {
+    terminalCode ??= Promise.all([
+      ...opener.dataset.styles.split(" ").map((href) => Object.assign(el("link"), {rel: "stylesheet", href})),
+      // async=false: fetched at once, run in this order (the addon after xterm).
+      ...opener.dataset.scripts.split(" ").map((src) => Object.assign(el("script"), {src, async: false})),
+    ].map(loaded));
+    return terminalCode;
+  }
+
+  // The terminal, made once xterm.js has come.
+  async function terminal() {
+    status.textContent = "loading the terminal…";
+    await loadTerminal();
     if (!term) {
       term = new Terminal({convertEol: false, cursorBlink: true, scrollback: 5000});
       const fit = new FitAddon.FitAddon();
@@ -72,6 +95,18 @@
         if (socket && socket.readyState === WebSocket.OPEN) socket.send(new TextEncoder().encode(data));
       });
     }
+    return term;
+  }
+
+  opener.addEventListener("click", async () => {
+    try {
+      await terminal();
+    } catch (e) {
+      terminalCode = null;  // the next click tries again
+      status.textContent = e.message;
+      return;
+    }
+    if (socket) socket.close();
     const force = document.getElementById("console-force").checked ? "?force=yes" : "";
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     socket = new WebSocket(`${scheme}//${location.host}${base}/console${force}`);

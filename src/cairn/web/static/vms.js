@@ -1,68 +1,48 @@
 "use strict";
-// The VM table: the server filters, sorts and pages it (GET /api/vms asks
-// for one page, so 10,000 VMs never reach the browser); this script only asks
-// and shows. Live states change a shown row at once and refresh the counts.
+// The VM table: the server filters, sorts, pages and renders it (GET /vms
+// takes the query of GET /api/vms), so the first page comes with the HTML and
+// 10,000 VMs never reach the browser. This script asks for another page the
+// same way and puts the same parts of the server's render in place. Live
+// states change a shown row at once and refresh the counts.
 (() => {
-  const {el, row, fill, getJSON, live, stateBadge, notice} = Pilot;
-  const PAGE = 100;
+  const {live, notice, rendered, stateBadge} = Pilot;
   const table = document.getElementById("vms");
   const q = document.getElementById("q");
   const selects = {state: "f-state", container: "f-container", cluster: "f-cluster"};
-  let sortKey = "name", sortDir = "asc", page = 0;
+  let sortKey = table.dataset.sort, sortDir = table.dataset.dir, page = Number(table.dataset.page);
+  const size = table.dataset.size;
   let asked = 0;  // the latest request: an older answer arriving late is dropped
 
-  function text(v) { return Array.isArray(v) ? v.join(" ") : (v ?? ""); }
-
-  function vmRow(vm) {
-    const link = el("a", vm.name);
-    link.href = "/vm/" + encodeURIComponent(vm.name);
-    const tr = row([link, stateBadge(vm.state), vm.container, vm.cluster, vm.mem, vm.cpus,
-      text(vm.macs) || "-", text(vm.ips) || "-", vm.boot]);
-    tr.dataset.name = vm.name;
-    return tr;
-  }
-
-  function options(id, values) {
-    const select = document.getElementById(id);
-    const kept = select.value;
-    select.replaceChildren(select.options[0], ...values.map((v) => {
-      const o = el("option", v);
-      o.value = v;
-      return o;
-    }));
-    if (kept && !values.includes(kept)) {  // still asked for: keep it in the menu
-      const o = el("option", kept);
-      o.value = kept;
-      select.append(o);
+  function show(fresh) {
+    const shown = fresh.getElementById("vms");
+    page = Number(shown.dataset.page);
+    table.tBodies[0].replaceWith(shown.tBodies[0]);
+    [...table.tHead.rows[0].cells].forEach((th, i) => {
+      th.className = shown.tHead.rows[0].cells[i].className;
+    });
+    for (const id of ["count", "pageinfo"]) {
+      document.getElementById(id).replaceChildren(...fresh.getElementById(id).childNodes);
     }
-    select.value = kept;
-  }
-
-  function show(data) {
-    page = data.page;
-    fill(table, data.vms.map(vmRow));
-    document.getElementById("count").textContent = `${data.matched} of ${data.total}`;
-    document.getElementById("pageinfo").textContent = `page ${data.page + 1} of ${data.pages}`;
-    document.getElementById("prev").disabled = data.page === 0;
-    document.getElementById("next").disabled = data.page >= data.pages - 1;
-    for (const [key, id] of Object.entries(selects)) options(id, data.facets[key]);
-    for (const th of table.tHead.rows[0].cells) {
-      th.classList.toggle("asc", th.dataset.key === sortKey && sortDir === "asc");
-      th.classList.toggle("desc", th.dataset.key === sortKey && sortDir === "desc");
+    for (const id of ["prev", "next"]) document.getElementById(id).disabled = fresh.getElementById(id).disabled;
+    for (const id of Object.values(selects)) {  // the menus' choices; what is chosen stays
+      const select = document.getElementById(id), value = select.value;
+      select.replaceChildren(...fresh.getElementById(id).options);
+      select.value = value;
     }
   }
 
   function load() {
-    // The first ask is the one vms.html preloads: keep the two the same.
-    const ask = new URLSearchParams({page, size: PAGE, sort: sortKey, dir: sortDir});
+    const ask = new URLSearchParams({page, size, sort: sortKey, dir: sortDir});
     if (q.value.trim()) ask.set("q", q.value.trim());
     for (const [key, id] of Object.entries(selects)) {
       const value = document.getElementById(id).value;
       if (value) ask.set(key, value);
     }
     const mine = ++asked;
-    return getJSON("/api/vms?" + ask).then((data) => {
-      if (mine === asked) show(data);
+    return rendered("/vms?" + ask, "vms").then((fresh) => {
+      if (!fresh || mine !== asked) return;
+      show(fresh);
+      history.replaceState(null, "", "/vms?" + ask);  // a reload shows this same page
     }).catch((e) => notice(e.message, true));
   }
 
@@ -95,6 +75,5 @@
   }
   document.getElementById("prev").addEventListener("click", () => { page--; load(); });
   document.getElementById("next").addEventListener("click", () => { page++; load(); });
-  load();
   live(changed, load);
 })();
