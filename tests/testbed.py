@@ -95,6 +95,13 @@ _LOG_CONF = ("log_outputs", "log_filters", "log_level")  # the machine's own are
 _LIBVIRT_LOG_ENV = ("LIBVIRT_LOG_OUTPUTS", "LIBVIRT_LOG_FILTERS", "LIBVIRT_DEBUG")
 
 
+def daemon_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """`env` (this process's by default) for a daemon a test starts: without
+    libvirt's logging variables, so a libvirtd logs as its libvirtd.conf says."""
+    given = dict(os.environ) if env is None else env
+    return {k: v for k, v in given.items() if k not in _LIBVIRT_LOG_ENV}
+
+
 class TestbedError(RuntimeError):
     """Something the testbed cannot do; its text is one line that says what to fix."""
 
@@ -134,7 +141,7 @@ class Space:
         environment says about libvirt's logging."""
         env = {**os.environ, **self.env}
         if daemons:
-            env = {k: v for k, v in env.items() if k not in _LIBVIRT_LOG_ENV}
+            env = daemon_env(env)
         done = subprocess.run(
             self.argv(*words),
             input=input,

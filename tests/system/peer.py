@@ -26,6 +26,7 @@ from typing import Any
 from sysdaemon import gone
 
 import testkit
+from testbed import daemon_env
 
 HOSTNAME = "cairn-peer"
 MIGRATION_HOST = "127.0.0.2"
@@ -79,6 +80,7 @@ class Peer:
             ["unshare", "--mount", "--uts", "--propagation", "private", "sh", "-ec",
              f"hostname {HOSTNAME} && {mounts} && {daemons}"],
             check=True, timeout=60, stdin=subprocess.DEVNULL, capture_output=True,
+            env=daemon_env(),
         )  # fmt: skip
         testkit.wait_for(self._answers, f"the peer libvirtd at {self.uri}", timeout=30)
 

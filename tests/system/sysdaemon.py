@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import testkit
+from testbed import daemon_env
 
 URI = "qemu:///system"
 MARKER = Path("/run/libvirt/qemu/autostarted")
@@ -90,6 +91,7 @@ class Daemon:
         assert libvirtd_pid() is None, "libvirtd is already running"
         subprocess.run(
             ["libvirtd", "-d"],
+            env=daemon_env(),  # its log as /etc/libvirt/libvirtd.conf says, not /dev/null
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
