@@ -260,8 +260,12 @@ def test_a_container_killed_during_a_bulk_start_fails_only_its_vms(
     # The frontend's service from now on (it takes over from one an earlier
     # command started on demand, once that one is idle): the start goes to it.
     watch.wait_line("listening on", timeout=BOOT)
+    # Every container watched before the start: on SQLite the start holds the write
+    # lock from its first statement, and the watcher's listing of the containers
+    # waits for it (so the victim would be watched only after the start's end).
+    for i in range(4):
+        watch.wait_line(f"watching {bed.uri(tb.container_name(i))}", timeout=BOOT)
     start = processes("start", tb.CAIRN, "start", "host", "vm", "tb-die-*", "output-format=json")
-    watch.wait_line(f"watching {bed.uri(victim)}", timeout=BOOT)
 
     # Partway through: the first VM for the victim is being allocated; kill its libvirtd.
     wait_for(lambda: Path(f"{hold}.held").exists(), "allocate to reach the victim's first VM")
