@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -166,3 +168,61 @@ class Frames:
         event = "framereceived" if self.sockets else "websocket"
         with contextlib.suppress(PlaywrightTimeout):
             source.wait_for_event(event, timeout=max(1.0, seconds * 1000))
+
+
+class Relay:
+    """A TCP relay on loopback in front of the page, as an SSH tunnel or a proxy
+    is: `sever` cuts every connection through it and refuses new ones (the
+    tunnel dropped) until `mend`. `url(link)`: the link, through the relay."""
+
+    def __init__(self, base: str) -> None:
+        host, _, port = base.split("//")[1].rpartition(":")
+        self.target = (host, int(port))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.severed = False
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, name="relay", daemon=True).start()
+
+    def url(self, link: str) -> str:
+        host, port = self.target
+        return link.replace(f"//{host}:{port}", f"//127.0.0.1:{self.listener.getsockname()[1]}")
+
+    def sever(self) -> None:
+        with self.lock:
+            self.severed = True
+            ends, self.open = self.open, set()
+        for end in ends:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+    def mend(self) -> None:
+        with self.lock:
+            self.severed = False
+
+    def close(self) -> None:
+        self.listener.close()
+        self.sever()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            with self.lock:
+                if self.severed:
+                    near.close()
+                    continue
+                far = socket.create_connection(self.target)
+                self.open |= {near, far}
+            for a, b in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)

@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from testkit import Cli, wait_for
-from webkit import CONTAINERS, Pilot, pilot_with
+from webkit import CONTAINERS, Pilot, Relay, pilot_with
 
 SETUP = [
     *CONTAINERS,
@@ -149,7 +149,9 @@ def test_the_overview_is_rendered_by_the_server_as_the_api_counts_and_updates_li
                  "the live stream")  # fmt: skip
         wait_for(lambda: "test:///default" in pilot.watched(), "the watcher", timeout=10)
         hv.lookupByName("hosted-vm-0-0-0").destroy()
-        expect(running.locator("td").nth(3)).to_have_text("0", timeout=2000)
+        # Not a speed check (benchmarks/web.py measures); under CI's load the
+        # news, the page's 300 ms coalescing and its fetch took over 2 s once.
+        expect(running.locator("td").nth(3)).to_have_text("0", timeout=30_000)
         expect(page.locator('#states .card[data-state="running"]')).to_have_count(0)
         assert page.evaluate("window.notReloaded") is True
         api = json.loads(get(f"{base}/api/overview", cookie)[1])
@@ -159,6 +161,32 @@ def test_the_overview_is_rendered_by_the_server_as_the_api_counts_and_updates_li
         assert [r[3] for r in shown] == [str(c["running"]) for c in api["containers"]]
     finally:
         context.close()
+
+
+def test_news_missed_while_the_stream_was_cut_is_caught_up_when_it_reopens(
+    pilot: Pilot, browser: Any, hv: Any
+) -> None:
+    tunnel = Relay(pilot.base)  # the page reached through a tunnel that drops
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(tunnel.url(pilot.link()))
+        running = page.locator("#containers tbody tr", has_text="vm-container-0-0")
+        expect(running.locator("td").nth(3)).to_have_text("1")
+        page.evaluate("window.notReloaded = true")
+        live = lambda: page.eval_on_selector("#live", "e => e.classList.contains('on')")  # noqa: E731
+        wait_for(live, "the live stream")
+        wait_for(lambda: "test:///default" in pilot.watched(), "the watcher", timeout=10)
+        tunnel.sever()
+        wait_for(lambda: not live(), "the page to see its stream cut")
+        hv.lookupByName("hosted-vm-0-0-0").destroy()  # news the page cannot hear
+        tunnel.mend()
+        wait_for(live, "the stream to open again", timeout=30)
+        expect(running.locator("td").nth(3)).to_have_text("0", timeout=30_000)
+        assert page.evaluate("window.notReloaded") is True
+    finally:
+        context.close()
+        tunnel.close()
 
 
 def test_the_vm_table_finds_every_host_once_and_shows_what_the_listings_show(

@@ -72,11 +72,17 @@ const Pilot = (() => {
   }
 
   // Every state change the service hears, as {name, state}; onResync when
-  // news was missed (reload the data).
+  // news was missed (reload the data): the service said so, or the stream was
+  // cut and the browser opened it again (what it missed meanwhile is lost).
   function live(onState, onResync) {
     const dot = document.getElementById("live");
     const source = new EventSource("/api/events");
-    source.addEventListener("open", () => { dot.classList.add("on"); });
+    let opened = false;
+    source.addEventListener("open", () => {
+      dot.classList.add("on");
+      if (opened && onResync) onResync();
+      opened = true;
+    });
     source.addEventListener("error", () => { dot.classList.remove("on"); });
     source.addEventListener("state", (e) => onState(JSON.parse(e.data)));
     source.addEventListener("resync", () => onResync && onResync());
