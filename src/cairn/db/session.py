@@ -24,9 +24,12 @@ from cairn.errors import CairnError, Conflict
 class Database:
     """One engine for a long-running process (the watcher), and a session per unit of work."""
 
-    def __init__(self, url: str, *, writes: bool = True) -> None:
+    def __init__(self, url: str, *, writes: bool = True, ensure: bool = True) -> None:
+        """`ensure`: create or upgrade the database to this cairn's schema (off
+        for a second engine on a database the first one made current)."""
         self.engine = make_engine(url, writes=writes)
-        ensure_current(self.engine)
+        if ensure:
+            ensure_current(self.engine)
 
     def session(self) -> Session:
         return Session(self.engine, autoflush=True, expire_on_commit=False)

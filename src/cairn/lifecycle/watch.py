@@ -74,7 +74,12 @@ class Watcher:
     ) -> None:
         """`keep`: keep the states heard in `heard` (the service's watcher; one
         per process, as a second one would forget what the first still watches)."""
-        self.db = Database(url, writes=True)
+        # Reads (the containers to watch, what to reconcile) in transactions of
+        # their own that do not take SQLite's write lock: a long writing
+        # command (a bulk start, an evacuation) holds it from its first
+        # statement, and the watcher must not wait behind it to watch.
+        self.reader = Database(url, writes=False)
+        self.db = Database(url, writes=True, ensure=False)
         self.keep = keep
         self.refresh = refresh
         self.hooks = hooks or Hooks.load(fence=True)
@@ -116,10 +121,15 @@ class Watcher:
                 self._handle_queued([event, *self._queued()])
         finally:
             self.settle(FAILOVER_GRACE)
-            for uri, sub in self.subs.items():
-                self._forget(uri)
-                sub.close()
-            self.db.close()
+            self.close()
+
+    def close(self) -> None:
+        """Stop watching every container, and close the database."""
+        for uri in list(self.subs):
+            self._forget(uri)
+            self.subs.pop(uri).close()
+        self.db.close()
+        self.reader.close()
 
     def _busy_safe(self, what: str, step: Callable[[], None]) -> bool:
         """Run `step`; a database that stays busy (another command holds SQLite's
@@ -201,7 +211,7 @@ class Watcher:
         return sub.states()
 
     def _refresh_containers(self) -> None:
-        with self._work() as session:
+        with self._read() as session:
             # Those holding VMs, and those found dead: until they answer again,
             # they may hold copies of VMs restarted elsewhere.
             dead = select(HostAttr.host_id).where(HostAttr.name == failover.STATUS)
@@ -350,11 +360,13 @@ class Watcher:
         are read: a start that commits in between (SQLite's write lock is waited
         for here) launched its VMs after that listing. So a VM the listing has
         off is released only if the container, asked again once its allocation
-        is read, still has it off."""
+        is read, still has it off. The usual case, nothing to release, is
+        found without the write lock; only then is it taken and read again."""
+        with self._read() as session:
+            if not _allocated_off(session, uri, states):
+                return
         with self._work() as session:
-            vms = session.execute(select(VM).where(VM.allocated.is_(True))).scalars().all()
-            uris = container_uris(session, [vm.container for vm in vms]) if vms else {}
-            off = [vm for vm in vms if uris[vm.container_id] == uri and _off(states, vm)]
+            off = _allocated_off(session, uri, states)
             if not off:
                 return
             now = self._ask(uri)  # CairnError: _connect subscribes again later
@@ -365,6 +377,17 @@ class Watcher:
 
     def _work(self) -> _Unit:
         return _Unit(self.db)
+
+    def _read(self) -> _Unit:
+        """A transaction that only reads (it never waits for SQLite's write lock)."""
+        return _Unit(self.reader)
+
+
+def _allocated_off(session: Session, uri: str, states: dict[str, State]) -> list[VM]:
+    """The VMs allocated at `uri` that are off by `states`."""
+    vms = session.execute(select(VM).where(VM.allocated.is_(True))).scalars().all()
+    uris = container_uris(session, [vm.container for vm in vms]) if vms else {}
+    return [vm for vm in vms if uris[vm.container_id] == uri and _off(states, vm)]
 
 
 def _off(states: dict[str, State], vm: VM) -> bool:

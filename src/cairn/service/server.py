@@ -56,6 +56,8 @@ LOOK_EVERY_S = {True: 0.5, False: 10.0}
 # ... and ends for a database that is not there once no client has come for
 # this long (the client that has just started it connects well within it).
 QUIET_BEFORE_END_S = 1.0
+# A watcher that failed starts again after this long, doubled each time up to the max.
+WATCH_RETRY_START, WATCH_RETRY_MAX = 1.0, 60.0
 
 
 class Occupied(CairnError):
@@ -217,17 +219,28 @@ class Service:
 
     def _watch(self) -> None:
         """The watcher, once the database exists (a service must not create
-        it before a client's `init` does)."""
+        it before a client's `init` does). One that fails (a bug, a database
+        busy past its time-out as it starts) is started again, after 1 s, then
+        twice as long each time up to a minute: a service does not go on
+        without its watcher, whose news the page and kvm_autostart need."""
         from cairn.lifecycle.watch import Watcher
 
         url = self.env["CAIRN_DB_URL"]
-        try:
-            while not _current(url):
-                if self.stopping.wait(self.refresh):
-                    return
-            Watcher(url, refresh=self.refresh, keep=True).run(until=self.stopping.is_set)
-        except Exception:
-            log.exception("the watcher failed; the service goes on without it")
+        delay = WATCH_RETRY_START
+        while not self.stopping.is_set():
+            try:
+                while not _current(url):
+                    if self.stopping.wait(self.refresh):
+                        return
+                Watcher(url, refresh=self.refresh, keep=True).run(until=self.stopping.is_set)
+                return
+            except CairnError as exc:  # what the administrator must fix: said in a line
+                log.error("the watcher failed: %s; it starts again in %g s", exc, delay)
+            except Exception:
+                log.exception("the watcher failed; it starts again in %g s", delay)
+            if self.stopping.wait(delay):
+                return
+            delay = min(delay * 2, WATCH_RETRY_MAX)
 
     def _accept_loop(self, until: Callable[[], bool] | None) -> None:
         while not self.stopping.is_set() and not (until and until()):

@@ -263,6 +263,4 @@ def watcher(lab: Any, vm: Any, caplog: pytest.LogCaptureFixture) -> Iterator[Any
     try:
         yield w
     finally:
-        for sub in w.subs.values():
-            sub.close()  # the test host must not outlive the test
-        w.db.close()
+        w.close()  # the test host must not outlive the test

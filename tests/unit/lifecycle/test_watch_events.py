@@ -259,9 +259,7 @@ def test_two_frontends_watchers_release_each_vm_once_between_them(
         last = fence()
         at_once(lambda w: pump(w, last), (watcher, other))
     finally:
-        for sub in other.subs.values():
-            sub.close()
-        other.db.close()
+        other.close()
 
     assert sorted(plugins.calls()) == sorted(
         f"disallocate {n} stopped-by-itself (destroyed)" for n in names
@@ -328,9 +326,7 @@ def test_a_storm_of_stops_is_released_in_one_transaction_each_vm_once_by_two_fro
         at_once(lambda w: w._handle_queued(batches[w]), (watcher, other))
         assert not watcher.deferred and not other.deferred
     finally:
-        for sub in other.subs.values():
-            sub.close()
-        other.db.close()
+        other.close()
 
     calls = plugins.calls()
     assert sorted(calls) == sorted(
@@ -423,6 +419,35 @@ def test_a_busy_database_defers_the_work_and_the_watcher_goes_on(
     ((_, event),) = watcher.deferred
     watcher._handle_or_defer(event)
     assert plugins.calls() == [f"disallocate {name} stopped-by-itself (destroyed)"]
+
+
+def test_the_watcher_starts_and_watches_while_a_command_holds_the_write_lock(
+    short_busy_timeout, lab, plugins, vm, caplog
+):
+    """A long writing command (a bulk start, an evacuation) holds SQLite's write
+    lock from its first statement. The watcher only reads to start, find its
+    containers and reconcile one where nothing is to release: none of that may
+    wait for the lock (a service's watcher once died of it as it started)."""
+    import sqlite3
+
+    if not lab.cli.url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    name = vm("held")
+    holder = sqlite3.connect(lab.cli.url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        w = Watcher(lab.cli.url, refresh=3600)
+        try:
+            w._refresh_containers()
+            assert set(w.subs) == {TEST_URI} and not w.retry, messages(caplog)
+        finally:
+            w.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not [m for m in messages(caplog) if "busy" in m]
+    assert plugins.calls() == []
+    assert lab.state(name) == "running"
 
 
 def test_a_container_no_uri_can_name_is_skipped_and_the_others_are_watched(

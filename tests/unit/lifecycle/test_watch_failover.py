@@ -89,9 +89,7 @@ def watcher(lab: Any, caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[],
 
     yield make
     for w in made:
-        for sub in w.subs.values():
-            sub.close()
-        w.db.close()
+        w.close()
 
 
 @contextmanager

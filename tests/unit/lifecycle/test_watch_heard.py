@@ -50,10 +50,7 @@ def world(lab: Any, tmp_path: Path) -> Iterator[tuple[Watcher, str]]:
     try:
         yield w, uri
     finally:
-        for name in list(w.subs):
-            w._forget(name)
-            w.subs.pop(name).close()
-        w.db.close()
+        w.close()
 
 
 def status(lab: Any) -> str:
