@@ -56,6 +56,7 @@ LOOK_EVERY_S = {True: 0.5, False: 10.0}
 # ... and ends for a database that is not there once no client has come for
 # this long (the client that has just started it connects well within it).
 QUIET_BEFORE_END_S = 1.0
+SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path (sun_path, less its NUL)
 # A watcher that failed starts again after this long, doubled each time up to the max.
 WATCH_RETRY_START, WATCH_RETRY_MAX = 1.0, 60.0
 
@@ -189,16 +190,25 @@ class Service:
             gc.freeze()
 
     def _bind(self) -> None:
+        """Listen on the socket's path. The socket is bound and listening under
+        a name of its own first, then renamed into place: a client that finds
+        the path can connect (bound but not yet listening, it was refused)."""
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()  # stale: the lock says no live service owns it
+        new = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        if len(os.fsencode(str(new))) > SOCKET_PATH_MAX:  # no room: bound in place
+            new = self.path
+        with contextlib.suppress(FileNotFoundError):
+            new.unlink()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)
         try:
-            listener.bind(str(self.path))
+            listener.bind(str(new))
         finally:
             os.umask(old)
-        os.chmod(self.path, 0o600)
+        os.chmod(new, 0o600)
         listener.listen(64)
+        os.replace(new, self.path)
         self._listener = listener
 
     def _close_listener(self) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from cairn.service.address import key_env
 from cairn.service.server import Service
@@ -42,3 +45,33 @@ def test_a_silent_client_is_closed_and_does_not_hold_up_a_stop(
             service.stop()
             service.stop()  # the second stop does not wait for clients
             thread.join(timeout=20)
+
+
+def test_the_socket_is_found_at_its_path_only_once_it_listens(
+    sqlite_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that finds the path must be able to connect. Bound at its path,
+    then listening, it was once found in between and refused (CI); so the
+    service binds and listens under a name of its own, then renames it."""
+    sqlite_cli.close()  # this test runs its own service
+    path = tmp_path / "s.sock"
+    there_as_it_listened: list[bool] = []
+
+    class Watched(socket.socket):
+        def listen(self, *args: Any) -> None:
+            there_as_it_listened.append(path.exists())
+            super().listen(*args)
+
+    monkeypatch.setattr(socket, "socket", Watched)  # the service's: it is this module
+    service = Service(str(path), key_env(), watch=False, freeze=False)
+    thread = threading.Thread(target=service.serve, daemon=True)
+    thread.start()
+    try:
+        wait_for(path.exists, "the service's socket")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(str(path))
+    finally:
+        service.stop()
+        thread.join(30)
+    assert there_as_it_listened == [False]
+    assert [p.name for p in tmp_path.iterdir() if ".s.sock" in p.name] == []
