@@ -7,6 +7,8 @@ as an installer reboots at its end. With on_reboot=destroy that reset ends the
 domain; the watcher hears a guest that ended by itself, disallocates it once and
 sets its boot back to os. Without it, the guest would boot again, forever.
 A reset or reboot asked through cairn restarts such a VM instead: it installs again.
+A VM started to boot its OS and set to install while it runs gets an install's
+on_reboot when the watcher hears it reboot, so its install ends the same way.
 """
 
 from __future__ import annotations
@@ -39,11 +41,11 @@ def boot_disk(path: Path, code: bytes) -> None:
     path.chmod(0o644)
 
 
-def installing_vm(lab: Any, code: bytes) -> str:
+def installing_vm(lab: Any, code: bytes, boot: str = "install") -> str:
     lab.cli.ok("set", "attr", "cpu_mode", "none")  # nested KVM: no <cpu> element
     lab.plugins()
     vm = lab.add_vm("install")
-    lab.run("set", "host", "boot", vm, "action=install")
+    lab.run("set", "host", "boot", vm, f"action={boot}")
     boot_disk(lab.dir / f"{vm}.vda", code)
     return vm
 
@@ -65,6 +67,30 @@ def test_an_installer_that_reboots_ends_the_domain_and_the_vm_boots_its_os_next(
 
     # The firmware ran once: a guest that rebooted would have started it again.
     assert log.read_text(errors="replace").count(FIRMWARE) == 1
+    assert boot_action(lab, vm) == "os"
+    assert [line.split()[:2] for line in disallocations(lab)] == [["disallocate", vm]]
+    assert "(shutdown)" in disallocations(lab)[0]
+
+
+def test_a_running_vm_set_to_install_installs_at_its_next_reboot_and_that_install_ends(lab, watch):
+    """Started to boot its OS, its disk resetting the machine over and over (a
+    guest that reboots, then an installer that reboots at its end), then set to
+    install: the first reboot the watcher hears gives the running domain an
+    install's on_reboot, so the next one ends it, and its boot is os again."""
+    vm = installing_vm(lab, RESET, boot="os")
+    log = lab.serial_log(vm)
+    w = watch("refresh=5")
+    w.wait_line("INFO watching qemu:///system")
+    assert lab.verb("start", "host", "vm", vm)["result"] == "started"
+    assert "<on_reboot>destroy</on_reboot>" not in lab.dom(vm).XMLDesc()
+    lab.run("set", "host", "boot", vm, "action=install")
+
+    heard = f"INFO {vm} rebooted while set to install: its install's reboot ends it"
+    lab.wait_for(lambda: w.count(heard) == 1, lambda: f"{heard!r} in {w.text()}", timeout=BOOT)
+    lab.wait_for(lambda: not lab.dom(vm).isActive(), f"{vm} to end", timeout=BOOT)
+    w.wait_line(f"INFO {vm}: its install ended")
+
+    assert log.read_text(errors="replace").count(FIRMWARE) >= 2  # it rebooted in place first
     assert boot_action(lab, vm) == "os"
     assert [line.split()[:2] for line in disallocations(lab)] == [["disallocate", vm]]
     assert "(shutdown)" in disallocations(lab)[0]

@@ -6,7 +6,8 @@ container with keepalives, and turns its lifecycle and close callbacks into
 small event objects handed to `sink` (callbacks run on the event thread: the
 sink must only queue them): `Changed` for every lifecycle event (what the web
 page shows live), `Stopped` besides it when a domain stops (what the watcher
-acts on), `Lost` when the connection closes.
+acts on), `Rebooted` when a running domain reboots in place (libvirt's REBOOT
+event: the guest rebooted, or was reset), `Lost` when the connection closes.
 """
 
 from __future__ import annotations
@@ -66,7 +67,16 @@ class Changed:
     persistence: bool = False
 
 
-Event = Stopped | Lost | Changed
+@dataclass(frozen=True)
+class Rebooted:
+    """A running domain rebooted and runs on (its on_reboot is restart): a new
+    boot of the same QEMU, as after the guest's reboot or a reset."""
+
+    uri: str
+    name: str
+
+
+Event = Stopped | Lost | Changed | Rebooted
 
 # virDomainEventType -> the state a domain is in after it.
 _AFTER = {
@@ -94,7 +104,7 @@ class Subscription:
         self.uri = uri
         self._sink = sink
         self._conn: libvirt.virConnect | None = None
-        self._callback: int | None = None
+        self._callbacks: list[int] = []
         # Domains whose shutdown under way the host asked for (libvirt's
         # SHUTDOWN event, detail HOST, comes before their STOPPED).
         self._asked: set[str] = set()
@@ -112,9 +122,14 @@ class Subscription:
             if not self.uri.startswith("test:"):
                 conn.setKeepAlive(5, 3)
             conn.registerCloseCallback(self._closed, None)
-            self._callback = conn.domainEventRegisterAny(
-                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None
-            )
+            self._callbacks = [
+                conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None
+                ),
+                conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT, self._rebooted, None
+                ),
+            ]
         except libvirt.libvirtError as exc:
             conn.close()
             raise classify(exc, f"cannot watch {describe(self.uri)}") from None
@@ -132,8 +147,8 @@ class Subscription:
         if conn is None:
             return
         try:
-            if self._callback is not None:
-                conn.domainEventDeregisterAny(self._callback)
+            for callback in self._callbacks:
+                conn.domainEventDeregisterAny(callback)
             conn.unregisterCloseCallback()
             conn.close()
         except libvirt.libvirtError:
@@ -160,6 +175,9 @@ class Subscription:
             state = _AFTER.get(event, State.NOSTATE)
         persistence = event in _PERSISTENCE
         self._sink(Changed(self.uri, name, state, persistence))
+
+    def _rebooted(self, _conn: object, dom: libvirt.virDomain, _o: object) -> None:
+        self._sink(Rebooted(self.uri, dom.name()))
 
     def _closed(self, _conn: object, reason: int, _o: object) -> None:
         self._sink(Lost(self.uri, _CLOSE_REASONS.get(reason, str(reason))))

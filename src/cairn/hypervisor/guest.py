@@ -182,6 +182,17 @@ class Guest:
         destroy, as an install's is): libvirt's reset and reboot would end it."""
         return parse(self.xml()).findtext("on_reboot") == "destroy"
 
+    def end_on_reboot(self) -> None:
+        """From now on, a reboot of the running guest ends it (its live
+        on_reboot becomes destroy); its definition is left as it is."""
+        self._do(
+            "make its reboot end it",
+            self._dom.setLifecycleAction,
+            libvirt.VIR_DOMAIN_LIFECYCLE_REBOOT,
+            libvirt.VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY,
+            libvirt.VIR_DOMAIN_AFFECT_LIVE,
+        )
+
     def restart(self) -> None:
         """A cold restart: power off (virDomainDestroy), then start again from the
         persistent definition, a new QEMU. InvalidState if it is not active, or

@@ -32,7 +32,9 @@ libvirt (`virsh reset`, which ends such a domain too: libvirt's SHUTDOWN event
 said HOST, not GUEST) leaves it at install. `stop host vm action=reset|reboot`
 asks libvirt for neither: it restarts such a VM cold (cairn.lifecycle.stop)
 while it holds the VM's row, and the stop that this is heard as is old news
-by the time it is handled here: the VM runs again.
+by the time it is handled here: the VM runs again. One set to install while it
+ran, whose live domain reboots in place, gets an install's on_reboot when it
+reboots (cairn.lifecycle.reinstall), so its install ends the same way.
 """
 
 from __future__ import annotations
@@ -53,11 +55,19 @@ from cairn.errors import CairnError
 from cairn.hypervisor import heard
 from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.errors import ContainerUnreachable
-from cairn.hypervisor.events import NOT_GONE, Changed, Event, Lost, Stopped, Subscription
+from cairn.hypervisor.events import (
+    NOT_GONE,
+    Changed,
+    Event,
+    Lost,
+    Rebooted,
+    Stopped,
+    Subscription,
+)
 from cairn.hypervisor.guest import Guest
 from cairn.hypervisor.states import ACTIVE, State
 from cairn.inventory.containers import container_uris
-from cairn.lifecycle import failover, news
+from cairn.lifecycle import failover, news, reinstall
 from cairn.lifecycle.hooks import Hooks, release_once
 from cairn.lifecycle.stopped import release_stopped
 
@@ -181,10 +191,20 @@ class Watcher:
                 sub.close()
             self.retry.setdefault(event.uri, (time.monotonic(), BACKOFF_START))
             self.down_since.setdefault(event.uri, time.monotonic())
+        elif isinstance(event, Rebooted):
+            self._rebooted(event)
         elif event.reason in NOT_GONE:
             log.info("%s stopped (%s): kept allocated", event.name, event.reason)
         else:
             self._release([event])
+
+    def _rebooted(self, event: Rebooted) -> None:
+        try:
+            if reinstall.end_install_on_reboot(self._read, event.uri, event.name):
+                log.info("%s rebooted while set to install: its install's reboot ends it",
+                         event.name)  # fmt: skip
+        except CairnError as exc:  # gone meanwhile, or its container does not answer
+            log.warning("%s rebooted while set to install: %s", event.name, exc)
 
     def _release_or_defer(self, stops: list[Stopped]) -> None:
         if not self._busy_safe(f"releasing {len(stops)} stopped VMs", lambda: self._release(stops)):
