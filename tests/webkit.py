@@ -202,6 +202,8 @@ class Relay:
             self.severed = False
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (close alone does not)
         self.listener.close()
         self.sever()
 
@@ -212,10 +214,13 @@ class Relay:
             except OSError:  # closed
                 return
             with self.lock:
-                if self.severed:
+                try:
+                    if self.severed:
+                        raise ConnectionRefusedError("severed")
+                    far = socket.create_connection(self.target)
+                except OSError:  # severed, or the page's service is gone: refused
                     near.close()
                     continue
-                far = socket.create_connection(self.target)
                 self.open |= {near, far}
             for a, b in ((near, far), (far, near)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()

@@ -138,9 +138,13 @@ class Subscription:
 
     def states(self) -> dict[str, State]:
         """The domain states as of now, asked over this subscription's connection."""
+        return list_states(self.connection())
+
+    def connection(self) -> libvirt.virConnect:
+        """This subscription's open connection (ContainerUnreachable once closed)."""
         if self._conn is None:
             raise ContainerUnreachable(f"{describe(self.uri)} is not watched")
-        return list_states(self._conn)
+        return self._conn
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

@@ -17,21 +17,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+import libvirt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cairn.db.models import VM, Host
-from cairn.hypervisor.connections import Connections
 from cairn.hypervisor.guest import Guest
 from cairn.inventory.containers import container_uris
 
 Read = Callable[[], AbstractContextManager[Session]]
 
 
-def end_install_on_reboot(read: Read, uri: str, name: str) -> bool:
+def end_install_on_reboot(
+    read: Read, connect: Callable[[str], libvirt.virConnect], uri: str, name: str
+) -> bool:
     """After domain `name` at `uri` rebooted: if it is a cairn VM allocated there
-    and set to install whose reboots do not end it, they end it from now on.
-    Whether that was done; CairnError if its container could not do it."""
+    and set to install whose reboots do not end it, they end it from now on
+    (over `connect(uri)`: the watcher's own connection to it). Whether that was
+    done; CairnError if its container could not do it."""
     with read() as session:
         vm = session.execute(
             select(VM).join(VM.host).where(Host.name == name, VM.allocated.is_(True))
@@ -40,9 +43,8 @@ def end_install_on_reboot(read: Read, uri: str, name: str) -> bool:
             return False
         if container_uris(session, [vm.container]).get(vm.container_id) != uri:
             return False  # an old copy elsewhere, not the VM
-    with Connections() as conns:
-        guest = Guest.lookup(conns.get(uri), name)
-        if guest.reboot_ends():
-            return False
-        guest.end_on_reboot()
+    guest = Guest.lookup(connect(uri), name)
+    if guest.reboot_ends():
+        return False
+    guest.end_on_reboot()
     return True

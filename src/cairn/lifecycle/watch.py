@@ -45,6 +45,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import libvirt
 from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -84,15 +85,21 @@ class Watcher:
     ) -> None:
         """`keep`: keep the states heard in `heard` (the service's watcher; one
         per process, as a second one would forget what the first still watches)."""
+        self.hooks = hooks or Hooks.load(fence=True)  # first: nothing to close if it fails
         # Reads (the containers to watch, what to reconcile) in transactions of
         # their own that do not take SQLite's write lock: a long writing
         # command (a bulk start, an evacuation) holds it from its first
-        # statement, and the watcher must not wait behind it to watch.
-        self.reader = Database(url, writes=False)
+        # statement, and the watcher must not wait behind it to watch. The
+        # writer's engine comes first (it makes a database file not there yet),
+        # the reader brings the schema up to date (it reads first, unlocked).
         self.db = Database(url, writes=True, ensure=False)
+        try:
+            self.reader = Database(url, writes=False)
+        except BaseException:
+            self.db.close()
+            raise
         self.keep = keep
         self.refresh = refresh
-        self.hooks = hooks or Hooks.load(fence=True)
         self.events: queue.Queue[Event] = queue.Queue()
         self.subs: dict[str, Subscription] = {}
         self.retry: dict[str, tuple[float, float]] = {}  # uri -> (when, next delay)
@@ -200,7 +207,7 @@ class Watcher:
 
     def _rebooted(self, event: Rebooted) -> None:
         try:
-            if reinstall.end_install_on_reboot(self._read, event.uri, event.name):
+            if reinstall.end_install_on_reboot(self._read, self._connection, event.uri, event.name):
                 log.info("%s rebooted while set to install: its install's reboot ends it",
                          event.name)  # fmt: skip
         except CairnError as exc:  # gone meanwhile, or its container does not answer
@@ -225,10 +232,16 @@ class Watcher:
         self.deferred.extend((later, stop) for stop in unasked if stop.uri in self.subs)
 
     def _ask(self, uri: str) -> dict[str, State]:
+        return self._sub(uri).states()
+
+    def _connection(self, uri: str) -> libvirt.virConnect:
+        return self._sub(uri).connection()
+
+    def _sub(self, uri: str) -> Subscription:
         sub = self.subs.get(uri)
         if sub is None:
             raise ContainerUnreachable(f"{uri} is not watched")
-        return sub.states()
+        return sub
 
     def _refresh_containers(self) -> None:
         with self._read() as session:

@@ -201,14 +201,20 @@ class Service:
         with contextlib.suppress(FileNotFoundError):
             new.unlink()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)
         try:
-            listener.bind(str(new))
-        finally:
-            os.umask(old)
-        os.chmod(new, 0o600)
-        listener.listen(64)
-        os.replace(new, self.path)
+            old = os.umask(0o177)
+            try:
+                listener.bind(str(new))
+            finally:
+                os.umask(old)
+            os.chmod(new, 0o600)
+            listener.listen(64)
+            os.replace(new, self.path)
+        except BaseException:
+            listener.close()
+            with contextlib.suppress(FileNotFoundError):
+                new.unlink()
+            raise
         self._listener = listener
 
     def _close_listener(self) -> None:
@@ -238,6 +244,7 @@ class Service:
         url = self.env["CAIRN_DB_URL"]
         delay = WATCH_RETRY_START
         while not self.stopping.is_set():
+            began = time.monotonic()
             try:
                 while not _current(url):
                     if self.stopping.wait(self.refresh):
@@ -248,6 +255,8 @@ class Service:
                 log.error("the watcher failed: %s; it starts again in %g s", exc, delay)
             except Exception:
                 log.exception("the watcher failed; it starts again in %g s", delay)
+            if time.monotonic() - began >= WATCH_RETRY_MAX:  # it had run: a new failure
+                delay = WATCH_RETRY_START
             if self.stopping.wait(delay):
                 return
             delay = min(delay * 2, WATCH_RETRY_MAX)

@@ -75,3 +75,22 @@ def test_the_socket_is_found_at_its_path_only_once_it_listens(
         thread.join(30)
     assert there_as_it_listened == [False]
     assert [p.name for p in tmp_path.iterdir() if ".s.sock" in p.name] == []
+
+
+def test_a_socket_that_cannot_be_put_in_place_leaves_nothing_behind(
+    sqlite_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    sqlite_cli.close()
+    path = tmp_path / "s.sock"
+
+    def refused(source: object, target: object) -> None:
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(os, "replace", refused)
+    service = Service(str(path), key_env(), watch=False, freeze=False)
+    with pytest.raises(PermissionError):
+        service._bind()
+    assert [p.name for p in tmp_path.iterdir() if "s.sock" in p.name] == []
+    assert service._listener is None

@@ -180,6 +180,8 @@ def test_news_missed_while_the_stream_was_cut_is_caught_up_when_it_reopens(
         tunnel.sever()
         wait_for(lambda: not live(), "the page to see its stream cut")
         hv.lookupByName("hosted-vm-0-0-0").destroy()  # news the page cannot hear
+        # Sent before the stream opens again (the release comes after the news).
+        wait_for(lambda: "hosted-vm-0-0-0: disallocated" in pilot.watched(), "the release")
         tunnel.mend()
         wait_for(live, "the stream to open again", timeout=30)
         expect(running.locator("td").nth(3)).to_have_text("0", timeout=30_000)
