@@ -10,6 +10,7 @@ install`: nothing is downloaded).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -64,10 +65,30 @@ def pilot_with(
     return pilot
 
 
+class _Heard(logging.Handler):
+    """What the watcher of the test's in-thread service logs (`Pilot.watched`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.said: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.said.append(record.getMessage())
+
+
+_heard = _Heard()
+
+
 class Pilot:
     def __init__(self, cli: Cli) -> None:
         self.cli = cli
         cli.here("init")  # the watcher starts on a database at cairn's schema
+        watch_log = logging.getLogger("cairn.watch")
+        if _heard not in watch_log.handlers:
+            watch_log.addHandler(_heard)
+        if watch_log.getEffectiveLevel() > logging.INFO:
+            watch_log.setLevel(logging.INFO)
+        _heard.said = []  # this test's watcher from now on
         self.served = servicekit.serve_watching(refresh=0.5)
 
     def link(self) -> str:
@@ -78,9 +99,9 @@ class Pilot:
         return self.link().split("/login")[0]
 
     def watched(self) -> str:
-        """What the service's watcher logged it follows (test:///default once subscribed)."""
-        log = Path(str(self.served.path) + ".log")
-        return log.read_text() if log.exists() else "test:///default"
+        """What the service's watcher has logged ("watching test:///default" once
+        it has subscribed, and so hears the next event; a release)."""
+        return "\n".join(_heard.said)
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,7 @@ def test_a_vm_destroyed_behind_cairns_back_shows_shut_off_without_a_reload(
                           "the live stream")  # fmt: skip
     assert pilot_sees
     # The watcher has subscribed to the container: it hears the next event.
-    wait_for(lambda: "test:///default" in pilot.watched(), "the watcher", timeout=10)
+    wait_for(lambda: "watching test:///default" in pilot.watched(), "the watcher", timeout=30)
     hv.lookupByName("hosted-vm-0-0-0").destroy()
     expect(page.locator(row)).to_have_text("shutoff", timeout=LIVE_WITHIN_S * 1000)
     assert page.evaluate("window.notReloaded") is True

@@ -147,7 +147,7 @@ def test_the_overview_is_rendered_by_the_server_as_the_api_counts_and_updates_li
         page.evaluate("window.notReloaded = true")
         wait_for(lambda: page.eval_on_selector("#live", "e => e.classList.contains('on')"),
                  "the live stream")  # fmt: skip
-        wait_for(lambda: "test:///default" in pilot.watched(), "the watcher", timeout=10)
+        wait_for(lambda: "watching test:///default" in pilot.watched(), "the watcher", timeout=30)
         hv.lookupByName("hosted-vm-0-0-0").destroy()
         # Not a speed check (benchmarks/web.py measures); under CI's load the
         # news, the page's 300 ms coalescing and its fetch took over 2 s once.
@@ -176,7 +176,7 @@ def test_news_missed_while_the_stream_was_cut_is_caught_up_when_it_reopens(
         page.evaluate("window.notReloaded = true")
         live = lambda: page.eval_on_selector("#live", "e => e.classList.contains('on')")  # noqa: E731
         wait_for(live, "the live stream")
-        wait_for(lambda: "test:///default" in pilot.watched(), "the watcher", timeout=10)
+        wait_for(lambda: "watching test:///default" in pilot.watched(), "the watcher", timeout=30)
         tunnel.sever()
         wait_for(lambda: not live(), "the page to see its stream cut")
         hv.lookupByName("hosted-vm-0-0-0").destroy()  # news the page cannot hear
