@@ -1,7 +1,9 @@
 """News of VM states as the watcher hears them, for whoever listens in this process.
 
 The watcher (`watch.py`) publishes every lifecycle event of the containers it
-watches here; the web page's live stream subscribes. Nothing here acts on a
+watches here, and a Resync when it begins or stops watching one (what
+changed while it did not watch was not heard); the web page's live stream
+subscribes. Nothing here acts on a
 state: what a stop means for the database is the watcher's business.
 Listeners are called on the watcher's thread and must only queue the news.
 """
@@ -24,7 +26,16 @@ class News:
     state: str
 
 
-Listener = Callable[[News], None]
+@dataclass(frozen=True)
+class Resync:
+    """What is known of a container's VMs may have changed unheard: the watcher
+    has just begun to watch it (again), or lost it. A listener shows it anew."""
+
+    uri: str
+
+
+Item = News | Resync
+Listener = Callable[[Item], None]
 _listeners: list[Listener] = []
 _lock = threading.Lock()
 
@@ -41,7 +52,7 @@ def subscribe(listener: Listener) -> Callable[[], None]:
     return unsubscribe
 
 
-def publish(news: News) -> None:
+def publish(news: Item) -> None:
     with _lock:
         listeners = list(_listeners)
     for listener in listeners:

@@ -192,6 +192,7 @@ class Watcher:
         if isinstance(event, Changed):
             news.publish(news.News(event.uri, event.name, str(event.state)))
         elif isinstance(event, Lost):
+            news.publish(news.Resync(event.uri))
             log.warning("lost %s (%s); reconnecting", event.uri, event.reason)
             sub = self.subs.pop(event.uri, None)
             if sub is not None:
@@ -283,6 +284,7 @@ class Watcher:
         self.subs[uri] = sub
         if self.keep:
             heard.listed(uri, states)
+        news.publish(news.Resync(uri))  # what changed before now was not heard
         log.info("watching %s", uri)
         if self.down_since.pop(uri, None) is not None:
             self.next_fence.pop(uri, None)

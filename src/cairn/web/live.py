@@ -4,8 +4,10 @@ Each open page holds one `GET /api/events`; every state change the watcher
 hears (`cairn.lifecycle.news`) is sent to all of them as an event `state`
 with {"name", "state"} (to a tenant's page: of its cluster's VMs only). A
 page that reads too slowly misses news and gets `resync` instead (it
-reloads its data). A comment every KEEPALIVE seconds keeps proxies and the
-SSH tunnel from closing an idle stream. When the service stops, `end` closes
+reloads its data), as every page does when the watcher begins or stops
+watching a container (`news.Resync`: what changed meanwhile went unheard).
+A comment every KEEPALIVE seconds keeps proxies and the SSH tunnel from
+closing an idle stream. When the service stops, `end` closes
 every stream at once (the browser reconnects to the next service), rather
 than the server's shutdown waiting for streams that never end by themselves.
 """
@@ -47,11 +49,12 @@ class Live:
                     queue.get_nowait()
             queue.put_nowait(_END)  # type: ignore[arg-type]
 
-    def _heard(self, item: news.News) -> None:
+    def _heard(self, item: news.Item) -> None:
+        told = None if isinstance(item, news.Resync) else item  # None: every page resyncs
         with self._lock:
             queues = list(self._queues)
         for loop, queue in queues:
-            loop.call_soon_threadsafe(_offer, queue, item)
+            loop.call_soon_threadsafe(_offer, queue, told)
 
     async def stream(
         self, request: web.Request, names: frozenset[str] | None = None
@@ -94,7 +97,7 @@ class Live:
         return response
 
 
-def _offer(queue: asyncio.Queue[news.News | None], item: news.News) -> None:
+def _offer(queue: asyncio.Queue[news.News | None], item: news.News | None) -> None:
     try:
         queue.put_nowait(item)
     except asyncio.QueueFull:

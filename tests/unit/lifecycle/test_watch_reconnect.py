@@ -82,6 +82,27 @@ def test_a_second_connect_does_not_disallocate_again(lab, plugins, vm, watcher):
     assert plugins.calls() == [f"disallocate {name} {FOUND_OFF}"]
 
 
+def test_pages_are_told_to_show_a_container_anew_when_it_is_watched_and_when_it_is_lost(
+    lab, plugins, vm, watcher
+):
+    """A VM that stops unwatched leaves no event behind: the pages showing it
+    (cairn.web.live) hear a Resync of its container instead, as watching
+    begins, and as it ends."""
+    from cairn.lifecycle import news
+
+    name = vm("unheard")
+    said: list[Any] = []
+    unsubscribe = news.subscribe(said.append)
+    try:
+        lab.conn.lookupByName(name).destroy()  # before anyone watches: no event will tell
+        watcher._connect(TEST_URI)
+        assert said == [news.Resync(TEST_URI)]
+        watcher.handle(Lost(TEST_URI, "end of file"))
+        assert said == [news.Resync(TEST_URI)] * 2
+    finally:
+        unsubscribe()
+
+
 def test_lost_container_is_reconnected_by_the_loop_and_reconciled(
     lab, plugins, vm, watcher, caplog
 ):

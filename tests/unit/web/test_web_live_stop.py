@@ -1,5 +1,6 @@
 """The live stream ends when the service stops: an open page does not hold up a
-stop (the server's shutdown would wait for a stream that never ends by itself)."""
+stop (the server's shutdown would wait for a stream that never ends by itself).
+A container watched anew, or lost, tells every open stream to resync."""
 
 from __future__ import annotations
 
@@ -44,3 +45,33 @@ def test_an_open_live_stream_ends_when_the_service_stops(
     assert not stopper.is_alive(), "the service did not stop"
     assert b"keepalive" not in rest
     stream.close()
+
+
+def test_a_container_watched_anew_tells_every_open_stream_to_resync(
+    sqlite_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hv: Any
+) -> None:
+    from cairn.lifecycle import news
+    from cairn.web import live
+
+    monkeypatch.setattr(live, "KEEPALIVE", 3600.0)
+    web_config(tmp_path, monkeypatch)
+    pilot = Pilot(sqlite_cli)
+    jar = http.cookiejar.CookieJar()
+    urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open(pilot.link())
+    url = urllib.parse.urlsplit(pilot.base)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    streams = []
+    for _ in range(2):
+        stream = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+        stream.request("GET", "/api/events", headers={"Cookie": cookie})
+        answer = stream.getresponse()
+        assert answer.readline() == b"retry: 1000\n"  # open: its queue is there
+        streams.append((stream, answer))
+
+    news.publish(news.Resync("qemu+tls://vm-container-0-7/system"))
+
+    for stream, answer in streams:
+        lines = [answer.readline() for _ in range(4)]
+        assert lines[2:] == [b"event: resync\n", b"data: {}\n"], lines
+        stream.close()
+    servicekit.stop()
