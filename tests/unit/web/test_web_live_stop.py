@@ -9,6 +9,7 @@ import http.cookiejar
 import threading
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,11 @@ from testkit import Cli
 from webkit import Pilot, web_config
 
 
-def test_an_open_live_stream_ends_when_the_service_stops(
+@pytest.fixture
+def open_stream(
     sqlite_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hv: Any
-) -> None:
+) -> Callable[[], tuple[http.client.HTTPConnection, http.client.HTTPResponse]]:
+    """Opens a logged-in page's live stream on a service with the page on."""
     from cairn.web import live
 
     # No keepalive comes to end the stream's wait by chance during the test.
@@ -31,12 +34,21 @@ def test_an_open_live_stream_ends_when_the_service_stops(
     jar = http.cookiejar.CookieJar()
     urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open(pilot.link())
     url = urllib.parse.urlsplit(pilot.base)
-    stream = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    stream.request("GET", "/api/events", headers={"Cookie": cookie})
-    answer = stream.getresponse()
-    assert answer.status == 200
-    assert answer.readline() == b"retry: 1000\n"  # the stream is open
+
+    def opened() -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        stream = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+        stream.request("GET", "/api/events", headers={"Cookie": cookie})
+        answer = stream.getresponse()
+        assert answer.status == 200
+        assert answer.readline() == b"retry: 1000\n"  # open: its queue is there
+        return stream, answer
+
+    return opened
+
+
+def test_an_open_live_stream_ends_when_the_service_stops(open_stream: Any) -> None:
+    stream, answer = open_stream()
 
     stopper = threading.Thread(target=servicekit.stop)
     stopper.start()
@@ -47,26 +59,10 @@ def test_an_open_live_stream_ends_when_the_service_stops(
     stream.close()
 
 
-def test_a_container_watched_anew_tells_every_open_stream_to_resync(
-    sqlite_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hv: Any
-) -> None:
+def test_a_container_watched_anew_tells_every_open_stream_to_resync(open_stream: Any) -> None:
     from cairn.lifecycle import news
-    from cairn.web import live
 
-    monkeypatch.setattr(live, "KEEPALIVE", 3600.0)
-    web_config(tmp_path, monkeypatch)
-    pilot = Pilot(sqlite_cli)
-    jar = http.cookiejar.CookieJar()
-    urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open(pilot.link())
-    url = urllib.parse.urlsplit(pilot.base)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    streams = []
-    for _ in range(2):
-        stream = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
-        stream.request("GET", "/api/events", headers={"Cookie": cookie})
-        answer = stream.getresponse()
-        assert answer.readline() == b"retry: 1000\n"  # open: its queue is there
-        streams.append((stream, answer))
+    streams = [open_stream(), open_stream()]
 
     news.publish(news.Resync("qemu+tls://vm-container-0-7/system"))
 
